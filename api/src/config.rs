@@ -1,0 +1,290 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `PROVIDER_API_*` environment variables.
+//!
+//! Everything is checked at start-up and every problem is reported at once, so a bad deployment fails
+//! before it takes traffic. Secrets (the database URL may hold a password) are redacted in `Debug` output.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+
+use crate::http::middleware::HttpPolicy;
+
+pub const ENV_PREFIX: &str = "PROVIDER_API_";
+/// The environment variable that names a TOML configuration file.
+pub const CONFIG_FILE_ENV: &str = "PROVIDER_API_CONFIG";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/provider-api.db";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`PROVIDER_API_BIND`).
+    #[serde(default = "defaults::bind")]
+    pub bind: SocketAddr,
+    /// `sqlite://path` (the embedded default, created on first start) or `postgres://…`
+    /// (`PROVIDER_API_DATABASE_URL`).
+    #[serde(default = "defaults::database_url")]
+    pub database_url: SecretString,
+    /// Most connections the pool opens.
+    #[serde(default = "defaults::database_max_connections")]
+    pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it gets 503 (e.g. `5s`).
+    #[serde(default = "defaults::database_acquire_timeout", with = "humantime_serde")]
+    pub database_acquire_timeout: Duration,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "defaults::body_limit")]
+    pub body_limit: usize,
+    /// Longest a request may take in all before it gets 503.
+    #[serde(default = "defaults::request_timeout", with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Longest a request body may stall before the request gets 408.
+    #[serde(default = "defaults::body_timeout", with = "humantime_serde")]
+    pub body_timeout: Duration,
+    /// How long shutdown waits for in-flight requests before it stops anyway.
+    #[serde(default = "defaults::shutdown_grace", with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// Browser origins allowed to call the API (CORS); none by default. A list, or a comma-separated string.
+    #[serde(default, deserialize_with = "list_or_comma_separated")]
+    pub cors_allowed_origins: Vec<String>,
+    /// `json` (the default: one JSON object a line) or `pretty`.
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Pretty,
+}
+
+mod defaults {
+    use super::*;
+
+    pub fn bind() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+    pub fn database_url() -> SecretString {
+        SecretString::from(DEFAULT_DATABASE_URL)
+    }
+    pub fn database_max_connections() -> u32 {
+        10
+    }
+    pub fn database_acquire_timeout() -> Duration {
+        Duration::from_secs(5)
+    }
+    pub fn body_limit() -> usize {
+        2 * 1024 * 1024
+    }
+    pub fn request_timeout() -> Duration {
+        Duration::from_secs(30)
+    }
+    pub fn body_timeout() -> Duration {
+        Duration::from_secs(15)
+    }
+    pub fn shutdown_grace() -> Duration {
+        Duration::from_secs(30)
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::from_figment(Figment::new()).expect("the defaults are valid")
+    }
+}
+
+/// Which storage engine a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the configuration: {0}")]
+    Read(#[from] Box<figment::Error>),
+    #[error("the configuration is invalid:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+impl Config {
+    /// Defaults, then the TOML file (the argument, else `PROVIDER_API_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let file: Option<PathBuf> =
+            file.map(Path::to_path_buf).or_else(|| std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from));
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid(vec![format!(
+                    "the configuration file {} does not exist",
+                    file.display()
+                )]));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        Self::from_figment(figment.merge(Env::prefixed(ENV_PREFIX).ignore(&["config"])))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Self = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.engine().is_none() {
+            problems.push("database_url must start with sqlite: or postgres://".to_owned());
+        }
+        if self.database_max_connections == 0 {
+            problems.push("database_max_connections must be at least 1".to_owned());
+        }
+        if self.body_limit == 0 {
+            problems.push("body_limit must be at least 1 byte".to_owned());
+        }
+        for (name, value) in [
+            ("request_timeout", self.request_timeout),
+            ("body_timeout", self.body_timeout),
+            ("database_acquire_timeout", self.database_acquire_timeout),
+        ] {
+            if value.is_zero() {
+                problems.push(format!("{name} must be longer than zero"));
+            }
+        }
+        for origin in &self.cors_allowed_origins {
+            if let Err(why) = check_origin(origin) {
+                problems.push(format!("cors_allowed_origins: {origin:?} {why}"));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
+    pub fn engine(&self) -> Option<Engine> {
+        Engine::of_url(self.database_url.expose_secret())
+    }
+
+    pub fn http_policy(&self) -> HttpPolicy {
+        HttpPolicy {
+            body_limit: self.body_limit,
+            request_timeout: self.request_timeout,
+            body_timeout: self.body_timeout,
+            cors_allowed_origins: self
+                .cors_allowed_origins
+                .iter()
+                .map(|origin| HeaderValue::from_str(origin).expect("validated at load"))
+                .collect(),
+        }
+    }
+}
+
+/// An origin is a scheme, a host and an optional port: nothing else (RFC 6454).
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '*', '@']) {
+        return Err("must be only a scheme, a host and an optional port, like https://portal.example.org");
+    }
+    HeaderValue::from_str(origin).map(drop).map_err(|_| "is not a valid header value")
+}
+
+fn list_or_comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    let items = match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::String(joined) => joined.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(Figment::new().merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_sqlite_database_on_localhost_8080() {
+        let config = Config::default();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.engine(), Some(Engine::Sqlite));
+        assert!(config.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn the_database_url_never_appears_in_debug_output() {
+        let config = with(r#"database_url = "postgres://app:hunter2@db/provider""#).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert_eq!(config.engine(), Some(Engine::Postgres));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let error = with(
+            r#"
+            database_url = "mysql://db"
+            body_limit = 0
+            request_timeout = "0s"
+            cors_allowed_origins = ["https://ok.example", "ftp://bad.example", "https://x.example/path"]
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in ["database_url", "body_limit", "request_timeout", "ftp://bad.example", "/path"] {
+            assert!(error.contains(expected), "{expected} missing from: {error}");
+        }
+    }
+
+    #[test]
+    fn durations_read_as_human_text_and_origins_as_a_comma_separated_list() {
+        let config = with(
+            r#"
+            request_timeout = "2m"
+            cors_allowed_origins = "https://portal.example, http://localhost:3000"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.request_timeout, Duration::from_secs(120));
+        assert_eq!(config.cors_allowed_origins, ["https://portal.example", "http://localhost:3000"]);
+    }
+
+    #[test]
+    fn a_bad_bind_address_is_refused_with_its_name() {
+        let error = with(r#"bind = "localhost""#).unwrap_err().to_string();
+        assert!(error.contains("bind"), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_so_typos_do_not_pass_silently() {
+        let error = with("bodylimit = 5").unwrap_err().to_string();
+        assert!(error.contains("bodylimit"), "{error}");
+    }
+}

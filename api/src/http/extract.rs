@@ -1,0 +1,253 @@
+//! Extractors whose rejections are problem details, so bad input never reaches a handler or a query.
+
+use std::error::Error as _;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use super::problem::{FieldError, Problem, pointer_token};
+
+/// A JSON request body that has been parsed into `T` and has passed `T`'s field rules.
+///
+/// Rejections, in the order they are checked:
+/// - 415 `unsupported_media_type` unless `Content-Type` is `application/json` (or another `+json` type);
+/// - 413 `payload_too_large` past the configured body limit, 408 `request_timeout` for a stalled body;
+/// - 400 `malformed_json` for bytes that are not JSON (with line and column);
+/// - 422 `validation_failed` for JSON of the wrong shape (missing, unknown or mistyped fields: serde stops at
+///   the first) and then for every field rule that fails (all of them at once), each with a JSON Pointer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ValidatedJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(&request) {
+            return Err(Problem::unsupported_media_type("application/json"));
+        }
+        let body = Bytes::from_request(request, state).await.map_err(body_problem)?;
+        let value: T = deserialize(&body)?;
+        value.validate().map_err(|errors| Problem::validation(field_errors(&errors)))?;
+        Ok(Self(value))
+    }
+}
+
+fn has_json_content_type(request: &Request) -> bool {
+    let Some(content_type) = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn body_problem(rejection: BytesRejection) -> Problem {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return Problem::payload_too_large(None);
+    }
+    let mut source = rejection.source();
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() || error.is::<tokio::time::error::Elapsed>() {
+            return Problem::request_timeout();
+        }
+        source = error.source();
+    }
+    Problem::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "unreadable_body",
+        "The request body could not be read",
+        "The connection failed while the request body was being sent; send it again.",
+    )
+}
+
+/// Parses JSON into `T`, telling malformed bytes (400) from well-formed JSON of the wrong shape (422).
+pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let error = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => {
+            return match deserializer.end() {
+                Ok(()) => Ok(value),
+                Err(trailing) => Err(malformed(&trailing)),
+            };
+        }
+        Err(error) => error,
+    };
+    let mut pointer = json_pointer(error.path());
+    let inner = error.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => Err(malformed(&inner)),
+        Category::Data => {
+            let message = strip_position(&inner.to_string()).to_owned();
+            let code = shape_error_code(&message);
+            if matches!(code, "required" | "duplicate_field")
+                && let Some(field) = backticked(&message)
+            {
+                pointer = format!("{pointer}/{}", pointer_token(field));
+            }
+            Err(Problem::validation(vec![FieldError::new(pointer, code, shape_error_detail(code, &message))]))
+        }
+    }
+}
+
+fn malformed(error: &serde_json::Error) -> Problem {
+    Problem::malformed_json(format!(
+        "{} (line {}, column {}).",
+        strip_position(&error.to_string()),
+        error.line(),
+        error.column()
+    ))
+}
+
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push('/');
+                pointer.push_str(&pointer_token(key));
+            }
+            Segment::Unknown => pointer.push_str("/?"),
+        }
+    }
+    pointer
+}
+
+/// serde_json appends " at line L column C"; problem details carry the position in their own words.
+fn strip_position(message: &str) -> &str {
+    message.rfind(" at line ").map_or(message, |at| &message[..at])
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+fn shape_error_code(message: &str) -> &'static str {
+    if message.starts_with("missing field") {
+        "required"
+    } else if message.starts_with("unknown field") {
+        "unknown_field"
+    } else if message.starts_with("duplicate field") {
+        "duplicate_field"
+    } else if message.starts_with("invalid type") {
+        "invalid_type"
+    } else {
+        "invalid_value"
+    }
+}
+
+fn shape_error_detail(code: &str, message: &str) -> String {
+    match code {
+        "required" => "This field is required.".to_owned(),
+        "unknown_field" => format!("This field is not part of the request ({message})."),
+        "duplicate_field" => "This field appears more than once.".to_owned(),
+        _ => format!("{}{}.", message[..1].to_uppercase(), &message[1..]),
+    }
+}
+
+/// Flattens `validator`'s nested errors into one list of JSON Pointers, in field order.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    let mut fields: Vec<_> = errors.errors().iter().collect();
+    fields.sort_by(|(a, _), (b, _)| a.cmp(b));
+    for (field, kind) in fields {
+        // Struct-level rules (`#[validate(schema(...))]`) report under `__all__`: they concern the whole object.
+        let pointer = if field == "__all__" { prefix.to_owned() } else { format!("{prefix}/{}", pointer_token(field)) };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    let detail = error.message.as_ref().map_or_else(|| error.code.to_string(), ToString::to_string);
+                    out.push(FieldError::new(pointer.clone(), error.code.clone(), detail));
+                }
+            }
+            ValidationErrorsKind::Struct(nested) => collect(nested, &pointer, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, nested) in items {
+                    collect(nested, &format!("{pointer}/{index}"), out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn rejected(body: &str) -> Problem {
+        deserialize::<Outer>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn malformed_json_is_400_with_its_position() {
+        let problem = rejected("{\"name\": ");
+        assert_eq!((problem.status, problem.code.as_ref()), (400, "malformed_json"));
+        assert!(problem.detail.contains("line 1"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn trailing_garbage_is_malformed() {
+        assert_eq!(rejected(r#"{"name": "a", "items": []} x"#).code, "malformed_json");
+    }
+
+    #[test]
+    fn a_mistyped_nested_field_points_at_itself() {
+        let problem = rejected(r#"{"name": "a", "items": [{"count": 1}, {"count": "two"}]}"#);
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].pointer, "/items/1/count");
+        assert_eq!(problem.errors[0].code, "invalid_type");
+    }
+
+    #[test]
+    fn a_missing_field_points_at_the_missing_field() {
+        let problem = rejected(r#"{"items": []}"#);
+        assert_eq!(problem.errors[0].pointer, "/name");
+        assert_eq!(problem.errors[0].code, "required");
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_not_ignored() {
+        let problem = rejected(r#"{"name": "a", "items": [], "colour": "red"}"#);
+        assert_eq!(problem.errors[0].code, "unknown_field");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_refused() {
+        let problem = rejected(r#"{"name": "a", "name": "b", "items": []}"#);
+        assert_eq!(problem.errors[0].code, "duplicate_field");
+        assert_eq!(problem.errors[0].pointer, "/name");
+    }
+}

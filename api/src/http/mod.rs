@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by every feature: problem details, extractors and the middleware stack.
+
+pub mod extract;
+pub mod middleware;
+pub mod problem;
+
+pub use extract::ValidatedJson;
+pub use problem::{FieldError, Problem};

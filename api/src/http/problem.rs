@@ -1,0 +1,252 @@
+//! RFC 9457 problem details: the one error shape every non-2xx response uses.
+//!
+//! Handlers and extractors return [`Problem`]. Its `IntoResponse` renders a complete body and also leaves the
+//! `Problem` in the response extensions, so the outermost middleware ([`super::middleware::finish_problems`])
+//! can add what only it knows (the request path and id) and turn bare error responses from lower layers
+//! (405, 413, timeouts) into problems too.
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Problem types are tag URIs (RFC 4151): stable identifiers that are not meant to be dereferenced.
+/// The machine-readable `code` is the same string in snake case; `docs/api-conventions.md` lists them all.
+const PROBLEM_TYPE_PREFIX: &str = "tag:provider-api.cqc.org.uk,2026:problem:";
+
+/// An error, as RFC 9457 problem details (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "tag:provider-api.cqc.org.uk,2026:problem:validation_failed",
+    "title": "The request has invalid fields",
+    "status": 422,
+    "detail": "2 fields are invalid; see `errors`.",
+    "instance": "/v1/identifiers/validate",
+    "code": "validation_failed",
+    "request_id": "0193a4d2-7c1e-7b55-9d0e-2f6c8a1b3e4f",
+    "errors": [
+        {"pointer": "/nhs_number", "code": "nhs_number_check_digit", "detail": "The check digit does not match: this is not a valid NHS number."},
+        {"pointer": "/postcode", "code": "postcode_format", "detail": "This is not a UK postcode, for example SW1A 1AA."}
+    ]
+}))]
+pub struct Problem {
+    /// A URI identifying the kind of problem; the same for every occurrence of this `code`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem, the same for every occurrence of this `code`.
+    pub title: Cow<'static, str>,
+    /// The HTTP status code of this response.
+    #[schema(minimum = 400, maximum = 599, example = 422)]
+    pub status: u16,
+    /// What went wrong in this occurrence, in words a person can act on.
+    pub detail: String,
+    /// The request path this problem occurred on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// A stable machine-readable code; clients branch on this, never on `title` or `detail`.
+    #[schema(example = "validation_failed")]
+    pub code: Cow<'static, str>,
+    /// The `X-Request-Id` of the request: quote it when contacting the regulator about this error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// For validation failures: every invalid field at once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Headers that belong to this problem (`Allow`, `Retry-After`); not part of the body.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// The cause for the log, never for the client (a database error behind a 500, say).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub internal: Option<String>,
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON Pointer (RFC 6901) to the field in the request body; `""` means the whole body.
+    #[schema(example = "/postcode")]
+    pub pointer: String,
+    /// A stable machine-readable code for what is wrong with the field.
+    #[schema(example = "postcode_format")]
+    pub code: Cow<'static, str>,
+    /// What is wrong with the field and how to fix it.
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
+        Self { pointer: pointer.into(), code: code.into(), detail: detail.into() }
+    }
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: Cow::Borrowed(title),
+            status: status.as_u16(),
+            detail: detail.into(),
+            instance: None,
+            code: Cow::Borrowed(code),
+            request_id: None,
+            errors: Vec::new(),
+            headers: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// 422 with every invalid field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 if errors[0].pointer.is_empty() => format!("The request is invalid: {}", errors[0].detail),
+            1 => format!("The field `{}` is invalid: {}", errors[0].pointer.trim_start_matches('/'), errors[0].detail),
+            n => format!("{n} fields are invalid; see `errors`."),
+        };
+        Self {
+            errors,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields", detail)
+        }
+    }
+
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed_json", "The request body is not valid JSON", detail)
+    }
+
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The request body has the wrong content type",
+            format!("Send the body as `{expected}` and say so in the `Content-Type` header."),
+        )
+    }
+
+    pub fn payload_too_large(limit: Option<usize>) -> Self {
+        let detail = match limit {
+            Some(limit) => format!("The request body is larger than the {limit}-byte limit."),
+            None => "The request body is larger than this server accepts.".to_owned(),
+        };
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large", detail)
+    }
+
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "The request was not received in time",
+            "The request body arrived too slowly; send it again.",
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+            "Something went wrong on our side. It has been logged; quote the request id if you contact us.",
+        )
+    }
+
+    pub fn service_unavailable(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable", detail)
+            .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds))
+    }
+
+    /// The problem for an error response that a lower layer produced without a body of ours,
+    /// keyed by its status alone.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::not_found("There is nothing at this address."),
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                status,
+                "method_not_allowed",
+                "Method not allowed",
+                "This address does not support this HTTP method; the `Allow` header lists those it does.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(None),
+            StatusCode::REQUEST_TIMEOUT => Self::request_timeout(),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                Self::service_unavailable("The server could not answer in time; try again shortly.", 5)
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type("application/json"),
+            s if s.is_server_error() => Self::internal(),
+            s => Self::new(s, "http_error", "Request failed", s.canonical_reason().unwrap_or("Request failed")),
+        }
+    }
+
+    pub(crate) fn render(&self) -> Response {
+        let body = serde_json::to_vec(self).expect("a problem always serialises");
+        let mut response = (self.status(), body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        response
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = self.render();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Escapes one JSON Pointer reference token (RFC 6901 §3).
+pub fn pointer_token(token: &str) -> Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_tokens_are_escaped_per_rfc_6901() {
+        assert_eq!(pointer_token("a/b"), "a~1b");
+        assert_eq!(pointer_token("m~n"), "m~0n");
+        assert_eq!(pointer_token("plain"), "plain");
+    }
+
+    #[test]
+    fn validation_problem_names_a_single_field_in_its_detail() {
+        let problem = Problem::validation(vec![FieldError::new("/postcode", "postcode_format", "Not a postcode.")]);
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.code, "validation_failed");
+        assert!(problem.detail.contains("postcode"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn rendered_problem_has_problem_json_content_type_and_extra_headers() {
+        let response = Problem::service_unavailable("down", 7).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_CONTENT_TYPE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        assert!(response.extensions().get::<Problem>().is_some());
+    }
+}

@@ -1,0 +1,132 @@
+//! The provider API server. [`Application::build`] opens the database, migrates it and binds the listener;
+//! [`Application::run_until_stopped`] serves until SIGINT or SIGTERM, then drains in-flight requests.
+//! Tests build with port 0 and read the bound address back.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub mod config;
+pub mod domain;
+mod health;
+pub mod http;
+mod identifiers;
+pub mod openapi;
+pub mod reference;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use config::Config;
+use http::Problem;
+use state::AppState;
+use store::Store;
+
+pub const SPEC_ROUTE: &str = "/v1/openapi.json";
+pub const DOCS_ROUTE: &str = "/docs";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Arc<dyn Store>,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = store::open(&config).await.context("could not open the database")?;
+        store.migrate().await.context("could not migrate the database")?;
+        let listener =
+            TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
+        let router = router(AppState { store: store.clone() }, &config);
+        Ok(Self { listener, router, store, shutdown_grace: config.shutdown_grace })
+    }
+
+    /// The storage the server uses (tests reach past the API with it, to simulate failures).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish (for at most
+    /// the configured grace period) and closes the database pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let signalled = async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = stopping_tx.send(());
+        };
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(signalled);
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+                Ok(())
+            }
+        };
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// The whole HTTP surface: documented API routes, the spec and its docs page, and a problem for anything else.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let (api, _) = openapi::api_router().split_for_parts();
+    let spec = openapi::spec_json();
+    let router = api
+        .route(
+            SPEC_ROUTE,
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec).into_response() }),
+        )
+        .merge(SwaggerUi::new(DOCS_ROUTE).config(utoipa_swagger_ui::Config::from(SPEC_ROUTE)))
+        .fallback(|| async { Problem::not_found("There is nothing at this address. The API lives under /v1.") })
+        .with_state(state);
+    http::middleware::apply(router, &config.http_policy())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        tokio::signal::ctrl_c().await.expect("the SIGINT handler installs");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("the SIGTERM handler installs")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

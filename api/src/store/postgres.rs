@@ -1,0 +1,62 @@
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+use super::{PoolSettings, ReferenceStore, Store, StoreError, sql};
+use crate::config::Engine;
+use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
+
+static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The engine for deployments with several API nodes.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn open(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        Ok(MIGRATIONS.run(&self.pool).await?)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl ReferenceStore for PostgresStore {
+    async fn regulated_activities(&self) -> Result<Vec<RegulatedActivity>, StoreError> {
+        Ok(sqlx::query_as(sql::REGULATED_ACTIVITIES).fetch_all(&self.pool).await?)
+    }
+
+    async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
+        Ok(sqlx::query_as(sql::SERVICE_TYPES).fetch_all(&self.pool).await?)
+    }
+
+    async fn service_user_bands(&self) -> Result<Vec<ServiceUserBand>, StoreError> {
+        Ok(sqlx::query_as(sql::SERVICE_USER_BANDS).fetch_all(&self.pool).await?)
+    }
+}

@@ -1,0 +1,351 @@
+//! Turns the published OpenAPI 3.1 document into the SDK's generated Rust code.
+//!
+//! progenitor reads OpenAPI 3.0 only, so [`downgrade`] first rewrites the document into the equivalent 3.0
+//! form; [`for_progenitor`] then makes the SDK-only adjustments; [`generate`] runs progenitor. The published
+//! document stays 3.1: this rendering exists only inside the SDK build.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+
+/// The first line of the generated file.
+pub const HEADER: &str = "// @generated from openapi/v1.json by provider-api-sdk-codegen. Do not edit: change the API \
+and run `cargo run -p provider-api -- openapi`.\n";
+
+/// Reads the 3.1 document at `path` and returns the SDK's generated source.
+pub fn generate_from_path(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+    let document: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    generate(document)
+}
+
+pub fn generate(document: Value) -> Result<String> {
+    let document = for_progenitor(downgrade(document)?);
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(document).context("the downgraded document is not valid OpenAPI 3.0")?;
+    let settings = progenitor::GenerationSettings::default()
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_derive("PartialEq")
+        .to_owned();
+    let mut generator = progenitor::Generator::new(&settings);
+    let tokens = generator.generate_tokens(&spec).map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
+    let file: syn::File = syn::parse2(tokens).context("progenitor produced code that does not parse")?;
+    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+}
+
+/// Rewrites an OpenAPI 3.1 document as the equivalent OpenAPI 3.0.3 document.
+///
+/// - `type: [T, "null"]` becomes `type: T` with `nullable: true`;
+/// - `oneOf`/`anyOf` with a `{type: "null"}` branch loses the branch and becomes nullable (a lone `$ref` is
+///   wrapped in `allOf`, since 3.0 ignores siblings of `$ref`); so does a `$ref` with a description beside it;
+/// - `const` becomes a one-value `enum`; numeric `exclusiveMinimum`/`exclusiveMaximum` become the boolean
+///   form beside `minimum`/`maximum`; schema `examples` becomes `example`;
+/// - `webhooks`, `jsonSchemaDialect` and `license.identifier` (3.1 only) are dropped.
+pub fn downgrade(mut document: Value) -> Result<Value> {
+    let version = document.get("openapi").and_then(Value::as_str).unwrap_or_default();
+    if !version.starts_with("3.1") {
+        bail!("expected an OpenAPI 3.1 document, found version {version:?}");
+    }
+    let root = document.as_object_mut().context("the document is not an object")?;
+    root.insert("openapi".into(), json!("3.0.3"));
+    root.remove("webhooks");
+    root.remove("jsonSchemaDialect");
+    if let Some(license) = root.get_mut("info").and_then(|i| i.get_mut("license")).and_then(Value::as_object_mut) {
+        license.remove("identifier");
+    }
+    for_each_schema(&mut document, &mut downgrade_schema)?;
+    Ok(document)
+}
+
+/// SDK-only adjustments: progenitor types only `application/json` bodies, and our errors are
+/// `application/problem+json` (JSON all the same), so the SDK reads them as JSON to get typed problems.
+pub fn for_progenitor(mut document: Value) -> Value {
+    visit_media_maps(&mut document, &mut |content| {
+        if let Some(problem) = content.remove("application/problem+json") {
+            content.entry("application/json").or_insert(problem);
+        }
+    });
+    document
+}
+
+/// Calls `f` on every schema at the places OpenAPI puts them (components, parameters, bodies, responses,
+/// headers). `f` recurses into subschemas itself.
+fn for_each_schema(document: &mut Value, f: &mut dyn FnMut(&mut Value) -> Result<()>) -> Result<()> {
+    if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for schema in schemas.values_mut() {
+            f(schema)?;
+        }
+    }
+    if let Some(components) = document.get_mut("components").and_then(Value::as_object_mut) {
+        for (key, section) in components.iter_mut() {
+            if matches!(key.as_str(), "parameters" | "responses" | "requestBodies" | "headers") {
+                // Iterate the named components, so a component called `schema` is not taken for one.
+                for component in section.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                    schemas_below(component, f)?;
+                }
+            }
+        }
+    }
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            schemas_below(item, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Finds schemas inside path items, operations, parameters, bodies, responses and headers: every `schema`
+/// key in them, without descending into the schemas themselves (their `properties` could be named `schema`).
+fn schemas_below(value: &mut Value, f: &mut dyn FnMut(&mut Value) -> Result<()>) -> Result<()> {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match key.as_str() {
+                    "schema" => f(child)?,
+                    "example" | "examples" => {}
+                    _ => schemas_below(child, f)?,
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                schemas_below(item, f)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn visit_media_maps(value: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    match value {
+        Value::Object(map) => {
+            if let Some(content) = map.get_mut("content").and_then(Value::as_object_mut) {
+                f(content);
+            }
+            for child in map.values_mut() {
+                visit_media_maps(child, f);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| visit_media_maps(item, f)),
+        _ => {}
+    }
+}
+
+fn downgrade_schema(schema: &mut Value) -> Result<()> {
+    let Some(map) = schema.as_object_mut() else { return Ok(()) };
+
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = map.get_mut(key) {
+            downgrade_schema(child)?;
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(children) = map.get_mut(key).and_then(Value::as_array_mut) {
+            for child in children {
+                downgrade_schema(child)?;
+            }
+        }
+    }
+    if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
+        for child in properties.values_mut() {
+            downgrade_schema(child)?;
+        }
+    }
+
+    if let Some(Value::Array(types)) = map.get("type") {
+        let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        let nullable = non_null.len() < types.len();
+        match non_null.as_slice() {
+            [single] => {
+                map.insert("type".into(), single.clone());
+            }
+            [] => bail!("a schema whose only type is null cannot be expressed in OpenAPI 3.0"),
+            _ => bail!("a schema with several types ({types:?}) cannot be expressed in OpenAPI 3.0"),
+        }
+        if nullable {
+            map.insert("nullable".into(), json!(true));
+        }
+    }
+
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(branches)) = map.get(key) else { continue };
+        let is_null = |b: &Value| b.get("type") == Some(&json!("null")) && b.as_object().is_some_and(|o| o.len() == 1);
+        if !branches.iter().any(is_null) {
+            continue;
+        }
+        let rest: Vec<Value> = branches.iter().filter(|b| !is_null(b)).cloned().collect();
+        map.remove(key);
+        map.insert("nullable".into(), json!(true));
+        match rest.len() {
+            0 => bail!("a schema whose only branch is null cannot be expressed in OpenAPI 3.0"),
+            1 => {
+                map.insert("allOf".into(), Value::Array(rest));
+            }
+            _ => {
+                map.insert(key.into(), Value::Array(rest));
+            }
+        }
+    }
+
+    if map.contains_key("$ref") && map.len() > 1 {
+        let reference = map.remove("$ref").expect("checked above");
+        map.insert("allOf".into(), json!([{ "$ref": reference }]));
+    }
+
+    if let Some(value) = map.remove("const") {
+        map.insert("enum".into(), json!([value]));
+    }
+    for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        if let Some(bound) = map.get(exclusive).filter(|v| v.is_number()).cloned() {
+            map.insert(inclusive.into(), bound);
+            map.insert(exclusive.into(), json!(true));
+        }
+    }
+    if let Some(Value::Array(examples)) = map.remove("examples")
+        && let Some(first) = examples.into_iter().next()
+    {
+        map.entry("example").or_insert(first);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_downgraded(schema: Value) -> Value {
+        let document = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"schemas": {"S": schema}}});
+        downgrade(document).unwrap()["components"]["schemas"]["S"].clone()
+    }
+
+    #[test]
+    fn type_arrays_with_null_become_nullable() {
+        assert_eq!(schema_downgraded(json!({"type": ["string", "null"]})), json!({"type": "string", "nullable": true}));
+        assert_eq!(schema_downgraded(json!({"type": ["integer"]})), json!({"type": "integer"}));
+    }
+
+    #[test]
+    fn several_non_null_types_are_refused_rather_than_guessed() {
+        let document = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"schemas": {"S": {"type": ["string", "integer"]}}}});
+        assert!(downgrade(document).is_err());
+    }
+
+    #[test]
+    fn a_nullable_reference_becomes_all_of_and_keeps_its_description() {
+        let schema = json!({"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/T"}], "description": "d"});
+        assert_eq!(
+            schema_downgraded(schema),
+            json!({"allOf": [{"$ref": "#/components/schemas/T"}], "nullable": true, "description": "d"})
+        );
+    }
+
+    #[test]
+    fn a_nullable_union_of_several_keeps_the_others() {
+        let schema = json!({"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]});
+        assert_eq!(
+            schema_downgraded(schema),
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}], "nullable": true})
+        );
+    }
+
+    #[test]
+    fn a_reference_with_siblings_is_wrapped_so_the_siblings_survive() {
+        let schema = json!({"$ref": "#/components/schemas/T", "description": "d"});
+        assert_eq!(
+            schema_downgraded(schema),
+            json!({"allOf": [{"$ref": "#/components/schemas/T"}], "description": "d"})
+        );
+        let bare = json!({"$ref": "#/components/schemas/T"});
+        assert_eq!(schema_downgraded(bare.clone()), bare);
+    }
+
+    #[test]
+    fn const_becomes_a_one_value_enum() {
+        assert_eq!(schema_downgraded(json!({"const": "x"})), json!({"enum": ["x"]}));
+    }
+
+    #[test]
+    fn numeric_exclusive_bounds_become_boolean_flags() {
+        assert_eq!(
+            schema_downgraded(json!({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10})),
+            json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 10, "exclusiveMaximum": true})
+        );
+    }
+
+    #[test]
+    fn schema_examples_become_a_single_example() {
+        assert_eq!(
+            schema_downgraded(json!({"type": "string", "examples": ["a", "b"]})),
+            json!({"type": "string", "example": "a"})
+        );
+    }
+
+    #[test]
+    fn nested_schemas_are_rewritten_everywhere() {
+        let schema = json!({"type": "object", "properties": {
+            "list": {"type": "array", "items": {"type": ["string", "null"]}},
+            "map": {"type": "object", "additionalProperties": {"const": 1}},
+            "schema": {"type": ["boolean", "null"]}
+        }});
+        let out = schema_downgraded(schema);
+        assert_eq!(out["properties"]["list"]["items"], json!({"type": "string", "nullable": true}));
+        assert_eq!(out["properties"]["map"]["additionalProperties"], json!({"enum": [1]}));
+        assert_eq!(out["properties"]["schema"], json!({"type": "boolean", "nullable": true}));
+    }
+
+    #[test]
+    fn schemas_in_parameters_bodies_and_responses_are_rewritten() {
+        let document = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/x": {"post": {
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": ["integer", "null"]}}],
+            "requestBody": {"content": {"application/json": {"schema": {"type": ["string", "null"]}}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"const": true}}}}}
+        }}}});
+        let out = downgrade(document).unwrap();
+        let op = &out["paths"]["/x"]["post"];
+        assert_eq!(op["parameters"][0]["schema"], json!({"type": "integer", "nullable": true}));
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"],
+            json!({"type": "string", "nullable": true})
+        );
+        assert_eq!(op["responses"]["200"]["content"]["application/json"]["schema"], json!({"enum": [true]}));
+    }
+
+    #[test]
+    fn document_level_31_fields_are_dropped() {
+        let document = json!({"openapi": "3.1.0", "jsonSchemaDialect": "x", "webhooks": {},
+            "info": {"title": "t", "version": "1", "license": {"name": "MIT", "identifier": "MIT"}}, "paths": {}});
+        let out = downgrade(document).unwrap();
+        assert_eq!(out["openapi"], "3.0.3");
+        assert!(out.get("webhooks").is_none() && out.get("jsonSchemaDialect").is_none());
+        assert_eq!(out["info"]["license"], json!({"name": "MIT"}));
+    }
+
+    #[test]
+    fn only_31_documents_are_accepted() {
+        assert!(downgrade(json!({"openapi": "3.0.3"})).is_err());
+    }
+
+    #[test]
+    fn problem_json_is_read_as_json_by_the_sdk() {
+        let document = json!({"components": {"responses": {"E": {"description": "e",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}});
+        let out = for_progenitor(document);
+        assert!(out["components"]["responses"]["E"]["content"]["application/json"].is_object());
+    }
+
+    #[test]
+    fn the_committed_spec_downgrades_to_valid_openapi_30_with_no_31_constructs_left() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/v1.json");
+        let document: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let out = downgrade(document).unwrap();
+        let text = out.to_string();
+        assert!(!text.contains(r#""type":["#), "a type array survived");
+        assert!(!text.contains(r#"{"type":"null"}"#), "a null branch survived");
+        serde_json::from_value::<openapiv3::OpenAPI>(out).unwrap();
+    }
+}

@@ -1,0 +1,18 @@
+//! Rust client for the provider API.
+//!
+//! [`generated`] is produced at build time from `openapi/v1.json` by progenitor (see `build.rs`); it is
+//! re-exported here as [`Client`], [`types`] and [`Error`]. The modules beside it are written by hand: they
+//! add what a generator cannot (connection defaults, problem handling, and later auth, retries, idempotency
+//! keys and pagination) and never edit generated code.
+
+#[allow(clippy::all, clippy::pedantic, unused_imports, dead_code, missing_docs, unreachable_pub)]
+pub mod generated {
+    include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+}
+
+mod connect;
+mod problem;
+
+pub use connect::ClientBuilder;
+pub use generated::{Client, Error, ResponseValue, types};
+pub use problem::ProblemExt;

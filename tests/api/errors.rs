@@ -1,0 +1,162 @@
+//! Every error is `application/problem+json`, including those axum and the middleware produce themselves.
+
+use provider_api_tests::{TestApp, problem};
+use serde_json::json;
+
+const VALIDATE: &str = "/v1/identifiers/validate";
+
+#[tokio::test]
+async fn malformed_json_is_400_and_says_where() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .post(app.url(VALIDATE))
+        .header("content-type", "application/json")
+        .body(r#"{"postcode": "SW1A 1AA""#)
+        .send()
+        .await
+        .unwrap();
+
+    let body = problem(response, 400).await;
+    assert_eq!(body["code"], "malformed_json");
+    assert!(body["detail"].as_str().unwrap().contains("line 1"), "{body}");
+    assert_eq!(body["instance"], VALIDATE);
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_404() {
+    let app = TestApp::spawn().await;
+
+    let response = app.http.get(app.url("/v1/no-such-thing")).send().await.unwrap();
+
+    assert_eq!(problem(response, 404).await["code"], "not_found");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+
+    let response = app.http.delete(app.url("/v1/reference/regulated-activities")).send().await.unwrap();
+
+    let allow = response.headers().get("allow").expect("Allow header").to_str().unwrap().to_owned();
+    assert!(allow.contains("GET"), "{allow}");
+    assert_eq!(problem(response, 405).await["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_whether_declared_or_streamed() {
+    let app = TestApp::spawn_with(|config| config.body_limit = 1024).await;
+    let oversized = format!(r#"{{"postcode": "{}"}}"#, "A".repeat(4096));
+
+    let declared = app
+        .http
+        .post(app.url(VALIDATE))
+        .header("content-type", "application/json")
+        .body(oversized.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(declared, 413).await["code"], "payload_too_large");
+
+    // Chunked, with no Content-Length: the limit is enforced while the body streams in.
+    let chunks = futures_stream(oversized.into_bytes());
+    let streamed = app
+        .http
+        .post(app.url(VALIDATE))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(streamed, 413).await["code"], "payload_too_large");
+}
+
+fn futures_stream(bytes: Vec<u8>) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(512).map(|c| Ok(c.to_vec())).collect();
+    tokio_stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415() {
+    let app = TestApp::spawn().await;
+
+    let response =
+        app.http.post(app.url(VALIDATE)).header("content-type", "text/plain").body("SW1A 1AA").send().await.unwrap();
+
+    assert_eq!(problem(response, 415).await["code"], "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn unknown_and_mistyped_fields_are_refused_with_pointers() {
+    let app = TestApp::spawn().await;
+
+    let unknown = app
+        .http
+        .post(app.url(VALIDATE))
+        .json(&json!({"postcode": "SW1A 1AA", "surname": "Smith"}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(unknown, 422).await;
+    assert_eq!(body["errors"][0]["code"], "unknown_field");
+    assert_eq!(body["errors"][0]["pointer"], "/surname");
+
+    let mistyped = app.http.post(app.url(VALIDATE)).json(&json!({"nhs_number": 9434765919u64})).send().await.unwrap();
+    let body = problem(mistyped, 422).await;
+    assert_eq!(
+        body["errors"][0],
+        json!({"pointer": "/nhs_number", "code": "invalid_type",
+        "detail": "Invalid type: integer `9434765919`, expected a string."})
+    );
+}
+
+#[tokio::test]
+async fn a_refused_request_changes_nothing_and_a_valid_one_after_it_succeeds() {
+    let app = TestApp::spawn().await;
+    let before = app.client.list_regulated_activities().send().await.unwrap().into_inner();
+
+    let refused = app.http.post(app.url(VALIDATE)).json(&json!({"postcode": "nope"})).send().await.unwrap();
+    problem(refused, 422).await;
+
+    let after = app.client.list_regulated_activities().send().await.unwrap().into_inner();
+    assert_eq!(before.items, after.items);
+}
+
+#[tokio::test]
+async fn a_sane_request_id_is_echoed_and_an_unsafe_one_replaced() {
+    let app = TestApp::spawn().await;
+
+    let echoed = app.http.get(app.url("/healthz")).header("x-request-id", "care-system-42:abc").send().await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "care-system-42:abc");
+
+    let unsafe_id = "x".repeat(500);
+    let replaced = app.http.get(app.url("/v1/nope")).header("x-request-id", &unsafe_id).send().await.unwrap();
+    let id = replaced.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(id, unsafe_id);
+    assert_eq!(problem(replaced, 404).await["request_id"], id.as_str(), "the problem quotes the request id");
+}
+
+#[tokio::test]
+async fn api_responses_carry_the_security_headers() {
+    let app = TestApp::spawn().await;
+
+    let response = app.http.get(app.url("/v1/reference/service-user-bands")).send().await.unwrap();
+
+    let headers = response.headers();
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+    assert!(headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn cross_origin_requests_are_refused_unless_the_origin_is_allowed() {
+    let app = TestApp::spawn_with(|config| config.cors_allowed_origins = vec!["https://portal.example".into()]).await;
+
+    let allowed = app.http.get(app.url("/healthz")).header("origin", "https://portal.example").send().await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://portal.example");
+
+    let other = app.http.get(app.url("/healthz")).header("origin", "https://evil.example").send().await.unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}

@@ -1,0 +1,205 @@
+//! The black-box test harness: a real server on port 0 with a fresh database, and clients to drive it.
+//!
+//! The database is a temporary SQLite file unless `TEST_DATABASE_URL` names a PostgreSQL server, in which case
+//! each test gets its own database there, dropped when the test ends. A server that is named but cannot be
+//! reached fails the test: it is never skipped.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use provider_api::Application;
+use provider_api::config::Config;
+use provider_api::store::Store;
+use sqlx::Connection;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(#[allow(dead_code)] tempfile::TempDir),
+    PostgresDatabase { server: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn fresh() -> Self {
+        match std::env::var(TEST_DATABASE_URL) {
+            Ok(server) if !server.is_empty() => Self::fresh_postgres(server).await,
+            _ => Self::fresh_sqlite(),
+        }
+    }
+
+    fn fresh_sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("provider-api.db").display());
+        Self { url, cleanup: Cleanup::SqliteFile(dir) }
+    }
+
+    async fn fresh_postgres(server: String) -> Self {
+        let name = format!("provider_api_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&server).await.unwrap_or_else(|error| {
+            panic!("{TEST_DATABASE_URL} is set to {server:?} but that server cannot be reached: {error}")
+        });
+        // The name is ours (a UUID), not input: safe to splice.
+        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+            .execute(&mut admin)
+            .await
+            .expect("CREATE DATABASE");
+        admin.close().await.ok();
+        Self { url: with_database(&server, &name), cleanup: Cleanup::PostgresDatabase { server, name } }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::PostgresDatabase { .. })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Cleanup::PostgresDatabase { server, name } = &self.cleanup else { return };
+        let (server, name) = (server.clone(), name.clone());
+        // Drop runs inside the test's runtime, which cannot block on async work; a helper thread can.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&server).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await?;
+                Ok::<_, anyhow::Error>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
+            panic!("could not drop the test database: {dropped:?}");
+        }
+    }
+}
+
+/// `postgres://user@host:port/any?params` with its database replaced by `name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map(|i| i + 3).and_then(|start| base[start..].find('/').map(|i| start + i));
+    let root = authority_end.map_or(base, |end| &base[..end]);
+    match query {
+        Some(query) => format!("{root}/{name}?{query}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// A running server and the clients to call it.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub base_url: String,
+    /// The SDK, as integrators use it.
+    pub client: provider_api_sdk::Client,
+    /// Plain HTTP, for what the SDK cannot send (malformed bodies, wrong methods).
+    pub http: reqwest::Client,
+    pub store: std::sync::Arc<dyn Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server whose configuration `configure` has adjusted (after port 0 and the database are set).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            provider_api::telemetry::init(provider_api::config::LogFormat::Pretty);
+        }
+        let database = TestDatabase::fresh().await;
+        let mut config = Config::default();
+        config.bind = SocketAddr::from_str("127.0.0.1:0").unwrap();
+        config.database_url = database.url().to_owned().into();
+        configure(&mut config);
+
+        let application = Application::build(config).await.expect("the server builds");
+        let address = application.local_addr();
+        let store = application.store();
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(application.run_until(async move {
+            let _ = stop.await;
+        }));
+        let base_url = format!("http://{address}");
+        let client = provider_api_sdk::ClientBuilder::new(&base_url).user_agent("provider-api-tests").build().unwrap();
+        Self {
+            address,
+            base_url,
+            client,
+            http: reqwest::Client::new(),
+            store,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Asks the server to stop (as SIGTERM would) without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Waits for the server to finish after [`Self::begin_shutdown`].
+    pub async fn stopped(&mut self) -> std::io::Result<()> {
+        self.server.take().expect("the server is running").await.expect("the server task does not panic")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// Reads a response that must be an RFC 9457 problem with `status`, and returns its body.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    let actual = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body: serde_json::Value = response.json().await.expect("a problem body is JSON");
+    assert_eq!(actual, status, "status; body: {body}");
+    assert_eq!(content_type, "application/problem+json", "content type; body: {body}");
+    for field in ["type", "title", "detail", "code", "instance", "request_id"] {
+        assert!(body[field].is_string(), "problem field {field} missing: {body}");
+    }
+    assert_eq!(body["status"], status, "problem status: {body}");
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_of_a_server_url() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t"),
+            "postgres://postgres@127.0.0.1:5432/t"
+        );
+        assert_eq!(with_database("postgres://u:p@h:5/db?sslmode=disable", "t"), "postgres://u:p@h:5/t?sslmode=disable");
+        assert_eq!(with_database("postgres://h", "t"), "postgres://h/t");
+    }
+}
