@@ -120,8 +120,6 @@ impl Engine {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("could not read the configuration: {0}")]
-    Read(#[from] Box<figment::Error>),
     #[error("the configuration is invalid:\n  - {}", .0.join("\n  - "))]
     Invalid(Vec<String>),
 }
@@ -145,7 +143,9 @@ impl Config {
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Self = figment.extract().map_err(Box::new)?;
+        let config: Self = figment.extract().map_err(|error: figment::Error| {
+            ConfigError::Invalid(error.into_iter().map(|e| e.to_string()).collect())
+        })?;
         config.validate()?;
         Ok(config)
     }

@@ -9,7 +9,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::http::problem::{PROBLEM_CONTENT_TYPE, Problem};
+use crate::http::problem::{PROBLEM_CONTENT_TYPE, ProblemDetails};
 use crate::state::AppState;
 
 /// Where the committed document lives, relative to the workspace root.
@@ -35,7 +35,7 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
         (name = "health", description = "Liveness and readiness of this server"),
         (name = "reference", description = "Reference data the regulator publishes, and identifier checks"),
     ),
-    components(schemas(Problem))
+    components(schemas(ProblemDetails))
 )]
 struct ApiDoc;
 

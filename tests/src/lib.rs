@@ -123,9 +123,11 @@ impl TestApp {
             provider_api::telemetry::init(provider_api::config::LogFormat::Pretty);
         }
         let database = TestDatabase::fresh().await;
-        let mut config = Config::default();
-        config.bind = SocketAddr::from_str("127.0.0.1:0").unwrap();
-        config.database_url = database.url().to_owned().into();
+        let mut config = Config {
+            bind: SocketAddr::from_str("127.0.0.1:0").unwrap(),
+            database_url: database.url().to_owned().into(),
+            ..Config::default()
+        };
         configure(&mut config);
 
         let application = Application::build(config).await.expect("the server builds");

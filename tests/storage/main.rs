@@ -9,8 +9,7 @@ use provider_api_tests::TestDatabase;
 
 async fn fresh_store() -> (std::sync::Arc<dyn Store>, TestDatabase) {
     let database = TestDatabase::fresh().await;
-    let mut config = Config::default();
-    config.database_url = database.url().to_owned().into();
+    let config = Config { database_url: database.url().to_owned().into(), ..Config::default() };
     let store = store::open(&config).await.expect("the store opens");
     store.migrate().await.expect("migrations apply");
     (store, database)

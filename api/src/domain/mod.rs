@@ -27,14 +27,15 @@ impl Invalid {
     }
 }
 
-/// Input longer than this is refused before any pattern runs on it: every identifier here is short.
+/// Input longer than this (in characters, as JSON Schema's `maxLength` counts) is refused before any pattern
+/// runs on it: every identifier here is short.
 const MAX_IDENTIFIER_INPUT: usize = 32;
 
 fn check_length(input: &str, what: &'static str) -> Result<(), Invalid> {
     if input.trim().is_empty() {
         return Err(Invalid::new("required", format!("Enter the {what}.")));
     }
-    if input.len() > MAX_IDENTIFIER_INPUT {
+    if input.chars().count() > MAX_IDENTIFIER_INPUT {
         return Err(Invalid::new("too_long", format!("This is too long to be a {what}.")));
     }
     Ok(())

@@ -165,7 +165,7 @@ pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     let mut fields: Vec<_> = errors.errors().iter().collect();
-    fields.sort_by(|(a, _), (b, _)| a.cmp(b));
+    fields.sort_by_key(|(name, _)| *name);
     for (field, kind) in fields {
         // Struct-level rules (`#[validate(schema(...))]`) report under `__all__`: they concern the whole object.
         let pointer = if field == "__all__" { prefix.to_owned() } else { format!("{prefix}/{}", pointer_token(field)) };

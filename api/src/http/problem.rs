@@ -18,8 +18,27 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 /// The machine-readable `code` is the same string in snake case; `docs/api-conventions.md` lists them all.
 const PROBLEM_TYPE_PREFIX: &str = "tag:provider-api.cqc.org.uk,2026:problem:";
 
+/// An error response. Boxed, so that `Result<_, Problem>` stays small on the success path; it dereferences
+/// to its [`ProblemDetails`].
+#[derive(Debug, Clone)]
+pub struct Problem(Box<ProblemDetails>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemDetails;
+    fn deref(&self) -> &ProblemDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemDetails {
+        &mut self.0
+    }
+}
+
 /// An error, as RFC 9457 problem details (`application/problem+json`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Problem)]
 #[schema(example = json!({
     "type": "tag:provider-api.cqc.org.uk,2026:problem:validation_failed",
     "title": "The request has invalid fields",
@@ -33,7 +52,7 @@ const PROBLEM_TYPE_PREFIX: &str = "tag:provider-api.cqc.org.uk,2026:problem:";
         {"pointer": "/postcode", "code": "postcode_format", "detail": "This is not a UK postcode, for example SW1A 1AA."}
     ]
 }))]
-pub struct Problem {
+pub struct ProblemDetails {
     /// A URI identifying the kind of problem; the same for every occurrence of this `code`.
     #[serde(rename = "type")]
     pub problem_type: String,
@@ -87,7 +106,7 @@ impl FieldError {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ProblemDetails {
             problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
             title: Cow::Borrowed(title),
             status: status.as_u16(),
@@ -98,7 +117,7 @@ impl Problem {
             errors: Vec::new(),
             headers: Vec::new(),
             internal: None,
-        }
+        }))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -117,10 +136,10 @@ impl Problem {
             1 => format!("The field `{}` is invalid: {}", errors[0].pointer.trim_start_matches('/'), errors[0].detail),
             n => format!("{n} fields are invalid; see `errors`."),
         };
-        Self {
-            errors,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields", detail)
-        }
+        let mut problem =
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields", detail);
+        problem.errors = errors;
+        problem
     }
 
     pub fn malformed_json(detail: impl Into<String>) -> Self {
@@ -194,7 +213,7 @@ impl Problem {
     }
 
     pub(crate) fn render(&self) -> Response {
-        let body = serde_json::to_vec(self).expect("a problem always serialises");
+        let body = serde_json::to_vec(&*self.0).expect("a problem always serialises");
         let mut response = (self.status(), body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
