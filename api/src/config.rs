@@ -51,6 +51,13 @@ pub struct Config {
     /// Browser origins allowed to call the API (CORS); none by default. A list, or a comma-separated string.
     #[serde(default, deserialize_with = "list_or_comma_separated")]
     pub cors_allowed_origins: Vec<String>,
+    /// The URL clients reach this API at (no trailing slash): the tokens' issuer and the audience of client
+    /// assertions. Defaults to `http://` and the bound address, which suits only local use.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
+    /// Lifetime of access tokens (at most 15 minutes).
+    #[serde(default = "defaults::access_token_ttl", with = "humantime_serde")]
+    pub access_token_ttl: Duration,
     /// `json` (the default: one JSON object a line) or `pretty`.
     #[serde(default)]
     pub log_format: LogFormat,
@@ -90,6 +97,9 @@ mod defaults {
     }
     pub fn shutdown_grace() -> Duration {
         Duration::from_secs(30)
+    }
+    pub fn access_token_ttl() -> Duration {
+        Duration::from_secs(15 * 60)
     }
 }
 
@@ -169,6 +179,14 @@ impl Config {
             if value.is_zero() {
                 problems.push(format!("{name} must be longer than zero"));
             }
+        }
+        if self.access_token_ttl.is_zero() || self.access_token_ttl > Duration::from_secs(15 * 60) {
+            problems.push("access_token_ttl must be between 1s and 15m".to_owned());
+        }
+        if let Some(url) = &self.public_base_url
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/'))
+        {
+            problems.push(format!("public_base_url {url:?} must start with https:// (or http://) and not end with /"));
         }
         for origin in &self.cors_allowed_origins {
             if let Err(why) = check_origin(origin) {

@@ -36,6 +36,7 @@ pub struct Health {
     tag = tags::HEALTH,
     operation_id = "get_health",
     responses((status = 200, description = "The process is alive", body = Health, example = json!({"status": "ok"}))),
+    security(()),
 )]
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
@@ -51,6 +52,7 @@ async fn healthz() -> Json<Health> {
     tag = tags::HEALTH,
     operation_id = "get_readiness",
     responses((status = 200, description = "Ready to serve", body = Health, example = json!({"status": "ready"}))),
+    security(()),
 )]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     match tokio::time::timeout(READINESS_TIMEOUT, state.store.ping()).await {

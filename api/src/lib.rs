@@ -15,6 +15,9 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub mod accounts;
+pub mod auth;
+pub mod bootstrap;
 pub mod config;
 pub mod domain;
 mod health;
@@ -26,6 +29,8 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 
+use auth::keys::KeyRing;
+use auth::token::TokenService;
 use config::Config;
 use http::Problem;
 use state::AppState;
@@ -47,7 +52,14 @@ impl Application {
         store.migrate().await.context("could not migrate the database")?;
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
-        let router = router(AppState { store: store.clone() }, &config);
+        let issuer = match &config.public_base_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let keys =
+            KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
+        let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
+        let router = router(AppState { store: store.clone(), tokens }, &config);
         Ok(Self { listener, router, store, shutdown_grace: config.shutdown_grace })
     }
 

@@ -3,8 +3,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use provider_api::auth::StaffRole;
+use provider_api::auth::keys::KeyRing;
 use provider_api::config::Config;
-use provider_api::{Application, DOCS_ROUTE, openapi, store, telemetry};
+use provider_api::{Application, DOCS_ROUTE, bootstrap, openapi, store, telemetry};
 
 /// The Care Quality Commission's provider API.
 ///
@@ -26,6 +28,25 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create a demo provider (a location, an admin, a drafter, a submitter and an API client) in the
+    /// configured database, and print their credentials.
+    Demo {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a member of the regulator's staff. The password is read from PROVIDER_API_STAFF_PASSWORD.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Staff roles, comma-separated: staff_triage, staff_registration, staff_admin.
+        #[arg(long, value_delimiter = ',', default_value = "staff_admin")]
+        roles: Vec<StaffRole>,
+    },
+    /// Make a new token-signing key; the old one stays published until its tokens expire.
+    RotateKeys,
     /// Write the OpenAPI document the code describes.
     Openapi {
         /// Where to write it.
@@ -64,14 +85,57 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             application.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let store = store::open(&config).await.context("could not open the database")?;
-            store.migrate().await.context("could not migrate the database")?;
-            store.close().await;
+            open_migrated(&config).await?.close().await;
             eprintln!("provider-api: the database is up to date");
+        }
+        Command::Demo { json } => {
+            let store = open_migrated(&config).await?;
+            let demo = bootstrap::create_demo(store.as_ref()).await?;
+            store.close().await;
+            print_demo(&demo, json)?;
+        }
+        Command::CreateStaff { email, name, roles } => {
+            let password = std::env::var("PROVIDER_API_STAFF_PASSWORD")
+                .context("set PROVIDER_API_STAFF_PASSWORD to the new account's password")?;
+            let store = open_migrated(&config).await?;
+            let roles = roles.into_iter().collect();
+            let user = bootstrap::create_staff(store.as_ref(), &email, &name, &password, &roles).await?;
+            store.close().await;
+            eprintln!("provider-api: created staff account {} ({})", user.email, user.id);
+        }
+        Command::RotateKeys => {
+            let store = open_migrated(&config).await?;
+            let kid = KeyRing::rotate(store.as_ref()).await?;
+            store.close().await;
+            eprintln!("provider-api: new signing key {kid}; restart or wait for nodes to pick it up");
         }
         Command::Openapi { .. } => unreachable!("handled before configuration"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn open_migrated(config: &Config) -> anyhow::Result<std::sync::Arc<dyn store::Store>> {
+    let store = store::open(config).await.context("could not open the database")?;
+    store.migrate().await.context("could not migrate the database")?;
+    Ok(store)
+}
+
+fn print_demo(demo: &bootstrap::DemoCredentials, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(demo)?);
+        return Ok(());
+    }
+    println!("Demo provider created.\n");
+    println!("  organisation_id  {}", demo.organisation_id);
+    println!("  location_id      {}\n", demo.location_id);
+    for user in &demo.users {
+        let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+        println!("  {:<10} {}  password {}", roles.join(","), user.email, user.password);
+    }
+    println!("\n  API client (drafter, submitter; every scope)");
+    println!("  client_id      {}", demo.client_id);
+    println!("  client_secret  {}  (shown once)", demo.client_secret);
+    Ok(())
 }
 
 fn write_spec(out: &std::path::Path, check: bool) -> anyhow::Result<ExitCode> {

@@ -18,7 +18,12 @@ pub const SPEC_PATH: &str = "openapi/v1.json";
 pub mod tags {
     pub const HEALTH: &str = "health";
     pub const REFERENCE: &str = "reference";
+    pub const OAUTH: &str = "oauth";
+    pub const IDENTITY: &str = "identity";
 }
+
+/// The name of the bearer-token security scheme every operation uses unless it says `security(())`.
+pub const BEARER: &str = "bearer";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,10 +39,28 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
     tags(
         (name = "health", description = "Liveness and readiness of this server"),
         (name = "reference", description = "Reference data the regulator publishes, and identifier checks"),
+        (name = "oauth", description = "The OAuth 2.0 authorization server: tokens, metadata and signing keys"),
+        (name = "identity", description = "Who is calling, and what they may do"),
     ),
-    components(schemas(ProblemDetails))
+    components(schemas(ProblemDetails)),
+    modifiers(&BearerScheme),
+    security(("bearer" = [])),
 )]
 struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some("An access token from `POST /v1/oauth/token` (RFC 9068 JWT, 15 minutes)."))
+            .build();
+        doc.components.get_or_insert_with(Default::default).add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+    }
+}
 
 /// Every documented route, with its handler.
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -45,47 +68,90 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::health::router())
         .merge(crate::reference::router())
         .merge(crate::identifiers::router())
+        .merge(crate::auth::oauth::router())
+        .merge(crate::auth::me::router())
 }
 
-/// Adds the problem responses an operation can give besides its own, by what the operation accepts:
-/// every operation can fail on our side (500) or while the database is away (503); one with a body can also
-/// be refused for that body (400, 408, 413, 415, 422).
+/// Adds the problem responses an operation can give besides its own, by what the operation is:
+/// - every operation can fail on our side (500) or while the database is away (503);
+/// - one with a body can be refused for it (400, 408, 413, 415, 422);
+/// - one with query parameters can be refused for them (400);
+/// - one that needs a token can be refused without a good one (401);
+/// - one about an organisation can be refused for a missing permission (403) or an organisation the caller
+///   cannot see (404).
 pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
-    let common = [
+    const ROWS: [(&str, &str, &str); 10] = [
         ("500", "InternalError", "Something went wrong on the server; quote the `request_id` if you report it."),
         (
             "503",
             "ServiceUnavailable",
             "Temporarily unable to serve (database unavailable, or no answer in time); retry after `Retry-After` seconds.",
         ),
-    ];
-    let with_body = [
-        ("400", "MalformedRequest", "The body is not valid JSON, or could not be read."),
+        (
+            "400",
+            "BadRequest",
+            "The body is not valid JSON or could not be read, or a query parameter is not acceptable.",
+        ),
         ("408", "RequestTimeout", "The request body arrived too slowly."),
         ("413", "PayloadTooLarge", "The request body is larger than the server accepts."),
-        ("415", "UnsupportedMediaType", "The body is not `application/json`."),
+        ("415", "UnsupportedMediaType", "The body is not of the content type this operation takes."),
         (
             "422",
             "ValidationFailed",
             "The body is JSON of the wrong shape, or breaks field rules; `errors` lists every invalid field.",
         ),
+        (
+            "401",
+            "Unauthenticated",
+            "No access token, or one that is not valid (expired, tampered, for another audience, revoked); see `WWW-Authenticate`.",
+        ),
+        (
+            "403",
+            "Forbidden",
+            "The caller's roles or the token's scopes do not allow this here; `permission` names what is missing.",
+        ),
+        (
+            "404",
+            "NotFound",
+            "Nothing here that the caller can see (another organisation's data is indistinguishable from none).",
+        ),
     ];
-
     let components = doc.components.get_or_insert_with(Default::default);
-    for (_, name, description) in common.iter().chain(&with_body) {
+    for (_, name, description) in ROWS {
         let response = ResponseBuilder::new()
-            .description(*description)
+            .description(description)
             .content(PROBLEM_CONTENT_TYPE, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
             .build();
-        components.responses.insert((*name).to_owned(), RefOr::T(response));
+        components.responses.insert(name.to_owned(), RefOr::T(response));
     }
 
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         for operation in operations(item) {
             let has_body = operation.request_body.is_some();
+            let parameters: Vec<&utoipa::openapi::path::Parameter> = operation
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    RefOr::T(parameter) => Some(parameter),
+                    RefOr::Ref(_) => None,
+                })
+                .collect();
+            let has_query =
+                parameters.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+            let secured = operation.security.as_ref().is_none_or(|requirements| !requirements.is_empty());
+            let organisational =
+                path.contains("{organisation_id}") || parameters.iter().any(|p| p.name == "organisation");
+            let applies = |status: &str| match status {
+                "500" | "503" => true,
+                "408" | "413" | "415" | "422" => has_body,
+                "400" => has_body || has_query,
+                "401" => secured,
+                "403" | "404" => organisational,
+                _ => false,
+            };
             let responses = &mut operation.responses.responses;
-            let rows = common.iter().chain(with_body.iter().filter(|_| has_body));
-            for (status, name, _) in rows {
+            for (status, name, _) in ROWS.iter().filter(|(status, _, _)| applies(status)) {
                 responses.entry((*status).to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
             }
         }
@@ -143,6 +209,7 @@ mod tests {
     #[test]
     fn every_operation_has_an_id_a_tag_a_summary_and_a_problem_response_for_errors() {
         let mut doc = document();
+        let doc_responses = doc.components.clone().unwrap().responses;
         for (path, item) in doc.paths.paths.iter_mut() {
             for operation in operations(item) {
                 let id = operation.operation_id.clone().unwrap_or_default();
@@ -151,12 +218,27 @@ mod tests {
                 assert!(operation.summary.is_some(), "{path}: no summary");
                 assert!(operation.description.is_some(), "{path}: no description");
                 for (status, response) in &operation.responses.responses {
-                    if !status.starts_with('2') {
-                        assert!(
-                            matches!(response, RefOr::Ref(_)),
-                            "{path} {status}: errors use the shared problem responses"
-                        );
+                    if status.starts_with('2') {
+                        continue;
                     }
+                    let content = match response {
+                        RefOr::Ref(reference) => {
+                            let name = reference.ref_location.trim_start_matches("#/components/responses/");
+                            match &doc_responses[name] {
+                                RefOr::T(response) => response.content.clone(),
+                                RefOr::Ref(_) => panic!("{path} {status}: nested response reference"),
+                            }
+                        }
+                        RefOr::T(response) => response.content.clone(),
+                    };
+                    let schema = match content.get(PROBLEM_CONTENT_TYPE) {
+                        Some(RefOr::T(content)) => content.schema.clone(),
+                        _ => None,
+                    };
+                    assert!(
+                        matches!(schema, Some(RefOr::Ref(ref r)) if r.ref_location == "#/components/schemas/Problem"),
+                        "{path} {status}: an error must be an application/problem+json Problem"
+                    );
                 }
             }
         }

@@ -1,15 +1,20 @@
+use std::future::Future;
 use std::time::Duration;
 
-use crate::Client;
+use progenitor_client::ClientInfo;
 
-/// Builds a [`Client`] with sensible defaults for talking to the provider API: a user agent that names the
-/// SDK, connect and request timeouts.
+use crate::auth::{Auth, TokenSource};
+use crate::{Client, Error};
+
+/// Builds a [`Client`]: a user agent that names the SDK, connect and request timeouts, and optionally OAuth 2.0
+/// client credentials, after which every call carries a (cached, renewed) access token.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     base_url: String,
     user_agent: String,
     connect_timeout: Duration,
     timeout: Duration,
+    credentials: Option<(String, String, Vec<String>)>,
 }
 
 impl ClientBuilder {
@@ -21,6 +26,7 @@ impl ClientBuilder {
             user_agent: format!("provider-api-sdk-rust/{}", env!("CARGO_PKG_VERSION")),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            credentials: None,
         }
     }
 
@@ -35,12 +41,47 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticate as an API client (`client_secret_basic`), asking for `scopes` (empty: all it holds).
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        scopes: &[&str],
+    ) -> Self {
+        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self.credentials = Some((client_id.into(), client_secret.into(), scopes));
+        self
+    }
+
     pub fn build(self) -> Result<Client, reqwest::Error> {
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .build()?;
-        Ok(Client::new_with_client(&self.base_url, http))
+        let auth = match self.credentials {
+            None => Auth::none(),
+            Some((id, secret, scopes)) => {
+                let token_url = format!("{}/v1/oauth/token", self.base_url);
+                Auth::client_credentials(TokenSource::new(token_url, id, secret, scopes, http.clone()))
+            }
+        };
+        Ok(Client::new_with_client(&self.base_url, http, auth))
+    }
+}
+
+/// Runs a call, and if the server answers 401 (a token revoked or keys rotated early), fetches a new token and
+/// runs it once more.
+pub async fn with_reauthentication<T, E, F, Fut>(client: &Client, call: F) -> Result<T, Error<E>>
+where
+    F: Fn(&Client) -> Fut,
+    Fut: Future<Output = Result<T, Error<E>>>,
+{
+    match call(client).await {
+        Err(error) if error.status().map(|s| s.as_u16()) == Some(401) && client.inner().has_credentials() => {
+            client.inner().invalidate().await;
+            call(client).await
+        }
+        result => result,
     }
 }

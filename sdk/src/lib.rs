@@ -10,9 +10,10 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/generated.rs"));
 }
 
+pub mod auth;
 mod connect;
 mod problem;
 
-pub use connect::ClientBuilder;
+pub use connect::{ClientBuilder, with_reauthentication};
 pub use generated::{Client, Error, ResponseValue, types};
 pub use problem::ProblemExt;

@@ -6,4 +6,5 @@ mod errors;
 mod health;
 mod identifiers;
 mod lifecycle;
+mod oauth;
 mod reference;

@@ -155,6 +155,35 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// A demo provider (location, admin, drafter, submitter, API client), made as `provider-api demo` makes it.
+    pub async fn demo(&self) -> provider_api::bootstrap::DemoCredentials {
+        provider_api::bootstrap::create_demo(self.store.as_ref()).await.expect("the demo is created")
+    }
+
+    /// An SDK client that authenticates as an API client, asking for `scopes` (empty: all it holds).
+    pub fn sdk_for_client(&self, client_id: impl ToString, secret: &str, scopes: &[&str]) -> provider_api_sdk::Client {
+        provider_api_sdk::ClientBuilder::new(&self.base_url)
+            .user_agent("provider-api-tests")
+            .client_credentials(client_id.to_string(), secret, scopes)
+            .build()
+            .unwrap()
+    }
+
+    /// An access token for an API client, fetched over plain HTTP.
+    pub async fn client_token(&self, client_id: impl ToString, secret: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/v1/oauth/token"))
+            .basic_auth(client_id.to_string(), Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "token request failed: {}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// Asks the server to stop (as SIGTERM would) without waiting for it.
     pub fn begin_shutdown(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -72,3 +72,132 @@ async fn a_closed_store_reports_unavailable_not_a_generic_error() {
 
     assert!(matches!(error, store::StoreError::Unavailable(_)), "{error:?}");
 }
+
+mod identity {
+    use provider_api::accounts::{ApiClient, Membership, Organisation, User, normalise_email};
+    use provider_api::auth::keys;
+    use provider_api::store::StoreError;
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::fresh_store;
+
+    fn organisation(provider_id: Option<&str>) -> Organisation {
+        let now = OffsetDateTime::now_utc();
+        Organisation {
+            id: Uuid::new_v4(),
+            name: "Riverside Care".into(),
+            provider_id: provider_id.map(str::to_owned),
+            four_eyes: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn user(email: &str) -> User {
+        User {
+            id: Uuid::new_v4(),
+            email: email.into(),
+            email_normalised: normalise_email(email),
+            display_name: "Sam Jones".into(),
+            password_hash: None,
+            staff_roles: String::new(),
+            disabled: false,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    #[tokio::test]
+    async fn records_read_back_exactly_as_written() {
+        let (store, _database) = fresh_store().await;
+        let org = organisation(Some("1-199747506"));
+        store.create_organisation(&org).await.unwrap();
+        let person = user("Sam.Jones@Example.org");
+        store.create_user(&person).await.unwrap();
+
+        let read = store.organisation(org.id).await.unwrap().unwrap();
+        assert_eq!(read.id, org.id);
+        assert_eq!(read.provider_id, org.provider_id);
+        assert_eq!(read.created_at.unix_timestamp(), org.created_at.unix_timestamp());
+        let found = store.user_by_email("sam.jones@example.org").await.unwrap().unwrap();
+        assert_eq!((found.id, found.email.as_str()), (person.id, "Sam.Jones@Example.org"));
+        assert!(store.organisation(Uuid::new_v4()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn emails_and_provider_ids_are_unique_and_a_duplicate_is_a_conflict() {
+        let (store, _database) = fresh_store().await;
+        store.create_user(&user("a@example.org")).await.unwrap();
+        let duplicate = store.create_user(&user("A@EXAMPLE.ORG")).await.unwrap_err();
+        assert!(matches!(duplicate, StoreError::Conflict { .. }), "{duplicate:?}");
+
+        store.create_organisation(&organisation(Some("RL4"))).await.unwrap();
+        let duplicate = store.create_organisation(&organisation(Some("RL4"))).await.unwrap_err();
+        assert!(matches!(duplicate, StoreError::Conflict { .. }), "{duplicate:?}");
+    }
+
+    #[tokio::test]
+    async fn a_membership_is_replaced_not_duplicated() {
+        let (store, _database) = fresh_store().await;
+        let org = organisation(None);
+        store.create_organisation(&org).await.unwrap();
+        let person = user("b@example.org");
+        store.create_user(&person).await.unwrap();
+        let mut membership = Membership {
+            user_id: person.id,
+            organisation_id: org.id,
+            roles: "drafter".into(),
+            location_ids: None,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        store.put_membership(&membership).await.unwrap();
+        membership.roles = "drafter submitter".into();
+        store.put_membership(&membership).await.unwrap();
+
+        let all = store.memberships_of(person.id).await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].roles, "drafter submitter");
+    }
+
+    #[tokio::test]
+    async fn a_client_assertion_is_accepted_once() {
+        let (store, _database) = fresh_store().await;
+        let org = organisation(None);
+        store.create_organisation(&org).await.unwrap();
+        let client = ApiClient {
+            id: Uuid::new_v4(),
+            organisation_id: org.id,
+            name: "c".into(),
+            secret_hash: Some("h".into()),
+            jwks: None,
+            roles: "viewer".into(),
+            scopes: "org:read".into(),
+            location_ids: None,
+            created_by: None,
+            created_at: OffsetDateTime::now_utc(),
+            revoked_at: None,
+            last_used_at: None,
+        };
+        store.create_api_client(&client).await.unwrap();
+        let expires = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+
+        assert!(store.remember_client_assertion(client.id, "jti-1", expires).await.unwrap());
+        assert!(!store.remember_client_assertion(client.id, "jti-1", expires).await.unwrap());
+        assert!(store.remember_client_assertion(client.id, "jti-2", expires).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn rotating_keys_retires_the_old_one_and_keeps_it() {
+        let (store, _database) = fresh_store().await;
+        let first = keys::generate();
+        store.insert_signing_key(&first).await.unwrap();
+        let second = keys::generate();
+        store.rotate_signing_key(&second, OffsetDateTime::now_utc()).await.unwrap();
+
+        let all = store.signing_keys().await.unwrap();
+        assert_eq!(all.len(), 2);
+        let active: Vec<&str> = all.iter().filter(|k| k.retired_at.is_none()).map(|k| k.kid.as_str()).collect();
+        assert_eq!(active, [second.kid.as_str()]);
+    }
+}

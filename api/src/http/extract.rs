@@ -41,6 +41,33 @@ where
     }
 }
 
+/// Query parameters parsed into `T`; unreadable or unknown parameters are 400 `invalid_query`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
+            let parameter = error.path().to_string();
+            let message = error.into_inner().to_string();
+            let detail = if parameter == "." {
+                format!("The query string is not acceptable: {message}.")
+            } else {
+                format!("The query parameter `{parameter}` is not acceptable: {message}.")
+            };
+            Problem::new(axum::http::StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail)
+        })
+    }
+}
+
 fn has_json_content_type(request: &Request) -> bool {
     let Some(content_type) = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;

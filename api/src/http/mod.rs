@@ -4,5 +4,5 @@ pub mod extract;
 pub mod middleware;
 pub mod problem;
 
-pub use extract::ValidatedJson;
+pub use extract::{Query, ValidatedJson};
 pub use problem::{FieldError, Problem};

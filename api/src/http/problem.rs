@@ -65,16 +65,30 @@ pub struct ProblemDetails {
     pub detail: String,
     /// The request path this problem occurred on.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub instance: Option<String>,
     /// A stable machine-readable code; clients branch on this, never on `title` or `detail`.
     #[schema(example = "validation_failed")]
     pub code: Cow<'static, str>,
     /// The `X-Request-Id` of the request: quote it when contacting the regulator about this error.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub request_id: Option<String>,
     /// For validation failures: every invalid field at once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For 403: the permission that was missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "notifications:submit")]
+    pub permission: Option<String>,
+    /// OAuth 2.0 endpoints only: the RFC 6749 error code (the same as `code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "invalid_client")]
+    pub error: Option<String>,
+    /// OAuth 2.0 endpoints only: RFC 6749's description (the same as `detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub error_description: Option<String>,
     /// Headers that belong to this problem (`Allow`, `Retry-After`); not part of the body.
     #[serde(skip)]
     #[schema(ignore)]
@@ -115,6 +129,9 @@ impl Problem {
             code: Cow::Borrowed(code),
             request_id: None,
             errors: Vec::new(),
+            permission: None,
+            error: None,
+            error_description: None,
             headers: Vec::new(),
             internal: None,
         }))

@@ -126,6 +126,7 @@ fn normalised<T>(
         (status = 200, description = "Every identifier is valid; each is returned in normal form", body = CheckedIdentifiers,
             example = json!({"nhs_number": "9434765919", "postcode": "SW1A 1AA", "provider_id": "1-199747506"})),
     ),
+    security(()),
 )]
 async fn validate_identifiers(
     ValidatedJson(check): ValidatedJson<IdentifierCheck>,

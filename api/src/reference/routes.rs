@@ -51,6 +51,7 @@ pub struct ServiceUserBands {
     tag = tags::REFERENCE,
     operation_id = "list_regulated_activities",
     responses((status = 200, description = "Every regulated activity", body = RegulatedActivities)),
+    security(()),
 )]
 async fn list_regulated_activities(State(state): State<AppState>) -> Result<Json<RegulatedActivities>, Problem> {
     Ok(Json(RegulatedActivities { items: state.store.regulated_activities().await? }))
@@ -65,6 +66,7 @@ async fn list_regulated_activities(State(state): State<AppState>) -> Result<Json
     tag = tags::REFERENCE,
     operation_id = "list_service_types",
     responses((status = 200, description = "Every service type", body = ServiceTypes)),
+    security(()),
 )]
 async fn list_service_types(State(state): State<AppState>) -> Result<Json<ServiceTypes>, Problem> {
     Ok(Json(ServiceTypes { items: state.store.service_types().await? }))
@@ -79,6 +81,7 @@ async fn list_service_types(State(state): State<AppState>) -> Result<Json<Servic
     tag = tags::REFERENCE,
     operation_id = "list_service_user_bands",
     responses((status = 200, description = "Every service-user band", body = ServiceUserBands)),
+    security(()),
 )]
 async fn list_service_user_bands(State(state): State<AppState>) -> Result<Json<ServiceUserBands>, Problem> {
     Ok(Json(ServiceUserBands { items: state.store.service_user_bands().await? }))

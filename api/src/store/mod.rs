@@ -11,10 +11,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
 
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::accounts::{ApiClient, Location, Membership, Organisation, User};
 use crate::config::{Config, Engine};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
 mod postgres;
+mod shared;
 mod sqlite;
 
 pub use postgres::PostgresStore;
@@ -50,7 +55,7 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the API stores. A facade over the per-aggregate traits, so handlers hold one `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: ReferenceStore + Send + Sync + 'static {
+pub trait Store: ReferenceStore + IdentityStore + KeyStore + Send + Sync + 'static {
     fn engine(&self) -> Engine;
     /// Applies this engine's pending migrations; a no-op when the schema is current.
     async fn migrate(&self) -> Result<(), StoreError>;
@@ -68,6 +73,60 @@ pub trait ReferenceStore: Send + Sync {
     async fn regulated_activities(&self) -> Result<Vec<RegulatedActivity>, StoreError>;
     async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError>;
     async fn service_user_bands(&self) -> Result<Vec<ServiceUserBand>, StoreError>;
+}
+
+/// Organisations, locations, people, memberships and API clients (see `docs/identity.md`).
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    async fn create_organisation(&self, organisation: &Organisation) -> Result<(), StoreError>;
+    async fn organisation(&self, id: Uuid) -> Result<Option<Organisation>, StoreError>;
+    async fn create_location(&self, location: &Location) -> Result<(), StoreError>;
+    async fn locations(&self, organisation_id: Uuid) -> Result<Vec<Location>, StoreError>;
+    /// Refused with [`StoreError::Conflict`] when the email is taken (case-insensitively).
+    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn user_by_email(&self, email_normalised: &str) -> Result<Option<User>, StoreError>;
+    /// Creates the membership, or replaces its roles and location limits.
+    async fn put_membership(&self, membership: &Membership) -> Result<(), StoreError>;
+    async fn membership(&self, user_id: Uuid, organisation_id: Uuid) -> Result<Option<Membership>, StoreError>;
+    async fn memberships_of(&self, user_id: Uuid) -> Result<Vec<Membership>, StoreError>;
+    async fn create_api_client(&self, client: &ApiClient) -> Result<(), StoreError>;
+    async fn api_client(&self, id: Uuid) -> Result<Option<ApiClient>, StoreError>;
+    async fn api_client_used(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Records a client assertion's `jti`; `false` when it was already used (a replay).
+    async fn remember_client_assertion(
+        &self,
+        client_id: Uuid,
+        jti: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The server's token-signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every key, newest first.
+    async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError>;
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError>;
+    /// Retires every active key and adds `key`, atomically.
+    async fn rotate_signing_key(&self, key: &StoredSigningKey, retire_at: OffsetDateTime) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub algorithm: String,
+    /// PKCS#8 PEM. Kept in the database so every node signs alike; see `docs/identity.md` on protecting it.
+    pub private_key_pem: String,
+    /// The public half as a JWK (JSON).
+    pub public_jwk: String,
+    pub created_at: OffsetDateTime,
+    pub retired_at: Option<OffsetDateTime>,
+}
+
+/// Names the sqlx database type behind a store, for the queries shared by both engines.
+pub trait Engined {
+    type Database: sqlx::Database;
 }
 
 /// Pool settings shared by both engines.

@@ -3,9 +3,8 @@ use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
-use super::{PoolSettings, ReferenceStore, Store, StoreError, sql};
+use super::{PoolSettings, Store, StoreError, sql};
 use crate::config::Engine;
-use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -46,17 +45,8 @@ impl Store for PostgresStore {
     }
 }
 
-#[async_trait]
-impl ReferenceStore for PostgresStore {
-    async fn regulated_activities(&self) -> Result<Vec<RegulatedActivity>, StoreError> {
-        Ok(sqlx::query_as(sql::REGULATED_ACTIVITIES).fetch_all(&self.pool).await?)
-    }
-
-    async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
-        Ok(sqlx::query_as(sql::SERVICE_TYPES).fetch_all(&self.pool).await?)
-    }
-
-    async fn service_user_bands(&self) -> Result<Vec<ServiceUserBand>, StoreError> {
-        Ok(sqlx::query_as(sql::SERVICE_USER_BANDS).fetch_all(&self.pool).await?)
-    }
+impl super::Engined for PostgresStore {
+    type Database = sqlx::Postgres;
 }
+
+super::shared::impl_shared_queries!(PostgresStore);

@@ -7,9 +7,8 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{PoolSettings, ReferenceStore, Store, StoreError, sql};
+use super::{PoolSettings, Store, StoreError, sql};
 use crate::config::Engine;
-use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -61,17 +60,8 @@ impl Store for SqliteStore {
     }
 }
 
-#[async_trait]
-impl ReferenceStore for SqliteStore {
-    async fn regulated_activities(&self) -> Result<Vec<RegulatedActivity>, StoreError> {
-        Ok(sqlx::query_as(sql::REGULATED_ACTIVITIES).fetch_all(&self.pool).await?)
-    }
-
-    async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
-        Ok(sqlx::query_as(sql::SERVICE_TYPES).fetch_all(&self.pool).await?)
-    }
-
-    async fn service_user_bands(&self) -> Result<Vec<ServiceUserBand>, StoreError> {
-        Ok(sqlx::query_as(sql::SERVICE_USER_BANDS).fetch_all(&self.pool).await?)
-    }
+impl super::Engined for SqliteStore {
+    type Database = sqlx::Sqlite;
 }
+
+super::shared::impl_shared_queries!(SqliteStore);

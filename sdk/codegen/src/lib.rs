@@ -28,11 +28,19 @@ pub fn generate(document: Value) -> Result<String> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_derive("PartialEq")
+        // Every request passes through the hand-written auth layer, which attaches a bearer token if the
+        // client has credentials (see sdk/src/auth.rs).
+        .with_inner_type(tokens("crate::auth::Auth")?)
+        .with_pre_hook_async(tokens("crate::auth::attach_token")?)
         .to_owned();
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator.generate_tokens(&spec).map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
     let file: syn::File = syn::parse2(tokens).context("progenitor produced code that does not parse")?;
     Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+}
+
+fn tokens(path: &str) -> Result<proc_macro2::TokenStream> {
+    path.parse().map_err(|e| anyhow::anyhow!("{path}: {e}"))
 }
 
 /// Rewrites an OpenAPI 3.1 document as the equivalent OpenAPI 3.0.3 document.

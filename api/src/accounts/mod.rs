@@ -1,0 +1,119 @@
+//! The records behind identity: organisations, their locations, people, memberships and API clients.
+//! (See `docs/identity.md`.) Lists are kept as the space-separated text they are stored as, and parsed by
+//! the accessors, so a record read from either engine is the same value.
+
+use std::collections::BTreeSet;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::capability::{Capability, Role, StaffRole, parse_list};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    pub provider_id: Option<String>,
+    /// The person who submits must not be the last person who edited.
+    pub four_eyes: bool,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Location {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub location_id: Option<String>,
+    pub name: String,
+    pub address_line_1: String,
+    pub address_line_2: Option<String>,
+    pub town: String,
+    pub postcode: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub email_normalised: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub staff_roles: String,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+impl User {
+    pub fn staff_roles(&self) -> BTreeSet<StaffRole> {
+        parse_list(&self.staff_roles).unwrap_or_default()
+    }
+}
+
+/// Emails are unique regardless of case; matching uses this form.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Membership {
+    pub user_id: Uuid,
+    pub organisation_id: Uuid,
+    pub roles: String,
+    /// `None`: every location of the organisation.
+    pub location_ids: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Membership {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiClient {
+    /// Also the OAuth `client_id`.
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    /// A JSON Web Key Set of the client's public keys, for `private_key_jwt`.
+    pub jwks: Option<String>,
+    pub roles: String,
+    pub scopes: String,
+    pub location_ids: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl ApiClient {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn scopes(&self) -> BTreeSet<Capability> {
+        parse_list(&self.scopes).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
+fn parse_ids(text: Option<&str>) -> Option<BTreeSet<Uuid>> {
+    text.map(|ids| ids.split_ascii_whitespace().filter_map(|id| id.parse().ok()).collect())
+}
+
+/// The stored form of a list of ids.
+pub fn join_ids(ids: &BTreeSet<Uuid>) -> String {
+    ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,162 @@
+//! Access tokens: JWTs per RFC 9068, signed ES256, verified with the algorithm pinned.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::capability::Capability;
+use super::keys::KeyRing;
+use crate::store::Store;
+
+/// RFC 9068 §2.1: access tokens say what they are in their header.
+pub const TOKEN_TYPE: &str = "at+jwt";
+/// Every access token's audience: this API.
+pub const AUDIENCE: &str = "provider-api";
+/// Clock skew tolerated between nodes and clients, in seconds.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user, or (for client credentials) the API client itself.
+    pub sub: Uuid,
+    /// The OAuth client the token was issued to.
+    pub client_id: Uuid,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+    /// Space-separated capabilities the token may exercise (at most; roles may grant less).
+    pub scope: String,
+    /// For an API client: its organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
+    /// For an API client: its roles when the token was issued (informative; rights are checked live).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// For an integrator acting for a user (RFC 8693 §4.1): the acting client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: Uuid,
+}
+
+impl AccessClaims {
+    /// Whether the token represents an API client acting as itself (client credentials).
+    pub fn is_client(&self) -> bool {
+        self.sub == self.client_id
+    }
+
+    pub fn scopes(&self) -> BTreeSet<Capability> {
+        self.scope.split_ascii_whitespace().filter_map(|s| s.parse().ok()).collect()
+    }
+}
+
+/// What a new token is for.
+pub struct Grant {
+    pub subject: Uuid,
+    pub client_id: Uuid,
+    pub scopes: BTreeSet<Capability>,
+    pub organisation: Option<Uuid>,
+    pub roles: Vec<String>,
+    pub acting_client: Option<Uuid>,
+}
+
+/// Issues and verifies access tokens for one issuer.
+pub struct TokenService {
+    pub issuer: String,
+    pub ttl: Duration,
+    pub keys: KeyRing,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidToken {
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token is not an access token (typ must be at+jwt)")]
+    WrongType,
+    #[error("the token is signed with an algorithm this API does not accept")]
+    WrongAlgorithm,
+    #[error("the token's signing key is not one of ours")]
+    UnknownKey,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was issued for another audience")]
+    WrongAudience,
+    #[error("the token was issued by another issuer")]
+    WrongIssuer,
+    #[error("the token's signature does not verify")]
+    BadSignature,
+}
+
+impl TokenService {
+    pub fn issue(&self, grant: Grant) -> (String, AccessClaims) {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let scope = grant.scopes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            sub: grant.subject,
+            client_id: grant.client_id,
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl.as_secs() as i64,
+            jti: Uuid::new_v4(),
+            scope,
+            org: grant.organisation,
+            roles: grant.roles,
+            act: grant.acting_client.map(|sub| Actor { sub }),
+        };
+        let (kid, key) = self.keys.signing();
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        header.kid = Some(kid);
+        let token = jsonwebtoken::encode(&header, &claims, &key).expect("ES256 signing does not fail");
+        (token, claims)
+    }
+
+    pub async fn verify(&self, token: &str, store: &dyn Store) -> Result<AccessClaims, InvalidToken> {
+        // The header is read before the signature is checked only to pick the key; everything in it is
+        // checked again by `decode` (the algorithm is pinned, so `none` and HS256 never verify).
+        let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken::Malformed)?;
+        if header.alg != Algorithm::ES256 {
+            return Err(InvalidToken::WrongAlgorithm);
+        }
+        let typ = header.typ.as_deref().unwrap_or_default().to_ascii_lowercase();
+        if typ != TOKEN_TYPE && typ != "application/at+jwt" {
+            return Err(InvalidToken::WrongType);
+        }
+        let kid = header.kid.ok_or(InvalidToken::UnknownKey)?;
+        let key = self.keys.decoding(&kid, store).await.ok_or(InvalidToken::UnknownKey)?;
+
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<AccessClaims>(token, &key, &validation).map(|data| data.claims).map_err(|error| {
+            use jsonwebtoken::errors::ErrorKind;
+            match error.kind() {
+                ErrorKind::ExpiredSignature => InvalidToken::Expired,
+                ErrorKind::ImmatureSignature => InvalidToken::NotYetValid,
+                ErrorKind::InvalidAudience => InvalidToken::WrongAudience,
+                ErrorKind::InvalidIssuer => InvalidToken::WrongIssuer,
+                ErrorKind::InvalidSignature => InvalidToken::BadSignature,
+                ErrorKind::InvalidAlgorithm => InvalidToken::WrongAlgorithm,
+                _ => InvalidToken::Malformed,
+            }
+        })
+    }
+}

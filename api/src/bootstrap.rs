@@ -1,0 +1,141 @@
+//! Records made outside the API: the first staff administrator, and a demo provider for trying the API.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::accounts::{ApiClient, Location, Membership, Organisation, User, normalise_email};
+use crate::auth::capability::{Capability, Role, StaffRole, join_list};
+use crate::auth::{password, secret};
+use crate::domain::Postcode;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What `provider-api demo` prints: everything a script needs to call the API as each demo principal.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoCredentials {
+    pub organisation_id: Uuid,
+    pub location_id: Uuid,
+    pub users: Vec<DemoUser>,
+    pub client_id: Uuid,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoUser {
+    pub email: String,
+    pub password: String,
+    pub roles: Vec<Role>,
+}
+
+/// Creates a demo provider with one location, an admin, a drafter and a submitter, and an API client with
+/// every scope and the drafter and submitter roles. Each run makes a new one (its emails carry a fresh tag),
+/// so it never collides with an earlier demo.
+pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, BootstrapError> {
+    let now = OffsetDateTime::now_utc();
+    let tag = secret::hex(&secret::random_bytes::<3>());
+    let organisation = Organisation {
+        id: Uuid::new_v4(),
+        name: format!("Demo Care Ltd ({tag})"),
+        provider_id: None,
+        four_eyes: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_organisation(&organisation).await?;
+    let location = Location {
+        id: Uuid::new_v4(),
+        organisation_id: organisation.id,
+        location_id: None,
+        name: "Demo House".into(),
+        address_line_1: "1 Example Street".into(),
+        address_line_2: None,
+        town: "Newcastle upon Tyne".into(),
+        postcode: Postcode::parse("NE1 4ST").expect("a valid postcode").to_string(),
+        created_at: now,
+    };
+    store.create_location(&location).await?;
+
+    let mut users = Vec::new();
+    for role in [Role::Admin, Role::Drafter, Role::Submitter] {
+        let email = format!("{}.{tag}@demo-care.example", role.as_str());
+        let password = secret::generate("");
+        let user = new_user(&email, &format!("Demo {}", role.as_str()), Some(&password), &BTreeSet::new(), now);
+        store.create_user(&user).await?;
+        store
+            .put_membership(&Membership {
+                user_id: user.id,
+                organisation_id: organisation.id,
+                roles: role.as_str().to_owned(),
+                location_ids: None,
+                created_at: now,
+            })
+            .await?;
+        users.push(DemoUser { email, password, roles: vec![role] });
+    }
+
+    let client_secret = secret::generate(secret::prefix::CLIENT_SECRET);
+    let client = ApiClient {
+        id: Uuid::new_v4(),
+        organisation_id: organisation.id,
+        name: "Demo care-management system".into(),
+        secret_hash: Some(secret::hash(&client_secret)),
+        jwks: None,
+        roles: join_list(&[Role::Drafter, Role::Submitter], |r| r.as_str()),
+        scopes: join_list(Capability::ALL, |c| c.as_str()),
+        location_ids: None,
+        created_by: None,
+        created_at: now,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    store.create_api_client(&client).await?;
+
+    Ok(DemoCredentials {
+        organisation_id: organisation.id,
+        location_id: location.id,
+        users,
+        client_id: client.id,
+        client_secret,
+    })
+}
+
+/// Creates a member of the regulator's staff (`provider-api create-staff`).
+pub async fn create_staff(
+    store: &dyn Store,
+    email: &str,
+    display_name: &str,
+    password: &str,
+    roles: &BTreeSet<StaffRole>,
+) -> Result<User, BootstrapError> {
+    password::check_new(password).map_err(|why| BootstrapError::Invalid(why.to_owned()))?;
+    if !email.contains('@') || display_name.trim().is_empty() || roles.is_empty() {
+        return Err(BootstrapError::Invalid("give an email, a name and at least one staff role".into()));
+    }
+    let user = new_user(email, display_name, Some(password), roles, OffsetDateTime::now_utc());
+    store.create_user(&user).await?;
+    Ok(user)
+}
+
+fn new_user(email: &str, name: &str, password: Option<&str>, staff: &BTreeSet<StaffRole>, now: OffsetDateTime) -> User {
+    User {
+        id: Uuid::new_v4(),
+        email: email.trim().to_owned(),
+        email_normalised: normalise_email(email),
+        display_name: name.trim().to_owned(),
+        password_hash: password.map(password::hash),
+        staff_roles: join_list(staff, |r| r.as_str()),
+        disabled: false,
+        created_at: now,
+    }
+}

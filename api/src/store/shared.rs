@@ -1,0 +1,287 @@
+//! Queries that read the same on both engines, written once and compiled for each engine's pool.
+//!
+//! sqlx accepts `$1`-style parameters on SQLite too, and maps `Uuid`, `OffsetDateTime` and `bool` to each
+//! engine's own column types, so only the DDL (the migrations) differs. A generic implementation over
+//! `sqlx::Database` would need a dozen higher-ranked bounds on every impl; a macro instantiated twice keeps
+//! the query code plain.
+
+macro_rules! impl_shared_queries {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::ReferenceStore for $store {
+            async fn regulated_activities(
+                &self,
+            ) -> Result<Vec<$crate::reference::RegulatedActivity>, $crate::store::StoreError> {
+                Ok(sqlx::query_as($crate::store::sql::REGULATED_ACTIVITIES).fetch_all(&self.pool).await?)
+            }
+
+            async fn service_types(&self) -> Result<Vec<$crate::reference::ServiceType>, $crate::store::StoreError> {
+                Ok(sqlx::query_as($crate::store::sql::SERVICE_TYPES).fetch_all(&self.pool).await?)
+            }
+
+            async fn service_user_bands(
+                &self,
+            ) -> Result<Vec<$crate::reference::ServiceUserBand>, $crate::store::StoreError> {
+                Ok(sqlx::query_as($crate::store::sql::SERVICE_USER_BANDS).fetch_all(&self.pool).await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::IdentityStore for $store {
+            async fn create_organisation(
+                &self,
+                o: &$crate::accounts::Organisation,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO organisations (id, name, provider_id, four_eyes, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(o.id)
+                .bind(&o.name)
+                .bind(&o.provider_id)
+                .bind(o.four_eyes)
+                .bind(o.version)
+                .bind(o.created_at)
+                .bind(o.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn organisation(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::accounts::Organisation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM organisations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn create_location(&self, l: &$crate::accounts::Location) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO locations (id, organisation_id, location_id, name, address_line_1, address_line_2, \
+                     town, postcode, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(l.id)
+                .bind(l.organisation_id)
+                .bind(&l.location_id)
+                .bind(&l.name)
+                .bind(&l.address_line_1)
+                .bind(&l.address_line_2)
+                .bind(&l.town)
+                .bind(&l.postcode)
+                .bind(l.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn locations(
+                &self,
+                organisation_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::accounts::Location>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM locations WHERE organisation_id = $1 ORDER BY created_at, id")
+                    .bind(organisation_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn create_user(&self, u: &$crate::accounts::User) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO users (id, email, email_normalised, display_name, password_hash, staff_roles, \
+                     disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(u.id)
+                .bind(&u.email)
+                .bind(&u.email_normalised)
+                .bind(&u.display_name)
+                .bind(&u.password_hash)
+                .bind(&u.staff_roles)
+                .bind(u.disabled)
+                .bind(u.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn user(&self, id: uuid::Uuid) -> Result<Option<$crate::accounts::User>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn user_by_email(
+                &self,
+                email_normalised: &str,
+            ) -> Result<Option<$crate::accounts::User>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM users WHERE email_normalised = $1")
+                    .bind(email_normalised)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn put_membership(&self, m: &$crate::accounts::Membership) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO memberships (user_id, organisation_id, roles, location_ids, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, organisation_id) \
+                     DO UPDATE SET roles = excluded.roles, location_ids = excluded.location_ids",
+                )
+                .bind(m.user_id)
+                .bind(m.organisation_id)
+                .bind(&m.roles)
+                .bind(&m.location_ids)
+                .bind(m.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn membership(
+                &self,
+                user_id: uuid::Uuid,
+                organisation_id: uuid::Uuid,
+            ) -> Result<Option<$crate::accounts::Membership>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM memberships WHERE user_id = $1 AND organisation_id = $2")
+                    .bind(user_id)
+                    .bind(organisation_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn memberships_of(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::accounts::Membership>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM memberships WHERE user_id = $1 ORDER BY created_at, organisation_id")
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn create_api_client(
+                &self,
+                c: &$crate::accounts::ApiClient,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_clients (id, organisation_id, name, secret_hash, jwks, roles, scopes, \
+                     location_ids, created_by, created_at, revoked_at, last_used_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(c.id)
+                .bind(c.organisation_id)
+                .bind(&c.name)
+                .bind(&c.secret_hash)
+                .bind(&c.jwks)
+                .bind(&c.roles)
+                .bind(&c.scopes)
+                .bind(&c.location_ids)
+                .bind(c.created_by)
+                .bind(c.created_at)
+                .bind(c.revoked_at)
+                .bind(c.last_used_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn api_client(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::accounts::ApiClient>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM api_clients WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn api_client_used(
+                &self,
+                id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE api_clients SET last_used_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn remember_client_assertion(
+                &self,
+                client_id: uuid::Uuid,
+                jti: &str,
+                expires_at: time::OffsetDateTime,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let now = time::OffsetDateTime::now_utc();
+                sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (client_id, jti) DO NOTHING",
+                )
+                .bind(client_id)
+                .bind(jti)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(inserted.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::KeyStore for $store {
+            async fn signing_keys(&self) -> Result<Vec<$crate::store::StoredSigningKey>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM signing_keys ORDER BY created_at DESC, kid")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn insert_signing_key(
+                &self,
+                key: &$crate::store::StoredSigningKey,
+            ) -> Result<(), $crate::store::StoreError> {
+                insert_signing_key(&self.pool, key).await
+            }
+
+            async fn rotate_signing_key(
+                &self,
+                key: &$crate::store::StoredSigningKey,
+                retire_at: time::OffsetDateTime,
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+                    .bind(retire_at)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_signing_key(&mut *tx, key).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+
+        async fn insert_signing_key<'e, E>(
+            executor: E,
+            key: &$crate::store::StoredSigningKey,
+        ) -> Result<(), $crate::store::StoreError>
+        where
+            E: sqlx::Executor<'e, Database = <$store as $crate::store::Engined>::Database>,
+        {
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, created_at, retired_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&key.kid)
+            .bind(&key.algorithm)
+            .bind(&key.private_key_pem)
+            .bind(&key.public_jwk)
+            .bind(key.created_at)
+            .bind(key.retired_at)
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use impl_shared_queries;
