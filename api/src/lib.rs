@@ -59,7 +59,8 @@ impl Application {
         let keys =
             KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
         let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
-        let router = router(AppState { store: store.clone(), tokens }, &config);
+        let state = AppState { store: store.clone(), tokens, sign_in: Default::default() };
+        let router = router(state, &config);
         Ok(Self { listener, router, store, shutdown_grace: config.shutdown_grace })
     }
 

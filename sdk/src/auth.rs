@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oauth2::basic::BasicClient;
-use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
+};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokio::sync::Mutex;
 
@@ -18,7 +21,7 @@ pub struct Auth(Option<Arc<TokenSource>>);
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Auth(client credentials)" } else { "Auth(none)" })
+        f.write_str(if self.0.is_some() { "Auth(credentials)" } else { "Auth(none)" })
     }
 }
 
@@ -28,14 +31,14 @@ impl Auth {
         Self(None)
     }
 
-    pub(crate) fn client_credentials(source: TokenSource) -> Self {
+    pub(crate) fn with(source: TokenSource) -> Self {
         Self(Some(Arc::new(source)))
     }
 
     /// Forgets the cached token, so the next request fetches a new one.
     pub async fn invalidate(&self) {
         if let Some(source) = &self.0 {
-            *source.cached.lock().await = None;
+            source.invalidate().await;
         }
     }
 
@@ -52,49 +55,179 @@ pub enum AuthError {
     Url(String),
 }
 
+/// How a [`TokenSource`] gets its access tokens.
+#[derive(Clone)]
+pub(crate) enum Credential {
+    /// An API client acting as itself.
+    ClientCredentials { secret: String, scopes: Vec<String> },
+    /// An integrator application acting for a person: each refresh returns the next refresh token, which
+    /// replaces the last (the server refuses a refresh token used twice).
+    Person { app_secret: Option<String>, refresh_token: String },
+}
+
+/// Secrets never appear in debug output.
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ClientCredentials { scopes, .. } => write!(f, "ClientCredentials {{ scopes: {scopes:?}, .. }}"),
+            Self::Person { .. } => f.write_str("Person { .. }"),
+        }
+    }
+}
+
 pub(crate) struct TokenSource {
-    pub(crate) token_url: String,
-    pub(crate) client_id: String,
-    pub(crate) client_secret: String,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) http: reqwest::Client,
-    cached: Mutex<Option<(String, Instant)>>,
+    token_url: String,
+    client_id: String,
+    http: reqwest::Client,
+    /// The credential and the cached access token change together, under one lock.
+    state: Mutex<(Credential, Option<(String, Instant)>)>,
 }
 
 impl TokenSource {
-    pub(crate) fn new(
-        token_url: String,
-        client_id: String,
-        client_secret: String,
-        scopes: Vec<String>,
-        http: reqwest::Client,
-    ) -> Self {
-        Self { token_url, client_id, client_secret, scopes, http, cached: Mutex::new(None) }
+    pub(crate) fn new(token_url: String, client_id: String, credential: Credential, http: reqwest::Client) -> Self {
+        Self { token_url, client_id, http, state: Mutex::new((credential, None)) }
+    }
+
+    async fn invalidate(&self) {
+        self.state.lock().await.1 = None;
     }
 
     async fn token(&self) -> Result<String, AuthError> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, renew_at)) = cached.as_ref()
+        let mut state = self.state.lock().await;
+        if let Some((token, renew_at)) = state.1.as_ref()
             && Instant::now() < *renew_at
         {
             return Ok(token.clone());
         }
-        let client = BasicClient::new(ClientId::new(self.client_id.clone()))
-            .set_client_secret(ClientSecret::new(self.client_secret.clone()))
-            .set_auth_type(AuthType::BasicAuth)
-            .set_token_uri(TokenUrl::new(self.token_url.clone()).map_err(|e| AuthError::Url(e.to_string()))?);
+        let token_url = TokenUrl::new(self.token_url.clone()).map_err(|e| AuthError::Url(e.to_string()))?;
+        let client = BasicClient::new(ClientId::new(self.client_id.clone())).set_token_uri(token_url);
         let http = |request: oauth2::HttpRequest| send(self.http.clone(), request);
-        let response = client
-            .exchange_client_credentials()
-            .add_scopes(self.scopes.iter().cloned().map(Scope::new))
-            .request_async(&http)
-            .await
-            .map_err(|e| AuthError::Refused(describe(&e)))?;
+        let response = match &state.0 {
+            Credential::ClientCredentials { secret, scopes } => client
+                .set_client_secret(ClientSecret::new(secret.clone()))
+                .set_auth_type(AuthType::BasicAuth)
+                .exchange_client_credentials()
+                .add_scopes(scopes.iter().cloned().map(Scope::new))
+                .request_async(&http)
+                .await
+                .map_err(|e| AuthError::Refused(describe(&e)))?,
+            Credential::Person { app_secret, refresh_token } => {
+                let refresh = RefreshToken::new(refresh_token.clone());
+                let request = match app_secret {
+                    Some(secret) => {
+                        client
+                            .set_client_secret(ClientSecret::new(secret.clone()))
+                            .set_auth_type(AuthType::BasicAuth)
+                            .exchange_refresh_token(&refresh)
+                            .request_async(&http)
+                            .await
+                    }
+                    None => {
+                        client
+                            .set_auth_type(AuthType::RequestBody)
+                            .exchange_refresh_token(&refresh)
+                            .request_async(&http)
+                            .await
+                    }
+                };
+                request.map_err(|e| AuthError::Refused(describe(&e)))?
+            }
+        };
+        if let (Credential::Person { refresh_token, .. }, Some(next)) = (&mut state.0, response.refresh_token()) {
+            *refresh_token = next.secret().clone();
+        }
         let lifetime = response.expires_in().unwrap_or(Duration::from_secs(300));
         let token = response.access_token().secret().clone();
-        *cached = Some((token.clone(), Instant::now() + lifetime.saturating_sub(RENEW_BEFORE_EXPIRY)));
+        state.1 = Some((token.clone(), Instant::now() + lifetime.saturating_sub(RENEW_BEFORE_EXPIRY)));
         Ok(token)
     }
+}
+
+/// Where to send a person to sign in, and the PKCE verifier to keep for [`exchange_code`].
+pub struct AuthorizationRequest {
+    pub url: String,
+    /// Compare with the `state` the redirect brings back, to defend against CSRF.
+    pub state: String,
+    /// Keep it secret until the code comes back.
+    pub pkce_verifier: String,
+}
+
+/// Builds the URL of the sign-in and consent page for an integrator application (PKCE S256).
+pub fn authorization_url(
+    base_url: &str,
+    app_id: &str,
+    redirect_uri: &str,
+    scopes: &[&str],
+) -> Result<AuthorizationRequest, AuthError> {
+    let base = base_url.trim_end_matches('/');
+    let client = BasicClient::new(ClientId::new(app_id.to_owned()))
+        .set_auth_uri(AuthUrl::new(format!("{base}/v1/oauth/authorize")).map_err(|e| AuthError::Url(e.to_string()))?)
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| AuthError::Url(e.to_string()))?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_owned())))
+        .set_pkce_challenge(challenge)
+        .url();
+    Ok(AuthorizationRequest {
+        url: url.to_string(),
+        state: state.secret().clone(),
+        pkce_verifier: verifier.secret().clone(),
+    })
+}
+
+/// The tokens a sign-in yields.
+#[derive(Debug, Clone)]
+pub struct PersonTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: Duration,
+}
+
+/// Exchanges the code the redirect brought back (with the PKCE verifier) for tokens.
+pub async fn exchange_code(
+    base_url: &str,
+    app_id: &str,
+    app_secret: Option<&str>,
+    redirect_uri: &str,
+    code: &str,
+    pkce_verifier: &str,
+) -> Result<PersonTokens, AuthError> {
+    let base = base_url.trim_end_matches('/');
+    let token_url = TokenUrl::new(format!("{base}/v1/oauth/token")).map_err(|e| AuthError::Url(e.to_string()))?;
+    let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| AuthError::Url(e.to_string()))?;
+    let http_client = reqwest::Client::new();
+    let http = |request: oauth2::HttpRequest| send(http_client.clone(), request);
+    let client = BasicClient::new(ClientId::new(app_id.to_owned())).set_token_uri(token_url).set_redirect_uri(redirect);
+    let code = AuthorizationCode::new(code.to_owned());
+    let verifier = PkceCodeVerifier::new(pkce_verifier.to_owned());
+    let response = match app_secret {
+        Some(secret) => {
+            client
+                .set_client_secret(ClientSecret::new(secret.to_owned()))
+                .exchange_code(code)
+                .set_pkce_verifier(verifier)
+                .request_async(&http)
+                .await
+        }
+        None => {
+            client
+                .set_auth_type(AuthType::RequestBody)
+                .exchange_code(code)
+                .set_pkce_verifier(verifier)
+                .request_async(&http)
+                .await
+        }
+    }
+    .map_err(|e| AuthError::Refused(describe(&e)))?;
+    Ok(PersonTokens {
+        access_token: response.access_token().secret().clone(),
+        refresh_token: response
+            .refresh_token()
+            .map(|t| t.secret().clone())
+            .ok_or_else(|| AuthError::Refused("no refresh token".into()))?,
+        expires_in: response.expires_in().unwrap_or(Duration::from_secs(300)),
+    })
 }
 
 /// The oauth2 crate's HTTP seam, over the SDK's own reqwest client.

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use progenitor_client::ClientInfo;
 
-use crate::auth::{Auth, TokenSource};
+use crate::auth::{Auth, Credential, TokenSource};
 use crate::{Client, Error};
 
 /// Builds a [`Client`]: a user agent that names the SDK, connect and request timeouts, and optionally OAuth 2.0
@@ -14,7 +14,7 @@ pub struct ClientBuilder {
     user_agent: String,
     connect_timeout: Duration,
     timeout: Duration,
-    credentials: Option<(String, String, Vec<String>)>,
+    credentials: Option<(String, Credential)>,
 }
 
 impl ClientBuilder {
@@ -49,7 +49,22 @@ impl ClientBuilder {
         scopes: &[&str],
     ) -> Self {
         let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
-        self.credentials = Some((client_id.into(), client_secret.into(), scopes));
+        let credential = Credential::ClientCredentials { secret: client_secret.into(), scopes };
+        self.credentials = Some((client_id.into(), credential));
+        self
+    }
+
+    /// Act for a person as an integrator application, from the refresh token a sign-in returned
+    /// ([`crate::auth::exchange_code`]). `app_secret` is `None` for a public application.
+    pub fn person(
+        mut self,
+        app_id: impl Into<String>,
+        app_secret: Option<&str>,
+        refresh_token: impl Into<String>,
+    ) -> Self {
+        let credential =
+            Credential::Person { app_secret: app_secret.map(str::to_owned), refresh_token: refresh_token.into() };
+        self.credentials = Some((app_id.into(), credential));
         self
     }
 
@@ -61,9 +76,9 @@ impl ClientBuilder {
             .build()?;
         let auth = match self.credentials {
             None => Auth::none(),
-            Some((id, secret, scopes)) => {
+            Some((id, credential)) => {
                 let token_url = format!("{}/v1/oauth/token", self.base_url);
-                Auth::client_credentials(TokenSource::new(token_url, id, secret, scopes, http.clone()))
+                Auth::with(TokenSource::new(token_url, id, credential, http.clone()))
             }
         };
         Ok(Client::new_with_client(&self.base_url, http, auth))

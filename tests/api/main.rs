@@ -8,3 +8,4 @@ mod identifiers;
 mod lifecycle;
 mod oauth;
 mod reference;
+mod sign_in;

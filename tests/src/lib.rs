@@ -169,6 +169,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Registers an integrator application (as regulator staff would) with one redirect URI and the given
+    /// scopes; confidential when `secret` is given.
+    pub async fn integrator_app(&self, redirect_uri: &str, scopes: &str, secret: Option<&str>) -> uuid::Uuid {
+        let app = provider_api::accounts::IntegratorApp {
+            id: uuid::Uuid::new_v4(),
+            name: "Care Notes Online".into(),
+            redirect_uris: redirect_uri.to_owned(),
+            secret_hash: secret.map(provider_api::auth::secret::hash),
+            scopes: scopes.to_owned(),
+            created_by: None,
+            created_at: time::OffsetDateTime::now_utc(),
+            revoked_at: None,
+        };
+        self.store.create_integrator_app(&app).await.unwrap();
+        app.id
+    }
+
     /// An access token for an API client, fetched over plain HTTP.
     pub async fn client_token(&self, client_id: impl ToString, secret: &str) -> String {
         let response = self

@@ -117,3 +117,67 @@ fn parse_ids(text: Option<&str>) -> Option<BTreeSet<Uuid>> {
 pub fn join_ids(ids: &BTreeSet<Uuid>) -> String {
     ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(" ")
 }
+
+/// Third-party software (or the regulator's own portal) that acts for users who consent.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IntegratorApp {
+    /// Also the OAuth `client_id`.
+    pub id: Uuid,
+    pub name: String,
+    /// Exact redirect URIs, one a line.
+    pub redirect_uris: String,
+    /// `None`: a public client, relying on PKCE alone.
+    pub secret_hash: Option<String>,
+    pub scopes: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl IntegratorApp {
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty())
+    }
+
+    pub fn scopes(&self) -> BTreeSet<Capability> {
+        parse_list(&self.scopes).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub redirect_uri: String,
+    /// BASE64URL(SHA-256(code_verifier)), as the client sent it (PKCE S256).
+    pub code_challenge: String,
+    pub scopes: String,
+    pub family_id: Uuid,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    /// Every refresh token descended from one sign-in shares a family; reuse of any revokes them all.
+    pub family_id: Uuid,
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub scopes: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// The outcome of spending a single-use credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption<T> {
+    /// Spent now, for the first time.
+    Fresh(T),
+    /// Spent before: a replay.
+    Replayed(T),
+    Unknown,
+}

@@ -1,6 +1,7 @@
 //! Authentication and authorization: the OAuth 2.0 server that issues tokens, the keys that sign them, the
 //! extractor that verifies them, and the rule that decides what a principal may do. See `docs/identity.md`.
 
+pub mod authorize;
 pub mod capability;
 pub mod keys;
 pub mod me;
@@ -8,6 +9,7 @@ pub mod oauth;
 pub mod password;
 pub mod principal;
 pub mod secret;
+pub mod throttle;
 pub mod token;
 
 pub use capability::{Capability, Role, StaffRole};

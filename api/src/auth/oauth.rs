@@ -18,23 +18,28 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::authorize;
 use super::capability::{Capability, parse_list};
 use super::keys::Jwks;
 use super::secret;
 use super::token::{Grant, LEEWAY_SECONDS};
-use crate::accounts::ApiClient;
+use crate::accounts::{ApiClient, IntegratorApp, Redemption, RefreshToken};
 use crate::http::Problem;
 use crate::openapi::tags;
 use crate::state::AppState;
 
 pub const TOKEN_PATH: &str = "/v1/oauth/token";
+pub const REVOKE_PATH: &str = "/v1/oauth/revoke";
 const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Client assertions must be short-lived: at most this far in the future (RFC 7523 leaves it to the server).
 const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 300;
+/// How long a person's sign-in lasts without use: each refresh issues a successor with a fresh lifetime.
+const REFRESH_TOKEN_LIFETIME: time::Duration = time::Duration::days(30);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue_token))
+        .routes(routes!(revoke_token))
         .routes(routes!(get_authorization_server_metadata))
         .routes(routes!(get_jwks))
 }
@@ -43,7 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// as RFC 6749 requires; repeating one is an error.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// The grant: `client_credentials` (an API client acting as itself).
+    /// The grant.
     #[schema(value_type = GrantType)]
     pub grant_type: String,
     /// Space-separated scopes to ask for; by default every scope the client holds. The client must hold each.
@@ -65,13 +70,31 @@ pub struct TokenRequest {
     /// minutes ahead.
     #[schema(nullable = false)]
     pub client_assertion: Option<String>,
+    /// For `authorization_code`: the code the redirect carried.
+    #[schema(nullable = false)]
+    pub code: Option<String>,
+    /// For `authorization_code`: the redirect URI of the authorization request, exactly.
+    #[schema(nullable = false)]
+    pub redirect_uri: Option<String>,
+    /// For `authorization_code`: the PKCE code verifier (43–128 characters) whose S256 hash was the challenge.
+    #[schema(nullable = false)]
+    pub code_verifier: Option<String>,
+    /// For `refresh_token`: the refresh token. Each is single-use: the response carries its successor, and
+    /// presenting a used one revokes every token of that sign-in.
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
 }
 
 /// Grant types this server supports.
 #[derive(Debug, ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum GrantType {
+    /// An API client acting as itself.
     ClientCredentials,
+    /// An integrator application exchanging a code from the sign-in page (PKCE S256).
+    AuthorizationCode,
+    /// An integrator application renewing a person's access.
+    RefreshToken,
 }
 
 /// The only client assertion type (RFC 7523 §2.2).
@@ -95,6 +118,10 @@ pub struct TokenResponse {
     /// The scopes granted, space-separated.
     #[schema(example = "notifications:read notifications:write")]
     pub scope: String,
+    /// For a person's sign-in: a single-use refresh token for the next access token (30 days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
 }
 
 /// An OAuth error as a problem: `code` and `error` are the RFC 6749 error code.
@@ -135,32 +162,47 @@ async fn issue_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<TokenResponse>, Problem> {
-    let is_form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    });
-    if !is_form {
-        return Err(Problem::unsupported_media_type("application/x-www-form-urlencoded"));
-    }
+    require_form(&headers)?;
     let request: TokenRequest = serde_urlencoded::from_bytes(&body).map_err(|e| {
         oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("The request is malformed: {e}."))
     })?;
 
-    match request.grant_type.as_str() {
-        "client_credentials" => client_credentials(&state, &headers, &request).await.map(Json),
-        other => Err(oauth_error(
+    let grant = request.grant_type.as_str();
+    if !matches!(grant, "client_credentials" | "authorization_code" | "refresh_token") {
+        return Err(oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            format!("The grant type `{other}` is not supported here; use `client_credentials`."),
+            format!("The grant type `{grant}` is not supported here."),
+        ));
+    }
+    let client = authenticate_client(&state, &headers, &request).await?;
+    match (grant, client) {
+        ("client_credentials", OAuthClient::Api(client)) => {
+            client_credentials(&state, client, &request).await.map(Json)
+        }
+        ("authorization_code", OAuthClient::App(app)) => authorization_code(&state, app, &request).await.map(Json),
+        ("refresh_token", OAuthClient::App(app)) => refresh(&state, app, &request).await.map(Json),
+        _ => Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            format!("This kind of client may not use the `{grant}` grant."),
         )),
     }
 }
 
+/// A client the token endpoint has authenticated.
+enum OAuthClient {
+    /// A provider's API client.
+    Api(ApiClient),
+    /// An integrator application (confidential with a secret, or public with PKCE alone).
+    App(IntegratorApp),
+}
+
 async fn client_credentials(
     state: &AppState,
-    headers: &HeaderMap,
+    client: ApiClient,
     request: &TokenRequest,
 ) -> Result<TokenResponse, Problem> {
-    let client = authenticate_client(state, headers, request).await?;
     let scopes = granted_scopes(&client, request.scope.as_deref())?;
     let (access_token, _) = state.tokens.issue(Grant {
         subject: client.id,
@@ -175,7 +217,127 @@ async fn client_credentials(
         access_token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl.as_secs(),
-        scope: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+        scope: join_scopes(&scopes),
+        refresh_token: None,
+    })
+}
+
+fn join_scopes(scopes: &BTreeSet<Capability>) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn invalid_grant(description: &str) -> Problem {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
+}
+
+async fn authorization_code(
+    state: &AppState,
+    app: IntegratorApp,
+    request: &TokenRequest,
+) -> Result<TokenResponse, Problem> {
+    let (Some(code), Some(verifier)) = (request.code.as_deref(), request.code_verifier.as_deref()) else {
+        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `code` and `code_verifier`."));
+    };
+    let now = OffsetDateTime::now_utc();
+    let code = match state.store.redeem_authorization_code(&secret::hash(code), now).await? {
+        Redemption::Fresh(code) => code,
+        Redemption::Replayed(code) => {
+            // RFC 6749 §4.1.2: a code used twice may have been stolen; revoke what it was exchanged for.
+            state.store.revoke_refresh_family(code.family_id, now).await?;
+            return Err(invalid_grant("This code has been used already; the tokens issued for it are revoked."));
+        }
+        Redemption::Unknown => return Err(invalid_grant("The code is not valid.")),
+    };
+    if code.app_id != app.id || code.expires_at < now {
+        return Err(invalid_grant("The code is not valid for this application, or has expired."));
+    }
+    if request.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+        return Err(invalid_grant("redirect_uri must be the one the authorization request used."));
+    }
+    if !authorize::pkce_matches(verifier, &code.code_challenge) {
+        return Err(invalid_grant("The code verifier does not match the code challenge (PKCE S256)."));
+    }
+    let scopes: BTreeSet<Capability> = parse_list(&code.scopes).unwrap_or_default();
+    person_tokens(state, &app, code.user_id, scopes, code.family_id).await
+}
+
+async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -> Result<TokenResponse, Problem> {
+    let Some(presented) = request.refresh_token.as_deref() else {
+        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `refresh_token`."));
+    };
+    let now = OffsetDateTime::now_utc();
+    let token = match state.store.redeem_refresh_token(&secret::hash(presented), now).await? {
+        Redemption::Fresh(token) => token,
+        Redemption::Replayed(token) => {
+            state.store.revoke_refresh_family(token.family_id, now).await?;
+            return Err(invalid_grant(
+                "This refresh token has been used or revoked; every token of this sign-in is now revoked. Sign in again.",
+            ));
+        }
+        Redemption::Unknown => return Err(invalid_grant("The refresh token is not valid.")),
+    };
+    if token.app_id != app.id || token.expires_at < now {
+        return Err(invalid_grant("The refresh token is not valid for this application, or has expired."));
+    }
+    let held: BTreeSet<Capability> = parse_list(&token.scopes).unwrap_or_default();
+    let scopes = match request.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => held,
+        Some(asked) => match parse_list::<Capability>(asked) {
+            Ok(asked) if asked.is_subset(&held) => asked,
+            _ => {
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "A refresh may only narrow the scopes.",
+                ));
+            }
+        },
+    };
+    person_tokens(state, &app, token.user_id, scopes, token.family_id).await
+}
+
+/// An access token and the next refresh token for a person, issued to an integrator application.
+async fn person_tokens(
+    state: &AppState,
+    app: &IntegratorApp,
+    user_id: Uuid,
+    scopes: BTreeSet<Capability>,
+    family_id: Uuid,
+) -> Result<TokenResponse, Problem> {
+    let active = state.store.user(user_id).await?.is_some_and(|user| !user.disabled);
+    if !active {
+        return Err(invalid_grant("The account is disabled."));
+    }
+    let (access_token, _) = state.tokens.issue(Grant {
+        subject: user_id,
+        client_id: app.id,
+        scopes: scopes.clone(),
+        organisation: None,
+        roles: Vec::new(),
+        acting_client: Some(app.id),
+    });
+    let refresh_token = secret::generate(secret::prefix::REFRESH_TOKEN);
+    let now = OffsetDateTime::now_utc();
+    state
+        .store
+        .create_refresh_token(&RefreshToken {
+            token_hash: secret::hash(&refresh_token),
+            family_id,
+            app_id: app.id,
+            user_id,
+            scopes: join_scopes(&scopes),
+            created_at: now,
+            expires_at: now + REFRESH_TOKEN_LIFETIME,
+            used_at: None,
+            revoked_at: None,
+        })
+        .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl.as_secs(),
+        scope: join_scopes(&scopes),
+        refresh_token: Some(refresh_token),
     })
 }
 
@@ -200,7 +362,7 @@ async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     request: &TokenRequest,
-) -> Result<ApiClient, Problem> {
+) -> Result<OAuthClient, Problem> {
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
     match (basic, request.client_assertion.as_deref()) {
         (Some(_), Some(_)) => Err(oauth_error(
@@ -217,13 +379,22 @@ async fn authenticate_client(
                     format!("client_assertion_type must be `{JWT_BEARER_ASSERTION}`."),
                 ));
             }
-            authenticate_with_assertion(state, assertion, request.client_id.as_deref()).await
+            authenticate_with_assertion(state, assertion, request.client_id.as_deref()).await.map(OAuthClient::Api)
         }
-        (None, None) => Err(invalid_client("Authenticate the client with HTTP Basic or a private_key_jwt assertion.")),
+        // A public application (a browser or native app) has no secret: it names itself, and PKCE protects it.
+        (None, None) => match public_app(state, request.client_id.as_deref()).await? {
+            Some(app) => Ok(OAuthClient::App(app)),
+            None => Err(invalid_client("Authenticate the client with HTTP Basic or a private_key_jwt assertion.")),
+        },
     }
 }
 
-async fn authenticate_with_secret(state: &AppState, credentials: &str) -> Result<ApiClient, Problem> {
+async fn public_app(state: &AppState, client_id: Option<&str>) -> Result<Option<IntegratorApp>, Problem> {
+    let Some(id) = client_id.and_then(|id| id.parse::<Uuid>().ok()) else { return Ok(None) };
+    Ok(state.store.integrator_app(id).await?.filter(|app| app.revoked_at.is_none() && app.secret_hash.is_none()))
+}
+
+async fn authenticate_with_secret(state: &AppState, credentials: &str) -> Result<OAuthClient, Problem> {
     let refused = || invalid_client("The client id or secret is wrong, or the client has been revoked.");
     let decoded = STANDARD.decode(credentials.trim()).map_err(|_| refused())?;
     let decoded = String::from_utf8(decoded).map_err(|_| refused())?;
@@ -232,16 +403,17 @@ async fn authenticate_with_secret(state: &AppState, credentials: &str) -> Result
     let decode =
         |s: &str| serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}")).ok()?.pop().map(|(_, v)| v);
     let (id, presented) = (decode(id).ok_or_else(refused)?, decode(presented).ok_or_else(refused)?);
-    let client = match id.parse::<Uuid>() {
-        Ok(id) => state.store.api_client(id).await?,
-        Err(_) => None,
-    };
-    match client {
-        Some(client)
-            if client.revoked_at.is_none()
-                && client.secret_hash.as_deref().is_some_and(|h| secret::matches(&presented, h)) =>
-        {
-            Ok(client)
+    let Ok(id) = id.parse::<Uuid>() else { return Err(refused()) };
+    let secret_matches = |hash: Option<&str>| hash.is_some_and(|h| secret::matches(&presented, h));
+    if let Some(client) = state.store.api_client(id).await? {
+        if client.revoked_at.is_none() && secret_matches(client.secret_hash.as_deref()) {
+            return Ok(OAuthClient::Api(client));
+        }
+        return Err(refused());
+    }
+    match state.store.integrator_app(id).await? {
+        Some(app) if app.revoked_at.is_none() && secret_matches(app.secret_hash.as_deref()) => {
+            Ok(OAuthClient::App(app))
         }
         _ => Err(refused()),
     }
@@ -323,12 +495,88 @@ fn unverified_issuer(jwt: &str) -> Option<String> {
     json.get("iss")?.as_str().map(str::to_owned)
 }
 
+/// A revocation request (RFC 7009), `application/x-www-form-urlencoded`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevocationRequest {
+    /// A refresh token (which revokes the whole sign-in), or an access token.
+    pub token: String,
+    /// `refresh_token` or `access_token`: a hint only; both kinds are recognised without it.
+    #[schema(nullable = false)]
+    pub token_type_hint: Option<String>,
+    /// A public application's id (confidential clients authenticate with HTTP Basic instead).
+    #[schema(nullable = false)]
+    pub client_id: Option<String>,
+}
+
+/// Revoke a token
+///
+/// Revokes a refresh token (and with it every token of that sign-in) or an access token, if it was issued to
+/// the calling client (RFC 7009). Answers 200 whether or not there was anything to revoke, so the answer says
+/// nothing about other clients' tokens.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/revoke",
+    tag = tags::OAUTH,
+    operation_id = "revoke_token",
+    request_body(content = RevocationRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke"),
+        (status = 401, description = "The client could not be authenticated (`invalid_client`)",
+            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, Problem> {
+    require_form(&headers)?;
+    let request: RevocationRequest = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("The request is malformed: {e}."))
+    })?;
+    let as_token_request = TokenRequest {
+        grant_type: String::new(),
+        scope: None,
+        client_id: request.client_id.clone(),
+        client_assertion_type: None,
+        client_assertion: None,
+        code: None,
+        redirect_uri: None,
+        code_verifier: None,
+        refresh_token: None,
+    };
+    let client_id = match authenticate_client(&state, &headers, &as_token_request).await? {
+        OAuthClient::Api(client) => client.id,
+        OAuthClient::App(app) => app.id,
+    };
+    let now = OffsetDateTime::now_utc();
+    if request.token.starts_with(secret::prefix::REFRESH_TOKEN) {
+        if let Some(token) = state.store.refresh_token(&secret::hash(&request.token)).await?
+            && token.app_id == client_id
+        {
+            state.store.revoke_refresh_family(token.family_id, now).await?;
+        }
+    } else if let Ok(claims) = state.tokens.verify(&request.token, state.store.as_ref()).await
+        && claims.client_id == client_id
+    {
+        let expires = OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(now);
+        state.store.revoke_access_token(claims.jti, expires).await?;
+    }
+    Ok(StatusCode::OK)
+}
+
+fn require_form(headers: &HeaderMap) -> Result<(), Problem> {
+    let is_form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
+    if is_form { Ok(()) } else { Err(Problem::unsupported_media_type("application/x-www-form-urlencoded")) }
+}
+
 /// Authorization server metadata (RFC 8414).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuthorizationServerMetadata {
     /// The issuer: the `iss` of every access token.
     pub issuer: String,
+    pub authorization_endpoint: String,
     pub token_endpoint: String,
+    pub revocation_endpoint: String,
     pub jwks_uri: String,
     pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -355,14 +603,15 @@ async fn get_authorization_server_metadata(State(state): State<AppState>) -> Jso
     Json(AuthorizationServerMetadata {
         token_endpoint: format!("{issuer}{TOKEN_PATH}"),
         jwks_uri: format!("{issuer}/.well-known/jwks.json"),
-        issuer,
-        grant_types_supported: vec!["client_credentials"],
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "private_key_jwt"],
+        authorization_endpoint: format!("{issuer}/v1/oauth/authorize"),
+        revocation_endpoint: format!("{issuer}{REVOKE_PATH}"),
+        grant_types_supported: vec!["client_credentials", "authorization_code", "refresh_token"],
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "private_key_jwt", "none"],
         token_endpoint_auth_signing_alg_values_supported: vec!["ES256", "RS256", "PS256", "EdDSA"],
         scopes_supported: Capability::ALL.iter().map(|c| c.as_str()).collect(),
-        // The authorization-code flow (with PKCE S256) is not served yet; see docs/identity.md.
-        response_types_supported: vec![],
-        code_challenge_methods_supported: vec![],
+        response_types_supported: vec!["code"],
+        code_challenge_methods_supported: vec!["S256"],
+        issuer,
     })
 }
 

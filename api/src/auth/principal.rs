@@ -41,6 +41,15 @@ impl FromRequestParts<AppState> for Principal {
         let token = bearer_token(parts)?;
         let claims =
             state.tokens.verify(token, state.store.as_ref()).await.map_err(|e| invalid_token(&e.to_string()))?;
+        if state.store.access_token_revoked(claims.jti).await? {
+            return Err(invalid_token("The access token has been revoked."));
+        }
+        if let Some(actor) = &claims.act {
+            let active = state.store.integrator_app(actor.sub).await?.is_some_and(|app| app.revoked_at.is_none());
+            if !active {
+                return Err(invalid_token("The application this token was issued to has been revoked."));
+            }
+        }
         let subject = if claims.is_client() {
             match state.store.api_client(claims.sub).await? {
                 Some(client) if client.revoked_at.is_none() => Subject::Client(client),

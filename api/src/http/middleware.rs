@@ -135,8 +135,9 @@ async fn finish_problems(request: Request, next: Next) -> Response {
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
         None => {
-            let already_problem = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v == PROBLEM_CONTENT_TYPE);
-            if already_problem {
+            // Pages for people (the sign-in page) answer their errors as pages; everything else as problems.
+            let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if content_type == PROBLEM_CONTENT_TYPE || content_type.starts_with("text/html") {
                 return Response::from_parts(parts, body);
             }
             Problem::from_status(status)

@@ -14,7 +14,9 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::accounts::{ApiClient, Location, Membership, Organisation, User};
+use crate::accounts::{
+    ApiClient, AuthorizationCode, IntegratorApp, Location, Membership, Organisation, Redemption, RefreshToken, User,
+};
 use crate::config::{Config, Engine};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
@@ -55,7 +57,7 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the API stores. A facade over the per-aggregate traits, so handlers hold one `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: ReferenceStore + IdentityStore + KeyStore + Send + Sync + 'static {
+pub trait Store: ReferenceStore + IdentityStore + GrantStore + KeyStore + Send + Sync + 'static {
     fn engine(&self) -> Engine;
     /// Applies this engine's pending migrations; a no-op when the schema is current.
     async fn migrate(&self) -> Result<(), StoreError>;
@@ -100,6 +102,32 @@ pub trait IdentityStore: Send + Sync {
         jti: &str,
         expires_at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+}
+
+/// What the authorization-code flow keeps: integrator apps, codes, refresh tokens, revoked access tokens.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn create_integrator_app(&self, app: &IntegratorApp) -> Result<(), StoreError>;
+    async fn integrator_app(&self, id: Uuid) -> Result<Option<IntegratorApp>, StoreError>;
+    async fn create_authorization_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
+    /// Marks the code used, atomically: only one of two concurrent redemptions is `Fresh`.
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<Redemption<AuthorizationCode>, StoreError>;
+    async fn create_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError>;
+    /// Marks the token used (rotated), atomically; a revoked token is `Replayed` too.
+    async fn redeem_refresh_token(
+        &self,
+        token_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<Redemption<RefreshToken>, StoreError>;
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError>;
+    /// Revokes every refresh token of a family (one sign-in and all its rotations).
+    async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn revoke_access_token(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError>;
 }
 
 /// The server's token-signing keys.

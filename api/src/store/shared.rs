@@ -230,6 +230,167 @@ macro_rules! impl_shared_queries {
             }
         }
 
+
+        #[async_trait::async_trait]
+        impl $crate::store::GrantStore for $store {
+            async fn create_integrator_app(&self, a: &$crate::accounts::IntegratorApp) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO integrator_apps (id, name, redirect_uris, secret_hash, scopes, created_by, created_at, \
+                     revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(a.id)
+                .bind(&a.name)
+                .bind(&a.redirect_uris)
+                .bind(&a.secret_hash)
+                .bind(&a.scopes)
+                .bind(a.created_by)
+                .bind(a.created_at)
+                .bind(a.revoked_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn integrator_app(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::accounts::IntegratorApp>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM integrator_apps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn create_authorization_code(
+                &self,
+                c: &$crate::accounts::AuthorizationCode,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, code_challenge, scopes, \
+                     family_id, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&c.code_hash)
+                .bind(c.app_id)
+                .bind(c.user_id)
+                .bind(&c.redirect_uri)
+                .bind(&c.code_challenge)
+                .bind(&c.scopes)
+                .bind(c.family_id)
+                .bind(c.expires_at)
+                .bind(c.used_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn redeem_authorization_code(
+                &self,
+                code_hash: &str,
+                at: time::OffsetDateTime,
+            ) -> Result<$crate::accounts::Redemption<$crate::accounts::AuthorizationCode>, $crate::store::StoreError> {
+                let spent: Option<$crate::accounts::AuthorizationCode> = sqlx::query_as(
+                    "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
+                )
+                .bind(code_hash)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(code) = spent {
+                    return Ok($crate::accounts::Redemption::Fresh(code));
+                }
+                let earlier: Option<$crate::accounts::AuthorizationCode> =
+                    sqlx::query_as("SELECT * FROM authorization_codes WHERE code_hash = $1")
+                        .bind(code_hash)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(earlier.map_or($crate::accounts::Redemption::Unknown, $crate::accounts::Redemption::Replayed))
+            }
+
+            async fn create_refresh_token(&self, t: &$crate::accounts::RefreshToken) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, family_id, app_id, user_id, scopes, created_at, expires_at, \
+                     used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&t.token_hash)
+                .bind(t.family_id)
+                .bind(t.app_id)
+                .bind(t.user_id)
+                .bind(&t.scopes)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .bind(t.used_at)
+                .bind(t.revoked_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn redeem_refresh_token(
+                &self,
+                token_hash: &str,
+                at: time::OffsetDateTime,
+            ) -> Result<$crate::accounts::Redemption<$crate::accounts::RefreshToken>, $crate::store::StoreError> {
+                let spent: Option<$crate::accounts::RefreshToken> = sqlx::query_as(
+                    "UPDATE refresh_tokens SET used_at = $2 \
+                     WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL RETURNING *",
+                )
+                .bind(token_hash)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(token) = spent {
+                    return Ok($crate::accounts::Redemption::Fresh(token));
+                }
+                let earlier = self.refresh_token(token_hash).await?;
+                Ok(earlier.map_or($crate::accounts::Redemption::Unknown, $crate::accounts::Redemption::Replayed))
+            }
+
+            async fn refresh_token(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<$crate::accounts::RefreshToken>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn revoke_refresh_family(
+                &self,
+                family_id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
+                    .bind(family_id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn revoke_access_token(
+                &self,
+                jti: uuid::Uuid,
+                expires_at: time::OffsetDateTime,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at < $1")
+                    .bind(time::OffsetDateTime::now_utc())
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn access_token_revoked(&self, jti: uuid::Uuid) -> Result<bool, $crate::store::StoreError> {
+                let found: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT jti FROM revoked_access_tokens WHERE jti = $1")
+                    .bind(jti)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::KeyStore for $store {
             async fn signing_keys(&self) -> Result<Vec<$crate::store::StoredSigningKey>, $crate::store::StoreError> {

@@ -67,15 +67,37 @@ pub fn downgrade(mut document: Value) -> Result<Value> {
     Ok(document)
 }
 
-/// SDK-only adjustments: progenitor types only `application/json` bodies, and our errors are
-/// `application/problem+json` (JSON all the same), so the SDK reads them as JSON to get typed problems.
+/// SDK-only adjustments:
+/// - progenitor types only `application/json` bodies, and our errors are `application/problem+json` (JSON all
+///   the same), so the SDK reads them as JSON to get typed problems;
+/// - operations that answer HTML are pages for people's browsers (the sign-in page), not API calls: they are
+///   left out, and the hand-written `auth` module builds their URLs instead.
 pub fn for_progenitor(mut document: Value) -> Value {
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            if let Some(item) = item.as_object_mut() {
+                item.retain(|_, operation| !answers_html(operation));
+            }
+        }
+        paths.retain(|_, item| item.as_object().is_none_or(|ops| ops.keys().any(|k| is_method(k))));
+    }
     visit_media_maps(&mut document, &mut |content| {
         if let Some(problem) = content.remove("application/problem+json") {
             content.entry("application/json").or_insert(problem);
         }
     });
     document
+}
+
+fn answers_html(operation: &Value) -> bool {
+    operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .is_some_and(|responses| responses.values().any(|r| r.pointer("/content/text~1html").is_some()))
+}
+
+fn is_method(key: &str) -> bool {
+    matches!(key, "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace")
 }
 
 /// Calls `f` on every schema at the places OpenAPI puts them (components, parameters, bodies, responses,
@@ -336,6 +358,19 @@ mod tests {
     #[test]
     fn only_31_documents_are_accepted() {
         assert!(downgrade(json!({"openapi": "3.0.3"})).is_err());
+    }
+
+    #[test]
+    fn operations_that_answer_html_are_left_to_the_browser() {
+        let document = json!({"paths": {
+            "/page": {"get": {"responses": {"200": {"content": {"text/html": {}}}}}},
+            "/mixed": {"get": {"responses": {"200": {"content": {"application/json": {}}}}},
+                       "post": {"responses": {"400": {"content": {"text/html": {}, "application/json": {}}}}}},
+        }});
+        let out = for_progenitor(document);
+        assert!(out["paths"].get("/page").is_none());
+        assert!(out["paths"]["/mixed"].get("get").is_some());
+        assert!(out["paths"]["/mixed"].get("post").is_none());
     }
 
     #[test]

@@ -1,0 +1,453 @@
+//! The authorization endpoint (RFC 6749 §4.1 with PKCE, RFC 7636): a server-rendered sign-in and consent page
+//! that works without JavaScript, then a redirect back to the application with a single-use code.
+//!
+//! Until the application and its redirect URI are known to be genuine, errors are shown here (as a page to a
+//! browser, as a problem to anything else) and never redirected; after that, they go back to the application
+//! as `error=` parameters, as RFC 6749 §4.1.2.1 requires.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::capability::{Capability, parse_list};
+use super::{password, secret};
+use crate::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
+use crate::http::{Problem, Query};
+use crate::openapi::tags;
+use crate::state::AppState;
+
+/// How long a code may wait to be exchanged.
+const CODE_LIFETIME: time::Duration = time::Duration::minutes(2);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show_authorization_page, submit_authorization_page))
+}
+
+/// The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizationRequest {
+    /// Must be `code`.
+    pub response_type: Option<String>,
+    /// The integrator application's id.
+    pub client_id: Option<String>,
+    /// One of the application's registered redirect URIs, exactly.
+    pub redirect_uri: Option<String>,
+    /// Space-separated scopes; by default all the application may ask for.
+    pub scope: Option<String>,
+    /// Returned unchanged with the code; the application uses it to defend against CSRF.
+    pub state: Option<String>,
+    /// BASE64URL(SHA-256(code_verifier)), 43 characters. Required.
+    pub code_challenge: Option<String>,
+    /// Must be `S256`.
+    pub code_challenge_method: Option<String>,
+}
+
+/// The sign-in form as the page posts it: the authorization request again, and the person's answer.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignInForm {
+    #[serde(flatten)]
+    pub request: AuthorizationRequest,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: Option<String>,
+}
+
+/// A request whose application and redirect URI have been checked.
+struct Checked {
+    app: IntegratorApp,
+    redirect_uri: String,
+    state: Option<String>,
+    scopes: BTreeSet<Capability>,
+    code_challenge: String,
+    request: AuthorizationRequest,
+}
+
+/// Show the sign-in and consent page
+///
+/// Where an integrator application sends a person to sign in and allow it to act for them (OAuth 2.0
+/// authorization code flow; PKCE with S256 is required). A page for people, not an API: it answers HTML to
+/// browsers. Problems with the application or redirect URI are shown here; every other problem is sent back
+/// to the redirect URI as an `error` parameter.
+#[utoipa::path(
+    get,
+    path = "/v1/oauth/authorize",
+    tag = tags::OAUTH,
+    operation_id = "show_authorization_page",
+    params(AuthorizationRequest),
+    responses(
+        (status = 200, description = "The sign-in and consent page", content_type = "text/html", body = String),
+        (status = 303, description = "Back to the application with an `error` (and `state`)"),
+        (status = 400, description = "Unknown application or redirect URI: a page for a browser, a problem otherwise",
+            content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
+    ),
+    security(()),
+)]
+async fn show_authorization_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(request): Query<AuthorizationRequest>,
+) -> Response {
+    match check(&state, request).await {
+        Ok(Outcome::Show(checked)) => page(StatusCode::OK, &checked, None, ""),
+        Ok(Outcome::Redirect(redirect)) => redirect,
+        Ok(Outcome::Refuse(why)) => refuse(why, &headers),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// Sign in and answer the consent page
+///
+/// The page's form. On a correct email and password and `decision=allow`, redirects (303) to the
+/// application with a single-use `code` (valid two minutes) and its `state`; on `deny`, with
+/// `error=access_denied`. A wrong email or password shows the page again with a message that does not say
+/// which was wrong; repeated failures, per account and per address, must wait before trying again.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/authorize",
+    tag = tags::OAUTH,
+    operation_id = "submit_authorization_page",
+    request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the application with a `code`, or an `error`"),
+        (status = 400, description = "Unknown application or redirect URI: a page for a browser, a problem otherwise",
+            content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
+        (status = 401, description = "The email or password is wrong: the page again for a browser, a problem otherwise",
+            content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
+        (status = 429, description = "Too many failed attempts, with `Retry-After`: the page again for a browser, a problem otherwise",
+            content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
+    ),
+    security(()),
+)]
+async fn submit_authorization_page(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let form: SignInForm = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "The form is malformed", e.to_string())
+    })?;
+    let checked = match check(&state, form.request).await? {
+        Outcome::Show(checked) => checked,
+        Outcome::Redirect(redirect) => return Ok(redirect),
+        Outcome::Refuse(why) => return Ok(refuse(why, &headers)),
+    };
+    if form.decision.as_deref() != Some("allow") {
+        return Ok(back(&checked.redirect_uri, &[("error", "access_denied")], checked.state.as_deref()));
+    }
+
+    let email = form.email.unwrap_or_default();
+    let account_key = format!("account:{}", normalise_email(&email));
+    let address_key = format!("address:{}", peer.ip());
+    let throttle = &state.sign_in;
+    if let Some(wait) = throttle.accounts.wait(&account_key).max(throttle.addresses.wait(&address_key)) {
+        let seconds = wait.as_secs().max(1);
+        let message = format!("Too many failed attempts. Wait {seconds} seconds, then try again.");
+        let mut response = if wants_html(&headers) {
+            page(StatusCode::TOO_MANY_REQUESTS, &checked, Some(&message), &email)
+        } else {
+            Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed sign-ins", message)
+                .into_response()
+        };
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return Ok(response);
+    }
+
+    let presented = form.password.unwrap_or_default();
+    let user = state.store.user_by_email(&normalise_email(&email)).await?;
+    let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref().map(|h| (u, h))) {
+        Some((user, hash)) => password::verify(&presented, hash) && !user.disabled,
+        None => {
+            password::verify_against_nothing(&presented);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        throttle.accounts.failed(&account_key);
+        throttle.addresses.failed(&address_key);
+        let message = "The email address or password is wrong.";
+        if !wants_html(&headers) {
+            return Err(Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Sign-in failed", message));
+        }
+        return Ok(page(StatusCode::UNAUTHORIZED, &checked, Some(message), &email));
+    };
+    throttle.accounts.succeeded(&account_key);
+
+    let code = secret::generate(secret::prefix::AUTHORIZATION_CODE);
+    state
+        .store
+        .create_authorization_code(&AuthorizationCode {
+            code_hash: secret::hash(&code),
+            app_id: checked.app.id,
+            user_id: user.id,
+            redirect_uri: checked.redirect_uri.clone(),
+            code_challenge: checked.code_challenge.clone(),
+            scopes: checked.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+            family_id: Uuid::new_v4(),
+            expires_at: OffsetDateTime::now_utc() + CODE_LIFETIME,
+            used_at: None,
+        })
+        .await?;
+    Ok(back(&checked.redirect_uri, &[("code", &code)], checked.state.as_deref()))
+}
+
+/// What to do with an authorization request.
+enum Outcome {
+    /// Show the page.
+    Show(Box<Checked>),
+    /// Send an error back to the (genuine) application.
+    Redirect(Response),
+    /// Refuse here: the application or redirect URI cannot be trusted with the answer.
+    Refuse(&'static str),
+}
+
+/// A refusal, as a page for a browser and as a problem for anything else.
+/// Browsers ask for HTML; anything else gets problem details, like every other error of the API.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+}
+
+fn refuse(why: &'static str, headers: &HeaderMap) -> Response {
+    if wants_html(headers) {
+        let content = format!(
+            "<h1>There is a problem with this sign-in link</h1>\n    <p>{}</p>\n    <p>Go back to the application you \
+             came from and try again. If the problem continues, contact the application's supplier.</p>",
+            escape(why)
+        );
+        return html(StatusCode::BAD_REQUEST, layout("Sign-in problem", &content));
+    }
+    Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "The authorization request is invalid", why)
+        .into_response()
+}
+
+async fn check(state: &AppState, request: AuthorizationRequest) -> Result<Outcome, Problem> {
+    let app = match request.client_id.as_deref().and_then(|id| id.parse::<Uuid>().ok()) {
+        Some(id) => state.store.integrator_app(id).await?.filter(|app| app.revoked_at.is_none()),
+        None => None,
+    };
+    let Some(app) = app else {
+        return Ok(Outcome::Refuse("The application is not registered with the Care Quality Commission."));
+    };
+    let Some(redirect_uri) = request.redirect_uri.clone().filter(|uri| app.redirect_uris().any(|r| r == uri)) else {
+        return Ok(Outcome::Refuse("The application asked to return to an address it has not registered."));
+    };
+    let state_param = request.state.clone();
+    let fail = |error: &str| Ok(Outcome::Redirect(back(&redirect_uri, &[("error", error)], state_param.as_deref())));
+
+    if request.response_type.as_deref() != Some("code") {
+        return fail("unsupported_response_type");
+    }
+    let challenge = request.code_challenge.clone().unwrap_or_default();
+    let challenge_ok =
+        challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if request.code_challenge_method.as_deref() != Some("S256") || !challenge_ok {
+        return fail("invalid_request");
+    }
+    let allowed = app.scopes();
+    let scopes = match request.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => allowed.clone(),
+        Some(asked) => match parse_list::<Capability>(asked) {
+            Ok(asked) if asked.is_subset(&allowed) => asked,
+            _ => return fail("invalid_scope"),
+        },
+    };
+    Ok(Outcome::Show(Box::new(Checked {
+        app,
+        redirect_uri,
+        state: state_param,
+        scopes,
+        code_challenge: challenge,
+        request,
+    })))
+}
+
+/// A 303 to the application's redirect URI with `params` and `state` added to its query.
+fn back(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Response {
+    let mut pairs: Vec<(&str, &str)> = params.to_vec();
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    let query = serde_urlencoded::to_string(&pairs).expect("pairs of strings encode");
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{redirect_uri}{separator}{query}")).into_response()
+}
+
+/// PKCE S256 (RFC 7636 §4.6): does the verifier hash to the challenge?
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
+}
+
+fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str) -> Response {
+    let request = &checked.request;
+    let hidden: String = [
+        ("response_type", request.response_type.as_deref()),
+        ("client_id", request.client_id.as_deref()),
+        ("redirect_uri", request.redirect_uri.as_deref()),
+        ("scope", request.scope.as_deref()),
+        ("state", request.state.as_deref()),
+        ("code_challenge", request.code_challenge.as_deref()),
+        ("code_challenge_method", request.code_challenge_method.as_deref()),
+    ]
+    .iter()
+    .filter_map(|(name, value)| value.map(|v| format!(r#"<input type="hidden" name="{name}" value="{}">"#, escape(v))))
+    .collect::<Vec<_>>()
+    .join("\n      ");
+    let scopes: String = checked
+        .scopes
+        .iter()
+        .map(|s| format!("<li>{}</li>", escape(describe(*s))))
+        .collect::<Vec<_>>()
+        .join("\n        ");
+    let error_summary = error.map_or(String::new(), |message| {
+        format!(
+            r##"<div class="error-summary" role="alert" aria-labelledby="error-title" tabindex="-1">
+      <h2 id="error-title">There is a problem</h2>
+      <p><a href="#email">{}</a></p>
+    </div>"##,
+            escape(message)
+        )
+    });
+    let app = escape(&checked.app.name);
+    let content = format!(
+        r#"{error_summary}
+    <h1>Sign in to allow {app}</h1>
+    <form method="post" action="/v1/oauth/authorize" novalidate>
+      {hidden}
+      <div class="field">
+        <label for="email">Email address</label>
+        <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" value="{email}" required>
+      </div>
+      <div class="field">
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required>
+      </div>
+      <fieldset>
+        <legend>{app} will be able to act for you, within your roles, to:</legend>
+        <ul>
+        {scopes}
+        </ul>
+      </fieldset>
+      <p>You can withdraw this at any time by signing out of {app}.</p>
+      <button type="submit" name="decision" value="allow">Sign in and allow</button>
+      <button type="submit" name="decision" value="deny" class="secondary">Cancel</button>
+    </form>"#,
+        email = escape(email),
+    );
+    let title =
+        if error.is_some() { format!("Error: Sign in to allow {app}") } else { format!("Sign in to allow {app}") };
+    html(status, layout(&title, &content))
+}
+
+fn describe(scope: Capability) -> &'static str {
+    match scope {
+        Capability::OrgRead => "see your organisations, their locations and members",
+        Capability::OrgAdmin => "manage members, invitations, API clients and settings",
+        Capability::NotificationsRead => "read notifications",
+        Capability::NotificationsWrite => "prepare and edit draft notifications",
+        Capability::NotificationsSubmit => "submit notifications to the Care Quality Commission",
+        Capability::DocumentsRead => "read documents",
+        Capability::DocumentsWrite => "upload documents",
+        Capability::RegistrationsRead => "read registration applications",
+        Capability::RegistrationsWrite => "prepare and edit registration applications",
+        Capability::RegistrationsSubmit => "submit registration applications",
+    }
+}
+
+fn layout(title: &str, content: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title} – Care Quality Commission</title>
+  <style>
+    body {{ font-family: Arial, sans-serif; font-size: 1.1875rem; line-height: 1.4; color: #0b0c0c; margin: 0; }}
+    header {{ background: #0b0c0c; color: #fff; padding: 0.75rem 1rem; font-weight: bold; }}
+    main {{ max-width: 40rem; margin: 0 auto; padding: 1.5rem 1rem; }}
+    .field {{ margin-bottom: 1.25rem; }}
+    label, legend {{ display: block; font-weight: bold; margin-bottom: 0.3rem; }}
+    input[type=email], input[type=password] {{ width: 100%; max-width: 30rem; font-size: 1.1875rem; padding: 0.4rem;
+      border: 2px solid #0b0c0c; box-sizing: border-box; }}
+    input:focus, button:focus, a:focus {{ outline: 3px solid #ffdd00; outline-offset: 0; }}
+    fieldset {{ border: none; padding: 0; margin: 0 0 1.25rem; }}
+    button {{ font-size: 1.1875rem; padding: 0.5rem 1rem; background: #00703c; color: #fff; border: none;
+      box-shadow: 0 2px 0 #002d18; cursor: pointer; margin-right: 0.75rem; }}
+    button.secondary {{ background: #f3f2f1; color: #0b0c0c; box-shadow: 0 2px 0 #929191; }}
+    .error-summary {{ border: 5px solid #d4351c; padding: 1rem; margin-bottom: 1.5rem; }}
+    .error-summary a {{ color: #d4351c; font-weight: bold; }}
+  </style>
+</head>
+<body>
+  <header>Care Quality Commission</header>
+  <main id="main-content">
+    {content}
+  </main>
+</body>
+</html>
+"#,
+        title = escape(title),
+    )
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_the_rfc_7636_example() {
+        // RFC 7636 Appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
+        assert!(!pkce_matches("short", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+    }
+
+    #[test]
+    fn escaping_neutralises_markup() {
+        assert_eq!(escape(r#"<script>"x"&'y'"#), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;");
+    }
+
+    #[test]
+    fn the_redirect_keeps_an_existing_query_and_encodes_parameters() {
+        let response = back("https://app.example/cb?x=1", &[("code", "a b")], Some("s&t"));
+        assert_eq!(response.headers()[header::LOCATION], "https://app.example/cb?x=1&code=a+b&state=s%26t");
+    }
+}
