@@ -24,6 +24,7 @@ mod health;
 pub mod http;
 mod identifiers;
 pub mod openapi;
+pub mod organisations;
 pub mod reference;
 pub mod state;
 pub mod store;

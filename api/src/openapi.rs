@@ -20,6 +20,7 @@ pub mod tags {
     pub const REFERENCE: &str = "reference";
     pub const OAUTH: &str = "oauth";
     pub const IDENTITY: &str = "identity";
+    pub const ORGANISATIONS: &str = "organisations";
 }
 
 /// The name of the bearer-token security scheme every operation uses unless it says `security(())`.
@@ -41,6 +42,7 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
         (name = "reference", description = "Reference data the regulator publishes, and identifier checks"),
         (name = "oauth", description = "The OAuth 2.0 authorization server: tokens, metadata and signing keys"),
         (name = "identity", description = "Who is calling, and what they may do"),
+        (name = "organisations", description = "Organisations, their locations, members and API clients"),
     ),
     components(schemas(ProblemDetails)),
     modifiers(&BearerScheme),
@@ -71,6 +73,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::auth::oauth::router())
         .merge(crate::auth::authorize::router())
         .merge(crate::auth::me::router())
+        .merge(crate::organisations::router())
 }
 
 /// Adds the problem responses an operation can give besides its own, by what the operation is:
@@ -79,9 +82,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// - one with query parameters can be refused for them (400);
 /// - one that needs a token can be refused without a good one (401);
 /// - one about an organisation can be refused for a missing permission (403) or an organisation the caller
-///   cannot see (404).
+///   cannot see (404);
+/// - one that takes `If-Match` can find it stale (412) or missing (428).
 pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
-    const ROWS: [(&str, &str, &str); 10] = [
+    const ROWS: [(&str, &str, &str); 12] = [
         ("500", "InternalError", "Something went wrong on the server; quote the `request_id` if you report it."),
         (
             "503",
@@ -116,6 +120,12 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             "NotFound",
             "Nothing here that the caller can see (another organisation's data is indistinguishable from none).",
         ),
+        (
+            "412",
+            "Stale",
+            "The resource changed since the ETag in `If-Match` was read: read it again and reapply the change.",
+        ),
+        ("428", "IfMatchRequired", "`If-Match` is required: send the ETag last read."),
     ];
     let components = doc.components.get_or_insert_with(Default::default);
     for (_, name, description) in ROWS {
@@ -141,6 +151,7 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             let has_query =
                 parameters.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
             let secured = operation.security.as_ref().is_none_or(|requirements| !requirements.is_empty());
+            let conditional = parameters.iter().any(|p| p.name.eq_ignore_ascii_case("if-match"));
             let organisational =
                 path.contains("{organisation_id}") || parameters.iter().any(|p| p.name == "organisation");
             let applies = |status: &str| match status {
@@ -149,6 +160,7 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
                 "400" => has_body || has_query,
                 "401" => secured,
                 "403" | "404" => organisational,
+                "412" | "428" => conditional,
                 _ => false,
             };
             let responses = &mut operation.responses.responses;

@@ -6,6 +6,8 @@ mod errors;
 mod health;
 mod identifiers;
 mod lifecycle;
+mod matrix;
 mod oauth;
+mod organisations;
 mod reference;
 mod sign_in;

@@ -107,6 +107,8 @@ pub struct TestApp {
     /// Plain HTTP, for what the SDK cannot send (malformed bodies, wrong methods).
     pub http: reqwest::Client,
     pub store: std::sync::Arc<dyn Store>,
+    /// The integrator application `sign_in` uses, registered on first use.
+    test_app: tokio::sync::OnceCell<uuid::Uuid>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     pub database: TestDatabase,
@@ -145,6 +147,7 @@ impl TestApp {
             client,
             http: reqwest::Client::new(),
             store,
+            test_app: tokio::sync::OnceCell::new(),
             shutdown: Some(shutdown),
             server: Some(server),
             database,
@@ -167,6 +170,45 @@ impl TestApp {
             .client_credentials(client_id.to_string(), secret, scopes)
             .build()
             .unwrap()
+    }
+
+    /// Signs a person in through the real sign-in page (with PKCE), as the tests' own integrator application
+    /// holding every scope, and returns their tokens.
+    pub async fn sign_in(&self, email: &str, password: &str) -> provider_api_sdk::auth::PersonTokens {
+        const REDIRECT: &str = "https://tests.example/callback";
+        let app_id = *self
+            .test_app
+            .get_or_init(|| async {
+                let every_scope =
+                    provider_api::auth::Capability::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
+                self.integrator_app(REDIRECT, &every_scope, None).await
+            })
+            .await;
+        let app_id = app_id.to_string();
+        let request = provider_api_sdk::auth::authorization_url(&self.base_url, &app_id, REDIRECT, &[]).unwrap();
+        let mut form: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.url.split_once('?').unwrap().1).unwrap();
+        form.extend([
+            ("email".into(), email.into()),
+            ("password".into(), password.into()),
+            ("decision".into(), "allow".into()),
+        ]);
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let response = browser.post(self.url("/v1/oauth/authorize")).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), 303, "sign-in failed for {email}: {}", response.text().await.unwrap());
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
+        let code = pairs.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v).expect("a code");
+        provider_api_sdk::auth::exchange_code(&self.base_url, &app_id, None, REDIRECT, &code, &request.pkce_verifier)
+            .await
+            .unwrap()
+    }
+
+    /// An SDK client acting for a signed-in person.
+    pub async fn sdk_for_person(&self, email: &str, password: &str) -> provider_api_sdk::Client {
+        let tokens = self.sign_in(email, password).await;
+        let app_id = self.test_app.get().expect("sign_in registered the app").to_string();
+        provider_api_sdk::ClientBuilder::new(&self.base_url).person(app_id, None, tokens.refresh_token).build().unwrap()
     }
 
     /// Registers an integrator application (as regulator staff would) with one redirect URI and the given

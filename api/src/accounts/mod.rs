@@ -52,6 +52,27 @@ impl User {
     }
 }
 
+/// A membership with the person it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub roles: String,
+    pub location_ids: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Member {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
 /// Emails are unique regardless of case; matching uses this form.
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()

@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by every feature: problem details, extractors and the middleware stack.
 
+pub mod etag;
 pub mod extract;
 pub mod middleware;
 pub mod problem;
 
-pub use extract::{Query, ValidatedJson};
+pub use etag::IfMatch;
+pub use extract::{Path, Query, ValidatedJson};
 pub use problem::{FieldError, Problem};

@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::{
-    ApiClient, AuthorizationCode, IntegratorApp, Location, Membership, Organisation, Redemption, RefreshToken, User,
+    ApiClient, AuthorizationCode, IntegratorApp, Location, Member, Membership, Organisation, Redemption, RefreshToken,
+    User,
 };
 use crate::config::{Config, Engine};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
@@ -92,7 +93,24 @@ pub trait IdentityStore: Send + Sync {
     async fn put_membership(&self, membership: &Membership) -> Result<(), StoreError>;
     async fn membership(&self, user_id: Uuid, organisation_id: Uuid) -> Result<Option<Membership>, StoreError>;
     async fn memberships_of(&self, user_id: Uuid) -> Result<Vec<Membership>, StoreError>;
+    /// Changes name and settings if the stored version is still `expected_version` (bumping it); `None` when
+    /// it has moved on (someone else changed it) or the organisation does not exist.
+    async fn update_organisation(
+        &self,
+        id: Uuid,
+        name: &str,
+        four_eyes: bool,
+        expected_version: i64,
+        at: OffsetDateTime,
+    ) -> Result<Option<Organisation>, StoreError>;
+    async fn members(&self, organisation_id: Uuid) -> Result<Vec<Member>, StoreError>;
+    /// `false` when there was no such membership.
+    async fn remove_membership(&self, user_id: Uuid, organisation_id: Uuid) -> Result<bool, StoreError>;
     async fn create_api_client(&self, client: &ApiClient) -> Result<(), StoreError>;
+    async fn api_clients(&self, organisation_id: Uuid) -> Result<Vec<ApiClient>, StoreError>;
+    /// Replaces the client's secret (the old one stops working at once).
+    async fn set_api_client_secret(&self, id: Uuid, secret_hash: &str) -> Result<(), StoreError>;
+    async fn revoke_api_client(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn api_client(&self, id: Uuid) -> Result<Option<ApiClient>, StoreError>;
     async fn api_client_used(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Records a client assertion's `jti`; `false` when it was already used (a replay).

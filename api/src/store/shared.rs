@@ -183,6 +183,90 @@ macro_rules! impl_shared_queries {
                 Ok(())
             }
 
+            async fn update_organisation(
+                &self,
+                id: uuid::Uuid,
+                name: &str,
+                four_eyes: bool,
+                expected_version: i64,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<$crate::accounts::Organisation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "UPDATE organisations SET name = $3, four_eyes = $4, version = version + 1, updated_at = $5 \
+                     WHERE id = $1 AND version = $2 RETURNING *",
+                )
+                .bind(id)
+                .bind(expected_version)
+                .bind(name)
+                .bind(four_eyes)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn members(
+                &self,
+                organisation_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::accounts::Member>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT m.user_id, u.email, u.display_name, m.roles, m.location_ids, m.created_at \
+                     FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.organisation_id = $1 ORDER BY m.created_at, m.user_id",
+                )
+                .bind(organisation_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn remove_membership(
+                &self,
+                user_id: uuid::Uuid,
+                organisation_id: uuid::Uuid,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let removed = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND organisation_id = $2")
+                    .bind(user_id)
+                    .bind(organisation_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(removed.rows_affected() == 1)
+            }
+
+            async fn api_clients(
+                &self,
+                organisation_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::accounts::ApiClient>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM api_clients WHERE organisation_id = $1 ORDER BY created_at, id")
+                    .bind(organisation_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn set_api_client_secret(
+                &self,
+                id: uuid::Uuid,
+                secret_hash: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE api_clients SET secret_hash = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(secret_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn revoke_api_client(
+                &self,
+                id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn api_client(
                 &self,
                 id: uuid::Uuid,

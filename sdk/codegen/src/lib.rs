@@ -68,8 +68,9 @@ pub fn downgrade(mut document: Value) -> Result<Value> {
 }
 
 /// SDK-only adjustments:
-/// - progenitor types only `application/json` bodies, and our errors are `application/problem+json` (JSON all
-///   the same), so the SDK reads them as JSON to get typed problems;
+/// - progenitor types only `application/json` bodies, while we also use `application/problem+json` (errors)
+///   and `application/merge-patch+json` (partial updates): JSON all the same, which the server accepts as
+///   `application/json`, so the SDK sends and reads every `+json` type as JSON;
 /// - operations that answer HTML are pages for people's browsers (the sign-in page), not API calls: they are
 ///   left out, and the hand-written `auth` module builds their URLs instead.
 pub fn for_progenitor(mut document: Value) -> Value {
@@ -82,8 +83,11 @@ pub fn for_progenitor(mut document: Value) -> Value {
         paths.retain(|_, item| item.as_object().is_none_or(|ops| ops.keys().any(|k| is_method(k))));
     }
     visit_media_maps(&mut document, &mut |content| {
-        if let Some(problem) = content.remove("application/problem+json") {
-            content.entry("application/json").or_insert(problem);
+        let json_types: Vec<String> =
+            content.keys().filter(|k| k.starts_with("application/") && k.ends_with("+json")).cloned().collect();
+        for media_type in json_types {
+            let media = content.remove(&media_type).expect("listed above");
+            content.entry("application/json").or_insert(media);
         }
     });
     document
@@ -371,6 +375,14 @@ mod tests {
         assert!(out["paths"].get("/page").is_none());
         assert!(out["paths"]["/mixed"].get("get").is_some());
         assert!(out["paths"]["/mixed"].get("post").is_none());
+    }
+
+    #[test]
+    fn merge_patch_bodies_are_sent_as_json_by_the_sdk() {
+        let document =
+            json!({"paths": {"/x": {"patch": {"requestBody": {"content": {"application/merge-patch+json": {}}}}}}});
+        let out = for_progenitor(document);
+        assert!(out["paths"]["/x"]["patch"]["requestBody"]["content"]["application/json"].is_object());
     }
 
     #[test]

@@ -1,0 +1,289 @@
+//! API clients: credentials for a provider's care-management software, made and managed by the
+//! organisation's admins. A secret is shown once and stored only as a hash.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::accounts::{ApiClient, join_ids};
+use crate::auth::capability::join_list;
+use crate::auth::{Capability, Principal, Role, Subject, secret};
+use crate::http::{Path, Problem, ValidatedJson};
+use crate::openapi::tags;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_api_clients, create_api_client))
+        .routes(routes!(revoke_api_client))
+        .routes(routes!(rotate_api_client_secret))
+}
+
+/// An API client (without its secret, which is never shown again).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiClientView {
+    /// The OAuth `client_id`.
+    pub id: Uuid,
+    #[schema(example = "Care records system")]
+    pub name: String,
+    pub roles: Vec<Role>,
+    /// The scopes its tokens may carry.
+    pub scopes: Vec<Capability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub location_ids: Option<Vec<Uuid>>,
+    /// `client_secret_basic` or `private_key_jwt`.
+    #[schema(example = "client_secret_basic")]
+    pub authentication: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[schema(nullable = false)]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// Set once revoked; a revoked client gets no tokens and its tokens stop working.
+    #[serde(skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[schema(nullable = false)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<ApiClient> for ApiClientView {
+    fn from(c: ApiClient) -> Self {
+        Self {
+            roles: c.roles().into_iter().collect(),
+            scopes: c.scopes().into_iter().collect(),
+            location_ids: c.locations().map(|l| l.into_iter().collect()),
+            authentication: if c.jwks.is_some() { "private_key_jwt" } else { "client_secret_basic" },
+            id: c.id,
+            name: c.name,
+            created_at: c.created_at,
+            last_used_at: c.last_used_at,
+            revoked_at: c.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiClients {
+    pub items: Vec<ApiClientView>,
+}
+
+/// A client and, when it authenticates with a secret, that secret: shown this once only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiClientWithSecret {
+    pub client: ApiClientView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "pas_3q2-8mW0t7...")]
+    pub client_secret: Option<String>,
+}
+
+/// List API clients
+///
+/// Every API client of the organisation, revoked ones included, without their secrets.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/api-clients",
+    tag = tags::ORGANISATIONS,
+    operation_id = "list_api_clients",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    responses((status = 200, description = "The API clients", body = ApiClients)),
+)]
+async fn list_api_clients(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+) -> Result<Json<ApiClients>, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let items = state.store.api_clients(organisation_id).await?.into_iter().map(ApiClientView::from).collect();
+    Ok(Json(ApiClients { items }))
+}
+
+fn public_jwks(value: &serde_json::Value) -> Result<(), ValidationError> {
+    let invalid = |why: &'static str| Err(ValidationError::new("jwks").with_message(why.into()));
+    let Ok(set) = serde_json::from_value::<jsonwebtoken::jwk::JwkSet>(value.clone()) else {
+        return invalid("This is not a JSON Web Key Set (RFC 7517).");
+    };
+    if set.keys.is_empty() || set.keys.len() > 10 {
+        return invalid("Give between 1 and 10 keys.");
+    }
+    let has_private = value["keys"].as_array().into_iter().flatten().any(|k| k.get("d").is_some());
+    if has_private {
+        return invalid("Send public keys only: a key here must not contain its private part (`d`).");
+    }
+    if set.keys.iter().any(|k| jsonwebtoken::DecodingKey::from_jwk(k).is_err()) {
+        return invalid("One of the keys cannot verify signatures.");
+    }
+    Ok(())
+}
+
+/// A new API client.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiClient {
+    #[validate(length(min = 1, max = 200), custom(function = "crate::organisations::not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Care records system")]
+    pub name: String,
+    /// The roles the software acts with (at least one).
+    #[validate(length(min = 1, max = 4, message = "Give at least one role."))]
+    #[schema(min_items = 1, max_items = 4)]
+    pub roles: Vec<Role>,
+    /// The scopes its tokens may carry; by default every scope.
+    #[serde(default)]
+    #[schema(nullable = false, max_items = 10)]
+    pub scopes: Option<Vec<Capability>>,
+    /// Locations of this organisation (the server checks) to limit it to; absent for every location.
+    #[serde(default)]
+    #[validate(length(
+        min = 1,
+        max = 1000,
+        message = "Give at least one location, or leave this out for every location."
+    ))]
+    #[schema(nullable = false, min_items = 1, max_items = 1000)]
+    pub location_ids: Option<Vec<Uuid>>,
+    /// For `private_key_jwt`: the public keys (a JWKS, RFC 7517: `{"keys": [...]}`, 1 to 10 keys) the software
+    /// signs its assertions with; the server checks each is a usable public key. Without it, the client gets a
+    /// secret (`client_secret_basic`).
+    #[serde(default)]
+    #[validate(custom(function = "public_jwks"))]
+    #[schema(nullable = false, value_type = Object)]
+    pub jwks: Option<serde_json::Value>,
+}
+
+/// Create an API client
+///
+/// Credentials for the organisation's care-management software. With `jwks` it authenticates with signed
+/// assertions (`private_key_jwt`); otherwise the response carries a `client_secret`, shown this once only.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/api-clients",
+    tag = tags::ORGANISATIONS,
+    operation_id = "create_api_client",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    request_body = NewApiClient,
+    responses((status = 201, description = "Created", body = ApiClientWithSecret)),
+)]
+async fn create_api_client(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+    ValidatedJson(new): ValidatedJson<NewApiClient>,
+) -> Result<(StatusCode, Json<ApiClientWithSecret>), Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    if let Some(ids) = &new.location_ids {
+        let known: BTreeSet<Uuid> = state.store.locations(organisation_id).await?.iter().map(|l| l.id).collect();
+        if let Some(i) = ids.iter().position(|id| !known.contains(id)) {
+            let error = crate::http::FieldError::new(
+                format!("/location_ids/{i}"),
+                "unknown_location",
+                "This organisation has no such location.",
+            );
+            return Err(Problem::validation(vec![error]));
+        }
+    }
+    let client_secret = new.jwks.is_none().then(|| secret::generate(secret::prefix::CLIENT_SECRET));
+    let roles: BTreeSet<Role> = new.roles.into_iter().collect();
+    let scopes: BTreeSet<Capability> =
+        new.scopes.map_or_else(|| Capability::ALL.iter().copied().collect(), |s| s.into_iter().collect());
+    let created_by = match &principal.subject {
+        Subject::User(user) => Some(user.id),
+        Subject::Client(_) => None,
+    };
+    let client = ApiClient {
+        id: Uuid::new_v4(),
+        organisation_id,
+        name: new.name.trim().to_owned(),
+        secret_hash: client_secret.as_deref().map(secret::hash),
+        jwks: new.jwks.map(|j| j.to_string()),
+        roles: join_list(&roles, |r| r.as_str()),
+        scopes: join_list(&scopes, |s| s.as_str()),
+        location_ids: new.location_ids.map(|ids| join_ids(&ids.into_iter().collect())),
+        created_by,
+        created_at: OffsetDateTime::now_utc(),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    state.store.create_api_client(&client).await?;
+    Ok((StatusCode::CREATED, Json(ApiClientWithSecret { client: client.into(), client_secret })))
+}
+
+async fn client_of(state: &AppState, organisation_id: Uuid, client_id: Uuid) -> Result<ApiClient, Problem> {
+    state
+        .store
+        .api_client(client_id)
+        .await?
+        .filter(|c| c.organisation_id == organisation_id)
+        .ok_or_else(|| Problem::not_found("This organisation has no such API client."))
+}
+
+/// Rotate an API client's secret
+///
+/// Issues a new secret (shown this once) and stops the old one working at once. Tokens already issued run
+/// out within 15 minutes. For a `private_key_jwt` client, replace its keys instead (409).
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/api-clients/{client_id}/rotate",
+    tag = tags::ORGANISATIONS,
+    operation_id = "rotate_api_client_secret",
+    params(
+        ("organisation_id" = Uuid, Path, description = "The organisation"),
+        ("client_id" = Uuid, Path, description = "The API client"),
+    ),
+    responses(
+        (status = 200, description = "The new secret", body = ApiClientWithSecret),
+        (status = 409, description = "The client is revoked, or uses keys rather than a secret",
+            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn rotate_api_client_secret(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<ApiClientWithSecret>, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let mut client = client_of(&state, organisation_id, client_id).await?;
+    if client.revoked_at.is_some() || client.jwks.is_some() {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not_rotatable",
+            "This client has no secret to rotate",
+            "A revoked client cannot be rotated, and a private_key_jwt client has keys instead of a secret.",
+        ));
+    }
+    let client_secret = secret::generate(secret::prefix::CLIENT_SECRET);
+    state.store.set_api_client_secret(client.id, &secret::hash(&client_secret)).await?;
+    client.secret_hash = Some(secret::hash(&client_secret));
+    Ok(Json(ApiClientWithSecret { client: client.into(), client_secret: Some(client_secret) }))
+}
+
+/// Revoke an API client
+///
+/// The client gets no more tokens, and the tokens it holds stop working at once. Revoking is final.
+#[utoipa::path(
+    delete,
+    path = "/v1/organisations/{organisation_id}/api-clients/{client_id}",
+    tag = tags::ORGANISATIONS,
+    operation_id = "revoke_api_client",
+    params(
+        ("organisation_id" = Uuid, Path, description = "The organisation"),
+        ("client_id" = Uuid, Path, description = "The API client"),
+    ),
+    responses((status = 204, description = "Revoked")),
+)]
+async fn revoke_api_client(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let client = client_of(&state, organisation_id, client_id).await?;
+    state.store.revoke_api_client(client.id, OffsetDateTime::now_utc()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,392 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::accounts::{Location, Membership, Organisation};
+use crate::auth::{Capability, Principal, Role, Subject};
+use crate::domain::Postcode;
+use crate::http::etag::{etag, stale};
+use crate::http::{IfMatch, Path, Problem, ValidatedJson};
+use crate::openapi::tags;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_organisation))
+        .routes(routes!(get_organisation, update_organisation))
+        .routes(routes!(list_locations, create_location))
+        .routes(routes!(get_location))
+}
+
+/// An organisation: a registered provider, or an applicant not yet registered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationView {
+    pub id: Uuid,
+    /// The organisation's name.
+    #[schema(example = "Riverside Care Ltd")]
+    pub name: String,
+    /// The provider ID the regulator assigned, once registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "1-199747506")]
+    pub provider_id: Option<String>,
+    pub settings: Settings,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// How the organisation works.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Settings {
+    /// Four eyes: the person who submits must not be the last person who edited.
+    pub four_eyes: bool,
+}
+
+impl From<Organisation> for OrganisationView {
+    fn from(o: Organisation) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            provider_id: o.provider_id,
+            settings: Settings { four_eyes: o.four_eyes },
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+/// With its `ETag`, for `If-Match` on the next update.
+fn organisation_response(status: StatusCode, organisation: Organisation) -> Response {
+    let tag = etag(organisation.version);
+    let mut response = (status, Json(OrganisationView::from(organisation))).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    response
+}
+
+pub(crate) fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::new("blank").with_message("This must not be blank.".into()));
+    }
+    Ok(())
+}
+
+/// A new organisation, made by a person who will be its first admin.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    /// The legal name.
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300, example = "Riverside Care Ltd")]
+    pub name: String,
+}
+
+/// Create an organisation
+///
+/// For an applicant that is not registered yet: the person creating it becomes its admin. (An existing
+/// registered provider is claimed with an enrolment code from the regulator instead.) People only: API
+/// clients belong to an organisation already.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations",
+    tag = tags::ORGANISATIONS,
+    operation_id = "create_organisation",
+    request_body = NewOrganisation,
+    responses(
+        (status = 201, description = "Created; the caller is its admin", body = OrganisationView,
+            headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "Its address"))),
+        (status = 403, description = "Only people can create organisations", body = crate::http::problem::ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+)]
+async fn create_organisation(
+    State(state): State<AppState>,
+    principal: Principal,
+    ValidatedJson(new): ValidatedJson<NewOrganisation>,
+) -> Result<Response, Problem> {
+    let Subject::User(user) = &principal.subject else {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not permitted",
+            "Only people can create organisations.",
+        ));
+    };
+    if !principal.staff_roles().is_empty() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not permitted",
+            "Staff accounts cannot belong to providers.",
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    let organisation = Organisation {
+        id: Uuid::new_v4(),
+        name: new.name.trim().to_owned(),
+        provider_id: None,
+        four_eyes: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_organisation(&organisation).await?;
+    let membership = Membership {
+        user_id: user.id,
+        organisation_id: organisation.id,
+        roles: Role::Admin.as_str().to_owned(),
+        location_ids: None,
+        created_at: now,
+    };
+    state.store.put_membership(&membership).await?;
+    let location = format!("/v1/organisations/{}", organisation.id);
+    let mut response = organisation_response(StatusCode::CREATED, organisation);
+    response.headers_mut().insert(header::LOCATION, location.parse().expect("a path is a valid header"));
+    Ok(response)
+}
+
+/// Get an organisation
+///
+/// The organisation and its settings, with an `ETag` to send as `If-Match` when updating it.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}",
+    tag = tags::ORGANISATIONS,
+    operation_id = "get_organisation",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    responses((status = 200, description = "The organisation", body = OrganisationView,
+        headers(("ETag" = String, description = "The version, for If-Match")))),
+)]
+async fn get_organisation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+) -> Result<Response, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
+    let organisation =
+        state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
+    Ok(organisation_response(StatusCode::OK, organisation))
+}
+
+/// Changes to an organisation (JSON Merge Patch, RFC 7396): fields left out stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationChanges {
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", nullable = false, min_length = 1, max_length = 300)]
+    pub name: Option<String>,
+    #[schema(nullable = false)]
+    pub settings: Option<SettingsChanges>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChanges {
+    #[schema(nullable = false)]
+    pub four_eyes: Option<bool>,
+}
+
+/// Update an organisation
+///
+/// Changes the name or settings (JSON Merge Patch). `If-Match` is required: 428 without it, 412 if the
+/// organisation changed since it was read.
+#[utoipa::path(
+    patch,
+    path = "/v1/organisations/{organisation_id}",
+    tag = tags::ORGANISATIONS,
+    operation_id = "update_organisation",
+    params(
+        ("organisation_id" = Uuid, Path, description = "The organisation"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+    ),
+    request_body(content = OrganisationChanges, content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "Updated", body = OrganisationView,
+        headers(("ETag" = String, description = "The new version")))),
+)]
+async fn update_organisation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+    if_match: IfMatch,
+    ValidatedJson(changes): ValidatedJson<OrganisationChanges>,
+) -> Result<Response, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let expected = if_match.version()?;
+    let current =
+        state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
+    if current.version != expected {
+        return Err(stale());
+    }
+    let name = changes.name.as_deref().map_or(current.name.as_str(), str::trim);
+    let four_eyes = changes.settings.and_then(|s| s.four_eyes).unwrap_or(current.four_eyes);
+    let updated = state
+        .store
+        .update_organisation(organisation_id, name, four_eyes, expected, OffsetDateTime::now_utc())
+        .await?
+        .ok_or_else(stale)?;
+    Ok(organisation_response(StatusCode::OK, updated))
+}
+
+/// A postal address in England.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "1 River Lane")]
+    pub line_1: String,
+    #[validate(length(max = 200))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 200)]
+    pub line_2: Option<String>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100, example = "Newcastle upon Tyne")]
+    pub town: String,
+    /// A UK postcode (the server checks it), in any case and spacing; returned in normal form.
+    #[validate(custom(function = "valid_postcode"))]
+    #[schema(max_length = 32, example = "NE1 4ST")]
+    pub postcode: String,
+}
+
+fn valid_postcode(value: &str) -> Result<(), ValidationError> {
+    Postcode::parse(value).map(drop).map_err(|e| ValidationError::new(e.code).with_message(e.message))
+}
+
+/// A place the organisation provides care from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationView {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    /// The location ID the regulator assigned, once registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "1-545611283")]
+    pub location_id: Option<String>,
+    #[schema(example = "Riverside House")]
+    pub name: String,
+    pub address: Address,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<Location> for LocationView {
+    fn from(l: Location) -> Self {
+        Self {
+            id: l.id,
+            organisation_id: l.organisation_id,
+            location_id: l.location_id,
+            name: l.name,
+            address: Address { line_1: l.address_line_1, line_2: l.address_line_2, town: l.town, postcode: l.postcode },
+            created_at: l.created_at,
+        }
+    }
+}
+
+/// Every location of an organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Locations {
+    pub items: Vec<LocationView>,
+}
+
+/// List locations
+///
+/// Every location of the organisation, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/locations",
+    tag = tags::ORGANISATIONS,
+    operation_id = "list_locations",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    responses((status = 200, description = "The locations", body = Locations)),
+)]
+async fn list_locations(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+) -> Result<Json<Locations>, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
+    let items = state.store.locations(organisation_id).await?.into_iter().map(LocationView::from).collect();
+    Ok(Json(Locations { items }))
+}
+
+/// A new location.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLocation {
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300, example = "Riverside House")]
+    pub name: String,
+    #[validate(nested)]
+    pub address: Address,
+}
+
+/// Add a location
+///
+/// Records a place the organisation provides care from. Its regulator location ID is assigned on
+/// registration, not here.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/locations",
+    tag = tags::ORGANISATIONS,
+    operation_id = "create_location",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    request_body = NewLocation,
+    responses((status = 201, description = "Added", body = LocationView,
+        headers(("Location" = String, description = "Its address")))),
+)]
+async fn create_location(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+    ValidatedJson(new): ValidatedJson<NewLocation>,
+) -> Result<(StatusCode, HeaderMap, Json<LocationView>), Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let postcode = Postcode::parse(&new.address.postcode)
+        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/address/postcode", e.code, e.message)]))?;
+    let location = Location {
+        id: Uuid::new_v4(),
+        organisation_id,
+        location_id: None,
+        name: new.name.trim().to_owned(),
+        address_line_1: new.address.line_1.trim().to_owned(),
+        address_line_2: new.address.line_2.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+        town: new.address.town.trim().to_owned(),
+        postcode: postcode.to_string(),
+        created_at: OffsetDateTime::now_utc(),
+    };
+    state.store.create_location(&location).await?;
+    let mut headers = HeaderMap::new();
+    let address = format!("/v1/organisations/{organisation_id}/locations/{}", location.id);
+    headers.insert(header::LOCATION, address.parse().expect("a path is a valid header"));
+    Ok((StatusCode::CREATED, headers, Json(location.into())))
+}
+
+/// Get a location
+///
+/// One location of the organisation.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/locations/{location_id}",
+    tag = tags::ORGANISATIONS,
+    operation_id = "get_location",
+    params(
+        ("organisation_id" = Uuid, Path, description = "The organisation"),
+        ("location_id" = Uuid, Path, description = "The location (our id, not the regulator's location ID)"),
+    ),
+    responses((status = 200, description = "The location", body = LocationView)),
+)]
+async fn get_location(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((organisation_id, location_id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<LocationView>, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
+    let location = state.store.locations(organisation_id).await?.into_iter().find(|l| l.id == location_id);
+    location.map(|l| Json(l.into())).ok_or_else(|| Problem::not_found("This organisation has no such location."))
+}

@@ -1,0 +1,220 @@
+//! The authorization matrix: every operation in the served spec, called by every kind of principal, must
+//! answer exactly the status the table says. An operation missing from the table fails the test, so nothing
+//! new ships without its authorization being decided here.
+
+use std::collections::BTreeSet;
+
+use provider_api::accounts::{ApiClient, Membership, User, normalise_email};
+use provider_api::auth::{StaffRole, password};
+use provider_api_tests::TestApp;
+use reqwest::Method;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const WHO: [&str; 8] =
+    ["anonymous", "other-org admin", "viewer", "drafter", "submitter", "admin", "client without scopes", "staff"];
+
+/// Expected status for each of `WHO`, in order.
+fn expected(operation: &str) -> Option<[u16; 8]> {
+    const PUBLIC: [u16; 8] = [200; 8];
+    const ORG_READ: [u16; 8] = [401, 404, 200, 200, 200, 200, 403, 404];
+    const ORG_ADMIN: [u16; 8] = [401, 404, 403, 403, 403, 200, 403, 404];
+    const ORG_ADMIN_CREATES: [u16; 8] = [401, 404, 403, 403, 403, 201, 403, 404];
+    const ORG_ADMIN_DELETES: [u16; 8] = [401, 404, 403, 403, 403, 204, 403, 404];
+    Some(match operation {
+        "get_health"
+        | "get_readiness"
+        | "list_regulated_activities"
+        | "list_service_types"
+        | "list_service_user_bands"
+        | "validate_identifiers"
+        | "get_authorization_server_metadata"
+        | "get_jwks" => PUBLIC,
+        // Client authentication is in the form, not the bearer token: without it, nobody gets anything.
+        "issue_token" | "revoke_token" => [401; 8],
+        // A sign-in page without an application is refused whoever asks.
+        "show_authorization_page" | "submit_authorization_page" => [400; 8],
+        "get_me" => [401, 200, 200, 200, 200, 200, 200, 200],
+        "get_my_permissions" => [401, 404, 200, 200, 200, 200, 200, 404],
+        "create_organisation" => [401, 201, 201, 201, 201, 201, 403, 403],
+        "get_organisation" | "list_locations" | "get_location" | "list_members" => ORG_READ,
+        "update_organisation" | "update_member" | "list_api_clients" | "rotate_api_client_secret" => ORG_ADMIN,
+        "create_location" | "create_api_client" => ORG_ADMIN_CREATES,
+        "remove_member" | "revoke_api_client" => ORG_ADMIN_DELETES,
+        _ => return None,
+    })
+}
+
+struct World {
+    organisation: Uuid,
+    location: Uuid,
+    drafter: Uuid,
+    disposable_member: Uuid,
+    rotatable_client: Uuid,
+    disposable_client: Uuid,
+    tokens: Vec<Option<String>>,
+}
+
+async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[StaffRole]) -> (Uuid, String, String) {
+    let email = format!("{}@matrix.example", Uuid::new_v4().simple());
+    let secret = format!("password-{}", Uuid::new_v4().simple());
+    let user = User {
+        id: Uuid::new_v4(),
+        email: email.clone(),
+        email_normalised: normalise_email(&email),
+        display_name: "Matrix person".into(),
+        password_hash: Some(password::hash(&secret)),
+        staff_roles: staff.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" "),
+        disabled: false,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    app.store.create_user(&user).await.unwrap();
+    if let Some((organisation_id, roles)) = organisation {
+        let membership = Membership {
+            user_id: user.id,
+            organisation_id,
+            roles: roles.into(),
+            location_ids: None,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        app.store.put_membership(&membership).await.unwrap();
+    }
+    (user.id, email, secret)
+}
+
+async fn client(app: &TestApp, organisation_id: Uuid, scopes: &str, secret: &str) -> Uuid {
+    let client = ApiClient {
+        id: Uuid::new_v4(),
+        organisation_id,
+        name: "Matrix client".into(),
+        secret_hash: Some(provider_api::auth::secret::hash(secret)),
+        jwks: None,
+        roles: "admin drafter submitter viewer".into(),
+        scopes: scopes.into(),
+        location_ids: None,
+        created_by: None,
+        created_at: OffsetDateTime::now_utc(),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    app.store.create_api_client(&client).await.unwrap();
+    client.id
+}
+
+async fn world(app: &TestApp) -> World {
+    let demo = app.demo().await;
+    let other = app.demo().await;
+    let (viewer, viewer_email, viewer_password) = person(app, Some((demo.organisation_id, "viewer")), &[]).await;
+    let _ = viewer;
+    let (disposable_member, _, _) = person(app, Some((demo.organisation_id, "drafter")), &[]).await;
+    let (_, staff_email, staff_password) = person(app, None, &[StaffRole::StaffAdmin, StaffRole::StaffTriage]).await;
+    let scopeless = client(app, demo.organisation_id, "", "pas_scopeless").await;
+    let rotatable_client = client(app, demo.organisation_id, "org:read", "pas_rotatable").await;
+    let disposable_client = client(app, demo.organisation_id, "org:read", "pas_disposable").await;
+
+    let sign_in =
+        |email: String, password: String| async move { Some(app.sign_in(&email, &password).await.access_token) };
+    let user = |i: usize| (demo.users[i].email.clone(), demo.users[i].password.clone());
+    let tokens = vec![
+        None,
+        sign_in(other.users[0].email.clone(), other.users[0].password.clone()).await,
+        sign_in(viewer_email, viewer_password).await,
+        sign_in(user(1).0, user(1).1).await,
+        sign_in(user(2).0, user(2).1).await,
+        sign_in(user(0).0, user(0).1).await,
+        Some(app.client_token(scopeless, "pas_scopeless").await),
+        sign_in(staff_email, staff_password).await,
+    ];
+    let members = app.store.members(demo.organisation_id).await.unwrap();
+    let drafter = members.iter().find(|m| m.email == demo.users[1].email).unwrap().user_id;
+    World {
+        organisation: demo.organisation_id,
+        location: demo.location_id,
+        drafter,
+        disposable_member,
+        rotatable_client,
+        disposable_client,
+        tokens,
+    }
+}
+
+/// A well-formed request for the operation, so that only who is asking decides the answer.
+async fn request(
+    app: &TestApp,
+    world: &World,
+    operation: &str,
+    path: &str,
+    method: &Method,
+) -> reqwest::RequestBuilder {
+    let user_id = if operation == "remove_member" { world.disposable_member } else { world.drafter };
+    let client_id = if operation == "revoke_api_client" { world.disposable_client } else { world.rotatable_client };
+    let mut path = path
+        .replace("{organisation_id}", &world.organisation.to_string())
+        .replace("{location_id}", &world.location.to_string())
+        .replace("{user_id}", &user_id.to_string())
+        .replace("{client_id}", &client_id.to_string());
+    if operation == "get_my_permissions" {
+        path.push_str(&format!("?organisation={}", world.organisation));
+    }
+    let builder = app.http.request(method.clone(), app.url(&path));
+    let form = |body: &'static str| ("application/x-www-form-urlencoded", body.to_owned());
+    let json = |body: Value| ("application/json", body.to_string());
+    let body = match operation {
+        "validate_identifiers" => Some(json(serde_json::json!({"postcode": "SW1A 1AA"}))),
+        "issue_token" => Some(form("grant_type=client_credentials")),
+        "revoke_token" => Some(form("token=par_nothing")),
+        "submit_authorization_page" => Some(form("decision=allow")),
+        "create_organisation" => Some(json(serde_json::json!({"name": "Matrix Care Ltd"}))),
+        "update_organisation" => Some(json(serde_json::json!({"settings": {"four_eyes": true}}))),
+        "create_location" => Some(json(serde_json::json!({"name": "Matrix House",
+            "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"}}))),
+        "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
+        "create_api_client" => Some(json(serde_json::json!({"name": "Matrix software", "roles": ["viewer"]}))),
+        _ => None,
+    };
+    let builder = match body {
+        Some((content_type, body)) => builder.header("content-type", content_type).body(body),
+        None => builder,
+    };
+    if operation == "update_organisation" {
+        let version = app.store.organisation(world.organisation).await.unwrap().unwrap().version;
+        return builder.header("if-match", format!("\"{version}\""));
+    }
+    builder
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let spec: Value = app.http.get(app.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
+            operations.push((operation["operationId"].as_str().unwrap().to_owned(), path.clone(), method));
+        }
+    }
+    let unlisted: BTreeSet<&str> =
+        operations.iter().map(|(id, _, _)| id.as_str()).filter(|id| expected(id).is_none()).collect();
+    assert!(unlisted.is_empty(), "add these operations to the authorization matrix: {unlisted:?}");
+
+    let mut wrong = Vec::new();
+    for (operation, path, method) in &operations {
+        let statuses = expected(operation).unwrap();
+        for (who, (token, want)) in WHO.iter().zip(world.tokens.iter().zip(statuses)) {
+            let mut builder = request(&app, &world, operation, path, method).await;
+            if let Some(token) = token {
+                builder = builder.bearer_auth(token);
+            }
+            let got = builder.send().await.unwrap().status().as_u16();
+            if got != want {
+                wrong.push(format!("{operation} as {who}: expected {want}, got {got}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} cells differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(operations.len() >= 26, "the matrix walked {} operations", operations.len());
+}
