@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub mod accounts;
+mod admin;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;

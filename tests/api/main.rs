@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API: each starts the real server on port 0 with a fresh database and drives it
 //! through the SDK, and through raw HTTP for what the SDK cannot send. One file per resource or concern.
 
+mod admin;
 mod docs;
 mod errors;
 mod health;

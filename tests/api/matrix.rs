@@ -22,6 +22,8 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
     const ORG_ADMIN: [u16; 8] = [401, 404, 403, 403, 403, 200, 403, 404];
     const ORG_ADMIN_CREATES: [u16; 8] = [401, 404, 403, 403, 403, 201, 403, 404];
     const ORG_ADMIN_DELETES: [u16; 8] = [401, 404, 403, 403, 403, 204, 403, 404];
+    const STAFF: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 200];
+    const STAFF_CREATES: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 201];
     Some(match operation {
         "get_health"
         | "get_readiness"
@@ -42,12 +44,19 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "update_organisation" | "update_member" | "list_api_clients" | "rotate_api_client_secret" => ORG_ADMIN,
         "create_location" | "create_api_client" => ORG_ADMIN_CREATES,
         "remove_member" | "revoke_api_client" => ORG_ADMIN_DELETES,
+        // The regulator's staff only (the matrix's staff member is a staff_admin).
+        "list_all_organisations" | "list_users" | "disable_user" | "list_integrator_apps" => STAFF,
+        "create_provider_record" | "issue_enrolment_code" | "register_integrator_app" => STAFF_CREATES,
+        // People only; the code here is not a real one, so every person is told so.
+        "redeem_enrolment_code" => [401, 422, 422, 422, 422, 422, 403, 403],
         _ => return None,
     })
 }
 
 struct World {
     organisation: Uuid,
+    provider_record: Uuid,
+    disposable_user: Uuid,
     location: Uuid,
     drafter: Uuid,
     disposable_member: Uuid,
@@ -112,6 +121,18 @@ async fn world(app: &TestApp) -> World {
     let scopeless = client(app, demo.organisation_id, "", "pas_scopeless").await;
     let rotatable_client = client(app, demo.organisation_id, "org:read", "pas_rotatable").await;
     let disposable_client = client(app, demo.organisation_id, "org:read", "pas_disposable").await;
+    let (disposable_user, _, _) = person(app, None, &[]).await;
+    let now = OffsetDateTime::now_utc();
+    let record = provider_api::accounts::Organisation {
+        id: Uuid::new_v4(),
+        name: "Registered Care plc".into(),
+        provider_id: Some(format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999))),
+        four_eyes: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    app.store.create_organisation(&record).await.unwrap();
 
     let sign_in =
         |email: String, password: String| async move { Some(app.sign_in(&email, &password).await.access_token) };
@@ -130,6 +151,8 @@ async fn world(app: &TestApp) -> World {
     let drafter = members.iter().find(|m| m.email == demo.users[1].email).unwrap().user_id;
     World {
         organisation: demo.organisation_id,
+        provider_record: record.id,
+        disposable_user,
         location: demo.location_id,
         drafter,
         disposable_member,
@@ -147,10 +170,15 @@ async fn request(
     path: &str,
     method: &Method,
 ) -> reqwest::RequestBuilder {
-    let user_id = if operation == "remove_member" { world.disposable_member } else { world.drafter };
+    let user_id = match operation {
+        "remove_member" => world.disposable_member,
+        "disable_user" => world.disposable_user,
+        _ => world.drafter,
+    };
+    let organisation = if operation == "issue_enrolment_code" { world.provider_record } else { world.organisation };
     let client_id = if operation == "revoke_api_client" { world.disposable_client } else { world.rotatable_client };
     let mut path = path
-        .replace("{organisation_id}", &world.organisation.to_string())
+        .replace("{organisation_id}", &organisation.to_string())
         .replace("{location_id}", &world.location.to_string())
         .replace("{user_id}", &user_id.to_string())
         .replace("{client_id}", &client_id.to_string());
@@ -171,6 +199,13 @@ async fn request(
             "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"}}))),
         "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
         "create_api_client" => Some(json(serde_json::json!({"name": "Matrix software", "roles": ["viewer"]}))),
+        "create_provider_record" => {
+            let provider_id = format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999));
+            Some(json(serde_json::json!({"name": "Another Registered Ltd", "provider_id": provider_id})))
+        }
+        "register_integrator_app" => Some(json(serde_json::json!({"name": "Matrix app",
+            "redirect_uris": ["https://matrix.example/cb"], "scopes": ["org:read"], "confidential": false}))),
+        "redeem_enrolment_code" => Some(json(serde_json::json!({"code": "pae_not-a-real-code"}))),
         _ => None,
     };
     let builder = match body {

@@ -193,6 +193,18 @@ pub struct RefreshToken {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// A single-use code the regulator issues so that a person can claim a registered provider's organisation.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EnrolmentCode {
+    pub code_hash: String,
+    pub organisation_id: Uuid,
+    pub issued_by: Uuid,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub redeemed_at: Option<OffsetDateTime>,
+    pub redeemed_by: Option<Uuid>,
+}
+
 /// The outcome of spending a single-use credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption<T> {

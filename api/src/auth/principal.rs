@@ -94,6 +94,19 @@ fn invalid_token(why: &str) -> Problem {
     )
 }
 
+/// A member of the regulator's staff with the `staff_admin` role, checked before the request body is read
+/// (so a caller without the role gets 403, not a verdict on a body it may not send).
+pub struct StaffAdmin(pub User);
+
+impl FromRequestParts<AppState> for StaffAdmin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        principal.require_staff(StaffRole::StaffAdmin).cloned().map(Self)
+    }
+}
+
 /// What a principal may do in one organisation.
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -162,6 +175,19 @@ impl Principal {
         match &self.subject {
             Subject::User(user) => user.staff_roles(),
             Subject::Client(_) => BTreeSet::new(),
+        }
+    }
+
+    /// The staff member behind the request, if they hold `role`; 403 naming the role otherwise.
+    pub fn require_staff(&self, role: StaffRole) -> Result<&User, Problem> {
+        match &self.subject {
+            Subject::User(user) if user.staff_roles().contains(&role) => Ok(user),
+            _ => {
+                let detail = format!("This is for the regulator's staff with the `{}` role.", role.as_str());
+                let mut problem = Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", detail);
+                problem.permission = Some(role.as_str().to_owned());
+                Err(problem)
+            }
         }
     }
 

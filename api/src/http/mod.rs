@@ -3,6 +3,7 @@
 pub mod etag;
 pub mod extract;
 pub mod middleware;
+pub mod pagination;
 pub mod problem;
 
 pub use etag::IfMatch;

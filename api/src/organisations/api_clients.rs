@@ -177,17 +177,7 @@ async fn create_api_client(
     ValidatedJson(new): ValidatedJson<NewApiClient>,
 ) -> Result<(StatusCode, Json<ApiClientWithSecret>), Problem> {
     principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
-    if let Some(ids) = &new.location_ids {
-        let known: BTreeSet<Uuid> = state.store.locations(organisation_id).await?.iter().map(|l| l.id).collect();
-        if let Some(i) = ids.iter().position(|id| !known.contains(id)) {
-            let error = crate::http::FieldError::new(
-                format!("/location_ids/{i}"),
-                "unknown_location",
-                "This organisation has no such location.",
-            );
-            return Err(Problem::validation(vec![error]));
-        }
-    }
+    super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
     let client_secret = new.jwks.is_none().then(|| secret::generate(secret::prefix::CLIENT_SECRET));
     let roles: BTreeSet<Role> = new.roles.into_iter().collect();
     let scopes: BTreeSet<Capability> =

@@ -104,25 +104,6 @@ fn last_admin() -> Problem {
     )
 }
 
-/// Checks the location limits name locations of this organisation (422 otherwise).
-async fn check_locations(state: &AppState, organisation_id: Uuid, ids: Option<&[Uuid]>) -> Result<(), Problem> {
-    let Some(ids) = ids else { return Ok(()) };
-    let known: BTreeSet<Uuid> = state.store.locations(organisation_id).await?.iter().map(|l| l.id).collect();
-    let errors: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| !known.contains(id))
-        .map(|(i, _)| {
-            crate::http::FieldError::new(
-                format!("/location_ids/{i}"),
-                "unknown_location",
-                "This organisation has no such location.",
-            )
-        })
-        .collect();
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
-}
-
 /// Change a member's roles
 ///
 /// Replaces the member's roles and location limits. The last admin cannot stop being one (409).
@@ -149,7 +130,7 @@ async fn update_member(
     ValidatedJson(change): ValidatedJson<MemberRoles>,
 ) -> Result<Json<MemberView>, Problem> {
     principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
-    check_locations(&state, organisation_id, change.location_ids.as_deref()).await?;
+    super::check_locations(&state, organisation_id, change.location_ids.as_deref()).await?;
     let members = state.store.members(organisation_id).await?;
     let Some(member) = members.iter().find(|m| m.user_id == user_id) else {
         return Err(Problem::not_found("This organisation has no such member."));

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::{
-    ApiClient, AuthorizationCode, IntegratorApp, Location, Member, Membership, Organisation, Redemption, RefreshToken,
-    User,
+    ApiClient, AuthorizationCode, EnrolmentCode, IntegratorApp, Location, Member, Membership, Organisation, Redemption,
+    RefreshToken, User,
 };
 use crate::config::{Config, Engine};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
@@ -113,6 +113,24 @@ pub trait IdentityStore: Send + Sync {
     async fn revoke_api_client(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn api_client(&self, id: Uuid) -> Result<Option<ApiClient>, StoreError>;
     async fn api_client_used(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Up to `limit` organisations created after `(created_at, id)`, in that order.
+    async fn organisations_after(
+        &self,
+        created_at: OffsetDateTime,
+        id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<Organisation>, StoreError>;
+    /// Up to `limit` users created after `(created_at, id)`, in that order.
+    async fn users_after(&self, created_at: OffsetDateTime, id: Uuid, limit: i64) -> Result<Vec<User>, StoreError>;
+    async fn set_user_disabled(&self, id: Uuid, disabled: bool) -> Result<Option<User>, StoreError>;
+    async fn create_enrolment_code(&self, code: &EnrolmentCode) -> Result<(), StoreError>;
+    /// Spends the code for `user_id` if it is unspent and unexpired, atomically; `None` otherwise.
+    async fn redeem_enrolment_code(
+        &self,
+        code_hash: &str,
+        user_id: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<Option<EnrolmentCode>, StoreError>;
     /// Records a client assertion's `jti`; `false` when it was already used (a replay).
     async fn remember_client_assertion(
         &self,
@@ -127,6 +145,7 @@ pub trait IdentityStore: Send + Sync {
 pub trait GrantStore: Send + Sync {
     async fn create_integrator_app(&self, app: &IntegratorApp) -> Result<(), StoreError>;
     async fn integrator_app(&self, id: Uuid) -> Result<Option<IntegratorApp>, StoreError>;
+    async fn integrator_apps(&self) -> Result<Vec<IntegratorApp>, StoreError>;
     async fn create_authorization_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
     /// Marks the code used, atomically: only one of two concurrent redemptions is `Fresh`.
     async fn redeem_authorization_code(

@@ -277,6 +277,85 @@ macro_rules! impl_shared_queries {
                     .await?)
             }
 
+            async fn organisations_after(
+                &self,
+                created_at: time::OffsetDateTime,
+                id: uuid::Uuid,
+                limit: i64,
+            ) -> Result<Vec<$crate::accounts::Organisation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT * FROM organisations WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT $3",
+                )
+                .bind(created_at)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn users_after(
+                &self,
+                created_at: time::OffsetDateTime,
+                id: uuid::Uuid,
+                limit: i64,
+            ) -> Result<Vec<$crate::accounts::User>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM users WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT $3")
+                    .bind(created_at)
+                    .bind(id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn set_user_disabled(
+                &self,
+                id: uuid::Uuid,
+                disabled: bool,
+            ) -> Result<Option<$crate::accounts::User>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("UPDATE users SET disabled = $2 WHERE id = $1 RETURNING *")
+                    .bind(id)
+                    .bind(disabled)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn create_enrolment_code(
+                &self,
+                c: &$crate::accounts::EnrolmentCode,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO enrolment_codes (code_hash, organisation_id, issued_by, created_at, expires_at, \
+                     redeemed_at, redeemed_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&c.code_hash)
+                .bind(c.organisation_id)
+                .bind(c.issued_by)
+                .bind(c.created_at)
+                .bind(c.expires_at)
+                .bind(c.redeemed_at)
+                .bind(c.redeemed_by)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn redeem_enrolment_code(
+                &self,
+                code_hash: &str,
+                user_id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<$crate::accounts::EnrolmentCode>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "UPDATE enrolment_codes SET redeemed_at = $3, redeemed_by = $2 \
+                     WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $3 RETURNING *",
+                )
+                .bind(code_hash)
+                .bind(user_id)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
             async fn api_client_used(
                 &self,
                 id: uuid::Uuid,
@@ -340,6 +419,10 @@ macro_rules! impl_shared_queries {
                 id: uuid::Uuid,
             ) -> Result<Option<$crate::accounts::IntegratorApp>, $crate::store::StoreError> {
                 Ok(sqlx::query_as("SELECT * FROM integrator_apps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn integrator_apps(&self) -> Result<Vec<$crate::accounts::IntegratorApp>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM integrator_apps ORDER BY created_at, id").fetch_all(&self.pool).await?)
             }
 
             async fn create_authorization_code(

@@ -1,0 +1,405 @@
+//! Endpoints for the regulator's staff, under `/v1/admin/`: provider records and their enrolment codes,
+//! user accounts, and integrator applications. Staff have no provider membership; these endpoints need a
+//! staff role (403 naming it otherwise).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
+use crate::auth::capability::join_list;
+use crate::auth::principal::StaffAdmin;
+use crate::auth::{Capability, StaffRole, secret};
+use crate::domain::ProviderId;
+use crate::http::pagination::{After, PageQuery, page};
+use crate::http::{Path, Problem, Query, ValidatedJson};
+use crate::openapi::tags;
+use crate::organisations::{OrganisationView, not_blank};
+use crate::state::AppState;
+
+/// How long an enrolment code stays redeemable.
+const ENROLMENT_CODE_LIFETIME: time::Duration = time::Duration::days(30);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_provider_record, list_all_organisations))
+        .routes(routes!(issue_enrolment_code))
+        .routes(routes!(list_users))
+        .routes(routes!(disable_user))
+        .routes(routes!(register_integrator_app, list_integrator_apps))
+}
+
+/// A registered provider's record, as the regulator holds it.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProviderRecord {
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300, example = "Riverside Care Ltd")]
+    pub name: String,
+    /// The provider ID (`1-` and 8 to 11 digits, or an NHS trust's ODS code; the server checks it).
+    #[validate(custom(function = "valid_provider_id"))]
+    #[schema(max_length = 32, example = "1-199747506")]
+    pub provider_id: String,
+}
+
+fn valid_provider_id(value: &str) -> Result<(), ValidationError> {
+    ProviderId::parse(value).map(drop).map_err(|e| ValidationError::new(e.code).with_message(e.message))
+}
+
+/// Create a provider record
+///
+/// The organisation of a registered provider, so that its people can claim it with an enrolment code.
+/// A provider ID can belong to one organisation only (409).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/organisations",
+    tag = tags::ADMIN,
+    operation_id = "create_provider_record",
+    request_body = NewProviderRecord,
+    responses(
+        (status = 201, description = "Created", body = OrganisationView),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "That provider ID belongs to another organisation", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn create_provider_record(
+    State(state): State<AppState>,
+    _: StaffAdmin,
+    ValidatedJson(new): ValidatedJson<NewProviderRecord>,
+) -> Result<(StatusCode, Json<OrganisationView>), Problem> {
+    let provider_id = ProviderId::parse(&new.provider_id)
+        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/provider_id", e.code, e.message)]))?;
+    let now = OffsetDateTime::now_utc();
+    let organisation = Organisation {
+        id: Uuid::new_v4(),
+        name: new.name.trim().to_owned(),
+        provider_id: Some(provider_id.to_string()),
+        four_eyes: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_organisation(&organisation).await?;
+    Ok((StatusCode::CREATED, Json(organisation.into())))
+}
+
+/// List every organisation
+///
+/// All organisations, providers and applicants, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/organisations",
+    tag = tags::ADMIN,
+    operation_id = "list_all_organisations",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of organisations", body = OrganisationPage),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn list_all_organisations(
+    State(state): State<AppState>,
+    _: StaffAdmin,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<OrganisationPage>, Problem> {
+    let (limit, after) = (query.limit()?, query.after()?);
+    let rows = state.store.organisations_after(after.created_at, after.id, i64::from(limit) + 1).await?;
+    let (items, next) = page(rows, limit, |o| After { created_at: o.created_at, id: o.id }, OrganisationView::from);
+    Ok(Json(OrganisationPage { items, next }))
+}
+
+/// A page of organisations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationPage {
+    pub items: Vec<OrganisationView>,
+    /// The cursor of the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub next: Option<String>,
+}
+
+/// A page of users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// The cursor of the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub next: Option<String>,
+}
+
+/// An enrolment code, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedEnrolmentCode {
+    pub organisation_id: Uuid,
+    /// Give it to the provider by a trusted channel (post to the registered address, as Companies House does).
+    #[schema(example = "pae_kF3q...")]
+    pub code: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Issue an enrolment code
+///
+/// A single-use code (30 days) for a provider record: the first person to redeem it becomes the
+/// organisation's admin. Only for registered providers (409 for an applicant's organisation).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/organisations/{organisation_id}/enrolment-codes",
+    tag = tags::ADMIN,
+    operation_id = "issue_enrolment_code",
+    params(("organisation_id" = Uuid, Path, description = "The provider record")),
+    responses(
+        (status = 201, description = "The code, shown this once", body = IssuedEnrolmentCode),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not a registered provider", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn issue_enrolment_code(
+    State(state): State<AppState>,
+    StaffAdmin(staff): StaffAdmin,
+    Path(organisation_id): Path<Uuid>,
+) -> Result<(StatusCode, Json<IssuedEnrolmentCode>), Problem> {
+    let organisation =
+        state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
+    if organisation.provider_id.is_none() {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not_a_provider",
+            "Not a registered provider",
+            "Enrolment codes are for registered providers; an applicant's creator is already its admin.",
+        ));
+    }
+    let code = secret::generate(secret::prefix::ENROLMENT_CODE);
+    let now = OffsetDateTime::now_utc();
+    let record = EnrolmentCode {
+        code_hash: secret::hash(&code),
+        organisation_id,
+        issued_by: staff.id,
+        created_at: now,
+        expires_at: now + ENROLMENT_CODE_LIFETIME,
+        redeemed_at: None,
+        redeemed_by: None,
+    };
+    state.store.create_enrolment_code(&record).await?;
+    Ok((StatusCode::CREATED, Json(IssuedEnrolmentCode { organisation_id, code, expires_at: record.expires_at })))
+}
+
+/// A person's account, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub staff_roles: Vec<StaffRole>,
+    /// A disabled account cannot sign in, and its tokens stop working.
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            staff_roles: u.staff_roles().into_iter().collect(),
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// List users
+///
+/// Every person's account, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users",
+    tag = tags::ADMIN,
+    operation_id = "list_users",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn list_users(
+    State(state): State<AppState>,
+    _: StaffAdmin,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<UserPage>, Problem> {
+    let (limit, after) = (query.limit()?, query.after()?);
+    let rows = state.store.users_after(after.created_at, after.id, i64::from(limit) + 1).await?;
+    let (items, next) = page(rows, limit, |u| After { created_at: u.created_at, id: u.id }, UserView::from);
+    Ok(Json(UserPage { items, next }))
+}
+
+/// Disable a user
+///
+/// The person can no longer sign in, and every token they hold stops working at once. Staff cannot
+/// disable their own account (409).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user_id}/disable",
+    tag = tags::ADMIN,
+    operation_id = "disable_user",
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 200, description = "Disabled", body = UserView),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Staff cannot disable themselves", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn disable_user(
+    State(state): State<AppState>,
+    StaffAdmin(staff): StaffAdmin,
+    Path(user_id): Path<Uuid>,
+) -> Result<Json<UserView>, Problem> {
+    if staff.id == user_id {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "self_disable",
+            "Cannot disable yourself",
+            "Ask another staff admin.",
+        ));
+    }
+    let user =
+        state.store.set_user_disabled(user_id, true).await?.ok_or_else(|| Problem::not_found("No such user."))?;
+    Ok(Json(user.into()))
+}
+
+fn valid_redirect_uri(uri: &str) -> bool {
+    let loopback = ["http://localhost", "http://127.0.0.1", "http://[::1]"];
+    let scheme_ok = uri.starts_with("https://") || loopback.iter().any(|p| uri.starts_with(p));
+    scheme_ok && !uri.contains('#') && !uri.chars().any(char::is_whitespace) && uri.len() <= 2000
+}
+
+fn redirect_uris(uris: &[String]) -> Result<(), ValidationError> {
+    if uris.iter().all(|u| valid_redirect_uri(u)) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("redirect_uri")
+            .with_message("Each redirect URI must be https (http only for localhost), without a fragment.".into()))
+    }
+}
+
+/// A third-party application to register.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIntegratorApp {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Care Notes Online")]
+    pub name: String,
+    /// Exact redirect URIs: https, or http for localhost only; no fragment (the server checks).
+    #[validate(length(min = 1, max = 10), custom(function = "redirect_uris"))]
+    #[schema(min_items = 1, max_items = 10)]
+    pub redirect_uris: Vec<String>,
+    /// The scopes it may ask people for (at least one).
+    #[validate(length(min = 1, max = 10))]
+    #[schema(min_items = 1, max_items = 10)]
+    pub scopes: Vec<Capability>,
+    /// A confidential application (a server) gets a secret; a public one (browser, mobile) relies on PKCE.
+    pub confidential: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegratorAppView {
+    /// The OAuth `client_id`.
+    pub id: Uuid,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<Capability>,
+    pub confidential: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<IntegratorApp> for IntegratorAppView {
+    fn from(app: IntegratorApp) -> Self {
+        Self {
+            redirect_uris: app.redirect_uris().map(str::to_owned).collect(),
+            scopes: app.scopes().into_iter().collect(),
+            confidential: app.secret_hash.is_some(),
+            id: app.id,
+            name: app.name,
+            created_at: app.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredIntegratorApp {
+    pub app: IntegratorAppView,
+    /// For a confidential application: its secret, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub client_secret: Option<String>,
+}
+
+/// Register an integrator application
+///
+/// Third-party software that will act for people who sign in and consent, never with more than they have.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/integrator-apps",
+    tag = tags::ADMIN,
+    operation_id = "register_integrator_app",
+    request_body = NewIntegratorApp,
+    responses(
+        (status = 201, description = "Registered", body = RegisteredIntegratorApp),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn register_integrator_app(
+    State(state): State<AppState>,
+    StaffAdmin(staff): StaffAdmin,
+    ValidatedJson(new): ValidatedJson<NewIntegratorApp>,
+) -> Result<(StatusCode, Json<RegisteredIntegratorApp>), Problem> {
+    let client_secret = new.confidential.then(|| secret::generate(secret::prefix::CLIENT_SECRET));
+    let scopes: std::collections::BTreeSet<Capability> = new.scopes.into_iter().collect();
+    let app = IntegratorApp {
+        id: Uuid::new_v4(),
+        name: new.name.trim().to_owned(),
+        redirect_uris: new.redirect_uris.join("\n"),
+        secret_hash: client_secret.as_deref().map(secret::hash),
+        scopes: join_list(&scopes, |s| s.as_str()),
+        created_by: Some(staff.id),
+        created_at: OffsetDateTime::now_utc(),
+        revoked_at: None,
+    };
+    state.store.create_integrator_app(&app).await?;
+    Ok((StatusCode::CREATED, Json(RegisteredIntegratorApp { app: app.into(), client_secret })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegratorApps {
+    pub items: Vec<IntegratorAppView>,
+}
+
+/// List integrator applications
+///
+/// Every registered application.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/integrator-apps",
+    tag = tags::ADMIN,
+    operation_id = "list_integrator_apps",
+    responses(
+        (status = 200, description = "The applications", body = IntegratorApps),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn list_integrator_apps(State(state): State<AppState>, _: StaffAdmin) -> Result<Json<IntegratorApps>, Problem> {
+    let items = state.store.integrator_apps().await?.into_iter().map(IntegratorAppView::from).collect();
+    Ok(Json(IntegratorApps { items }))
+}

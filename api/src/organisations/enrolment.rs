@@ -1,0 +1,91 @@
+//! Claiming a registered provider's organisation with an enrolment code from the regulator.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use validator::Validate;
+
+use super::OrganisationView;
+use crate::accounts::Membership;
+use crate::auth::{Principal, Role, Subject, secret};
+use crate::http::{FieldError, Problem, ValidatedJson};
+use crate::openapi::tags;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(redeem_enrolment_code))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Enrolment {
+    /// The code the regulator sent (`pae_…`).
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100, example = "pae_kF3q...")]
+    pub code: String,
+}
+
+/// Redeem an enrolment code
+///
+/// The signed-in person becomes an admin of the registered provider the code was issued for. Each code
+/// works once, for 30 days; a used, expired or unknown code is refused alike (422), so codes cannot be
+/// probed. People only.
+#[utoipa::path(
+    post,
+    path = "/v1/enrolments",
+    tag = tags::ORGANISATIONS,
+    operation_id = "redeem_enrolment_code",
+    request_body = Enrolment,
+    responses(
+        (status = 200, description = "Now an admin of this organisation", body = OrganisationView),
+        (status = 403, description = "Only people can enrol", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn redeem_enrolment_code(
+    State(state): State<AppState>,
+    principal: Principal,
+    ValidatedJson(enrolment): ValidatedJson<Enrolment>,
+) -> Result<Json<OrganisationView>, Problem> {
+    let Subject::User(user) = &principal.subject else {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Only people can enrol."));
+    };
+    if !principal.staff_roles().is_empty() {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Staff accounts cannot enrol."));
+    }
+    let now = OffsetDateTime::now_utc();
+    let Some(code) = state.store.redeem_enrolment_code(&secret::hash(enrolment.code.trim()), user.id, now).await?
+    else {
+        return Err(Problem::validation(vec![FieldError::new(
+            "/code",
+            "invalid_code",
+            "This code is not valid: it may be mistyped, used already or expired. Ask the regulator for a new one.",
+        )]));
+    };
+    let roles = match state.store.membership(user.id, code.organisation_id).await? {
+        Some(existing) => {
+            let mut roles = existing.roles();
+            roles.insert(Role::Admin);
+            crate::auth::capability::join_list(&roles, |r| r.as_str())
+        }
+        None => Role::Admin.as_str().to_owned(),
+    };
+    let membership = Membership {
+        user_id: user.id,
+        organisation_id: code.organisation_id,
+        roles,
+        location_ids: None,
+        created_at: now,
+    };
+    state.store.put_membership(&membership).await?;
+    let organisation = state
+        .store
+        .organisation(code.organisation_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("No such organisation."))?;
+    Ok(Json(organisation.into()))
+}
