@@ -4,6 +4,7 @@
 //! before it takes traffic. Secrets (the database URL may hold a password) are redacted in `Debug` output.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -58,6 +59,18 @@ pub struct Config {
     /// Lifetime of access tokens (at most 15 minutes).
     #[serde(default = "defaults::access_token_ttl", with = "humantime_serde")]
     pub access_token_ttl: Duration,
+    /// Requests a minute for each principal (API client or person).
+    #[serde(default = "defaults::rate_limit_per_principal")]
+    pub rate_limit_per_principal: NonZeroU32,
+    /// Requests a minute for each organisation, all its principals together.
+    #[serde(default = "defaults::rate_limit_per_organisation")]
+    pub rate_limit_per_organisation: NonZeroU32,
+    /// Requests a minute for each client address without a valid token.
+    #[serde(default = "defaults::rate_limit_per_address")]
+    pub rate_limit_per_address: NonZeroU32,
+    /// Requests a minute for each client address to the OAuth endpoints (token, sign-in, revocation).
+    #[serde(default = "defaults::rate_limit_sign_in_per_address")]
+    pub rate_limit_sign_in_per_address: NonZeroU32,
     /// `json` (the default: one JSON object a line) or `pretty`.
     #[serde(default)]
     pub log_format: LogFormat,
@@ -100,6 +113,18 @@ mod defaults {
     }
     pub fn access_token_ttl() -> Duration {
         Duration::from_secs(15 * 60)
+    }
+    pub fn rate_limit_per_principal() -> NonZeroU32 {
+        NonZeroU32::new(600).expect("non-zero")
+    }
+    pub fn rate_limit_per_organisation() -> NonZeroU32 {
+        NonZeroU32::new(3000).expect("non-zero")
+    }
+    pub fn rate_limit_per_address() -> NonZeroU32 {
+        NonZeroU32::new(300).expect("non-zero")
+    }
+    pub fn rate_limit_sign_in_per_address() -> NonZeroU32 {
+        NonZeroU32::new(60).expect("non-zero")
     }
 }
 
@@ -198,6 +223,15 @@ impl Config {
 
     pub fn engine(&self) -> Option<Engine> {
         Engine::of_url(self.database_url.expose_secret())
+    }
+
+    pub fn quotas(&self) -> crate::http::rate_limit::Quotas {
+        crate::http::rate_limit::Quotas {
+            per_principal: self.rate_limit_per_principal,
+            per_organisation: self.rate_limit_per_organisation,
+            per_address: self.rate_limit_per_address,
+            sign_in_per_address: self.rate_limit_sign_in_per_address,
+        }
     }
 
     pub fn http_policy(&self) -> HttpPolicy {

@@ -35,6 +35,7 @@ use auth::keys::KeyRing;
 use auth::token::TokenService;
 use config::Config;
 use http::Problem;
+use http::rate_limit::RateLimits;
 use state::AppState;
 use store::Store;
 
@@ -45,6 +46,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Arc<dyn Store>,
+    rate_limits: Arc<RateLimits>,
     shutdown_grace: Duration,
 }
 
@@ -61,9 +63,11 @@ impl Application {
         let keys =
             KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
         let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
-        let state = AppState { store: store.clone(), tokens, sign_in: Default::default() };
+        let rate_limits = Arc::new(RateLimits::new(config.quotas()));
+        let state =
+            AppState { store: store.clone(), tokens, sign_in: Default::default(), rate_limits: rate_limits.clone() };
         let router = router(state, &config);
-        Ok(Self { listener, router, store, shutdown_grace: config.shutdown_grace })
+        Ok(Self { listener, router, store, rate_limits, shutdown_grace: config.shutdown_grace })
     }
 
     /// The storage the server uses (tests reach past the API with it, to simulate failures).
@@ -89,6 +93,14 @@ impl Application {
             tracing::info!("shutting down: draining in-flight requests");
             let _ = stopping_tx.send(());
         };
+        let rate_limits = self.rate_limits.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                rate_limits.forget_idle();
+            }
+        });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(self.listener, service).with_graceful_shutdown(signalled);
         let grace = self.shutdown_grace;
@@ -106,6 +118,7 @@ impl Application {
                 Ok(())
             }
         };
+        housekeeping.abort();
         self.store.close().await;
         tracing::info!("stopped");
         result
@@ -123,6 +136,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )
         .merge(SwaggerUi::new(DOCS_ROUTE).config(utoipa_swagger_ui::Config::from(SPEC_ROUTE)))
         .fallback(|| async { Problem::not_found("There is nothing at this address. The API lives under /v1.") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::rate_limit::limit))
         .with_state(state);
     http::middleware::apply(router, &config.http_policy())
 }

@@ -86,9 +86,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// - one that needs a token can be refused without a good one (401);
 /// - one about an organisation can be refused for a missing permission (403) or an organisation the caller
 ///   cannot see (404);
-/// - one that takes `If-Match` can find it stale (412) or missing (428).
+/// - one that takes `If-Match` can find it stale (412) or missing (428);
+/// - every one but the health probes can be rate limited (429).
 pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
-    const ROWS: [(&str, &str, &str); 12] = [
+    const ROWS: [(&str, &str, &str); 13] = [
         ("500", "InternalError", "Something went wrong on the server; quote the `request_id` if you report it."),
         (
             "503",
@@ -129,6 +130,11 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             "The resource changed since the ETag in `If-Match` was read: read it again and reapply the change.",
         ),
         ("428", "IfMatchRequired", "`If-Match` is required: send the ETag last read."),
+        (
+            "429",
+            "TooManyRequests",
+            "Rate limited: see `Retry-After`, and the `RateLimit` and `RateLimit-Policy` headers.",
+        ),
     ];
     let components = doc.components.get_or_insert_with(Default::default);
     for (_, name, description) in ROWS {
@@ -164,6 +170,7 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
                 "401" => secured,
                 "403" | "404" => organisational,
                 "412" | "428" => conditional,
+                "429" => !matches!(path.as_str(), "/healthz" | "/readyz"),
                 _ => false,
             };
             let responses = &mut operation.responses.responses;

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use crate::auth::throttle::Throttle;
 use crate::auth::token::TokenService;
+use crate::http::rate_limit::RateLimits;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone.
@@ -10,6 +11,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: Arc<TokenService>,
     pub sign_in: Arc<SignInThrottles>,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

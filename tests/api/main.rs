@@ -10,5 +10,6 @@ mod lifecycle;
 mod matrix;
 mod oauth;
 mod organisations;
+mod rate_limits;
 mod reference;
 mod sign_in;

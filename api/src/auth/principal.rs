@@ -17,6 +17,7 @@ use super::capability::{Capability, Role, StaffRole, granted_by};
 use super::token::AccessClaims;
 use crate::accounts::{ApiClient, User};
 use crate::http::Problem;
+use crate::http::rate_limit::VerifiedClaims;
 use crate::state::AppState;
 
 /// The authenticated caller of a request.
@@ -38,9 +39,13 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = bearer_token(parts)?;
-        let claims =
-            state.tokens.verify(token, state.store.as_ref()).await.map_err(|e| invalid_token(&e.to_string()))?;
+        let token = bearer_token(parts)?.to_owned();
+        let claims = match parts.extensions.remove::<VerifiedClaims>() {
+            Some(VerifiedClaims(claims)) => claims,
+            None => {
+                state.tokens.verify(&token, state.store.as_ref()).await.map_err(|e| invalid_token(&e.to_string()))?
+            }
+        };
         if state.store.access_token_revoked(claims.jti).await? {
             return Err(invalid_token("The access token has been revoked."));
         }

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod middleware;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 
 pub use etag::IfMatch;
 pub use extract::{Path, Query, ValidatedJson};

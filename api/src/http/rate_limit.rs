@@ -1,0 +1,217 @@
+//! Rate limits (governor, GCRA): per principal, per organisation, and per client address for requests
+//! without a valid token, with a stricter per-address limit on the OAuth endpoints. One noisy client uses up
+//! its own allowance (and its organisation's), never another organisation's.
+//!
+//! Responses carry the IETF httpapi draft headers `RateLimit-Policy: "<name>";q=<quota>;w=60` and
+//! `RateLimit: "<name>";r=<remaining>;t=<seconds>`; a refusal is 429 problem+json with `Retry-After`.
+//! Limits are held in memory, so each node enforces its own (see docs/identity.md).
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use uuid::Uuid;
+
+use super::Problem;
+use crate::auth::token::AccessClaims;
+use crate::state::AppState;
+
+type Limiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// Requests a minute allowed to each kind of caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    pub per_principal: NonZeroU32,
+    pub per_organisation: NonZeroU32,
+    pub per_address: NonZeroU32,
+    pub sign_in_per_address: NonZeroU32,
+}
+
+pub struct RateLimits {
+    quotas: Quotas,
+    principals: Limiter<Uuid>,
+    organisations: Limiter<Uuid>,
+    addresses: Limiter<IpAddr>,
+    sign_in: Limiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+/// Claims the limiter has already verified, handed on so the principal extractor need not verify again.
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims(pub AccessClaims);
+
+fn limiter<K: Clone + std::hash::Hash + Eq>(per_minute: NonZeroU32) -> Limiter<K> {
+    RateLimiter::keyed(Quota::per_minute(per_minute)).with_middleware::<StateInformationMiddleware>()
+}
+
+impl RateLimits {
+    pub fn new(quotas: Quotas) -> Self {
+        Self {
+            principals: limiter(quotas.per_principal),
+            organisations: limiter(quotas.per_organisation),
+            addresses: limiter(quotas.per_address),
+            sign_in: limiter(quotas.sign_in_per_address),
+            clock: DefaultClock::default(),
+            quotas,
+        }
+    }
+
+    /// Forgets callers whose allowance is full again, so memory tracks only recent callers.
+    pub fn forget_idle(&self) {
+        self.principals.retain_recent();
+        self.organisations.retain_recent();
+        self.addresses.retain_recent();
+        self.sign_in.retain_recent();
+    }
+
+    fn check<K: Clone + std::hash::Hash + Eq>(
+        &self,
+        limiter: &Limiter<K>,
+        key: &K,
+        name: &'static str,
+        quota: NonZeroU32,
+    ) -> Result<Outcome, Outcome> {
+        match limiter.check_key(key) {
+            Ok(snapshot) => {
+                Ok(Outcome { name, quota, remaining: snapshot.remaining_burst_capacity(), wait: Duration::ZERO })
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Err(Outcome { name, quota, remaining: 0, wait })
+            }
+        }
+    }
+}
+
+/// One limiter's decision, as the headers report it.
+struct Outcome {
+    name: &'static str,
+    quota: NonZeroU32,
+    remaining: u32,
+    wait: Duration,
+}
+
+impl Outcome {
+    fn seconds(&self) -> u64 {
+        self.wait.as_secs() + u64::from(self.wait.subsec_nanos() > 0)
+    }
+
+    fn headers(&self, response: &mut Response) {
+        let policy = format!("\"{}\";q={};w=60", self.name, self.quota);
+        let state = format!("\"{}\";r={};t={}", self.name, self.remaining, self.seconds());
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-policy", HeaderValue::from_str(&policy).expect("ASCII"));
+        headers.insert("ratelimit", HeaderValue::from_str(&state).expect("ASCII"));
+    }
+
+    fn refusal(&self) -> Response {
+        let detail = format!("Too many requests; try again in {} seconds.", self.seconds().max(1));
+        let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests", detail)
+            .with_header(header::RETRY_AFTER, HeaderValue::from(self.seconds().max(1)))
+            .into_response();
+        self.headers(&mut response);
+        response
+    }
+}
+
+/// Paths that are never limited: probes and documentation.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/v1/openapi.json") || path.starts_with("/docs")
+}
+
+fn is_oauth(path: &str) -> bool {
+    path.starts_with("/v1/oauth/")
+}
+
+/// The organisation a request is about, from its path.
+fn organisation_in_path(path: &str) -> Option<Uuid> {
+    path.strip_prefix("/v1/organisations/")?.split('/').next()?.parse().ok()
+}
+
+pub async fn limit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if exempt(&path) {
+        return next.run(request).await;
+    }
+    let limits = &state.rate_limits;
+    let quotas = limits.quotas;
+    let decided = if is_oauth(&path) {
+        limits.check(&limits.sign_in, &peer.ip(), "sign-in", quotas.sign_in_per_address)
+    } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
+        let organisation = claims.org.or_else(|| organisation_in_path(&path));
+        let principal = limits.check(&limits.principals, &claims.sub, "principal", quotas.per_principal);
+        request.extensions_mut().insert(VerifiedClaims(claims));
+        match (principal, organisation) {
+            (Ok(principal), Some(organisation)) => limits
+                .check(&limits.organisations, &organisation, "organisation", quotas.per_organisation)
+                .map(|_| principal),
+            (principal, _) => principal,
+        }
+    } else {
+        limits.check(&limits.addresses, &peer.ip(), "address", quotas.per_address)
+    };
+    match decided {
+        Ok(outcome) => {
+            let mut response = next.run(request).await;
+            outcome.headers(&mut response);
+            response
+        }
+        Err(outcome) => outcome.refusal(),
+    }
+}
+
+/// The claims of a valid bearer token, if the request carries one. Only a verified token may choose whose
+/// allowance a request spends, or anyone could spend someone else's.
+async fn verified_claims(state: &AppState, token: Option<String>) -> Option<AccessClaims> {
+    state.tokens.verify(&token?, state.store.as_ref()).await.ok()
+}
+
+/// The bearer token, copied out so no borrow of the request is held across an await.
+fn bearer(request: &Request) -> Option<String> {
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_organisation_is_read_from_the_path() {
+        let id = Uuid::new_v4();
+        assert_eq!(organisation_in_path(&format!("/v1/organisations/{id}/members")), Some(id));
+        assert_eq!(organisation_in_path("/v1/organisations"), None);
+        assert_eq!(organisation_in_path("/v1/me"), None);
+    }
+
+    #[test]
+    fn a_key_gets_its_quota_then_a_refusal_that_says_when_to_retry() {
+        let two = NonZeroU32::new(2).unwrap();
+        let limits = RateLimits::new(Quotas {
+            per_principal: two,
+            per_organisation: two,
+            per_address: two,
+            sign_in_per_address: two,
+        });
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert!(limits.check(&limits.principals, &a, "principal", two).is_ok());
+        assert!(limits.check(&limits.principals, &a, "principal", two).is_ok());
+        let refused = limits.check(&limits.principals, &a, "principal", two).err().expect("the third is refused");
+        assert!(refused.seconds() >= 1);
+        assert!(limits.check(&limits.principals, &b, "principal", two).is_ok(), "another key is unaffected");
+    }
+}

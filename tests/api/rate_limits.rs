@@ -1,0 +1,57 @@
+//! Rate limits: one noisy client spends only its own allowance.
+
+use std::num::NonZeroU32;
+
+use provider_api_tests::{TestApp, problem};
+
+#[tokio::test]
+async fn a_flooding_client_is_refused_while_another_organisation_is_still_served() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_per_principal = NonZeroU32::new(5).unwrap()).await;
+    let noisy = app.demo().await;
+    let quiet = app.demo().await;
+    let noisy_token = app.client_token(noisy.client_id, &noisy.client_secret).await;
+    let quiet_token = app.client_token(quiet.client_id, &quiet.client_secret).await;
+
+    let mut refused = None;
+    for _ in 0..10 {
+        let response = app.http.get(app.url("/v1/me")).bearer_auth(&noisy_token).send().await.unwrap();
+        if response.status() == 429 {
+            refused = Some(response);
+            break;
+        }
+        let remaining = response.headers()["ratelimit"].to_str().unwrap().to_owned();
+        assert!(remaining.starts_with(r#""principal";r="#), "{remaining}");
+        assert_eq!(response.headers()["ratelimit-policy"], r#""principal";q=5;w=60"#);
+    }
+    let refused = refused.expect("the flood is cut off");
+    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(problem(refused, 429).await["code"], "rate_limited");
+
+    for _ in 0..3 {
+        let response = app.http.get(app.url("/v1/me")).bearer_auth(&quiet_token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "another organisation is unaffected");
+    }
+}
+
+#[tokio::test]
+async fn the_token_endpoint_has_its_own_stricter_limit_per_address() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_sign_in_per_address = NonZeroU32::new(3).unwrap()).await;
+    let demo = app.demo().await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let response = app
+            .http
+            .post(app.url("/v1/oauth/token"))
+            .basic_auth(demo.client_id.to_string(), Some("pas_guess"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429], "guessing secrets is slowed down");
+    let probes = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(probes.status(), 200, "probes are never limited");
+}
