@@ -71,6 +71,13 @@ pub struct Config {
     /// Requests a minute for each client address to the OAuth endpoints (token, sign-in, revocation).
     #[serde(default = "defaults::rate_limit_sign_in_per_address")]
     pub rate_limit_sign_in_per_address: NonZeroU32,
+    /// Where email goes: `smtp://host:port` (or `smtps://…`, `smtp://…?tls=required`, with `user:password@`).
+    /// Without it, emails (with the secrets they carry) are written to the log: a development transport.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every email.
+    #[serde(default = "defaults::mail_from")]
+    pub mail_from: String,
     /// `json` (the default: one JSON object a line) or `pretty`.
     #[serde(default)]
     pub log_format: LogFormat,
@@ -113,6 +120,9 @@ mod defaults {
     }
     pub fn access_token_ttl() -> Duration {
         Duration::from_secs(15 * 60)
+    }
+    pub fn mail_from() -> String {
+        "Care Quality Commission <no-reply@provider-api.cqc.org.uk>".to_owned()
     }
     pub fn rate_limit_per_principal() -> NonZeroU32 {
         NonZeroU32::new(600).expect("non-zero")
@@ -212,6 +222,14 @@ impl Config {
             && (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/'))
         {
             problems.push(format!("public_base_url {url:?} must start with https:// (or http://) and not end with /"));
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            problems.push(format!("mail_from {:?} is not an email address (optionally with a name)", self.mail_from));
+        }
+        if let Some(url) = &self.smtp_url
+            && lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url.expose_secret()).is_err()
+        {
+            problems.push("smtp_url is not an smtp:// or smtps:// URL".to_owned());
         }
         for origin in &self.cors_allowed_origins {
             if let Err(why) = check_origin(origin) {

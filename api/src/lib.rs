@@ -24,6 +24,7 @@ pub mod domain;
 mod health;
 pub mod http;
 mod identifiers;
+pub mod mail;
 pub mod openapi;
 pub mod organisations;
 pub mod reference;
@@ -64,8 +65,15 @@ impl Application {
             KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
         let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
         let rate_limits = Arc::new(RateLimits::new(config.quotas()));
-        let state =
-            AppState { store: store.clone(), tokens, sign_in: Default::default(), rate_limits: rate_limits.clone() };
+        let public_base_url = tokens.issuer.clone();
+        let state = AppState {
+            store: store.clone(),
+            tokens,
+            sign_in: Default::default(),
+            rate_limits: rate_limits.clone(),
+            mailer: Arc::from(mail::from_config(&config)),
+            public_base_url,
+        };
         let router = router(state, &config);
         Ok(Self { listener, router, store, rate_limits, shutdown_grace: config.shutdown_grace })
     }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use crate::auth::throttle::Throttle;
 use crate::auth::token::TokenService;
 use crate::http::rate_limit::RateLimits;
+use crate::mail::Mailer;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone.
@@ -12,6 +13,9 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub sign_in: Arc<SignInThrottles>,
     pub rate_limits: Arc<RateLimits>,
+    pub mailer: Arc<dyn Mailer>,
+    /// Where people are sent from emails (the issuer URL).
+    pub public_base_url: String,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

@@ -6,6 +6,7 @@ mod docs;
 mod errors;
 mod health;
 mod identifiers;
+mod invitations;
 mod lifecycle;
 mod matrix;
 mod oauth;

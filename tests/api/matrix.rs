@@ -49,6 +49,11 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "create_provider_record" | "issue_enrolment_code" | "register_integrator_app" => STAFF_CREATES,
         // People only; the code here is not a real one, so every person is told so.
         "redeem_enrolment_code" => [401, 422, 422, 422, 422, 422, 403, 403],
+        "list_invitations" => ORG_ADMIN,
+        "create_invitation" => ORG_ADMIN_CREATES,
+        "revoke_invitation" => ORG_ADMIN_DELETES,
+        // Anyone may try a code; this one is not real.
+        "accept_invitation" => [422; 8],
         _ => return None,
     })
 }
@@ -57,6 +62,7 @@ struct World {
     organisation: Uuid,
     provider_record: Uuid,
     disposable_user: Uuid,
+    pending_invitation: Uuid,
     location: Uuid,
     drafter: Uuid,
     disposable_member: Uuid,
@@ -133,6 +139,22 @@ async fn world(app: &TestApp) -> World {
         updated_at: now,
     };
     app.store.create_organisation(&record).await.unwrap();
+    let invitation = provider_api::accounts::Invitation {
+        id: Uuid::new_v4(),
+        organisation_id: demo.organisation_id,
+        email: "pending@matrix.example".into(),
+        email_normalised: "pending@matrix.example".into(),
+        roles: "viewer".into(),
+        location_ids: None,
+        token_hash: provider_api::auth::secret::hash("pai_matrix"),
+        invited_by: disposable_user,
+        created_at: now,
+        expires_at: now + time::Duration::days(7),
+        accepted_at: None,
+        accepted_by: None,
+        revoked_at: None,
+    };
+    app.store.create_invitation(&invitation).await.unwrap();
 
     let sign_in =
         |email: String, password: String| async move { Some(app.sign_in(&email, &password).await.access_token) };
@@ -153,6 +175,7 @@ async fn world(app: &TestApp) -> World {
         organisation: demo.organisation_id,
         provider_record: record.id,
         disposable_user,
+        pending_invitation: invitation.id,
         location: demo.location_id,
         drafter,
         disposable_member,
@@ -176,12 +199,14 @@ async fn request(
         _ => world.drafter,
     };
     let organisation = if operation == "issue_enrolment_code" { world.provider_record } else { world.organisation };
+    let invitation = world.pending_invitation;
     let client_id = if operation == "revoke_api_client" { world.disposable_client } else { world.rotatable_client };
     let mut path = path
         .replace("{organisation_id}", &organisation.to_string())
         .replace("{location_id}", &world.location.to_string())
         .replace("{user_id}", &user_id.to_string())
-        .replace("{client_id}", &client_id.to_string());
+        .replace("{client_id}", &client_id.to_string())
+        .replace("{invitation_id}", &invitation.to_string());
     if operation == "get_my_permissions" {
         path.push_str(&format!("?organisation={}", world.organisation));
     }
@@ -206,6 +231,12 @@ async fn request(
         "register_integrator_app" => Some(json(serde_json::json!({"name": "Matrix app",
             "redirect_uris": ["https://matrix.example/cb"], "scopes": ["org:read"], "confidential": false}))),
         "redeem_enrolment_code" => Some(json(serde_json::json!({"code": "pae_not-a-real-code"}))),
+        "create_invitation" => {
+            Some(json(serde_json::json!({"email": "matrix.invitee@example.org", "roles": ["viewer"]})))
+        }
+        "accept_invitation" => {
+            Some(json(serde_json::json!({"token": "pai_not-a-real-one", "password": "whatever words"})))
+        }
         _ => None,
     };
     let builder = match body {

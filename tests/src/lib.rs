@@ -14,6 +14,8 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod smtp;
+
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
 /// A database that exists for one test.

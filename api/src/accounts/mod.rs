@@ -205,6 +205,34 @@ pub struct EnrolmentCode {
     pub redeemed_by: Option<Uuid>,
 }
 
+/// An admin's invitation for an email address to join an organisation with roles.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub email: String,
+    pub email_normalised: String,
+    pub roles: String,
+    pub location_ids: Option<String>,
+    pub token_hash: String,
+    pub invited_by: Uuid,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub accepted_at: Option<OffsetDateTime>,
+    pub accepted_by: Option<Uuid>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Invitation {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
 /// The outcome of spending a single-use credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption<T> {

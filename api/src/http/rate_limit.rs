@@ -127,8 +127,9 @@ fn exempt(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/v1/openapi.json") || path.starts_with("/docs")
 }
 
+/// Endpoints that take passwords or secrets from anonymous callers: slowed down per address.
 fn is_oauth(path: &str) -> bool {
-    path.starts_with("/v1/oauth/")
+    path.starts_with("/v1/oauth/") || path == "/v1/invitations/accept"
 }
 
 /// The organisation a request is about, from its path.

@@ -4,6 +4,7 @@
 
 mod api_clients;
 mod enrolment;
+mod invitations;
 mod members;
 mod routes;
 
@@ -43,5 +44,9 @@ pub(crate) async fn check_locations(
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    routes::router().merge(members::router()).merge(api_clients::router()).merge(enrolment::router())
+    routes::router()
+        .merge(members::router())
+        .merge(api_clients::router())
+        .merge(enrolment::router())
+        .merge(invitations::router())
 }

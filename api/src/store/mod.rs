@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::{
-    ApiClient, AuthorizationCode, EnrolmentCode, IntegratorApp, Location, Member, Membership, Organisation, Redemption,
-    RefreshToken, User,
+    ApiClient, AuthorizationCode, EnrolmentCode, IntegratorApp, Invitation, Location, Member, Membership, Organisation,
+    Redemption, RefreshToken, User,
 };
 use crate::config::{Config, Engine};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
@@ -124,6 +124,18 @@ pub trait IdentityStore: Send + Sync {
     async fn users_after(&self, created_at: OffsetDateTime, id: Uuid, limit: i64) -> Result<Vec<User>, StoreError>;
     async fn set_user_disabled(&self, id: Uuid, disabled: bool) -> Result<Option<User>, StoreError>;
     async fn create_enrolment_code(&self, code: &EnrolmentCode) -> Result<(), StoreError>;
+    async fn create_invitation(&self, invitation: &Invitation) -> Result<(), StoreError>;
+    async fn invitations(&self, organisation_id: Uuid) -> Result<Vec<Invitation>, StoreError>;
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, StoreError>;
+    /// Revokes a pending invitation; `None` when there is no pending invitation with that id.
+    async fn revoke_invitation(&self, id: Uuid, at: OffsetDateTime) -> Result<Option<Invitation>, StoreError>;
+    /// Spends a pending, unexpired invitation for `user_id`, atomically; `None` otherwise.
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<Option<Invitation>, StoreError>;
     /// Spends the code for `user_id` if it is unspent and unexpired, atomically; `None` otherwise.
     async fn redeem_enrolment_code(
         &self,

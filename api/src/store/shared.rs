@@ -339,6 +339,82 @@ macro_rules! impl_shared_queries {
                 Ok(())
             }
 
+            async fn create_invitation(&self, i: &$crate::accounts::Invitation) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO invitations (id, organisation_id, email, email_normalised, roles, location_ids, token_hash, \
+                     invited_by, created_at, expires_at, accepted_at, accepted_by, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(i.id)
+                .bind(i.organisation_id)
+                .bind(&i.email)
+                .bind(&i.email_normalised)
+                .bind(&i.roles)
+                .bind(&i.location_ids)
+                .bind(&i.token_hash)
+                .bind(i.invited_by)
+                .bind(i.created_at)
+                .bind(i.expires_at)
+                .bind(i.accepted_at)
+                .bind(i.accepted_by)
+                .bind(i.revoked_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn invitations(
+                &self,
+                organisation_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::accounts::Invitation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM invitations WHERE organisation_id = $1 ORDER BY created_at, id")
+                    .bind(organisation_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn invitation_by_token(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<$crate::accounts::Invitation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM invitations WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn revoke_invitation(
+                &self,
+                id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<$crate::accounts::Invitation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "UPDATE invitations SET revoked_at = $2 \
+                     WHERE id = $1 AND revoked_at IS NULL AND accepted_at IS NULL RETURNING *",
+                )
+                .bind(id)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn accept_invitation(
+                &self,
+                token_hash: &str,
+                user_id: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<$crate::accounts::Invitation>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "UPDATE invitations SET accepted_at = $3, accepted_by = $2 WHERE token_hash = $1 \
+                     AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3 RETURNING *",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
             async fn redeem_enrolment_code(
                 &self,
                 code_hash: &str,

@@ -1,0 +1,383 @@
+//! Invitations: an admin invites an email address with roles; the invitee accepts with the single-use token
+//! the email carries, creating an account if they have none (or proving they own the one they have).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::accounts::{Invitation, Membership, User, join_ids, normalise_email};
+use crate::auth::capability::join_list;
+use crate::auth::{Capability, Principal, Role, Subject, password, secret};
+use crate::http::{FieldError, Path, Problem, ValidatedJson};
+use crate::mail::Mail;
+use crate::openapi::tags;
+use crate::state::AppState;
+
+/// How long an invitation stays open.
+const INVITATION_LIFETIME: time::Duration = time::Duration::days(7);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_invitations, create_invitation))
+        .routes(routes!(revoke_invitation))
+        .routes(routes!(accept_invitation))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub email: String,
+    pub roles: Vec<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub location_ids: Option<Vec<Uuid>>,
+    pub status: InvitationStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(i: Invitation) -> Self {
+        let status = if i.accepted_at.is_some() {
+            InvitationStatus::Accepted
+        } else if i.revoked_at.is_some() {
+            InvitationStatus::Revoked
+        } else if i.expires_at <= OffsetDateTime::now_utc() {
+            InvitationStatus::Expired
+        } else {
+            InvitationStatus::Pending
+        };
+        Self {
+            roles: i.roles().into_iter().collect(),
+            location_ids: i.locations().map(|l| l.into_iter().collect()),
+            status,
+            id: i.id,
+            organisation_id: i.organisation_id,
+            email: i.email,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invitations {
+    pub items: Vec<InvitationView>,
+}
+
+/// List invitations
+///
+/// Every invitation of the organisation, with its status.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/invitations",
+    tag = tags::ORGANISATIONS,
+    operation_id = "list_invitations",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    responses((status = 200, description = "The invitations", body = Invitations)),
+)]
+async fn list_invitations(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+) -> Result<Json<Invitations>, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let items = state.store.invitations(organisation_id).await?.into_iter().map(InvitationView::from).collect();
+    Ok(Json(Invitations { items }))
+}
+
+fn email_address(value: &str) -> Result<(), ValidationError> {
+    value.parse::<lettre::Address>().map(drop).map_err(|_| {
+        ValidationError::new("email").with_message("Enter an email address, like name@example.org.".into())
+    })
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    /// Who to invite (the server checks it is an email address).
+    #[validate(length(max = 254), custom(function = "email_address"))]
+    #[schema(max_length = 254, example = "sam.jones@example.org")]
+    pub email: String,
+    #[validate(length(min = 1, max = 4, message = "Give at least one role."))]
+    #[schema(min_items = 1, max_items = 4)]
+    pub roles: Vec<Role>,
+    /// Locations of this organisation (the server checks) to limit the membership to; absent for every one.
+    #[serde(default)]
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(nullable = false, min_items = 1, max_items = 1000)]
+    pub location_ids: Option<Vec<Uuid>>,
+}
+
+/// Invite someone
+///
+/// Emails a single-use invitation (valid 7 days) to join the organisation with these roles. The token goes
+/// only to that address; it is never in the response.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/invitations",
+    tag = tags::ORGANISATIONS,
+    operation_id = "create_invitation",
+    params(("organisation_id" = Uuid, Path, description = "The organisation")),
+    request_body = NewInvitation,
+    responses((status = 201, description = "Invited", body = InvitationView)),
+)]
+async fn create_invitation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(organisation_id): Path<Uuid>,
+    ValidatedJson(new): ValidatedJson<NewInvitation>,
+) -> Result<(StatusCode, Json<InvitationView>), Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let Subject::User(inviter) = &principal.subject else {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Invitations come from people."));
+    };
+    super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
+    let organisation =
+        state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
+    let token = secret::generate(secret::prefix::INVITATION);
+    let now = OffsetDateTime::now_utc();
+    let roles: std::collections::BTreeSet<Role> = new.roles.into_iter().collect();
+    let invitation = Invitation {
+        id: Uuid::new_v4(),
+        organisation_id,
+        email: new.email.trim().to_owned(),
+        email_normalised: normalise_email(&new.email),
+        roles: join_list(&roles, |r| r.as_str()),
+        location_ids: new.location_ids.map(|ids| join_ids(&ids.into_iter().collect())),
+        token_hash: secret::hash(&token),
+        invited_by: inviter.id,
+        created_at: now,
+        expires_at: now + INVITATION_LIFETIME,
+        accepted_at: None,
+        accepted_by: None,
+        revoked_at: None,
+    };
+    state.store.create_invitation(&invitation).await?;
+    let roles_text = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    let mail = Mail {
+        to: invitation.email.clone(),
+        subject: format!("You are invited to {} on the Care Quality Commission's provider service", organisation.name),
+        body: format!(
+            "{} has invited you to join {} as {roles_text}.\n\nYour invitation code is:\n\n{token}\n\n\
+             Accept it within 7 days in your provider software, or with POST {}/v1/invitations/accept.\n\
+             If you did not expect this, you can ignore this email.\n",
+            inviter.display_name, organisation.name, state.public_base_url,
+        ),
+    };
+    if let Err(error) = state.mailer.send(mail).await {
+        let mut problem =
+            Problem::service_unavailable("The invitation email could not be sent; try again shortly.", 30);
+        problem.internal = Some(error.to_string());
+        state.store.revoke_invitation(invitation.id, OffsetDateTime::now_utc()).await?;
+        return Err(problem);
+    }
+    Ok((StatusCode::CREATED, Json(invitation.into())))
+}
+
+/// Revoke an invitation
+///
+/// A pending invitation can no longer be accepted. An accepted or already revoked one cannot be revoked (409).
+#[utoipa::path(
+    delete,
+    path = "/v1/organisations/{organisation_id}/invitations/{invitation_id}",
+    tag = tags::ORGANISATIONS,
+    operation_id = "revoke_invitation",
+    params(
+        ("organisation_id" = Uuid, Path, description = "The organisation"),
+        ("invitation_id" = Uuid, Path, description = "The invitation"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 409, description = "Not pending any more", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((organisation_id, invitation_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, Problem> {
+    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let invitations = state.store.invitations(organisation_id).await?;
+    if !invitations.iter().any(|i| i.id == invitation_id) {
+        return Err(Problem::not_found("This organisation has no such invitation."));
+    }
+    match state.store.revoke_invitation(invitation_id, OffsetDateTime::now_utc()).await? {
+        Some(_) => Ok(StatusCode::NO_CONTENT),
+        None => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not_pending",
+            "Not pending",
+            "This invitation was accepted or revoked already.",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// The code from the invitation email (`pai_…`).
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub token: String,
+    /// For a new account: the person's name.
+    #[serde(default)]
+    #[validate(length(min = 1, max = 200))]
+    #[schema(nullable = false, min_length = 1, max_length = 200, example = "Sam Jones")]
+    pub display_name: Option<String>,
+    /// For a new account, the password to set (at least 12 characters); for an existing account, its
+    /// password, which proves the invitee owns it.
+    #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub password: String,
+}
+
+/// The membership an accepted invitation gave.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptedInvitation {
+    pub organisation_id: Uuid,
+    pub user_id: Uuid,
+    pub roles: Vec<Role>,
+    /// Whether a new account was created for the invitee.
+    pub account_created: bool,
+}
+
+fn invalid_token() -> Problem {
+    Problem::validation(vec![FieldError::new(
+        "/token",
+        "invalid_token",
+        "This invitation is not valid: it may be mistyped, used, revoked or expired. Ask for a new one.",
+    )])
+}
+
+/// Accept an invitation
+///
+/// With the token from the email. Someone without an account gives a name and a password (at least 12
+/// characters) and gets an account for the invited email; someone with an account gives its password. Either
+/// way they become a member with the invited roles. A token works once.
+#[utoipa::path(
+    post,
+    path = "/v1/invitations/accept",
+    tag = tags::ORGANISATIONS,
+    operation_id = "accept_invitation",
+    request_body = Acceptance,
+    responses(
+        (status = 200, description = "Accepted", body = AcceptedInvitation),
+        (status = 401, description = "Wrong password for the existing account", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+async fn accept_invitation(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ValidatedJson(acceptance): ValidatedJson<Acceptance>,
+) -> Result<Json<AcceptedInvitation>, Problem> {
+    let token_hash = secret::hash(acceptance.token.trim());
+    let now = OffsetDateTime::now_utc();
+    let invitation = state.store.invitation_by_token(&token_hash).await?;
+    let Some(invitation) =
+        invitation.filter(|i| i.accepted_at.is_none() && i.revoked_at.is_none() && i.expires_at > now)
+    else {
+        return Err(invalid_token());
+    };
+
+    // Everything that can refuse the acceptance is checked before the token is spent.
+    let existing = state.store.user_by_email(&invitation.email_normalised).await?;
+    let (user, account_created) = match existing {
+        Some(user) => {
+            let key = format!("account:{}", invitation.email_normalised);
+            if let Some(wait) = state.sign_in.accounts.wait(&key) {
+                let detail = format!("Too many failed attempts. Wait {} seconds.", wait.as_secs().max(1));
+                return Err(Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many attempts",
+                    detail,
+                ));
+            }
+            let verified = user.password_hash.as_deref().is_some_and(|h| password::verify(&acceptance.password, h));
+            if !verified || user.disabled {
+                state.sign_in.accounts.failed(&key);
+                state.sign_in.addresses.failed(&format!("address:{}", peer.ip()));
+                return Err(Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_credentials",
+                    "Wrong password",
+                    "This email already has an account: give its password to accept.",
+                ));
+            }
+            (user, false)
+        }
+        None => {
+            let mut errors = Vec::new();
+            if acceptance.display_name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                errors.push(FieldError::new("/display_name", "required", "Give your name for the new account."));
+            }
+            if let Err(why) = password::check_new(&acceptance.password) {
+                errors.push(FieldError::new("/password", "weak_password", why));
+            }
+            if !errors.is_empty() {
+                return Err(Problem::validation(errors));
+            }
+            let user = User {
+                id: Uuid::new_v4(),
+                email: invitation.email.clone(),
+                email_normalised: invitation.email_normalised.clone(),
+                display_name: acceptance.display_name.unwrap_or_default().trim().to_owned(),
+                password_hash: Some(password::hash(&acceptance.password)),
+                staff_roles: String::new(),
+                disabled: false,
+                created_at: now,
+            };
+            (user, true)
+        }
+    };
+
+    // The account must exist before the invitation can record who accepted it. If two acceptances race, the
+    // loser is told the code is spent (its new account stays, with no membership).
+    if account_created {
+        state.store.create_user(&user).await?;
+    }
+    let Some(invitation) = state.store.accept_invitation(&token_hash, user.id, now).await? else {
+        return Err(invalid_token());
+    };
+    let mut roles = invitation.roles();
+    if let Some(existing) = state.store.membership(user.id, invitation.organisation_id).await? {
+        roles.extend(existing.roles());
+    }
+    let membership = Membership {
+        user_id: user.id,
+        organisation_id: invitation.organisation_id,
+        roles: join_list(&roles, |r| r.as_str()),
+        location_ids: invitation.location_ids.clone(),
+        created_at: now,
+    };
+    state.store.put_membership(&membership).await?;
+    Ok(Json(AcceptedInvitation {
+        organisation_id: invitation.organisation_id,
+        user_id: user.id,
+        roles: roles.into_iter().collect(),
+        account_created,
+    }))
+}

@@ -1,0 +1,145 @@
+//! Invitations, delivered by real SMTP to a sink the test reads.
+
+use provider_api_sdk::ProblemExt;
+use provider_api_sdk::types::{Acceptance, InvitationStatus, NewInvitation, Role};
+use provider_api_tests::TestApp;
+use provider_api_tests::smtp::SmtpSink;
+
+/// The invitation code from an email body.
+fn code_in(body: &str) -> String {
+    body.split_whitespace().find(|w| w.starts_with("pai_")).expect("an invitation code in the email").to_owned()
+}
+
+async fn app_with_mail() -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app = TestApp::spawn_with(move |config| config.smtp_url = Some(url.into())).await;
+    (app, sink)
+}
+
+#[tokio::test]
+async fn an_invitee_without_an_account_joins_with_the_emailed_code() {
+    let (app, sink) = app_with_mail().await;
+    let demo = app.demo().await;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+
+    let invited = admin
+        .create_invitation()
+        .organisation_id(demo.organisation_id)
+        .body(NewInvitation::builder().email("new.starter@example.org").roles(vec![Role::Drafter]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(invited.status, InvitationStatus::Pending);
+    let email = sink.message_to("new.starter@example.org").await;
+    assert!(email.data.contains("Subject: You are invited"), "{}", email.data);
+    let code = code_in(&email.data);
+
+    let weak = app
+        .client
+        .accept_invitation()
+        .body(Acceptance::builder().token(code.clone()).password("short"))
+        .send()
+        .await
+        .unwrap_err();
+    let pointers: Vec<String> = weak.problem().unwrap().errors.iter().map(|e| e.pointer.clone()).collect();
+    assert_eq!(pointers, ["/display_name", "/password"], "every problem at once, and the code is not spent");
+
+    let accepted = app
+        .client
+        .accept_invitation()
+        .body(
+            Acceptance::builder()
+                .token(code.clone())
+                .display_name(Some("New Starter".parse().unwrap()))
+                .password("three random words"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(accepted.account_created);
+    assert_eq!(accepted.roles, [Role::Drafter]);
+
+    let newcomer = app.sdk_for_person("new.starter@example.org", "three random words").await;
+    let me = newcomer.get_me().send().await.unwrap().into_inner();
+    assert_eq!(me.organisations[0].organisation_id, demo.organisation_id);
+
+    let again = app
+        .client
+        .accept_invitation()
+        .body(Acceptance::builder().token(code).password("three random words"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(again.problem().unwrap().errors[0].code, "invalid_token", "a code works once");
+    let listed = admin.list_invitations().organisation_id(demo.organisation_id).send().await.unwrap().into_inner();
+    assert_eq!(listed.items[0].status, InvitationStatus::Accepted);
+}
+
+#[tokio::test]
+async fn an_invitee_with_an_account_proves_it_with_their_password() {
+    let (app, sink) = app_with_mail().await;
+    let ours = app.demo().await;
+    let theirs = app.demo().await;
+    let admin = app.sdk_for_person(&ours.users[0].email, &ours.users[0].password).await;
+    let invitee = &theirs.users[1];
+
+    admin
+        .create_invitation()
+        .organisation_id(ours.organisation_id)
+        .body(NewInvitation::builder().email(invitee.email.to_uppercase()).roles(vec![Role::Viewer]))
+        .send()
+        .await
+        .unwrap();
+    let code = code_in(&sink.message_to(&invitee.email.to_uppercase()).await.data);
+
+    let wrong = app
+        .client
+        .accept_invitation()
+        .body(Acceptance::builder().token(code.clone()).password("not theirs"))
+        .send()
+        .await;
+    assert_eq!(wrong.unwrap_err().http_status(), Some(401));
+    let accepted = app
+        .client
+        .accept_invitation()
+        .body(Acceptance::builder().token(code).password(invitee.password.clone()))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!accepted.account_created);
+    let person = app.sdk_for_person(&invitee.email, &invitee.password).await;
+    assert_eq!(person.get_me().send().await.unwrap().into_inner().organisations.len(), 2, "both organisations now");
+}
+
+#[tokio::test]
+async fn a_revoked_invitation_cannot_be_accepted() {
+    let (app, sink) = app_with_mail().await;
+    let demo = app.demo().await;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    let invited = admin
+        .create_invitation()
+        .organisation_id(demo.organisation_id)
+        .body(NewInvitation::builder().email("changed.mind@example.org").roles(vec![Role::Viewer]))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let code = code_in(&sink.message_to("changed.mind@example.org").await.data);
+
+    admin.revoke_invitation().organisation_id(demo.organisation_id).invitation_id(invited.id).send().await.unwrap();
+    let twice = admin.revoke_invitation().organisation_id(demo.organisation_id).invitation_id(invited.id).send().await;
+    assert_eq!(twice.unwrap_err().http_status(), Some(409));
+
+    let refused = app
+        .client
+        .accept_invitation()
+        .body(Acceptance::builder().token(code).display_name(Some("X".parse().unwrap())).password("three random words"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.http_status(), Some(422));
+}
