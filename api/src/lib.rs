@@ -48,6 +48,7 @@ pub struct Application {
     router: Router,
     store: Arc<dyn Store>,
     rate_limits: Arc<RateLimits>,
+    tokens: Arc<TokenService>,
     shutdown_grace: Duration,
 }
 
@@ -66,6 +67,7 @@ impl Application {
         let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
         let rate_limits = Arc::new(RateLimits::new(config.quotas()));
         let public_base_url = tokens.issuer.clone();
+        let token_service = tokens.clone();
         let state = AppState {
             store: store.clone(),
             tokens,
@@ -75,7 +77,7 @@ impl Application {
             public_base_url,
         };
         let router = router(state, &config);
-        Ok(Self { listener, router, store, rate_limits, shutdown_grace: config.shutdown_grace })
+        Ok(Self { listener, router, store, rate_limits, tokens: token_service, shutdown_grace: config.shutdown_grace })
     }
 
     /// The storage the server uses (tests reach past the API with it, to simulate failures).
@@ -102,11 +104,16 @@ impl Application {
             let _ = stopping_tx.send(());
         };
         let rate_limits = self.rate_limits.clone();
+        let (tokens, store) = (self.tokens.clone(), self.store.clone());
         let housekeeping = tokio::spawn(async move {
             let mut every_minute = tokio::time::interval(Duration::from_secs(60));
             loop {
                 every_minute.tick().await;
                 rate_limits.forget_idle();
+                // Picks up a key another node or `provider-api rotate-keys` made, so signing moves to it.
+                if let Err(error) = tokens.keys.reload(store.as_ref()).await {
+                    tracing::warn!(%error, "could not reload signing keys");
+                }
             }
         });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

@@ -42,6 +42,13 @@ impl Auth {
         }
     }
 
+    /// The access token the client is using now, if it has fetched one (to hand to a component that calls the
+    /// API itself, or to revoke it).
+    pub async fn cached_token(&self) -> Option<String> {
+        let source = self.0.as_ref()?;
+        source.state.lock().await.1.as_ref().map(|(token, _)| token.clone())
+    }
+
     pub(crate) fn has_credentials(&self) -> bool {
         self.0.is_some()
     }

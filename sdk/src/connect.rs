@@ -87,10 +87,10 @@ impl ClientBuilder {
 
 /// Runs a call, and if the server answers 401 (a token revoked or keys rotated early), fetches a new token and
 /// runs it once more.
-pub async fn with_reauthentication<T, E, F, Fut>(client: &Client, call: F) -> Result<T, Error<E>>
+pub async fn with_reauthentication<'a, T, E, F, Fut>(client: &'a Client, call: F) -> Result<T, Error<E>>
 where
-    F: Fn(&Client) -> Fut,
-    Fut: Future<Output = Result<T, Error<E>>>,
+    F: Fn(&'a Client) -> Fut,
+    Fut: Future<Output = Result<T, Error<E>>> + 'a,
 {
     match call(client).await {
         Err(error) if error.status().map(|s| s.as_u16()) == Some(401) && client.inner().has_credentials() => {

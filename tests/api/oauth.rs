@@ -313,3 +313,54 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
     };
     assert_eq!(problem(exchange(forged_by_stranger).await.unwrap(), 401).await["error"], "invalid_client");
 }
+
+#[tokio::test]
+async fn the_sdk_fetches_a_new_token_and_retries_once_when_its_token_is_refused() {
+    use progenitor_client::ClientInfo;
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let sdk = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    sdk.get_me().send().await.unwrap();
+    let cached = sdk.inner().cached_token().await.expect("a cached token");
+
+    let revoked = app
+        .http
+        .post(app.url("/v1/oauth/revoke"))
+        .basic_auth(demo.client_id.to_string(), Some(&demo.client_secret))
+        .form(&[("token", cached.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let plain = sdk.get_me().send().await.unwrap_err();
+    assert_eq!(plain.http_status(), Some(401), "the cached token is revoked");
+
+    let retried = provider_api_sdk::with_reauthentication(&sdk, |c| c.get_me().send()).await.unwrap();
+    assert_eq!(retried.into_inner().id, demo.client_id);
+    assert_ne!(sdk.inner().cached_token().await.unwrap(), cached, "a new token was fetched");
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let before = app.client_token(demo.client_id, &demo.client_secret).await;
+    let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
+
+    // Another node (or `provider-api rotate-keys`) rotates the key in the shared database.
+    let new_kid = keys::KeyRing::rotate(app.store.as_ref()).await.unwrap();
+    // A token signed with the new key makes this node look again (at most every few seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+    let id = demo.client_id.to_string();
+    let signed_by_new = signed_by_server(&app, &claims(&app, &id)).await;
+    let response = app.http.get(app.url("/v1/me")).bearer_auth(&signed_by_new).send().await.unwrap();
+    assert_eq!(response.status(), 200, "the new key is picked up without a restart");
+
+    let old = app.http.get(app.url("/v1/me")).bearer_auth(&before).send().await.unwrap();
+    assert_eq!(old.status(), 200, "tokens signed with the retired key stay valid until they expire");
+    let after = app.client_token(demo.client_id, &demo.client_secret).await;
+    assert_eq!(jsonwebtoken::decode_header(&after).unwrap().kid.as_deref(), Some(new_kid.as_str()));
+    let published: Vec<String> =
+        app.client.get_jwks().send().await.unwrap().into_inner().keys.into_iter().map(|k| k.kid).collect();
+    assert!(published.contains(&old_kid) && published.contains(&new_kid), "{published:?}");
+}

@@ -106,6 +106,15 @@ impl KeyRing {
         (key.kid.clone(), key.encoding.clone())
     }
 
+    /// Reloads the keys from the database now.
+    pub async fn reload(&self, store: &dyn Store) -> Result<(), KeyError> {
+        let keys = decode_all(store.signing_keys().await?)?;
+        if keys.iter().any(|k| k.retired_at.is_none()) {
+            *self.ring.write().expect("not poisoned") = Ring { keys, loaded_at: Instant::now() };
+        }
+        Ok(())
+    }
+
     /// The verification key for `kid`, reloading from the database once if it is not known here yet.
     pub async fn decoding(&self, kid: &str, store: &dyn Store) -> Option<DecodingKey> {
         if let Some(key) = self.find(kid) {
