@@ -1,7 +1,7 @@
 //! Care-management software gets an access token with its client credentials and asks who it is.
 //!
 //!     cargo run -p provider-api -- demo          # prints a client_id and client_secret
-//!     PROVIDER_API_CLIENT_ID=… PROVIDER_API_CLIENT_SECRET=… \
+//!     CLIENT_ID=… CLIENT_SECRET=… \
 //!         cargo run -p provider-api-examples --example client_credentials [BASE_URL]
 //!
 //! BASE_URL defaults to http://127.0.0.1:8080.
@@ -11,10 +11,8 @@ use provider_api_sdk::{ClientBuilder, ProblemExt, with_reauthentication};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let base_url = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
-    let client_id =
-        std::env::var("PROVIDER_API_CLIENT_ID").map_err(|_| anyhow::anyhow!("set PROVIDER_API_CLIENT_ID"))?;
-    let secret =
-        std::env::var("PROVIDER_API_CLIENT_SECRET").map_err(|_| anyhow::anyhow!("set PROVIDER_API_CLIENT_SECRET"))?;
+    let client_id = std::env::var("CLIENT_ID").map_err(|_| anyhow::anyhow!("set CLIENT_ID"))?;
+    let secret = std::env::var("CLIENT_SECRET").map_err(|_| anyhow::anyhow!("set CLIENT_SECRET"))?;
 
     // The SDK fetches a token with the oauth2 crate on the first call, caches it, renews it before it expires
     // and attaches it to every request.

@@ -184,7 +184,9 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        Self::from_figment(figment.merge(Env::prefixed(ENV_PREFIX).ignore(&["config"])))
+        // PROVIDER_API_CONFIG names the file, and PROVIDER_API_STAFF_PASSWORD is read by `create-staff`: neither
+        // is a configuration key.
+        Self::from_figment(figment.merge(Env::prefixed(ENV_PREFIX).ignore(&["config", "staff_password"])))
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {

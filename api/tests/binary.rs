@@ -134,3 +134,49 @@ fn the_openapi_command_checks_the_committed_spec() {
         .unwrap();
     assert!(status.success(), "openapi/v1.json is stale: run `cargo run -p provider-api -- openapi`");
 }
+
+#[test]
+fn create_staff_bootstraps_a_staff_admin_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = || {
+        provider_api()
+            .current_dir(dir.path())
+            .env("PROVIDER_API_STAFF_PASSWORD", "correct horse battery staple")
+            .args(["create-staff", "--email", "first.admin@cqc.example", "--name", "First Admin"])
+            .output()
+            .unwrap()
+    };
+
+    let first = create();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("created staff account first.admin@cqc.example"));
+    let again = create();
+    assert!(!again.status.success(), "the email is taken now");
+
+    let weak = provider_api()
+        .current_dir(dir.path())
+        .env("PROVIDER_API_STAFF_PASSWORD", "short")
+        .args(["create-staff", "--email", "second@cqc.example", "--name", "Second"])
+        .output()
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("12 characters"),
+        "{}",
+        String::from_utf8_lossy(&weak.stderr)
+    );
+}
+
+#[test]
+fn demo_prints_one_json_object_with_every_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = provider_api().current_dir(dir.path()).args(["demo", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let demo: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for field in ["organisation_id", "location_id", "client_id", "client_secret"] {
+        assert!(demo[field].is_string(), "{field} missing: {demo}");
+    }
+    let roles: Vec<&str> = demo["users"].as_array().unwrap().iter().map(|u| u["roles"][0].as_str().unwrap()).collect();
+    assert_eq!(roles, ["admin", "drafter", "submitter"]);
+    assert!(demo["users"].as_array().unwrap().iter().all(|u| u["email"].is_string() && u["password"].is_string()));
+}

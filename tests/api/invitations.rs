@@ -143,3 +143,37 @@ async fn a_revoked_invitation_cannot_be_accepted() {
         .unwrap_err();
     assert_eq!(refused.http_status(), Some(422));
 }
+
+#[tokio::test]
+async fn a_staff_account_cannot_join_a_provider_by_invitation() {
+    let (app, sink) = app_with_mail().await;
+    let demo = app.demo().await;
+    let roles = [provider_api::auth::StaffRole::StaffTriage].into();
+    provider_api::bootstrap::create_staff(
+        app.store.as_ref(),
+        "inspector@cqc.example",
+        "Ina Spector",
+        "correct horse battery",
+        &roles,
+    )
+    .await
+    .unwrap();
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    admin
+        .create_invitation()
+        .organisation_id(demo.organisation_id)
+        .body(NewInvitation::builder().email("inspector@cqc.example").roles(vec![Role::Viewer]))
+        .send()
+        .await
+        .unwrap();
+    let code = code_in(&sink.message_to("inspector@cqc.example").await.data);
+
+    let refused = app
+        .client
+        .accept_invitation()
+        .body(Acceptance::builder().token(code).password("correct horse battery"))
+        .send()
+        .await;
+
+    assert_eq!(refused.unwrap_err().problem().unwrap().code, "staff_account");
+}

@@ -285,6 +285,7 @@ fn invalid_token() -> Problem {
     responses(
         (status = 200, description = "Accepted", body = AcceptedInvitation),
         (status = 401, description = "Wrong password for the existing account", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The email belongs to a staff account", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
     security(()),
 )]
@@ -305,6 +306,14 @@ async fn accept_invitation(
     // Everything that can refuse the acceptance is checked before the token is spent.
     let existing = state.store.user_by_email(&invitation.email_normalised).await?;
     let (user, account_created) = match existing {
+        Some(user) if !user.staff_roles().is_empty() => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "staff_account",
+                "Staff accounts cannot join providers",
+                "This email belongs to a regulator staff account, which cannot be a member of a provider.",
+            ));
+        }
         Some(user) => {
             let key = format!("account:{}", invitation.email_normalised);
             if let Some(wait) = state.sign_in.accounts.wait(&key) {
