@@ -21,7 +21,7 @@ pub enum BootstrapError {
 }
 
 /// What `provider-api demo` prints: everything a script needs to call the API as each demo principal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct DemoCredentials {
     pub organisation_id: Uuid,
     pub location_id: Uuid,
@@ -30,12 +30,19 @@ pub struct DemoCredentials {
     pub client_secret: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+crate::redact::debug_redacting!(DemoCredentials {
+    shown: [organisation_id, location_id, users, client_id],
+    redacted: [client_secret]
+});
+
+#[derive(Clone, Serialize)]
 pub struct DemoUser {
     pub email: String,
     pub password: String,
     pub roles: Vec<Role>,
 }
+
+crate::redact::debug_redacting!(DemoUser { shown: [email, roles], redacted: [password] });
 
 /// Creates a demo provider with one location, an admin, a drafter and a submitter, and an API client with
 /// every scope and the drafter and submitter roles. Each run makes a new one (its emails carry a fresh tag),
@@ -92,7 +99,7 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
         secret_hash: Some(secret::hash(&client_secret)),
         jwks: None,
         roles: join_list(&[Role::Drafter, Role::Submitter], |r| r.as_str()),
-        scopes: join_list(Capability::ALL, |c| c.as_str()),
+        scopes: join_list(&Capability::provider().collect::<Vec<_>>(), |c| c.as_str()),
         location_ids: None,
         created_by: None,
         created_at: now,

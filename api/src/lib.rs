@@ -15,6 +15,8 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
+#[macro_use]
+mod redact;
 pub mod accounts;
 mod admin;
 pub mod auth;
@@ -106,7 +108,7 @@ impl Application {
         let rate_limits = self.rate_limits.clone();
         let (tokens, store) = (self.tokens.clone(), self.store.clone());
         let housekeeping = tokio::spawn(async move {
-            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            let mut every_minute = tokio::time::interval(auth::keys::RELOAD_EVERY);
             loop {
                 every_minute.tick().await;
                 rate_limits.forget_idle();

@@ -49,6 +49,17 @@ impl Auth {
         source.state.lock().await.1.as_ref().map(|(token, _)| token.clone())
     }
 
+    /// For a person's sign-in: the refresh token now in force. The server rotates it on every refresh and
+    /// treats a used one as stolen, so an application that outlives this client must store this one (not the
+    /// one it started with).
+    pub async fn current_refresh_token(&self) -> Option<String> {
+        let source = self.0.as_ref()?;
+        match &source.state.lock().await.0 {
+            Credential::Person { refresh_token, .. } => Some(refresh_token.clone()),
+            Credential::ClientCredentials { .. } => None,
+        }
+    }
+
     pub(crate) fn has_credentials(&self) -> bool {
         self.0.is_some()
     }
@@ -184,11 +195,17 @@ pub fn authorization_url(
 }
 
 /// The tokens a sign-in yields.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PersonTokens {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: Duration,
+}
+
+impl std::fmt::Debug for PersonTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonTokens").field("expires_in", &self.expires_in).finish_non_exhaustive()
+    }
 }
 
 /// Exchanges the code the redirect brought back (with the PKCE verifier) for tokens.

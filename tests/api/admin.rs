@@ -100,7 +100,7 @@ async fn a_disabled_person_is_locked_out_at_once() {
     assert!(disabled.disabled);
 
     let refused = person.get_me().send().await.unwrap_err();
-    assert!(refused.http_status() == Some(401) || refused.http_status().is_none(), "{refused}");
+    assert_eq!(refused.http_status(), Some(401), "the cached token stops working at once: {refused}");
     let app_id = app.integrator_app("https://x.example/cb", "org:read", None).await.to_string();
     let request =
         provider_api_sdk::auth::authorization_url(&app.base_url, &app_id, "https://x.example/cb", &[]).unwrap();
@@ -183,4 +183,21 @@ async fn a_registered_integrator_app_can_sign_people_in() {
     .await
     .unwrap();
     assert!(!tokens.access_token.is_empty());
+}
+
+#[tokio::test]
+async fn a_staff_role_gives_nothing_through_an_application_without_the_staff_scope() {
+    let app = TestApp::spawn().await;
+    let email = "careful.staff@cqc.example";
+    let roles: BTreeSet<StaffRole> = [StaffRole::StaffAdmin].into();
+    provider_api::bootstrap::create_staff(app.store.as_ref(), email, "Careful Staff", "correct horse battery", &roles)
+        .await
+        .unwrap();
+    let ordinary = app.integrator_app("https://ordinary.example/cb", "org:read", None).await.to_string();
+
+    let tokens = app.sign_in_with(&ordinary, "https://ordinary.example/cb", email, "correct horse battery").await;
+    let response = app.http.get(app.url("/v1/admin/users")).bearer_auth(&tokens.access_token).send().await.unwrap();
+
+    let body = provider_api_tests::problem(response, 403).await;
+    assert_eq!(body["permission"], "staff", "{body}");
 }

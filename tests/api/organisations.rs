@@ -247,3 +247,65 @@ async fn another_organisations_things_are_not_found_and_a_malformed_id_is_404() 
     let malformed = app.http.get(app.url("/v1/organisations/not-a-uuid")).bearer_auth(token).send().await.unwrap();
     assert_eq!(malformed.status(), 404);
 }
+
+#[tokio::test]
+async fn nobody_hands_out_more_than_they_hold() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let admin = &demo.users[0];
+
+    // An application trusted only to administer: the admin's client may not reach further than that.
+    let narrow = app.integrator_app("https://narrow.example/cb", "org:read org:admin", None).await.to_string();
+    let tokens = app.sign_in_with(&narrow, "https://narrow.example/cb", &admin.email, &admin.password).await;
+    let create = |body: serde_json::Value| {
+        app.http
+            .post(app.url(&format!("/v1/organisations/{}/api-clients", demo.organisation_id)))
+            .bearer_auth(&tokens.access_token)
+            .json(&body)
+            .send()
+    };
+    let beyond =
+        create(serde_json::json!({"name": "Sneaky", "roles": ["submitter"], "scopes": ["notifications:submit"]}))
+            .await
+            .unwrap();
+    assert_eq!(problem(beyond, 422).await["errors"][0]["code"], "beyond_your_access");
+    let within = create(serde_json::json!({"name": "Rota", "roles": ["viewer"]})).await.unwrap();
+    let within: serde_json::Value = within.json().await.unwrap();
+    assert_eq!(
+        within["client"]["scopes"],
+        serde_json::json!(["org:read", "org:admin"]),
+        "defaults to the creator's reach"
+    );
+
+    // Software cannot mint more software.
+    let software = app.client_token(demo.client_id, &demo.client_secret).await;
+    let by_client = app
+        .http
+        .post(app.url(&format!("/v1/organisations/{}/api-clients", demo.organisation_id)))
+        .bearer_auth(software)
+        .json(&serde_json::json!({"name": "Child", "roles": ["viewer"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_client.status(), 403);
+
+    // An admin limited to some locations cannot administer (and so cannot lift their own limit).
+    let limited_admin = app.sdk_for_person(&admin.email, &admin.password).await;
+    let members =
+        limited_admin.list_members().organisation_id(demo.organisation_id).send().await.unwrap().into_inner().items;
+    let submitter = members.iter().find(|m| m.email == demo.users[2].email).unwrap().user_id;
+    limited_admin
+        .update_member()
+        .organisation_id(demo.organisation_id)
+        .user_id(submitter)
+        .body(MemberRoles::builder().roles(vec![Role::Admin]).location_ids(Some(vec![demo.location_id])))
+        .send()
+        .await
+        .unwrap();
+    let limited = app.sdk_for_person(&demo.users[2].email, &demo.users[2].password).await;
+    let refused = limited.list_api_clients().organisation_id(demo.organisation_id).send().await.unwrap_err();
+    assert_eq!(refused.http_status(), Some(403));
+    let problem = refused.problem().unwrap();
+    assert_eq!(problem.permission.as_deref(), Some("org:admin"), "the 403 names the missing permission");
+    assert!(problem.detail.contains("limited"), "{}", problem.detail);
+}

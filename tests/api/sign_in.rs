@@ -281,3 +281,62 @@ async fn an_api_client_cannot_use_the_person_grants_and_an_app_cannot_use_client
     let refused = sdk.get_me().send().await.unwrap_err();
     assert!(refused.http_status().is_none(), "the token was refused before any API call: {refused}");
 }
+
+#[tokio::test]
+async fn the_page_lets_its_form_reach_only_itself_and_the_application() {
+    let app = TestApp::spawn().await;
+    let app_id = app.integrator_app(REDIRECT, SCOPES, None).await.to_string();
+    let request = authorization_url(&app.base_url, &app_id, REDIRECT, &[]).unwrap();
+
+    let page = browser().get(&request.url).header("accept", "text/html").send().await.unwrap();
+
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("form-action 'self' https://care-notes.example;"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+}
+
+#[tokio::test]
+async fn another_application_cannot_spend_a_code_or_refresh_token() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let ours = app.integrator_app(REDIRECT, SCOPES, None).await.to_string();
+    let theirs = app.integrator_app(REDIRECT, SCOPES, None).await.to_string();
+    let request = authorization_url(&app.base_url, &ours, REDIRECT, &[]).unwrap();
+    let code = code_for(&request, &demo.users[1].email, &demo.users[1].password).await;
+
+    let stolen = exchange_code(&app.base_url, &theirs, None, REDIRECT, &code, &request.pkce_verifier).await;
+    assert!(stolen.is_err());
+    let tokens = exchange_code(&app.base_url, &ours, None, REDIRECT, &code, &request.pkce_verifier).await.unwrap();
+
+    let stolen_refresh = refresh(&app, &theirs, &tokens.refresh_token).await;
+    assert_eq!(problem(stolen_refresh, 400).await["error"], "invalid_grant");
+    assert_eq!(refresh(&app, &ours, &tokens.refresh_token).await.status(), 200, "the rightful app's token is intact");
+}
+
+#[tokio::test]
+async fn a_persons_token_names_the_acting_application_and_their_roles() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let app_id = app.integrator_app(REDIRECT, SCOPES, None).await.to_string();
+    let request = authorization_url(&app.base_url, &app_id, REDIRECT, &[]).unwrap();
+    let code = code_for(&request, &demo.users[2].email, &demo.users[2].password).await;
+    let tokens = exchange_code(&app.base_url, &app_id, None, REDIRECT, &code, &request.pkce_verifier).await.unwrap();
+
+    let payload = tokens.access_token.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["act"]["sub"], app_id);
+    assert_eq!(claims["client_id"], app_id);
+    assert_eq!(claims["org_roles"][demo.organisation_id.to_string()], serde_json::json!(["submitter"]));
+
+    let sdk = provider_api_sdk::ClientBuilder::new(&app.base_url)
+        .person(&app_id, None, &tokens.refresh_token)
+        .build()
+        .unwrap();
+    sdk.get_me().send().await.unwrap();
+    use progenitor_client::ClientInfo;
+    let current = sdk.inner().current_refresh_token().await.unwrap();
+    assert_ne!(current, tokens.refresh_token, "the SDK rotated it and says so, for the application to store");
+    assert_eq!(refresh(&app, &app_id, &current).await.status(), 200);
+}

@@ -186,8 +186,18 @@ impl TestApp {
                 self.integrator_app(REDIRECT, &every_scope, None).await
             })
             .await;
-        let app_id = app_id.to_string();
-        let request = provider_api_sdk::auth::authorization_url(&self.base_url, &app_id, REDIRECT, &[]).unwrap();
+        self.sign_in_with(&app_id.to_string(), REDIRECT, email, password).await
+    }
+
+    /// Signs a person in through a given public application (with PKCE) and returns their tokens.
+    pub async fn sign_in_with(
+        &self,
+        app_id: &str,
+        redirect: &str,
+        email: &str,
+        password: &str,
+    ) -> provider_api_sdk::auth::PersonTokens {
+        let request = provider_api_sdk::auth::authorization_url(&self.base_url, app_id, redirect, &[]).unwrap();
         let mut form: Vec<(String, String)> =
             serde_urlencoded::from_str(request.url.split_once('?').unwrap().1).unwrap();
         form.extend([
@@ -201,7 +211,7 @@ impl TestApp {
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
         let code = pairs.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v).expect("a code");
-        provider_api_sdk::auth::exchange_code(&self.base_url, &app_id, None, REDIRECT, &code, &request.pkce_verifier)
+        provider_api_sdk::auth::exchange_code(&self.base_url, app_id, None, redirect, &code, &request.pkce_verifier)
             .await
             .unwrap()
     }

@@ -34,7 +34,7 @@ pub struct Location {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -45,6 +45,11 @@ pub struct User {
     pub disabled: bool,
     pub created_at: OffsetDateTime,
 }
+
+crate::redact::debug_redacting!(User {
+    shown: [id, email, email_normalised, display_name, staff_roles, disabled, created_at],
+    redacted: [password_hash]
+});
 
 impl User {
     pub fn staff_roles(&self) -> BTreeSet<StaffRole> {

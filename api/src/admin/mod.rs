@@ -136,7 +136,7 @@ pub struct UserPage {
 }
 
 /// An enrolment code, shown this once.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct IssuedEnrolmentCode {
     pub organisation_id: Uuid,
     /// Give it to the provider by a trusted channel (post to the registered address, as Companies House does).
@@ -145,6 +145,8 @@ pub struct IssuedEnrolmentCode {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
+
+crate::redact::debug_redacting!(IssuedEnrolmentCode { shown: [organisation_id, expires_at], redacted: [code] });
 
 /// Issue an enrolment code
 ///
@@ -278,10 +280,39 @@ async fn disable_user(
     Ok(Json(user.into()))
 }
 
+/// https, or http to this machine's loopback (RFC 8252 §7.3: native apps), exactly; no fragment.
 fn valid_redirect_uri(uri: &str) -> bool {
-    let loopback = ["http://localhost", "http://127.0.0.1", "http://[::1]"];
-    let scheme_ok = uri.starts_with("https://") || loopback.iter().any(|p| uri.starts_with(p));
-    scheme_ok && !uri.contains('#') && !uri.chars().any(char::is_whitespace) && uri.len() <= 2000
+    if uri.len() > 2000 || uri.contains('#') || uri.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let Ok(parsed) = uri.parse::<axum::http::Uri>() else { return false };
+    match (parsed.scheme_str(), parsed.host()) {
+        (Some("https"), Some(host)) => !host.is_empty(),
+        (Some("http"), Some(host)) => matches!(host, "localhost" | "127.0.0.1" | "[::1]"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_redirect_uri;
+
+    #[test]
+    fn plain_http_is_only_for_the_loopback_host_itself() {
+        for good in ["https://app.example/cb", "http://localhost:8000/cb", "http://127.0.0.1/cb", "http://[::1]:9/cb"] {
+            assert!(valid_redirect_uri(good), "{good}");
+        }
+        for bad in [
+            "http://app.example/cb",
+            "http://localhost.evil.example/cb",
+            "http://127.0.0.1.nip.io/cb",
+            "https://app.example/cb#frag",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!valid_redirect_uri(bad), "{bad}");
+        }
+    }
 }
 
 fn redirect_uris(uris: &[String]) -> Result<(), ValidationError> {
@@ -337,7 +368,7 @@ impl From<IntegratorApp> for IntegratorAppView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct RegisteredIntegratorApp {
     pub app: IntegratorAppView,
     /// For a confidential application: its secret, shown this once.
@@ -345,6 +376,8 @@ pub struct RegisteredIntegratorApp {
     #[schema(nullable = false)]
     pub client_secret: Option<String>,
 }
+
+crate::redact::debug_redacting!(RegisteredIntegratorApp { shown: [app], redacted: [client_secret] });
 
 /// Register an integrator application
 ///

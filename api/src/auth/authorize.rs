@@ -57,7 +57,7 @@ pub struct AuthorizationRequest {
 }
 
 /// The sign-in form as the page posts it: the authorization request again, and the person's answer.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct SignInForm {
     #[serde(flatten)]
     pub request: AuthorizationRequest,
@@ -66,6 +66,8 @@ pub struct SignInForm {
     /// `allow` or `deny`.
     pub decision: Option<String>,
 }
+
+crate::redact::debug_redacting!(SignInForm { shown: [request, email, decision], redacted: [password] });
 
 /// A request whose application and redirect URI have been checked.
 struct Checked {
@@ -352,7 +354,31 @@ fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str)
     );
     let title =
         if error.is_some() { format!("Error: Sign in to allow {app}") } else { format!("Sign in to allow {app}") };
-    html(status, layout(&title, &content))
+    let mut response = html(status, layout(&title, &content));
+    // The form posts here and is answered with a redirect to the application; browsers apply form-action to
+    // that redirect too, so the policy names the application's origin as well.
+    let policy = format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self' {}; frame-ancestors 'none'",
+        origin(&checked.redirect_uri)
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// The origin (scheme, host and port) of a registered redirect URI.
+fn origin(uri: &str) -> String {
+    match uri.parse::<axum::http::Uri>() {
+        Ok(parsed) => match (parsed.scheme_str(), parsed.authority()) {
+            (Some(scheme), Some(authority)) => {
+                format!("{scheme}://{}", authority.as_str().rsplit('@').next().unwrap_or(""))
+            }
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
 }
 
 fn describe(scope: Capability) -> &'static str {
@@ -367,6 +393,7 @@ fn describe(scope: Capability) -> &'static str {
         Capability::RegistrationsRead => "read registration applications",
         Capability::RegistrationsWrite => "prepare and edit registration applications",
         Capability::RegistrationsSubmit => "submit registration applications",
+        Capability::Staff => "use your role as a member of the Care Quality Commission's staff",
     }
 }
 

@@ -57,6 +57,16 @@ named_enum! {
         RegistrationsRead = "registrations:read",
         RegistrationsWrite = "registrations:write",
         RegistrationsSubmit = "registrations:submit",
+        /// Use the signed-in person's regulator staff role (`/v1/admin/`): for the regulator's own
+        /// applications only. No provider role grants it.
+        Staff = "staff",
+    }
+}
+
+impl Capability {
+    /// Everything a provider's role can grant: every capability but `staff`.
+    pub fn provider() -> impl Iterator<Item = Capability> {
+        Self::ALL.iter().copied().filter(|c| *c != Self::Staff)
     }
 }
 

@@ -23,6 +23,8 @@ use crate::store::{Store, StoreError, StoredSigningKey};
 
 pub const ALGORITHM: &str = "ES256";
 const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+/// How often every node reloads the keys from the database (see `Application::run_until`).
+pub const RELOAD_EVERY: Duration = Duration::from_secs(60);
 
 /// A public key as a JSON Web Key (RFC 7517), as published in the JWKS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -81,7 +83,10 @@ pub enum KeyError {
 impl KeyRing {
     /// Loads the keys, creating the first one if there is none.
     pub async fn load(store: &dyn Store, token_ttl: Duration) -> Result<Self, KeyError> {
+        // A node learns of a rotation within a reload interval and may sign with the old key until then, so the
+        // old key stays valid for a token's lifetime after that, plus clock leeway.
         let publish_retired_for = time::Duration::try_from(token_ttl).unwrap_or(time::Duration::HOUR)
+            + time::Duration::try_from(RELOAD_EVERY).unwrap_or(time::Duration::MINUTE)
             + time::Duration::seconds(super::token::LEEWAY_SECONDS as i64);
         let mut stored = store.signing_keys().await?;
         if !stored.iter().any(|k| k.retired_at.is_none()) {
@@ -153,7 +158,7 @@ impl KeyRing {
 
 fn decode_all(stored: Vec<StoredSigningKey>) -> Result<Vec<Key>, KeyError> {
     let mut keys: Vec<Key> = stored.into_iter().map(decode).collect::<Result<_, _>>()?;
-    // Newest first, so the first unretired key is the signing key on every node.
+    // Unretired first, and among them a fixed order (by kid), so every node picks the same signing key.
     keys.sort_by(|a, b| b.public.kid.cmp(&a.public.kid));
     keys.sort_by_key(|k| std::cmp::Reverse(k.retired_at.is_none()));
     Ok(keys)

@@ -176,6 +176,6 @@ async fn get_my_permissions(
         organisation_id: query.organisation,
         location_id: query.location,
         roles: access.roles.iter().copied().collect(),
-        permissions: Capability::ALL.iter().map(|c| access.decide(*c, query.location)).collect(),
+        permissions: Capability::provider().map(|c| access.decide(c, query.location)).collect(),
     }))
 }

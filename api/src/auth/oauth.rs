@@ -46,7 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A token request (`application/x-www-form-urlencoded`). Parameters this server does not know are ignored,
 /// as RFC 6749 requires; repeating one is an error.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// The grant.
     #[schema(value_type = GrantType)]
@@ -85,6 +85,11 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
 }
 
+crate::redact::debug_redacting!(TokenRequest {
+    shown: [grant_type, scope, client_id, client_assertion_type, redirect_uri],
+    redacted: [client_assertion, code, code_verifier, refresh_token]
+});
+
 /// Grant types this server supports.
 #[derive(Debug, ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -105,7 +110,7 @@ pub enum ClientAssertionType {
 }
 
 /// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     /// The access token: a JWT (RFC 9068), to be sent as `Authorization: Bearer …`.
     pub access_token: String,
@@ -123,6 +128,11 @@ pub struct TokenResponse {
     #[schema(nullable = false)]
     pub refresh_token: Option<String>,
 }
+
+crate::redact::debug_redacting!(TokenResponse {
+    shown: [token_type, expires_in, scope],
+    redacted: [access_token, refresh_token]
+});
 
 /// An OAuth error as a problem: `code` and `error` are the RFC 6749 error code.
 fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> Problem {
@@ -210,6 +220,7 @@ async fn client_credentials(
         scopes: scopes.clone(),
         organisation: Some(client.organisation_id),
         roles: client.roles().iter().map(|r| r.as_str().to_owned()).collect(),
+        org_roles: Default::default(),
         acting_client: None,
     });
     state.store.api_client_used(client.id, OffsetDateTime::now_utc()).await?;
@@ -239,7 +250,7 @@ async fn authorization_code(
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `code` and `code_verifier`."));
     };
     let now = OffsetDateTime::now_utc();
-    let code = match state.store.redeem_authorization_code(&secret::hash(code), now).await? {
+    let code = match state.store.redeem_authorization_code(&secret::hash(code), app.id, now).await? {
         Redemption::Fresh(code) => code,
         Redemption::Replayed(code) => {
             // RFC 6749 §4.1.2: a code used twice may have been stolen; revoke what it was exchanged for.
@@ -266,7 +277,7 @@ async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `refresh_token`."));
     };
     let now = OffsetDateTime::now_utc();
-    let token = match state.store.redeem_refresh_token(&secret::hash(presented), now).await? {
+    let token = match state.store.redeem_refresh_token(&secret::hash(presented), app.id, now).await? {
         Redemption::Fresh(token) => token,
         Redemption::Replayed(token) => {
             state.store.revoke_refresh_family(token.family_id, now).await?;
@@ -308,12 +319,20 @@ async fn person_tokens(
     if !active {
         return Err(invalid_grant("The account is disabled."));
     }
+    let org_roles = state
+        .store
+        .memberships_of(user_id)
+        .await?
+        .into_iter()
+        .map(|m| (m.organisation_id, m.roles().iter().map(|r| r.as_str().to_owned()).collect()))
+        .collect();
     let (access_token, _) = state.tokens.issue(Grant {
         subject: user_id,
         client_id: app.id,
         scopes: scopes.clone(),
         organisation: None,
         roles: Vec::new(),
+        org_roles,
         acting_client: Some(app.id),
     });
     let refresh_token = secret::generate(secret::prefix::REFRESH_TOKEN);
@@ -370,7 +389,17 @@ async fn authenticate_client(
             "invalid_request",
             "Authenticate the client one way only: HTTP Basic or a client assertion.",
         )),
-        (Some(credentials), None) => authenticate_with_secret(state, credentials).await,
+        (Some(credentials), None) => {
+            let client = authenticate_with_secret(state, credentials).await?;
+            let id = match &client {
+                OAuthClient::Api(client) => client.id,
+                OAuthClient::App(app) => app.id,
+            };
+            if request.client_id.as_deref().is_some_and(|sent| sent != id.to_string()) {
+                return Err(invalid_client("client_id differs from the client that authenticated."));
+            }
+            Ok(client)
+        }
         (None, Some(assertion)) => {
             if request.client_assertion_type.as_deref() != Some(JWT_BEARER_ASSERTION) {
                 return Err(oauth_error(
@@ -496,7 +525,7 @@ fn unverified_issuer(jwt: &str) -> Option<String> {
 }
 
 /// A revocation request (RFC 7009), `application/x-www-form-urlencoded`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct RevocationRequest {
     /// A refresh token (which revokes the whole sign-in), or an access token.
     pub token: String,
@@ -507,6 +536,8 @@ pub struct RevocationRequest {
     #[schema(nullable = false)]
     pub client_id: Option<String>,
 }
+
+crate::redact::debug_redacting!(RevocationRequest { shown: [token_type_hint, client_id], redacted: [token] });
 
 /// Revoke a token
 ///

@@ -148,6 +148,8 @@ impl Access {
             })
         } else if !self.scopes.contains(&capability) {
             Some(format!("The access token was not granted the `{capability}` scope."))
+        } else if capability == Capability::OrgAdmin && self.locations.is_some() {
+            Some("Administering the organisation needs access to all its locations; yours is limited.".to_owned())
         } else if let (Some(location), Some(allowed)) = (location, &self.locations)
             && !allowed.contains(&location)
         {
@@ -185,8 +187,21 @@ impl Principal {
 
     /// The staff member behind the request, if they hold `role`; 403 naming the role otherwise.
     pub fn require_staff(&self, role: StaffRole) -> Result<&User, Problem> {
+        // The role alone is not enough: the token must carry the `staff` scope, which only the regulator's own
+        // applications are given, so an ordinary application a staff member signs into gains nothing.
+        let scoped = self.claims.scopes().contains(&Capability::Staff);
         match &self.subject {
-            Subject::User(user) if user.staff_roles().contains(&role) => Ok(user),
+            Subject::User(user) if user.staff_roles().contains(&role) && scoped => Ok(user),
+            Subject::User(user) if user.staff_roles().contains(&role) => {
+                let mut problem = Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "Not permitted",
+                    "The access token was not granted the `staff` scope.",
+                );
+                problem.permission = Some(Capability::Staff.as_str().to_owned());
+                Err(problem)
+            }
             _ => {
                 let detail = format!("This is for the regulator's staff with the `{}` role.", role.as_str());
                 let mut problem = Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", detail);

@@ -1,6 +1,6 @@
 //! Access tokens: JWTs per RFC 9068, signed ES256, verified with the algorithm pinned.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
@@ -40,6 +40,10 @@ pub struct AccessClaims {
     /// For an API client: its roles when the token was issued (informative; rights are checked live).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// For a person: their organisations and roles there when the token was issued (informative; rights are
+    /// checked live on every request).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub org_roles: BTreeMap<Uuid, Vec<String>>,
     /// For an integrator acting for a user (RFC 8693 §4.1): the acting client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<Actor>,
@@ -68,6 +72,7 @@ pub struct Grant {
     pub scopes: BTreeSet<Capability>,
     pub organisation: Option<Uuid>,
     pub roles: Vec<String>,
+    pub org_roles: BTreeMap<Uuid, Vec<String>>,
     pub acting_client: Option<Uuid>,
 }
 
@@ -116,6 +121,7 @@ impl TokenService {
             scope,
             org: grant.organisation,
             roles: grant.roles,
+            org_roles: grant.org_roles,
             act: grant.acting_client.map(|sub| Actor { sub }),
         };
         let (kid, key) = self.keys.signing();

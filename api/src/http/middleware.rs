@@ -115,8 +115,11 @@ async fn content_security_policy(mut response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let policy = if is_html { HTML_CSP } else { API_CSP };
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    // A page may set its own, stricter-where-it-can policy (the sign-in page names where its form may go).
+    if !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if is_html { HTML_CSP } else { API_CSP };
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
     response
 }
 

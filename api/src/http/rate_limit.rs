@@ -132,11 +132,6 @@ fn is_oauth(path: &str) -> bool {
     path.starts_with("/v1/oauth/") || path == "/v1/invitations/accept"
 }
 
-/// The organisation a request is about, from its path.
-fn organisation_in_path(path: &str) -> Option<Uuid> {
-    path.strip_prefix("/v1/organisations/")?.split('/').next()?.parse().ok()
-}
-
 pub async fn limit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -152,7 +147,9 @@ pub async fn limit(
     let decided = if is_oauth(&path) {
         limits.check(&limits.sign_in, &peer.ip(), "sign-in", quotas.sign_in_per_address)
     } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
-        let organisation = claims.org.or_else(|| organisation_in_path(&path));
+        // Only an API client spends its organisation's allowance: a person's path may name any organisation,
+        // even one they cannot see, and must not drain another organisation's quota.
+        let organisation = claims.org;
         let principal = limits.check(&limits.principals, &claims.sub, "principal", quotas.per_principal);
         request.extensions_mut().insert(VerifiedClaims(claims));
         match (principal, organisation) {
@@ -190,14 +187,6 @@ fn bearer(request: &Request) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_organisation_is_read_from_the_path() {
-        let id = Uuid::new_v4();
-        assert_eq!(organisation_in_path(&format!("/v1/organisations/{id}/members")), Some(id));
-        assert_eq!(organisation_in_path("/v1/organisations"), None);
-        assert_eq!(organisation_in_path("/v1/me"), None);
-    }
 
     #[test]
     fn a_key_gets_its_quota_then_a_refusal_that_says_when_to_retry() {

@@ -77,13 +77,15 @@ pub struct ApiClients {
 }
 
 /// A client and, when it authenticates with a secret, that secret: shown this once only.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ApiClientWithSecret {
     pub client: ApiClientView,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "pas_3q2-8mW0t7...")]
     pub client_secret: Option<String>,
 }
+
+crate::redact::debug_redacting!(ApiClientWithSecret { shown: [client], redacted: [client_secret] });
 
 /// List API clients
 ///
@@ -135,7 +137,7 @@ pub struct NewApiClient {
     #[validate(length(min = 1, max = 4, message = "Give at least one role."))]
     #[schema(min_items = 1, max_items = 4)]
     pub roles: Vec<Role>,
-    /// The scopes its tokens may carry; by default every scope.
+    /// The scopes its tokens may carry: at most those of the creator's own token (by default all of them).
     #[serde(default)]
     #[schema(nullable = false, max_items = 10)]
     pub scopes: Option<Vec<Capability>>,
@@ -177,15 +179,29 @@ async fn create_api_client(
     ValidatedJson(new): ValidatedJson<NewApiClient>,
 ) -> Result<(StatusCode, Json<ApiClientWithSecret>), Problem> {
     principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
+    let Subject::User(creator) = &principal.subject else {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not permitted",
+            "Only people create API clients.",
+        ));
+    };
     super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
+    // A client's secret goes to whoever creates it, so it may not reach further than the creator's own token.
+    let reach: BTreeSet<Capability> =
+        principal.claims.scopes().into_iter().filter(|c| *c != Capability::Staff).collect();
+    if let Some(i) = new.scopes.iter().flatten().position(|s| !reach.contains(s)) {
+        return Err(Problem::validation(vec![crate::http::FieldError::new(
+            format!("/scopes/{i}"),
+            "beyond_your_access",
+            "You cannot give a client a scope your own access token does not have.",
+        )]));
+    }
     let client_secret = new.jwks.is_none().then(|| secret::generate(secret::prefix::CLIENT_SECRET));
     let roles: BTreeSet<Role> = new.roles.into_iter().collect();
-    let scopes: BTreeSet<Capability> =
-        new.scopes.map_or_else(|| Capability::ALL.iter().copied().collect(), |s| s.into_iter().collect());
-    let created_by = match &principal.subject {
-        Subject::User(user) => Some(user.id),
-        Subject::Client(_) => None,
-    };
+    let scopes: BTreeSet<Capability> = new.scopes.map_or(reach, |s| s.into_iter().collect());
+    let created_by = Some(creator.id);
     let client = ApiClient {
         id: Uuid::new_v4(),
         organisation_id,

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(redeem_enrolment_code))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enrolment {
     /// The code the regulator sent (`pae_…`).
@@ -29,6 +29,8 @@ pub struct Enrolment {
     #[schema(min_length = 1, max_length = 100, example = "pae_kF3q...")]
     pub code: String,
 }
+
+crate::redact::debug_redacting!(Enrolment { shown: [], redacted: [code] });
 
 /// Redeem an enrolment code
 ///

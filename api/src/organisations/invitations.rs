@@ -234,7 +234,7 @@ async fn revoke_invitation(
     }
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acceptance {
     /// The code from the invitation email (`pai_…`).
@@ -252,6 +252,8 @@ pub struct Acceptance {
     #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
+
+crate::redact::debug_redacting!(Acceptance { shown: [display_name], redacted: [token, password] });
 
 /// The membership an accepted invitation gave.
 #[derive(Debug, Serialize, ToSchema)]
@@ -316,19 +318,22 @@ async fn accept_invitation(
         }
         Some(user) => {
             let key = format!("account:{}", invitation.email_normalised);
-            if let Some(wait) = state.sign_in.accounts.wait(&key) {
-                let detail = format!("Too many failed attempts. Wait {} seconds.", wait.as_secs().max(1));
+            let address = format!("address:{}", peer.ip());
+            if let Some(wait) = state.sign_in.accounts.wait(&key).max(state.sign_in.addresses.wait(&address)) {
+                let seconds = wait.as_secs().max(1);
+                let detail = format!("Too many failed attempts. Wait {seconds} seconds.");
                 return Err(Problem::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_attempts",
                     "Too many attempts",
                     detail,
-                ));
+                )
+                .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds)));
             }
             let verified = user.password_hash.as_deref().is_some_and(|h| password::verify(&acceptance.password, h));
             if !verified || user.disabled {
                 state.sign_in.accounts.failed(&key);
-                state.sign_in.addresses.failed(&format!("address:{}", peer.ip()));
+                state.sign_in.addresses.failed(&address);
                 return Err(Problem::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid_credentials",

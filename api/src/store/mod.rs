@@ -159,17 +159,21 @@ pub trait GrantStore: Send + Sync {
     async fn integrator_app(&self, id: Uuid) -> Result<Option<IntegratorApp>, StoreError>;
     async fn integrator_apps(&self) -> Result<Vec<IntegratorApp>, StoreError>;
     async fn create_authorization_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
-    /// Marks the code used, atomically: only one of two concurrent redemptions is `Fresh`.
+    /// Marks the code used, atomically: only one of two concurrent redemptions is `Fresh`. Only the
+    /// application it was issued to can spend it (or be told it is a replay); for any other it is `Unknown`.
     async fn redeem_authorization_code(
         &self,
         code_hash: &str,
+        app_id: Uuid,
         at: OffsetDateTime,
     ) -> Result<Redemption<AuthorizationCode>, StoreError>;
     async fn create_refresh_token(&self, token: &RefreshToken) -> Result<(), StoreError>;
-    /// Marks the token used (rotated), atomically; a revoked token is `Replayed` too.
+    /// Marks the token used (rotated), atomically; a revoked token is `Replayed` too. As with codes, only the
+    /// application it was issued to can spend it.
     async fn redeem_refresh_token(
         &self,
         token_hash: &str,
+        app_id: Uuid,
         at: OffsetDateTime,
     ) -> Result<Redemption<RefreshToken>, StoreError>;
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError>;
@@ -189,7 +193,7 @@ pub trait KeyStore: Send + Sync {
     async fn rotate_signing_key(&self, key: &StoredSigningKey, retire_at: OffsetDateTime) -> Result<(), StoreError>;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredSigningKey {
     pub kid: String,
     pub algorithm: String,
@@ -200,6 +204,11 @@ pub struct StoredSigningKey {
     pub created_at: OffsetDateTime,
     pub retired_at: Option<OffsetDateTime>,
 }
+
+crate::redact::debug_redacting!(StoredSigningKey {
+    shown: [kid, algorithm, public_jwk, created_at, retired_at],
+    redacted: [private_key_pem]
+});
 
 /// Names the sqlx database type behind a store, for the queries shared by both engines.
 pub trait Engined {

@@ -526,13 +526,16 @@ macro_rules! impl_shared_queries {
             async fn redeem_authorization_code(
                 &self,
                 code_hash: &str,
+                app_id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<$crate::accounts::Redemption<$crate::accounts::AuthorizationCode>, $crate::store::StoreError> {
                 let spent: Option<$crate::accounts::AuthorizationCode> = sqlx::query_as(
-                    "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL RETURNING *",
+                    "UPDATE authorization_codes SET used_at = $2 \
+                     WHERE code_hash = $1 AND app_id = $3 AND used_at IS NULL RETURNING *",
                 )
                 .bind(code_hash)
                 .bind(at)
+                .bind(app_id)
                 .fetch_optional(&self.pool)
                 .await?;
                 if let Some(code) = spent {
@@ -543,7 +546,10 @@ macro_rules! impl_shared_queries {
                         .bind(code_hash)
                         .fetch_optional(&self.pool)
                         .await?;
-                Ok(earlier.map_or($crate::accounts::Redemption::Unknown, $crate::accounts::Redemption::Replayed))
+                Ok(match earlier {
+                    Some(code) if code.app_id == app_id => $crate::accounts::Redemption::Replayed(code),
+                    _ => $crate::accounts::Redemption::Unknown,
+                })
             }
 
             async fn create_refresh_token(&self, t: &$crate::accounts::RefreshToken) -> Result<(), $crate::store::StoreError> {
@@ -568,21 +574,26 @@ macro_rules! impl_shared_queries {
             async fn redeem_refresh_token(
                 &self,
                 token_hash: &str,
+                app_id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<$crate::accounts::Redemption<$crate::accounts::RefreshToken>, $crate::store::StoreError> {
                 let spent: Option<$crate::accounts::RefreshToken> = sqlx::query_as(
                     "UPDATE refresh_tokens SET used_at = $2 \
-                     WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL RETURNING *",
+                     WHERE token_hash = $1 AND app_id = $3 AND used_at IS NULL AND revoked_at IS NULL RETURNING *",
                 )
                 .bind(token_hash)
                 .bind(at)
+                .bind(app_id)
                 .fetch_optional(&self.pool)
                 .await?;
                 if let Some(token) = spent {
                     return Ok($crate::accounts::Redemption::Fresh(token));
                 }
                 let earlier = self.refresh_token(token_hash).await?;
-                Ok(earlier.map_or($crate::accounts::Redemption::Unknown, $crate::accounts::Redemption::Replayed))
+                Ok(match earlier {
+                    Some(token) if token.app_id == app_id => $crate::accounts::Redemption::Replayed(token),
+                    _ => $crate::accounts::Redemption::Unknown,
+                })
             }
 
             async fn refresh_token(
