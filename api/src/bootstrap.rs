@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::accounts::{ApiClient, Location, Membership, Organisation, User, normalise_email};
+use crate::accounts::{ApiClient, IntegratorApp, Location, Membership, Organisation, User, normalise_email};
 use crate::auth::capability::{Capability, Role, StaffRole, join_list};
 use crate::auth::{password, secret};
 use crate::domain::Postcode;
@@ -28,10 +28,13 @@ pub struct DemoCredentials {
     pub users: Vec<DemoUser>,
     pub client_id: Uuid,
     pub client_secret: String,
+    /// A public integrator application (PKCE) the demo people can sign in through.
+    pub integrator_app_id: Uuid,
+    pub redirect_uri: String,
 }
 
 crate::redact::debug_redacting!(DemoCredentials {
-    shown: [organisation_id, location_id, users, client_id],
+    shown: [organisation_id, location_id, users, client_id, integrator_app_id, redirect_uri],
     redacted: [client_secret]
 });
 
@@ -108,12 +111,27 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
     };
     store.create_api_client(&client).await?;
 
+    let redirect_uri = "http://localhost:3000/callback".to_owned();
+    let app = IntegratorApp {
+        id: Uuid::new_v4(),
+        name: format!("Demo portal ({tag})"),
+        redirect_uris: redirect_uri.clone(),
+        secret_hash: None,
+        scopes: join_list(&Capability::provider().collect::<Vec<_>>(), |c| c.as_str()),
+        created_by: None,
+        created_at: now,
+        revoked_at: None,
+    };
+    store.create_integrator_app(&app).await?;
+
     Ok(DemoCredentials {
         organisation_id: organisation.id,
         location_id: location.id,
         users,
         client_id: client.id,
         client_secret,
+        integrator_app_id: app.id,
+        redirect_uri,
     })
 }
 

@@ -135,6 +135,9 @@ fn print_demo(demo: &bootstrap::DemoCredentials, json: bool) -> anyhow::Result<(
     println!("\n  API client (drafter, submitter; every scope)");
     println!("  client_id      {}", demo.client_id);
     println!("  client_secret  {}  (shown once)", demo.client_secret);
+    println!("\n  Integrator application for the people to sign in through (public, PKCE S256)");
+    println!("  client_id      {}", demo.integrator_app_id);
+    println!("  redirect_uri   {}", demo.redirect_uri);
     Ok(())
 }
 

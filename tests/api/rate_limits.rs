@@ -55,3 +55,42 @@ async fn the_token_endpoint_has_its_own_stricter_limit_per_address() {
     let probes = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(probes.status(), 200, "probes are never limited");
 }
+
+#[tokio::test]
+async fn an_organisations_clients_share_its_allowance() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_per_organisation = NonZeroU32::new(4).unwrap()).await;
+    let demo = app.demo().await;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    let second = admin
+        .create_api_client()
+        .organisation_id(demo.organisation_id)
+        .body(
+            provider_api_sdk::types::NewApiClient::builder()
+                .name("Second system")
+                .roles(vec![provider_api_sdk::types::Role::Viewer]),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let first_token = app.client_token(demo.client_id, &demo.client_secret).await;
+    let second_token = app.client_token(second.client.id, second.client_secret.as_deref().unwrap()).await;
+
+    let mut statuses = Vec::new();
+    for token in [&first_token, &second_token, &first_token, &second_token, &first_token, &second_token] {
+        statuses.push(app.http.get(app.url("/v1/me")).bearer_auth(token).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "four between them, then both wait");
+}
+
+#[tokio::test]
+async fn callers_without_a_token_are_limited_by_address() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_per_address = NonZeroU32::new(3).unwrap()).await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = app.http.get(app.url("/v1/reference/regulated-activities")).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+}

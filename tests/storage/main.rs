@@ -201,3 +201,169 @@ mod identity {
         assert_eq!(active, [second.kid.as_str()]);
     }
 }
+
+mod single_use {
+    use provider_api::accounts::{
+        AuthorizationCode, EnrolmentCode, IntegratorApp, Invitation, Organisation, Redemption, RefreshToken, User,
+        normalise_email,
+    };
+    use time::{Duration, OffsetDateTime};
+    use uuid::Uuid;
+
+    use super::fresh_store;
+
+    async fn fixtures(store: &dyn provider_api::store::Store) -> (Uuid, Uuid, Uuid) {
+        let now = OffsetDateTime::now_utc();
+        let organisation = Organisation {
+            id: Uuid::new_v4(),
+            name: "Org".into(),
+            provider_id: Some("1-123456789".into()),
+            four_eyes: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store.create_organisation(&organisation).await.unwrap();
+        let user = User {
+            id: Uuid::new_v4(),
+            email: "u@example.org".into(),
+            email_normalised: normalise_email("u@example.org"),
+            display_name: "U".into(),
+            password_hash: None,
+            staff_roles: String::new(),
+            disabled: false,
+            created_at: now,
+        };
+        store.create_user(&user).await.unwrap();
+        let app = IntegratorApp {
+            id: Uuid::new_v4(),
+            name: "App".into(),
+            redirect_uris: "https://app.example/cb".into(),
+            secret_hash: None,
+            scopes: "org:read".into(),
+            created_by: None,
+            created_at: now,
+            revoked_at: None,
+        };
+        store.create_integrator_app(&app).await.unwrap();
+        (organisation.id, user.id, app.id)
+    }
+
+    #[tokio::test]
+    async fn a_code_is_spent_once_and_only_by_its_application() {
+        let (store, _database) = fresh_store().await;
+        let (_, user, app) = fixtures(store.as_ref()).await;
+        let now = OffsetDateTime::now_utc();
+        let code = AuthorizationCode {
+            code_hash: "h".into(),
+            app_id: app,
+            user_id: user,
+            redirect_uri: "https://app.example/cb".into(),
+            code_challenge: "c".into(),
+            scopes: "org:read".into(),
+            family_id: Uuid::new_v4(),
+            expires_at: now + Duration::minutes(2),
+            used_at: None,
+        };
+        store.create_authorization_code(&code).await.unwrap();
+
+        assert_eq!(store.redeem_authorization_code("h", Uuid::new_v4(), now).await.unwrap(), Redemption::Unknown);
+        assert!(matches!(store.redeem_authorization_code("h", app, now).await.unwrap(), Redemption::Fresh(_)));
+        assert!(matches!(store.redeem_authorization_code("h", app, now).await.unwrap(), Redemption::Replayed(_)));
+        assert_eq!(store.redeem_authorization_code("nope", app, now).await.unwrap(), Redemption::Unknown);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_rotates_once_and_a_revoked_family_is_a_replay() {
+        let (store, _database) = fresh_store().await;
+        let (_, user, app) = fixtures(store.as_ref()).await;
+        let now = OffsetDateTime::now_utc();
+        let family = Uuid::new_v4();
+        for hash in ["first", "second"] {
+            let token = RefreshToken {
+                token_hash: hash.into(),
+                family_id: family,
+                app_id: app,
+                user_id: user,
+                scopes: "org:read".into(),
+                created_at: now,
+                expires_at: now + Duration::days(30),
+                used_at: None,
+                revoked_at: None,
+            };
+            store.create_refresh_token(&token).await.unwrap();
+        }
+
+        assert!(matches!(store.redeem_refresh_token("first", app, now).await.unwrap(), Redemption::Fresh(_)));
+        assert!(matches!(store.redeem_refresh_token("first", app, now).await.unwrap(), Redemption::Replayed(_)));
+        store.revoke_refresh_family(family, now).await.unwrap();
+        assert!(matches!(store.redeem_refresh_token("second", app, now).await.unwrap(), Redemption::Replayed(_)));
+    }
+
+    #[tokio::test]
+    async fn enrolment_codes_and_invitations_work_once_and_not_after_expiry() {
+        let (store, _database) = fresh_store().await;
+        let (organisation, user, _) = fixtures(store.as_ref()).await;
+        let now = OffsetDateTime::now_utc();
+        let code = |hash: &str, expires_at| EnrolmentCode {
+            code_hash: hash.into(),
+            organisation_id: organisation,
+            issued_by: user,
+            created_at: now,
+            expires_at,
+            redeemed_at: None,
+            redeemed_by: None,
+        };
+        store.create_enrolment_code(&code("live", now + Duration::days(1))).await.unwrap();
+        store.create_enrolment_code(&code("stale", now - Duration::seconds(1))).await.unwrap();
+        assert!(store.redeem_enrolment_code("live", user, now).await.unwrap().is_some());
+        assert!(store.redeem_enrolment_code("live", user, now).await.unwrap().is_none(), "once");
+        assert!(store.redeem_enrolment_code("stale", user, now).await.unwrap().is_none(), "not after expiry");
+
+        let invitation = Invitation {
+            id: Uuid::new_v4(),
+            organisation_id: organisation,
+            email: "i@example.org".into(),
+            email_normalised: "i@example.org".into(),
+            roles: "viewer".into(),
+            location_ids: None,
+            token_hash: "t".into(),
+            invited_by: user,
+            created_at: now,
+            expires_at: now + Duration::days(7),
+            accepted_at: None,
+            accepted_by: None,
+            revoked_at: None,
+        };
+        store.create_invitation(&invitation).await.unwrap();
+        assert!(store.accept_invitation("t", user, now).await.unwrap().is_some());
+        assert!(store.accept_invitation("t", user, now).await.unwrap().is_none(), "once");
+        assert!(store.revoke_invitation(invitation.id, now).await.unwrap().is_none(), "an accepted one stays accepted");
+    }
+
+    #[tokio::test]
+    async fn organisations_page_in_creation_order_after_a_cursor() {
+        let (store, _database) = fresh_store().await;
+        let start = OffsetDateTime::now_utc();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let at = start + Duration::milliseconds(i);
+            let organisation = Organisation {
+                id: Uuid::new_v4(),
+                name: format!("Org {i}"),
+                provider_id: None,
+                four_eyes: true,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            };
+            store.create_organisation(&organisation).await.unwrap();
+            ids.push(organisation.id);
+        }
+        let first = store.organisations_after(OffsetDateTime::UNIX_EPOCH, Uuid::nil(), 2).await.unwrap();
+        assert_eq!(first.iter().map(|o| o.id).collect::<Vec<_>>(), ids[..2]);
+        let last = &first[1];
+        let rest = store.organisations_after(last.created_at, last.id, 10).await.unwrap();
+        assert_eq!(rest.iter().map(|o| o.id).collect::<Vec<_>>(), ids[2..]);
+    }
+}

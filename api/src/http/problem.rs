@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// Problem types are tag URIs (RFC 4151): stable identifiers that are not meant to be dereferenced.
-/// The machine-readable `code` is the same string in snake case; `docs/api-conventions.md` lists them all.
+/// The machine-readable `code` is the same string in snake case; `docs/api-conventions.md` lists them by status.
 const PROBLEM_TYPE_PREFIX: &str = "tag:provider-api.cqc.org.uk,2026:problem:";
 
 /// An error response. Boxed, so that `Result<_, Problem>` stays small on the success path; it dereferences
