@@ -52,6 +52,10 @@ pub struct Config {
     /// Browser origins allowed to call the API (CORS); none by default. A list, or a comma-separated string.
     #[serde(default, deserialize_with = "list_or_comma_separated")]
     pub cors_allowed_origins: Vec<String>,
+    /// Addresses of load balancers in front of the API, whose `X-Forwarded-For` is believed (a list, or
+    /// comma-separated); none by default, so the TCP peer is the client.
+    #[serde(default, deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
     /// The URL clients reach this API at (no trailing slash): the tokens' issuer and the audience of client
     /// assertions. Defaults to `http://` and the bound address, which suits only local use.
     #[serde(default)]
@@ -233,6 +237,11 @@ impl Config {
         {
             problems.push("smtp_url is not an smtp:// or smtps:// URL".to_owned());
         }
+        for proxy in &self.trusted_proxies {
+            if proxy.parse::<std::net::IpAddr>().is_err() {
+                problems.push(format!("trusted_proxies: {proxy:?} is not an IP address"));
+            }
+        }
         for origin in &self.cors_allowed_origins {
             if let Err(why) = check_origin(origin) {
                 problems.push(format!("cors_allowed_origins: {origin:?} {why}"));
@@ -243,6 +252,10 @@ impl Config {
 
     pub fn engine(&self) -> Option<Engine> {
         Engine::of_url(self.database_url.expose_secret())
+    }
+
+    pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect()
     }
 
     pub fn quotas(&self) -> crate::http::rate_limit::Quotas {

@@ -77,6 +77,7 @@ impl Application {
             rate_limits: rate_limits.clone(),
             mailer: Arc::from(mail::from_config(&config)),
             public_base_url,
+            trusted_proxies: Arc::new(config.trusted_proxies()),
         };
         let router = router(state, &config);
         Ok(Self { listener, router, store, rate_limits, tokens: token_service, shutdown_grace: config.shutdown_grace })

@@ -16,6 +16,8 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// Where people are sent from emails (the issuer URL).
     pub public_base_url: String,
+    /// Load balancers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

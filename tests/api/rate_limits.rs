@@ -94,3 +94,35 @@ async fn callers_without_a_token_are_limited_by_address() {
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_allowance() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_per_address = NonZeroU32::new(2).unwrap();
+        config.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let from = |client: &'static str| {
+        app.http.get(app.url("/v1/reference/service-user-bands")).header("x-forwarded-for", client).send()
+    };
+
+    let first: Vec<u16> = [from("203.0.113.1").await, from("203.0.113.1").await, from("203.0.113.1").await]
+        .iter()
+        .map(|r| r.as_ref().unwrap().status().as_u16())
+        .collect();
+    assert_eq!(first, [200, 200, 429]);
+    assert_eq!(from("203.0.113.2").await.unwrap().status(), 200, "another client behind the same balancer is served");
+}
+
+#[tokio::test]
+async fn an_untrusted_peer_cannot_pick_its_address() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_per_address = NonZeroU32::new(2).unwrap()).await;
+
+    let mut statuses = Vec::new();
+    for fake in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let response =
+            app.http.get(app.url("/v1/reference/service-types")).header("x-forwarded-for", fake).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429], "a forged X-Forwarded-For does not buy a fresh allowance");
+}

@@ -6,10 +6,9 @@
 //! as `error=` parameters, as RFC 6749 §4.1.2.1 requires.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -25,6 +24,7 @@ use uuid::Uuid;
 use super::capability::{Capability, parse_list};
 use super::{password, secret};
 use crate::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
+use crate::http::client_address::ClientAddress;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -137,7 +137,7 @@ async fn show_authorization_page(
 )]
 async fn submit_authorization_page(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(peer): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -155,7 +155,7 @@ async fn submit_authorization_page(
 
     let email = form.email.unwrap_or_default();
     let account_key = format!("account:{}", normalise_email(&email));
-    let address_key = format!("address:{}", peer.ip());
+    let address_key = format!("address:{peer}");
     let throttle = &state.sign_in;
     if let Some(wait) = throttle.accounts.wait(&account_key).max(throttle.addresses.wait(&address_key)) {
         let seconds = wait.as_secs().max(1);
@@ -346,7 +346,7 @@ fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str)
         {scopes}
         </ul>
       </fieldset>
-      <p>You can withdraw this at any time by signing out of {app}.</p>
+      <p>{app} can never do more than your own roles allow.</p>
       <button type="submit" name="decision" value="allow">Sign in and allow</button>
       <button type="submit" name="decision" value="deny" class="secondary">Cancel</button>
     </form>"#,

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every feature: problem details, extractors and the middleware stack.
 
+pub mod client_address;
 pub mod etag;
 pub mod extract;
 pub mod middleware;

@@ -142,10 +142,11 @@ pub async fn limit(
     if exempt(&path) {
         return next.run(request).await;
     }
+    let address = super::client_address::client_address(peer.ip(), request.headers(), &state.trusted_proxies);
     let limits = &state.rate_limits;
     let quotas = limits.quotas;
     let decided = if is_oauth(&path) {
-        limits.check(&limits.sign_in, &peer.ip(), "sign-in", quotas.sign_in_per_address)
+        limits.check(&limits.sign_in, &address, "sign-in", quotas.sign_in_per_address)
     } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
         // Only an API client spends its organisation's allowance: a person's path may name any organisation,
         // even one they cannot see, and must not drain another organisation's quota.
@@ -159,7 +160,7 @@ pub async fn limit(
             (principal, _) => principal,
         }
     } else {
-        limits.check(&limits.addresses, &peer.ip(), "address", quotas.per_address)
+        limits.check(&limits.addresses, &address, "address", quotas.per_address)
     };
     match decided {
         Ok(outcome) => {

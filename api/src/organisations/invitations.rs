@@ -1,10 +1,8 @@
 //! Invitations: an admin invites an email address with roles; the invitee accepts with the single-use token
 //! the email carries, creating an account if they have none (or proving they own the one they have).
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -17,6 +15,7 @@ use validator::{Validate, ValidationError};
 use crate::accounts::{Invitation, Membership, User, join_ids, normalise_email};
 use crate::auth::capability::join_list;
 use crate::auth::{Capability, Principal, Role, Subject, password, secret};
+use crate::http::client_address::ClientAddress;
 use crate::http::{FieldError, Path, Problem, ValidatedJson};
 use crate::mail::Mail;
 use crate::openapi::tags;
@@ -293,7 +292,7 @@ fn invalid_token() -> Problem {
 )]
 async fn accept_invitation(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(peer): ClientAddress,
     ValidatedJson(acceptance): ValidatedJson<Acceptance>,
 ) -> Result<Json<AcceptedInvitation>, Problem> {
     let token_hash = secret::hash(acceptance.token.trim());
@@ -318,7 +317,7 @@ async fn accept_invitation(
         }
         Some(user) => {
             let key = format!("account:{}", invitation.email_normalised);
-            let address = format!("address:{}", peer.ip());
+            let address = format!("address:{peer}");
             if let Some(wait) = state.sign_in.accounts.wait(&key).max(state.sign_in.addresses.wait(&address)) {
                 let seconds = wait.as_secs().max(1);
                 let detail = format!("Too many failed attempts. Wait {seconds} seconds.");
