@@ -192,6 +192,7 @@ async fn request(
     operation: &str,
     path: &str,
     method: &Method,
+    invalid_body: bool,
 ) -> reqwest::RequestBuilder {
     let user_id = match operation {
         "remove_member" => world.disposable_member,
@@ -240,6 +241,9 @@ async fn request(
         _ => None,
     };
     let builder = match body {
+        Some(("application/json", _)) if invalid_body => {
+            builder.header("content-type", "application/json").body(r#"{"unexpected": true}"#)
+        }
         Some((content_type, body)) => builder.header("content-type", content_type).body(body),
         None => builder,
     };
@@ -250,9 +254,21 @@ async fn request(
     builder
 }
 
+fn takes_json(spec: &Value, path: &str, method: &Method) -> bool {
+    spec["paths"][path][method.as_str().to_lowercase()]["requestBody"]["content"]
+        .as_object()
+        .is_some_and(|content| content.keys().any(|k| k.ends_with("json")))
+}
+
 #[tokio::test]
 async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
-    let app = TestApp::spawn().await;
+    // Hundreds of requests from one address, signing seven people in: this test is about authorization,
+    // not the rate limiter (which has its own tests).
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_sign_in_per_address = std::num::NonZeroU32::new(100_000).unwrap();
+        config.rate_limit_per_address = std::num::NonZeroU32::new(100_000).unwrap();
+    })
+    .await;
     let world = world(&app).await;
     let spec: Value = app.http.get(app.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
 
@@ -271,13 +287,26 @@ async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
     for (operation, path, method) in &operations {
         let statuses = expected(operation).unwrap();
         for (who, (token, want)) in WHO.iter().zip(world.tokens.iter().zip(statuses)) {
-            let mut builder = request(&app, &world, operation, path, method).await;
+            let mut builder = request(&app, &world, operation, path, method, false).await;
             if let Some(token) = token {
                 builder = builder.bearer_auth(token);
             }
             let got = builder.send().await.unwrap().status().as_u16();
             if got != want {
                 wrong.push(format!("{operation} as {who}: expected {want}, got {got}"));
+            }
+            // The same with an invalid JSON body: whoever may not act must learn nothing more (authorization
+            // comes first); whoever may act is told the body is wrong.
+            if takes_json(&spec, path, method) {
+                let mut builder = request(&app, &world, operation, path, method, true).await;
+                if let Some(token) = token {
+                    builder = builder.bearer_auth(token);
+                }
+                let want = if (200..300).contains(&want) { 422 } else { want };
+                let got = builder.send().await.unwrap().status().as_u16();
+                if got != want {
+                    wrong.push(format!("{operation} as {who} with an invalid body: expected {want}, got {got}"));
+                }
             }
         }
     }

@@ -112,6 +112,68 @@ impl FromRequestParts<AppState> for StaffAdmin {
     }
 }
 
+/// A person acting for themselves in provider matters: not software, not regulator staff. Checked before the
+/// request body is read (403 otherwise).
+pub struct Person(pub User);
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let refuse = |why: &str| Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", why));
+        match principal.subject {
+            Subject::User(user) if user.staff_roles().is_empty() => Ok(Self(user)),
+            Subject::User(_) => refuse("Staff accounts cannot belong to providers."),
+            Subject::Client(_) => refuse("Only people can do this; API clients belong to an organisation already."),
+        }
+    }
+}
+
+/// A capability an endpoint needs in the organisation of its path.
+pub trait Requirement: Send + Sync {
+    const CAPABILITY: Capability;
+}
+
+/// `org:read` in the organisation of the path.
+pub struct ReadOrg;
+impl Requirement for ReadOrg {
+    const CAPABILITY: Capability = Capability::OrgRead;
+}
+
+/// `org:admin` in the organisation of the path.
+pub struct AdminOrg;
+impl Requirement for AdminOrg {
+    const CAPABILITY: Capability = Capability::OrgAdmin;
+}
+
+/// A principal allowed `R` in the organisation named by the path's `organisation_id`, checked before the
+/// request body is read: 401 without a valid token, 404 for an organisation it cannot see, 403 without the
+/// capability, and only then the body's own verdict.
+pub struct Authorized<R> {
+    pub principal: Principal,
+    pub access: Access,
+    requirement: std::marker::PhantomData<R>,
+}
+
+impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let not_found = || Problem::not_found("There is no organisation with this id that you can see.");
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state).await.map_err(|_| not_found())?;
+        let organisation_id = params
+            .iter()
+            .find(|(name, _)| *name == "organisation_id")
+            .and_then(|(_, value)| value.parse::<Uuid>().ok())
+            .ok_or_else(not_found)?;
+        let access = principal.access(state, organisation_id).await?;
+        access.require(R::CAPABILITY, None)?;
+        Ok(Self { principal, access, requirement: std::marker::PhantomData })
+    }
+}
+
 /// What a principal may do in one organisation.
 #[derive(Debug, Clone)]
 pub struct Access {

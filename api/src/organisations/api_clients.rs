@@ -16,7 +16,8 @@ use validator::{Validate, ValidationError};
 
 use crate::accounts::{ApiClient, join_ids};
 use crate::auth::capability::join_list;
-use crate::auth::{Capability, Principal, Role, Subject, secret};
+use crate::auth::principal::{AdminOrg, Authorized};
+use crate::auth::{Capability, Role, Subject, secret};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -100,10 +101,9 @@ crate::redact::debug_redacting!(ApiClientWithSecret { shown: [client], redacted:
 )]
 async fn list_api_clients(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
 ) -> Result<Json<ApiClients>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let items = state.store.api_clients(organisation_id).await?.into_iter().map(ApiClientView::from).collect();
     Ok(Json(ApiClients { items }))
 }
@@ -174,11 +174,10 @@ pub struct NewApiClient {
 )]
 async fn create_api_client(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewApiClient>,
 ) -> Result<(StatusCode, Json<ApiClientWithSecret>), Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let Subject::User(creator) = &principal.subject else {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -250,10 +249,9 @@ async fn client_of(state: &AppState, organisation_id: Uuid, client_id: Uuid) -> 
 )]
 async fn rotate_api_client_secret(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<ApiClientWithSecret>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let mut client = client_of(&state, organisation_id, client_id).await?;
     if client.revoked_at.is_some() || client.jwks.is_some() {
         return Err(Problem::new(
@@ -285,10 +283,9 @@ async fn rotate_api_client_secret(
 )]
 async fn revoke_api_client(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let client = client_of(&state, organisation_id, client_id).await?;
     state.store.revoke_api_client(client.id, OffsetDateTime::now_utc()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -12,7 +11,8 @@ use validator::Validate;
 
 use super::OrganisationView;
 use crate::accounts::Membership;
-use crate::auth::{Principal, Role, Subject, secret};
+use crate::auth::principal::Person;
+use crate::auth::{Role, secret};
 use crate::http::{FieldError, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -50,15 +50,9 @@ crate::redact::debug_redacting!(Enrolment { shown: [], redacted: [code] });
 )]
 async fn redeem_enrolment_code(
     State(state): State<AppState>,
-    principal: Principal,
+    Person(user): Person,
     ValidatedJson(enrolment): ValidatedJson<Enrolment>,
 ) -> Result<Json<OrganisationView>, Problem> {
-    let Subject::User(user) = &principal.subject else {
-        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Only people can enrol."));
-    };
-    if !principal.staff_roles().is_empty() {
-        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Staff accounts cannot enrol."));
-    }
     let now = OffsetDateTime::now_utc();
     let Some(code) = state.store.redeem_enrolment_code(&secret::hash(enrolment.code.trim()), user.id, now).await?
     else {

@@ -14,7 +14,8 @@ use validator::{Validate, ValidationError};
 
 use crate::accounts::{Invitation, Membership, User, join_ids, normalise_email};
 use crate::auth::capability::join_list;
-use crate::auth::{Capability, Principal, Role, Subject, password, secret};
+use crate::auth::principal::{AdminOrg, Authorized};
+use crate::auth::{Role, Subject, password, secret};
 use crate::http::client_address::ClientAddress;
 use crate::http::{FieldError, Path, Problem, ValidatedJson};
 use crate::mail::Mail;
@@ -98,10 +99,9 @@ pub struct Invitations {
 )]
 async fn list_invitations(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
 ) -> Result<Json<Invitations>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let items = state.store.invitations(organisation_id).await?.into_iter().map(InvitationView::from).collect();
     Ok(Json(Invitations { items }))
 }
@@ -144,11 +144,10 @@ pub struct NewInvitation {
 )]
 async fn create_invitation(
     State(state): State<AppState>,
-    principal: Principal,
+    Authorized { principal, .. }: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewInvitation>,
 ) -> Result<(StatusCode, Json<InvitationView>), Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let Subject::User(inviter) = &principal.subject else {
         return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Invitations come from people."));
     };
@@ -214,10 +213,9 @@ async fn create_invitation(
 )]
 async fn revoke_invitation(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path((organisation_id, invitation_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let invitations = state.store.invitations(organisation_id).await?;
     if !invitations.iter().any(|i| i.id == invitation_id) {
         return Err(Problem::not_found("This organisation has no such invitation."));

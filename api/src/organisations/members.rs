@@ -14,8 +14,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::accounts::{Member, Membership, join_ids};
+use crate::auth::Role;
 use crate::auth::capability::join_list;
-use crate::auth::{Capability, Principal, Role};
+use crate::auth::principal::{AdminOrg, Authorized, ReadOrg};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -70,10 +71,9 @@ pub struct Members {
 )]
 async fn list_members(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<ReadOrg>,
     Path(organisation_id): Path<Uuid>,
 ) -> Result<Json<Members>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
     let items = state.store.members(organisation_id).await?.into_iter().map(MemberView::from).collect();
     Ok(Json(Members { items }))
 }
@@ -125,11 +125,10 @@ fn last_admin() -> Problem {
 )]
 async fn update_member(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path((organisation_id, user_id)): Path<(Uuid, Uuid)>,
     ValidatedJson(change): ValidatedJson<MemberRoles>,
 ) -> Result<Json<MemberView>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     super::check_locations(&state, organisation_id, change.location_ids.as_deref()).await?;
     let members = state.store.members(organisation_id).await?;
     let Some(member) = members.iter().find(|m| m.user_id == user_id) else {
@@ -173,10 +172,9 @@ async fn update_member(
 )]
 async fn remove_member(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path((organisation_id, user_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let members = state.store.members(organisation_id).await?;
     let Some(member) = members.iter().find(|m| m.user_id == user_id) else {
         return Err(Problem::not_found("This organisation has no such member."));

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::accounts::{Location, Membership, Organisation};
-use crate::auth::{Capability, Principal, Role, Subject};
+use crate::auth::Role;
+use crate::auth::principal::{AdminOrg, Authorized, Person, ReadOrg};
 use crate::domain::Postcode;
 use crate::http::etag::{etag, stale};
 use crate::http::{IfMatch, Path, Problem, ValidatedJson};
@@ -109,25 +110,9 @@ pub struct NewOrganisation {
 )]
 async fn create_organisation(
     State(state): State<AppState>,
-    principal: Principal,
+    Person(user): Person,
     ValidatedJson(new): ValidatedJson<NewOrganisation>,
 ) -> Result<Response, Problem> {
-    let Subject::User(user) = &principal.subject else {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not permitted",
-            "Only people can create organisations.",
-        ));
-    };
-    if !principal.staff_roles().is_empty() {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not permitted",
-            "Staff accounts cannot belong to providers.",
-        ));
-    }
     let now = OffsetDateTime::now_utc();
     let organisation = Organisation {
         id: Uuid::new_v4(),
@@ -167,10 +152,9 @@ async fn create_organisation(
 )]
 async fn get_organisation(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<ReadOrg>,
     Path(organisation_id): Path<Uuid>,
 ) -> Result<Response, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
     let organisation =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
     Ok(organisation_response(StatusCode::OK, organisation))
@@ -213,12 +197,11 @@ pub struct SettingsChanges {
 )]
 async fn update_organisation(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
     if_match: IfMatch,
     ValidatedJson(changes): ValidatedJson<OrganisationChanges>,
 ) -> Result<Response, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let expected = if_match.version()?;
     let current =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
@@ -307,10 +290,9 @@ pub struct Locations {
 )]
 async fn list_locations(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<ReadOrg>,
     Path(organisation_id): Path<Uuid>,
 ) -> Result<Json<Locations>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
     let items = state.store.locations(organisation_id).await?.into_iter().map(LocationView::from).collect();
     Ok(Json(Locations { items }))
 }
@@ -342,11 +324,10 @@ pub struct NewLocation {
 )]
 async fn create_location(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewLocation>,
 ) -> Result<(StatusCode, HeaderMap, Json<LocationView>), Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgAdmin, None)?;
     let postcode = Postcode::parse(&new.address.postcode)
         .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/address/postcode", e.code, e.message)]))?;
     let location = Location {
@@ -383,10 +364,9 @@ async fn create_location(
 )]
 async fn get_location(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Authorized<ReadOrg>,
     Path((organisation_id, location_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<LocationView>, Problem> {
-    principal.access(&state, organisation_id).await?.require(Capability::OrgRead, None)?;
     let location = state.store.locations(organisation_id).await?.into_iter().find(|l| l.id == location_id);
     location.map(|l| Json(l.into())).ok_or_else(|| Problem::not_found("This organisation has no such location."))
 }
