@@ -6,7 +6,7 @@
 //!
 //! BASE_URL defaults to http://127.0.0.1:8080.
 
-use provider_api_sdk::{ClientBuilder, ProblemExt, with_reauthentication};
+use provider_api_sdk::{ClientBuilder, ProblemExt};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,13 +15,13 @@ async fn main() -> anyhow::Result<()> {
     let secret = std::env::var("CLIENT_SECRET").map_err(|_| anyhow::anyhow!("set CLIENT_SECRET"))?;
 
     // The SDK fetches a token with the oauth2 crate on the first call, caches it, renews it before it expires
-    // and attaches it to every request.
+    // attaches it to every request, and after a 401 fetches a new one and tries once more.
     let client = ClientBuilder::new(&base_url)
         .user_agent("client-credentials-example/1.0")
         .client_credentials(client_id, secret, &[])
         .build()?;
 
-    let me = match with_reauthentication(&client, |c| c.get_me().send()).await {
+    let me = match client.get_me().send().await {
         Ok(me) => me.into_inner(),
         Err(error) => anyhow::bail!("the API refused: {} ({:?})", error, error.problem().map(|p| &p.code)),
     };

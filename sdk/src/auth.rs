@@ -59,10 +59,6 @@ impl Auth {
             Credential::ClientCredentials { .. } => None,
         }
     }
-
-    pub(crate) fn has_credentials(&self) -> bool {
-        self.0.is_some()
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -274,6 +270,30 @@ fn describe<E: std::error::Error>(error: &E) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Every generated call runs through this: a 401 means the token was revoked or the server no longer accepts
+/// it (keys rotated early, say), so the cached token is dropped, a new one fetched and the request sent once
+/// more. A request whose body cannot be replayed (a stream) is not retried.
+impl progenitor_client::ClientHooks<Auth> for crate::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &progenitor_client::OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        use progenitor_client::ClientInfo;
+        let replay = request.try_clone();
+        let response = self.client().execute(request).await?;
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let (Some(mut replay), Some(source)) = (replay, self.inner().0.as_ref()) else { return Ok(response) };
+        source.invalidate().await;
+        let Ok(token) = source.token().await else { return Ok(response) };
+        let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else { return Ok(response) };
+        replay.headers_mut().insert(AUTHORIZATION, value);
+        self.client().execute(replay).await
+    }
 }
 
 /// The generated client's pre-request hook: adds `Authorization: Bearer …` when the client has credentials.

@@ -1,10 +1,7 @@
-use std::future::Future;
 use std::time::Duration;
 
-use progenitor_client::ClientInfo;
-
+use crate::Client;
 use crate::auth::{Auth, Credential, TokenSource};
-use crate::{Client, Error};
 
 /// Builds a [`Client`]: a user agent that names the SDK, connect and request timeouts, and optionally OAuth 2.0
 /// client credentials, after which every call carries a (cached, renewed) access token.
@@ -82,21 +79,5 @@ impl ClientBuilder {
             }
         };
         Ok(Client::new_with_client(&self.base_url, http, auth))
-    }
-}
-
-/// Runs a call, and if the server answers 401 (a token revoked or keys rotated early), fetches a new token and
-/// runs it once more.
-pub async fn with_reauthentication<'a, T, E, F, Fut>(client: &'a Client, call: F) -> Result<T, Error<E>>
-where
-    F: Fn(&'a Client) -> Fut,
-    Fut: Future<Output = Result<T, Error<E>>> + 'a,
-{
-    match call(client).await {
-        Err(error) if error.status().map(|s| s.as_u16()) == Some(401) && client.inner().has_credentials() => {
-            client.inner().invalidate().await;
-            call(client).await
-        }
-        result => result,
     }
 }
