@@ -41,7 +41,11 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "get_my_permissions" => [401, 404, 200, 200, 200, 200, 200, 404],
         "create_organisation" => [401, 201, 201, 201, 201, 201, 403, 403],
         "get_organisation" | "list_locations" | "get_location" | "list_members" => ORG_READ,
-        "update_organisation" | "update_member" | "list_api_clients" | "rotate_api_client_secret" => ORG_ADMIN,
+        "update_organisation"
+        | "update_member"
+        | "list_api_clients"
+        | "rotate_api_client_secret"
+        | "replace_api_client_keys" => ORG_ADMIN,
         "create_location" | "create_api_client" => ORG_ADMIN_CREATES,
         "remove_member" | "revoke_api_client" => ORG_ADMIN_DELETES,
         // The regulator's staff only (the matrix's staff member is a staff_admin).
@@ -63,6 +67,7 @@ struct World {
     provider_record: Uuid,
     disposable_user: Uuid,
     pending_invitation: Uuid,
+    key_client: Uuid,
     location: Uuid,
     drafter: Uuid,
     disposable_member: Uuid,
@@ -127,6 +132,9 @@ async fn world(app: &TestApp) -> World {
     let scopeless = client(app, demo.organisation_id, "", "pas_scopeless").await;
     let rotatable_client = client(app, demo.organisation_id, "org:read", "pas_rotatable").await;
     let disposable_client = client(app, demo.organisation_id, "org:read", "pas_disposable").await;
+    let key_client = client(app, demo.organisation_id, "org:read", "pas_unused").await;
+    let key = provider_api::auth::keys::generate().public_jwk;
+    app.store.set_api_client_jwks(key_client, &format!(r#"{{"keys":[{key}]}}"#)).await.unwrap();
     let (disposable_user, _, _) = person(app, None, &[]).await;
     let now = OffsetDateTime::now_utc();
     let record = provider_api::accounts::Organisation {
@@ -176,6 +184,7 @@ async fn world(app: &TestApp) -> World {
         provider_record: record.id,
         disposable_user,
         pending_invitation: invitation.id,
+        key_client,
         location: demo.location_id,
         drafter,
         disposable_member,
@@ -201,7 +210,11 @@ async fn request(
     };
     let organisation = if operation == "issue_enrolment_code" { world.provider_record } else { world.organisation };
     let invitation = world.pending_invitation;
-    let client_id = if operation == "revoke_api_client" { world.disposable_client } else { world.rotatable_client };
+    let client_id = match operation {
+        "revoke_api_client" => world.disposable_client,
+        "replace_api_client_keys" => world.key_client,
+        _ => world.rotatable_client,
+    };
     let mut path = path
         .replace("{organisation_id}", &organisation.to_string())
         .replace("{location_id}", &world.location.to_string())
@@ -225,6 +238,10 @@ async fn request(
             "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"}}))),
         "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
         "create_api_client" => Some(json(serde_json::json!({"name": "Matrix software", "roles": ["viewer"]}))),
+        "replace_api_client_keys" => {
+            let key: Value = serde_json::from_str(&provider_api::auth::keys::generate().public_jwk).unwrap();
+            Some(json(serde_json::json!({"jwks": {"keys": [key]}})))
+        }
         "create_provider_record" => {
             let provider_id = format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999));
             Some(json(serde_json::json!({"name": "Another Registered Ltd", "provider_id": provider_id})))

@@ -312,6 +312,55 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
             .unwrap()
     };
     assert_eq!(problem(exchange(forged_by_stranger).await.unwrap(), 401).await["error"], "invalid_client");
+
+    // The client revokes its own token, authenticating with an assertion.
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let revoke = app
+        .http
+        .post(app.url("/v1/oauth/revoke"))
+        .form(&[
+            ("token", token.as_str()),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion(&app.url("/v1/oauth/token"), 60).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    assert_eq!(app.http.get(app.url("/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 401);
+
+    // Its admin replaces its keys: assertions signed with the old key stop working, the new key's work.
+    let new_key = keys::generate();
+    let admin = app.sign_in(&demo.users[0].email, &demo.users[0].password).await.access_token;
+    let replaced = app
+        .http
+        .put(app.url(&format!("/v1/organisations/{}/api-clients/{client_id}/jwks", demo.organisation_id)))
+        .bearer_auth(&admin)
+        .json(&json!({"jwks": {"keys": [serde_json::from_str::<Value>(&new_key.public_jwk).unwrap()]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), 200, "{}", replaced.text().await.unwrap());
+    let old_key = exchange(assertion(&app.url("/v1/oauth/token"), 60)).await.unwrap();
+    assert_eq!(old_key.status(), 401, "the old key no longer authenticates");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({"iss": client_id, "sub": client_id, "aud": app.url("/v1/oauth/token"), "exp": now + 60, "jti": uuid::Uuid::new_v4()});
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(new_key.kid.clone());
+    let with_new =
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_pem(new_key.private_key_pem.as_bytes()).unwrap())
+            .unwrap();
+    assert_eq!(exchange(with_new).await.unwrap().status(), 200);
+
+    let secret_client = app
+        .http
+        .put(app.url(&format!("/v1/organisations/{}/api-clients/{}/jwks", demo.organisation_id, demo.client_id)))
+        .bearer_auth(&admin)
+        .json(&json!({"jwks": {"keys": [serde_json::from_str::<Value>(&new_key.public_jwk).unwrap()]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(secret_client, 409).await["code"], "not_a_key_client");
 }
 
 #[tokio::test]

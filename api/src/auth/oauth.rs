@@ -532,12 +532,21 @@ pub struct RevocationRequest {
     /// `refresh_token` or `access_token`: a hint only; both kinds are recognised without it.
     #[schema(nullable = false)]
     pub token_type_hint: Option<String>,
-    /// A public application's id (confidential clients authenticate with HTTP Basic instead).
+    /// A public application's id (confidential clients authenticate with HTTP Basic or an assertion instead).
     #[schema(nullable = false)]
     pub client_id: Option<String>,
+    /// For `private_key_jwt` clients, as at the token endpoint.
+    #[schema(value_type = Option<ClientAssertionType>, nullable = false)]
+    pub client_assertion_type: Option<String>,
+    /// For `private_key_jwt` clients, as at the token endpoint.
+    #[schema(nullable = false)]
+    pub client_assertion: Option<String>,
 }
 
-crate::redact::debug_redacting!(RevocationRequest { shown: [token_type_hint, client_id], redacted: [token] });
+crate::redact::debug_redacting!(RevocationRequest {
+    shown: [token_type_hint, client_id, client_assertion_type],
+    redacted: [token, client_assertion]
+});
 
 /// Revoke a token
 ///
@@ -566,8 +575,8 @@ async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: B
         grant_type: String::new(),
         scope: None,
         client_id: request.client_id.clone(),
-        client_assertion_type: None,
-        client_assertion: None,
+        client_assertion_type: request.client_assertion_type.clone(),
+        client_assertion: request.client_assertion.clone(),
         code: None,
         redirect_uri: None,
         code_verifier: None,

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_api_clients, create_api_client))
         .routes(routes!(revoke_api_client))
         .routes(routes!(rotate_api_client_secret))
+        .routes(routes!(replace_api_client_keys))
 }
 
 /// An API client (without its secret, which is never shown again).
@@ -289,4 +290,57 @@ async fn revoke_api_client(
     let client = client_of(&state, organisation_id, client_id).await?;
     state.store.revoke_api_client(client.id, OffsetDateTime::now_utc()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// New public keys for a `private_key_jwt` client.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientKeys {
+    /// The JWKS (RFC 7517: `{"keys": [...]}`, 1 to 10 public keys) that replaces the client's keys; the server
+    /// checks each is a usable public key.
+    #[validate(custom(function = "public_jwks"))]
+    #[schema(value_type = Object)]
+    pub jwks: serde_json::Value,
+}
+
+/// Replace an API client's keys
+///
+/// For a `private_key_jwt` client: its new public keys. Assertions signed with keys no longer listed stop
+/// working at once, so publish the new key alongside the old one first, switch the software over, then
+/// replace again without the old one. A secret-based or revoked client cannot take keys (409).
+#[utoipa::path(
+    put,
+    path = "/v1/organisations/{organisation_id}/api-clients/{client_id}/jwks",
+    tag = tags::ORGANISATIONS,
+    operation_id = "replace_api_client_keys",
+    params(
+        ("organisation_id" = Uuid, Path, description = "The organisation"),
+        ("client_id" = Uuid, Path, description = "The API client"),
+    ),
+    request_body = ClientKeys,
+    responses(
+        (status = 200, description = "Replaced", body = ApiClientView),
+        (status = 409, description = "The client is revoked, or uses a secret",
+            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn replace_api_client_keys(
+    State(state): State<AppState>,
+    _: Authorized<AdminOrg>,
+    Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
+    ValidatedJson(keys): ValidatedJson<ClientKeys>,
+) -> Result<Json<ApiClientView>, Problem> {
+    let mut client = client_of(&state, organisation_id, client_id).await?;
+    if client.revoked_at.is_some() || client.jwks.is_none() {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not_a_key_client",
+            "This client has no keys to replace",
+            "A revoked client cannot take keys, and a client_secret_basic client has a secret instead (rotate it).",
+        ));
+    }
+    let jwks = keys.jwks.to_string();
+    state.store.set_api_client_jwks(client.id, &jwks).await?;
+    client.jwks = Some(jwks);
+    Ok(Json(client.into()))
 }

@@ -108,6 +108,8 @@ pub trait IdentityStore: Send + Sync {
     async fn remove_membership(&self, user_id: Uuid, organisation_id: Uuid) -> Result<bool, StoreError>;
     async fn create_api_client(&self, client: &ApiClient) -> Result<(), StoreError>;
     async fn api_clients(&self, organisation_id: Uuid) -> Result<Vec<ApiClient>, StoreError>;
+    /// Replaces the client's public keys (assertions signed with the old ones stop working at once).
+    async fn set_api_client_jwks(&self, id: Uuid, jwks: &str) -> Result<(), StoreError>;
     /// Replaces the client's secret (the old one stops working at once).
     async fn set_api_client_secret(&self, id: Uuid, secret_hash: &str) -> Result<(), StoreError>;
     async fn revoke_api_client(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;

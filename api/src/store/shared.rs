@@ -241,6 +241,11 @@ macro_rules! impl_shared_queries {
                     .await?)
             }
 
+            async fn set_api_client_jwks(&self, id: uuid::Uuid, jwks: &str) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE api_clients SET jwks = $2 WHERE id = $1").bind(id).bind(jwks).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn set_api_client_secret(
                 &self,
                 id: uuid::Uuid,
