@@ -10,6 +10,24 @@ fn code_in(body: &str) -> String {
     body.split_whitespace().find(|w| w.starts_with("pai_")).expect("an invitation code in the email").to_owned()
 }
 
+/// An admin invites `email` as `role`; returns the code from the email the invitee receives.
+async fn invite(
+    admin: &provider_api_sdk::Client,
+    sink: &SmtpSink,
+    organisation: uuid::Uuid,
+    email: &str,
+    role: Role,
+) -> String {
+    admin
+        .create_invitation()
+        .organisation_id(organisation)
+        .body(NewInvitation::builder().email(email).roles(vec![role]))
+        .send()
+        .await
+        .unwrap();
+    code_in(&sink.message_to(email).await.data)
+}
+
 async fn app_with_mail() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let url = sink.url();
@@ -86,14 +104,7 @@ async fn an_invitee_with_an_account_proves_it_with_their_password() {
     let admin = app.sdk_for_person(&ours.users[0].email, &ours.users[0].password).await;
     let invitee = &theirs.users[1];
 
-    admin
-        .create_invitation()
-        .organisation_id(ours.organisation_id)
-        .body(NewInvitation::builder().email(invitee.email.to_uppercase()).roles(vec![Role::Viewer]))
-        .send()
-        .await
-        .unwrap();
-    let code = code_in(&sink.message_to(&invitee.email.to_uppercase()).await.data);
+    let code = invite(&admin, &sink, ours.organisation_id, &invitee.email.to_uppercase(), Role::Viewer).await;
 
     let wrong = app
         .client
@@ -159,14 +170,7 @@ async fn a_staff_account_cannot_join_a_provider_by_invitation() {
     .await
     .unwrap();
     let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
-    admin
-        .create_invitation()
-        .organisation_id(demo.organisation_id)
-        .body(NewInvitation::builder().email("inspector@cqc.example").roles(vec![Role::Viewer]))
-        .send()
-        .await
-        .unwrap();
-    let code = code_in(&sink.message_to("inspector@cqc.example").await.data);
+    let code = invite(&admin, &sink, demo.organisation_id, "inspector@cqc.example", Role::Viewer).await;
 
     let refused = app
         .client

@@ -185,7 +185,7 @@ async fn issue_token(
             format!("The grant type `{grant}` is not supported here."),
         ));
     }
-    let client = authenticate_client(&state, &headers, &request).await?;
+    let client = authenticate_client(&state, &headers, request.client_authentication()).await?;
     match (grant, client) {
         ("client_credentials", OAuthClient::Api(client)) => {
             client_credentials(&state, client, &request).await.map(Json)
@@ -377,13 +377,49 @@ fn granted_scopes(client: &ApiClient, requested: Option<&str>) -> Result<BTreeSe
     Ok(requested)
 }
 
+/// How a request to the token or revocation endpoint says which client it is, besides HTTP Basic.
+struct ClientAuthentication<'a> {
+    client_id: Option<&'a str>,
+    assertion_type: Option<&'a str>,
+    assertion: Option<&'a str>,
+}
+
+impl TokenRequest {
+    fn client_authentication(&self) -> ClientAuthentication<'_> {
+        ClientAuthentication {
+            client_id: self.client_id.as_deref(),
+            assertion_type: self.client_assertion_type.as_deref(),
+            assertion: self.client_assertion.as_deref(),
+        }
+    }
+}
+
+impl RevocationRequest {
+    fn client_authentication(&self) -> ClientAuthentication<'_> {
+        ClientAuthentication {
+            client_id: self.client_id.as_deref(),
+            assertion_type: self.client_assertion_type.as_deref(),
+            assertion: self.client_assertion.as_deref(),
+        }
+    }
+}
+
+impl OAuthClient {
+    fn id(&self) -> Uuid {
+        match self {
+            Self::Api(client) => client.id,
+            Self::App(app) => app.id,
+        }
+    }
+}
+
 async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
-    request: &TokenRequest,
+    request: ClientAuthentication<'_>,
 ) -> Result<OAuthClient, Problem> {
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
-    match (basic, request.client_assertion.as_deref()) {
+    match (basic, request.assertion) {
         (Some(_), Some(_)) => Err(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -391,27 +427,23 @@ async fn authenticate_client(
         )),
         (Some(credentials), None) => {
             let client = authenticate_with_secret(state, credentials).await?;
-            let id = match &client {
-                OAuthClient::Api(client) => client.id,
-                OAuthClient::App(app) => app.id,
-            };
-            if request.client_id.as_deref().is_some_and(|sent| sent != id.to_string()) {
+            if request.client_id.is_some_and(|sent| sent != client.id().to_string()) {
                 return Err(invalid_client("client_id differs from the client that authenticated."));
             }
             Ok(client)
         }
         (None, Some(assertion)) => {
-            if request.client_assertion_type.as_deref() != Some(JWT_BEARER_ASSERTION) {
+            if request.assertion_type != Some(JWT_BEARER_ASSERTION) {
                 return Err(oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
                     format!("client_assertion_type must be `{JWT_BEARER_ASSERTION}`."),
                 ));
             }
-            authenticate_with_assertion(state, assertion, request.client_id.as_deref()).await.map(OAuthClient::Api)
+            authenticate_with_assertion(state, assertion, request.client_id).await.map(OAuthClient::Api)
         }
         // A public application (a browser or native app) has no secret: it names itself, and PKCE protects it.
-        (None, None) => match public_app(state, request.client_id.as_deref()).await? {
+        (None, None) => match public_app(state, request.client_id).await? {
             Some(app) => Ok(OAuthClient::App(app)),
             None => Err(invalid_client("Authenticate the client with HTTP Basic or a private_key_jwt assertion.")),
         },
@@ -571,21 +603,7 @@ async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: B
     let request: RevocationRequest = serde_urlencoded::from_bytes(&body).map_err(|e| {
         oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("The request is malformed: {e}."))
     })?;
-    let as_token_request = TokenRequest {
-        grant_type: String::new(),
-        scope: None,
-        client_id: request.client_id.clone(),
-        client_assertion_type: request.client_assertion_type.clone(),
-        client_assertion: request.client_assertion.clone(),
-        code: None,
-        redirect_uri: None,
-        code_verifier: None,
-        refresh_token: None,
-    };
-    let client_id = match authenticate_client(&state, &headers, &as_token_request).await? {
-        OAuthClient::Api(client) => client.id,
-        OAuthClient::App(app) => app.id,
-    };
+    let client_id = authenticate_client(&state, &headers, request.client_authentication()).await?.id();
     let now = OffsetDateTime::now_utc();
     if request.token.starts_with(secret::prefix::REFRESH_TOKEN) {
         if let Some(token) = state.store.refresh_token(&secret::hash(&request.token)).await?

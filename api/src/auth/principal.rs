@@ -236,10 +236,6 @@ impl Access {
 }
 
 impl Principal {
-    pub fn is_client(&self) -> bool {
-        matches!(self.subject, Subject::Client(_))
-    }
-
     pub fn staff_roles(&self) -> BTreeSet<StaffRole> {
         match &self.subject {
             Subject::User(user) => user.staff_roles(),
