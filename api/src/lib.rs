@@ -27,6 +27,7 @@ mod health;
 pub mod http;
 mod identifiers;
 pub mod mail;
+pub mod notifications;
 pub mod openapi;
 pub mod organisations;
 pub mod reference;
@@ -56,6 +57,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // A form schema the validator cannot compile is a bug to catch at start-up, not on a request.
+        notifications::validation::prepare();
         let store = store::open(&config).await.context("could not open the database")?;
         store.migrate().await.context("could not migrate the database")?;
         let listener =
@@ -78,6 +81,7 @@ impl Application {
             mailer: Arc::from(mail::from_config(&config)),
             public_base_url,
             trusted_proxies: Arc::new(config.trusted_proxies()),
+            request_timeout: config.request_timeout,
         };
         let router = router(state, &config);
         Ok(Self { listener, router, store, rate_limits, tokens: token_service, shutdown_grace: config.shutdown_grace })

@@ -21,6 +21,7 @@ pub mod tags {
     pub const OAUTH: &str = "oauth";
     pub const IDENTITY: &str = "identity";
     pub const ORGANISATIONS: &str = "organisations";
+    pub const NOTIFICATIONS: &str = "notifications";
     pub const ADMIN: &str = "admin";
 }
 
@@ -44,6 +45,7 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
         (name = "oauth", description = "The OAuth 2.0 authorization server: tokens, metadata and signing keys"),
         (name = "identity", description = "Who is calling, and what they may do"),
         (name = "organisations", description = "Organisations, their locations, members and API clients"),
+        (name = "notifications", description = "Statutory notifications: the types and their forms, drafts, submission and receipts, the regulator's requests"),
         (name = "admin", description = "For the regulator's staff: provider records, enrolment codes, accounts, applications"),
     ),
     components(schemas(ProblemDetails)),
@@ -76,6 +78,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::auth::authorize::router())
         .merge(crate::auth::me::router())
         .merge(crate::organisations::router())
+        .merge(crate::notifications::router())
         .merge(crate::admin::router())
 }
 

@@ -18,6 +18,9 @@ pub struct AppState {
     pub public_base_url: String,
     /// Load balancers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// No request runs longer than this (the timeout layer stops it), so an idempotency key claimed longer
+    /// ago than this by a request that never finished can be taken over.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

@@ -9,6 +9,7 @@ mod identifiers;
 mod invitations;
 mod lifecycle;
 mod matrix;
+mod notifications;
 mod oauth;
 mod organisations;
 mod rate_limits;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use provider_api::accounts::{ApiClient, Membership, User, normalise_email};
 use provider_api::auth::{StaffRole, password};
+use provider_api::notifications::{Notification, Status};
 use provider_api_tests::TestApp;
 use reqwest::Method;
 use serde_json::Value;
@@ -58,6 +59,24 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "revoke_invitation" => ORG_ADMIN_DELETES,
         // Anyone may try a code; this one is not real.
         "accept_invitation" => [422; 8],
+        "list_notification_types" => PUBLIC,
+        "list_notifications" | "get_notification" | "notification_history" | "validate_notification" => {
+            [401, 404, 200, 200, 200, 200, 403, 404]
+        }
+        "create_notification" => [401, 404, 403, 201, 201, 403, 403, 404],
+        "update_notification" | "discard_notification" | "respond_to_notification" => {
+            [401, 404, 403, 200, 200, 403, 403, 404]
+        }
+        "submit_notification" => [401, 404, 403, 403, 200, 403, 403, 404],
+        "submit_new_notification" => [401, 404, 403, 403, 201, 403, 403, 404],
+        // The matrix's staff member also has staff_triage.
+        "triage_queue"
+        | "notification_counts"
+        | "staff_get_notification"
+        | "staff_notification_history"
+        | "acknowledge_notification"
+        | "request_information"
+        | "close_notification" => STAFF,
         _ => return None,
     })
 }
@@ -74,6 +93,42 @@ struct World {
     rotatable_client: Uuid,
     disposable_client: Uuid,
     tokens: Vec<Option<String>>,
+}
+
+/// A notification of the matrix's organisation in `status`, made directly in the store so each call that
+/// changes one gets its own: a complete serious-injury form, last edited by the drafter.
+async fn notification(app: &TestApp, world: &World, status: Status) -> Notification {
+    let now = OffsetDateTime::now_utc();
+    let sent = status.sent();
+    let notification = Notification {
+        id: Uuid::now_v7(),
+        organisation_id: world.organisation,
+        location_id: Some(world.location),
+        kind: "serious_injury".into(),
+        status: status.as_str().into(),
+        content: provider_api_tests::forms::valid("serious_injury").to_string(),
+        follows_id: None,
+        version: 1,
+        created_by_user: Some(world.drafter),
+        created_by_client: None,
+        edited_by_user: Some(world.drafter),
+        edited_by_client: None,
+        created_at: now,
+        updated_at: now,
+        reference: sent.then(|| format!("N-MATRIX-{}", Uuid::new_v4().simple())),
+        submitted_at: sent.then_some(now),
+        submitted_by_user: None,
+        submitted_by_client: None,
+        schema_version: sent.then_some(1),
+        content_sha256: None,
+        receipt: None,
+        request_message: (status == Status::InformationRequested).then(|| "Tell us more.".into()),
+        request_due_on: (status == Status::InformationRequested).then(|| "2099-01-01".into()),
+        outcome: None,
+        outcome_note: None,
+    };
+    app.store.insert_notification(&notification, &[], None).await.unwrap();
+    notification
 }
 
 async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[StaffRole]) -> (Uuid, String, String) {
@@ -177,6 +232,9 @@ async fn world(app: &TestApp) -> World {
         Some(app.client_token(scopeless, "pas_scopeless").await),
         sign_in(staff_email, staff_password).await,
     ];
+    // Off, so that a person may create and submit in one call (four eyes has its own tests).
+    let organisation = app.store.organisation(demo.organisation_id).await.unwrap().unwrap();
+    app.store.update_organisation(organisation.id, &organisation.name, false, organisation.version, now).await.unwrap();
     let members = app.store.members(demo.organisation_id).await.unwrap();
     let drafter = members.iter().find(|m| m.email == demo.users[1].email).unwrap().user_id;
     World {
@@ -215,7 +273,22 @@ async fn request(
         "replace_api_client_keys" => world.key_client,
         _ => world.rotatable_client,
     };
+    let target = match operation {
+        "get_notification"
+        | "notification_history"
+        | "validate_notification"
+        | "update_notification"
+        | "discard_notification"
+        | "submit_notification" => Some(notification(app, world, Status::Draft).await),
+        "respond_to_notification" => Some(notification(app, world, Status::InformationRequested).await),
+        "staff_get_notification" | "staff_notification_history" | "acknowledge_notification" => {
+            Some(notification(app, world, Status::Submitted).await)
+        }
+        "request_information" | "close_notification" => Some(notification(app, world, Status::Acknowledged).await),
+        _ => None,
+    };
     let mut path = path
+        .replace("{notification_id}", &target.as_ref().map(|n| n.id.to_string()).unwrap_or_default())
         .replace("{organisation_id}", &organisation.to_string())
         .replace("{location_id}", &world.location.to_string())
         .replace("{user_id}", &user_id.to_string())
@@ -233,7 +306,7 @@ async fn request(
         "revoke_token" => Some(form("token=par_nothing")),
         "submit_authorization_page" => Some(form("decision=allow")),
         "create_organisation" => Some(json(serde_json::json!({"name": "Matrix Care Ltd"}))),
-        "update_organisation" => Some(json(serde_json::json!({"settings": {"four_eyes": true}}))),
+        "update_organisation" => Some(json(serde_json::json!({"settings": {"four_eyes": false}}))),
         "create_location" => Some(json(serde_json::json!({"name": "Matrix House",
             "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"}}))),
         "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
@@ -255,6 +328,14 @@ async fn request(
         "accept_invitation" => {
             Some(json(serde_json::json!({"token": "pai_not-a-real-one", "password": "whatever words"})))
         }
+        "create_notification" => Some(json(serde_json::json!({"location_id": world.location,
+            "content": {"type": "serious_injury", "description": "Started by the matrix."}}))),
+        "update_notification" => Some(json(serde_json::json!({"content": {"description": "Edited by the matrix."}}))),
+        "submit_new_notification" => Some(json(serde_json::json!({"location_id": world.location,
+            "content": provider_api_tests::forms::valid("serious_injury")}))),
+        "respond_to_notification" => Some(json(serde_json::json!({"message": "Here is more."}))),
+        "request_information" => Some(json(serde_json::json!({"message": "Tell us more.", "due_on": "2099-01-01"}))),
+        "close_notification" => Some(json(serde_json::json!({"outcome": "no_further_action"}))),
         _ => None,
     };
     let builder = match body {
@@ -264,6 +345,17 @@ async fn request(
         Some((content_type, body)) => builder.header("content-type", content_type).body(body),
         None => builder,
     };
+    let builder = match operation {
+        "create_notification" | "submit_new_notification" | "submit_notification" => {
+            builder.header("idempotency-key", Uuid::new_v4().to_string())
+        }
+        _ => builder,
+    };
+    if let Some(target) = &target
+        && matches!(operation, "update_notification" | "discard_notification" | "submit_notification")
+    {
+        return builder.header("if-match", format!("\"{}\"", target.version));
+    }
     if operation == "update_organisation" {
         let version = app.store.organisation(world.organisation).await.unwrap().unwrap().version;
         return builder.header("if-match", format!("\"{version}\""));

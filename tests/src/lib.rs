@@ -14,6 +14,7 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod forms;
 pub mod smtp;
 
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";

@@ -112,6 +112,19 @@ impl FromRequestParts<AppState> for StaffAdmin {
     }
 }
 
+/// A member of the regulator's staff with the `staff_triage` role (notification triage), checked before the
+/// request body is read.
+pub struct StaffTriage(pub User);
+
+impl FromRequestParts<AppState> for StaffTriage {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        principal.require_staff(StaffRole::StaffTriage).cloned().map(Self)
+    }
+}
+
 /// A person acting for themselves in provider matters: not software, not regulator staff. Checked before the
 /// request body is read (403 otherwise).
 pub struct Person(pub User);
@@ -145,6 +158,24 @@ impl Requirement for ReadOrg {
 pub struct AdminOrg;
 impl Requirement for AdminOrg {
     const CAPABILITY: Capability = Capability::OrgAdmin;
+}
+
+/// `notifications:read` in the organisation of the path.
+pub struct ReadNotifications;
+impl Requirement for ReadNotifications {
+    const CAPABILITY: Capability = Capability::NotificationsRead;
+}
+
+/// `notifications:write` in the organisation of the path.
+pub struct WriteNotifications;
+impl Requirement for WriteNotifications {
+    const CAPABILITY: Capability = Capability::NotificationsWrite;
+}
+
+/// `notifications:submit` in the organisation of the path.
+pub struct SubmitNotifications;
+impl Requirement for SubmitNotifications {
+    const CAPABILITY: Capability = Capability::NotificationsSubmit;
 }
 
 /// A principal allowed `R` in the organisation named by the path's `organisation_id`, checked before the

@@ -31,14 +31,39 @@ where
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !has_json_content_type(&request) {
-            return Err(Problem::unsupported_media_type("application/json"));
-        }
-        let body = Bytes::from_request(request, state).await.map_err(body_problem)?;
-        let value: T = deserialize(&body)?;
-        value.validate().map_err(|errors| Problem::validation(field_errors(&errors)))?;
-        Ok(Self(value))
+        read_validated(request, state).await.map(|(value, _)| Self(value))
     }
+}
+
+/// As [`ValidatedJson`], keeping the body's bytes as sent too (an idempotency key's fingerprint is taken
+/// over them).
+#[derive(Debug, Clone)]
+pub struct ValidatedJsonBytes<T>(pub T, pub Bytes);
+
+impl<S, T> FromRequest<S> for ValidatedJsonBytes<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_validated(request, state).await.map(|(value, bytes)| Self(value, bytes))
+    }
+}
+
+async fn read_validated<S, T>(request: Request, state: &S) -> Result<(T, Bytes), Problem>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    if !has_json_content_type(&request) {
+        return Err(Problem::unsupported_media_type("application/json"));
+    }
+    let body = Bytes::from_request(request, state).await.map_err(body_problem)?;
+    let value: T = deserialize(&body)?;
+    value.validate().map_err(|errors| Problem::validation(field_errors(&errors)))?;
+    Ok((value, body))
 }
 
 /// Path parameters parsed into `T` before any query runs. A malformed id is 404: nothing can be there.

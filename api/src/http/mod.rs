@@ -3,11 +3,12 @@
 pub mod client_address;
 pub mod etag;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 
 pub use etag::IfMatch;
-pub use extract::{Path, Query, ValidatedJson};
+pub use extract::{Path, Query, ValidatedJson, ValidatedJsonBytes};
 pub use problem::{FieldError, Problem};

@@ -81,6 +81,10 @@ pub struct ProblemDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "notifications:submit")]
     pub permission: Option<String>,
+    /// For 409 `invalid_transition`: the state the object is in now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "submitted")]
+    pub current_status: Option<String>,
     /// OAuth 2.0 endpoints only: the RFC 6749 error code (the same as `code`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "invalid_client")]
@@ -130,6 +134,7 @@ impl Problem {
             request_id: None,
             errors: Vec::new(),
             permission: None,
+            current_status: None,
             error: None,
             error_description: None,
             headers: Vec::new(),

@@ -19,8 +19,11 @@ use crate::accounts::{
     Redemption, RefreshToken, User,
 };
 use crate::config::{Config, Engine};
+use crate::http::idempotency::{Begin, Completion};
+use crate::notifications::{Event, Filter, Notification};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
+mod notifications;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -58,7 +61,9 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the API stores. A facade over the per-aggregate traits, so handlers hold one `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: ReferenceStore + IdentityStore + GrantStore + KeyStore + Send + Sync + 'static {
+pub trait Store:
+    ReferenceStore + IdentityStore + GrantStore + KeyStore + NotificationStore + IdempotencyStore + Send + Sync + 'static
+{
     fn engine(&self) -> Engine;
     /// Applies this engine's pending migrations; a no-op when the schema is current.
     async fn migrate(&self) -> Result<(), StoreError>;
@@ -183,6 +188,60 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn revoke_access_token(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError>;
     async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError>;
+}
+
+/// Statutory notifications and their history (see `docs/notifications.md`).
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Inserts a notification with its first history entries and, for an idempotent request, its stored
+    /// response: all in one transaction.
+    async fn insert_notification(
+        &self,
+        notification: &Notification,
+        events: &[Event],
+        done: Option<&Completion>,
+    ) -> Result<(), StoreError>;
+    async fn notification(&self, id: Uuid) -> Result<Option<Notification>, StoreError>;
+    /// Writes every mutable column of `notification` (whose `version` is the new one) if the stored version
+    /// is still `expected_version`, with its history entries and stored response, in one transaction;
+    /// `false` (and nothing written) when someone else changed it first.
+    async fn update_notification(
+        &self,
+        notification: &Notification,
+        expected_version: i64,
+        events: &[Event],
+        done: Option<&Completion>,
+    ) -> Result<bool, StoreError>;
+    async fn append_notification_event(&self, event: &Event) -> Result<(), StoreError>;
+    /// A notification's history, oldest first.
+    async fn notification_events(&self, notification_id: Uuid) -> Result<Vec<Event>, StoreError>;
+    /// Up to `limit` notifications matching `filter` created after `(created_at, id)`, in that order.
+    async fn notifications(
+        &self,
+        filter: &Filter,
+        after_created: OffsetDateTime,
+        after_id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// How many notifications the regulator holds in each status (drafts are not the regulator's).
+    async fn notification_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+}
+
+/// Idempotency keys (`Idempotency-Key`): the stored response of every completed request, and a lock for
+/// the one in flight.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `(scope, key)` for a request with this body fingerprint until `lock_until`, or says why not.
+    async fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lock_until: OffsetDateTime,
+    ) -> Result<Begin, StoreError>;
+    /// Gives up an uncompleted claim (the request failed, so a retry should run it afresh).
+    async fn release_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError>;
 }
 
 /// The server's token-signing keys.

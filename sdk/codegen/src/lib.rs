@@ -72,8 +72,20 @@ pub fn downgrade(mut document: Value) -> Result<Value> {
 ///   and `application/merge-patch+json` (partial updates): JSON all the same, which the server accepts as
 ///   `application/json`, so the SDK sends and reads every `+json` type as JSON;
 /// - operations that answer HTML are pages for people's browsers (the sign-in page), not API calls: they are
-///   left out, and the hand-written `auth` module builds their URLs instead.
+///   left out, and the hand-written `auth` module builds their URLs instead;
+/// - an open object with no declared properties (a draft form, which may hold any of its type's fields) is
+///   typed as a JSON map: typify would otherwise make a struct of only its `required` members and drop the
+///   rest when reading it.
 pub fn for_progenitor(mut document: Value) -> Value {
+    if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for schema in schemas.values_mut() {
+            let open =
+                schema.get("additionalProperties") == Some(&Value::Bool(true)) && schema.get("properties").is_none();
+            if open && let Some(schema) = schema.as_object_mut() {
+                schema.remove("required");
+            }
+        }
+    }
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             if let Some(item) = item.as_object_mut() {
@@ -375,6 +387,17 @@ mod tests {
         assert!(out["paths"].get("/page").is_none());
         assert!(out["paths"]["/mixed"].get("get").is_some());
         assert!(out["paths"]["/mixed"].get("post").is_none());
+    }
+
+    #[test]
+    fn open_objects_become_maps_in_the_sdk() {
+        let document = json!({"components": {"schemas": {
+            "Draft": {"type": "object", "required": ["type"], "additionalProperties": true},
+            "Closed": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}
+        }}});
+        let out = for_progenitor(document);
+        assert!(out.pointer("/components/schemas/Draft/required").is_none());
+        assert_eq!(out.pointer("/components/schemas/Closed/required"), Some(&json!(["a"])));
     }
 
     #[test]

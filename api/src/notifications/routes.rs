@@ -1,0 +1,1034 @@
+//! The provider's side: drafting, validating, submitting and answering notifications, under
+//! `/v1/organisations/{organisation_id}/notifications`, and the public catalogue of types.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::catalogue::{LocationRule, NotificationContent, NotificationType};
+use super::model::{Action, Actor, Event, Filter, Notification, Status};
+use super::receipt::{self, ReceiptClaims};
+use super::validation::{Completeness, check};
+use super::views::*;
+use crate::auth::Capability;
+use crate::auth::principal::{
+    Access, Authorized, Principal, ReadNotifications, SubmitNotifications, WriteNotifications,
+};
+use crate::http::etag::stale;
+use crate::http::idempotency::{Claim, Claimed, IdempotencyKey};
+use crate::http::pagination::{After, PageQuery, page};
+use crate::http::{FieldError, IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
+use crate::openapi::tags;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notification_types))
+        .routes(routes!(list_notifications, create_notification))
+        .routes(routes!(get_notification, update_notification))
+        .routes(routes!(validate_notification))
+        .routes(routes!(submit_notification))
+        .routes(routes!(discard_notification))
+        .routes(routes!(notification_history))
+        .routes(routes!(respond_to_notification))
+        .routes(routes!(submit_new_notification))
+}
+
+/// List notification types
+///
+/// Every statutory notification type, with the regulation behind it, its deadline, and the JSON Schema of
+/// its form: the very schema the server validates against, so software can check a form offline and be
+/// sure the server agrees. Rules a schema cannot state (a date not in the future, the NHS number's check
+/// digit, one field required because of another) are named in the field descriptions.
+#[utoipa::path(
+    get,
+    path = "/v1/notification-types",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "list_notification_types",
+    security(()),
+    responses((status = 200, description = "Every type", body = NotificationTypeList)),
+)]
+async fn list_notification_types() -> Json<NotificationTypeList> {
+    let items = NotificationType::ALL
+        .iter()
+        .map(|&kind| {
+            let info = kind.info();
+            NotificationTypeView {
+                kind,
+                title: info.title,
+                regulation: info.regulation,
+                deadline: info.deadline,
+                location: info.location,
+                follows: info.follows,
+                schema_version: info.schema_version,
+                schema: kind.json_schema(),
+            }
+        })
+        .collect();
+    Json(NotificationTypeList { items })
+}
+
+/// Filters for a list of notifications (all optional, combined with AND).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationQuery {
+    /// How many items to return (1–100; default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+    pub status: Option<Status>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<NotificationType>,
+    pub location_id: Option<Uuid>,
+    /// Created at or after (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_from: Option<OffsetDateTime>,
+    /// Created before (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<OffsetDateTime>,
+    /// Submitted at or after (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub submitted_from: Option<OffsetDateTime>,
+    /// Submitted before (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub submitted_before: Option<OffsetDateTime>,
+    /// Created by this person or API client.
+    pub created_by: Option<Uuid>,
+}
+
+impl NotificationQuery {
+    pub fn page(&self) -> PageQuery {
+        PageQuery { limit: self.limit, cursor: self.cursor.clone() }
+    }
+
+    pub fn filter(&self) -> Filter {
+        Filter {
+            organisation_id: None,
+            statuses: self.status.into_iter().collect(),
+            kind: self.kind.map(|k| k.as_str().to_owned()),
+            locations: self.location_id.map(|l| vec![l]),
+            created_from: self.created_from,
+            created_before: self.created_before,
+            submitted_from: self.submitted_from,
+            submitted_before: self.submitted_before,
+            created_by: self.created_by,
+        }
+    }
+}
+
+/// List notifications
+///
+/// The organisation's notifications, oldest first, filtered and a page at a time. A member whose access is
+/// limited to some locations sees only theirs. Items leave out the content; read one for it.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/notifications",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "list_notifications",
+    params(("organisation_id" = Uuid, Path), NotificationQuery),
+    responses((status = 200, description = "A page of notifications", body = NotificationPage)),
+)]
+async fn list_notifications(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadNotifications>,
+    Query(query): Query<NotificationQuery>,
+) -> Result<Json<NotificationPage>, Problem> {
+    let paging = query.page();
+    let (limit, after) = (paging.limit()?, paging.after()?);
+    let mut filter = query.filter();
+    filter.organisation_id = Some(authorized.access.organisation_id);
+    if let Some(allowed) = &authorized.access.locations {
+        filter.locations = Some(match filter.locations {
+            Some(asked) => asked.into_iter().filter(|l| allowed.contains(l)).collect(),
+            None => allowed.iter().copied().collect(),
+        });
+    }
+    let rows = state.store.notifications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;
+    let (items, next) = page(rows, limit, |n| After { created_at: n.created_at, id: n.id }, NotificationSummary::from);
+    Ok(Json(NotificationPage { items, next }))
+}
+
+/// A new draft.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNotification {
+    /// The location it concerns: one of the organisation's (required by most types before submission).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub location_id: Option<Uuid>,
+    /// For a later part (a return after an absence): the notification it follows.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub follows_id: Option<Uuid>,
+    pub content: DraftContent,
+}
+
+/// Create a draft notification
+///
+/// Starts a draft, complete or not: anyone with `notifications:write` (a drafter, a submitter, or software)
+/// can create one, and colleagues can carry on with it. Fields given must be valid (422 lists every one
+/// that is not); missing ones are fine until submission. Needs an `Idempotency-Key`: a retry with the same
+/// key and body returns the same draft rather than a second one.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "create_notification",
+    params(("organisation_id" = Uuid, Path), IdempotencyKeyHeader),
+    request_body = NewNotification,
+    responses(
+        (status = 201, description = "The draft", body = NotificationView,
+            headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "Its address"))),
+        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The same Idempotency-Key is in use by a request still running", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn create_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteNotifications>,
+    key: IdempotencyKey,
+    ValidatedJsonBytes(new, raw): ValidatedJsonBytes<NewNotification>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let operation = format!("create_notification {}", access.organisation_id);
+    let claim = match Claim::begin(&state, scope_of(&principal), key, &operation, &raw).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Fresh(claim) => claim,
+    };
+    let result = create_draft(&state, &principal, &access, new, &claim).await;
+    if result.is_err() {
+        claim.release(&state).await;
+    }
+    result
+}
+
+async fn create_draft(
+    state: &AppState,
+    principal: &Principal,
+    access: &Access,
+    new: NewNotification,
+    claim: &Claim,
+) -> Result<Response, Problem> {
+    let kind = content_type_of(&new.content.0)?;
+    access.require(Capability::NotificationsWrite, new.location_id)?;
+    if new.location_id.is_none() {
+        require_unlimited(access)?;
+    }
+    let content = Value::Object(new.content.0);
+    let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
+    errors.extend(
+        envelope_errors(state, access.organisation_id, kind, new.location_id, new.follows_id, Completeness::Draft)
+            .await?,
+    );
+    errors.extend(activity_errors(state, &content).await?);
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let now = OffsetDateTime::now_utc();
+    let actor = Actor::of(principal);
+    let notification = Notification {
+        id: Uuid::now_v7(),
+        organisation_id: access.organisation_id,
+        location_id: new.location_id,
+        kind: kind.as_str().to_owned(),
+        status: Status::Draft.as_str().to_owned(),
+        content: content.to_string(),
+        follows_id: new.follows_id,
+        version: 1,
+        created_by_user: actor.user,
+        created_by_client: actor.client,
+        edited_by_user: actor.user,
+        edited_by_client: actor.client,
+        created_at: now,
+        updated_at: now,
+        reference: None,
+        submitted_at: None,
+        submitted_by_user: None,
+        submitted_by_client: None,
+        schema_version: None,
+        content_sha256: None,
+        receipt: None,
+        request_message: None,
+        request_due_on: None,
+        outcome: None,
+        outcome_note: None,
+    };
+    let event = Event::new(notification.id, Action::Created, actor, now);
+    let headers = notification_headers(&notification, true);
+    let (done, response) = claim.respond(StatusCode::CREATED, headers, &NotificationView::from(notification.clone()));
+    state.store.insert_notification(&notification, &[event], Some(&done)).await?;
+    Ok(response)
+}
+
+/// Get a notification
+///
+/// With its content, status, receipt once submitted, and any open request from the regulator. The `ETag`
+/// is its version, for `If-Match` on the next change.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "get_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path)),
+    responses((status = 200, description = "The notification", body = NotificationView,
+        headers(("ETag" = String, description = "The version, for If-Match")))),
+)]
+async fn get_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, Problem> {
+    let notification = visible(&state, &authorized.access, id).await?;
+    Ok(single(StatusCode::OK, notification))
+}
+
+/// A JSON Merge Patch (RFC 7396) of a draft: members given replace, `null` removes, absent ones stay.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub location_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub follows_id: Option<Option<Uuid>>,
+    /// Merged into the form: fields given replace, `null` removes a field. `type` cannot change.
+    #[serde(default)]
+    #[schema(value_type = Object, nullable = false)]
+    pub content: Option<serde_json::Map<String, Value>>,
+}
+
+/// Tells a member set to `null` (`Some(None)`) from an absent one (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(deserializer).map(Some)
+}
+
+/// Edit a draft
+///
+/// A JSON Merge Patch (`application/merge-patch+json`, RFC 7396) of the draft's location, `follows_id` and
+/// form. `If-Match` is required (428 without it; 412 when someone else has changed it since you read it), so
+/// two people editing the same draft never overwrite each other. Fields given must be valid; the history
+/// records who changed which fields.
+#[utoipa::path(
+    patch,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "update_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The ETag you last read")),
+    request_body(content = NotificationPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The edited draft", body = NotificationView,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Not a draft any more", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn update_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    ValidatedJson(patch): ValidatedJson<NotificationPatch>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    access.require(Capability::NotificationsWrite, current.location_id)?;
+    let expected = if_match.version()?;
+    if current.status() != Status::Draft {
+        current.status().transition(Status::Draft)?;
+    }
+    if expected != current.version {
+        return Err(stale());
+    }
+    let kind: NotificationType = current.kind.parse().map_err(|_| Problem::internal())?;
+    let mut updated = current.clone();
+    let old_content: Value = serde_json::from_str(&current.content).map_err(|_| Problem::internal())?;
+    let mut content = old_content.clone();
+    if let Some(patch_content) = patch.content {
+        if patch_content.get("type").is_some_and(|t| t.as_str() != Some(kind.as_str())) {
+            return Err(Problem::validation(vec![FieldError::new(
+                "/content/type",
+                "immutable",
+                "A draft's type cannot change; discard it and start one of the other type.",
+            )]));
+        }
+        json_patch::merge(&mut content, &Value::Object(patch_content));
+    }
+    if let Some(location_id) = patch.location_id {
+        access.require(Capability::NotificationsWrite, location_id)?;
+        if location_id.is_none() {
+            require_unlimited(&access)?;
+        }
+        updated.location_id = location_id;
+    }
+    if let Some(follows_id) = patch.follows_id {
+        updated.follows_id = follows_id;
+    }
+    let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
+    errors.extend(
+        envelope_errors(
+            &state,
+            access.organisation_id,
+            kind,
+            updated.location_id,
+            updated.follows_id,
+            Completeness::Draft,
+        )
+        .await?,
+    );
+    errors.extend(activity_errors(&state, &content).await?);
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let mut changed = prefixed_pointers("/content", changed_fields(&old_content, &content));
+    if updated.location_id != current.location_id {
+        changed.push("/location_id".into());
+    }
+    if updated.follows_id != current.follows_id {
+        changed.push("/follows_id".into());
+    }
+    if changed.is_empty() {
+        return Ok(single(StatusCode::OK, current));
+    }
+    let now = OffsetDateTime::now_utc();
+    let actor = Actor::of(&principal);
+    updated.content = content.to_string();
+    updated.version = current.version + 1;
+    updated.updated_at = now;
+    updated.edited_by_user = actor.user;
+    updated.edited_by_client = actor.client;
+    let mut event = Event::new(id, Action::Edited, actor, now);
+    event.fields = Some(changed.join(" "));
+    if !state.store.update_notification(&updated, current.version, &[event], None).await? {
+        return Err(stale());
+    }
+    Ok(single(StatusCode::OK, updated))
+}
+
+/// Check a notification
+///
+/// Checks the draft exactly as submission would, and reports **every** problem at once (a 422 whose
+/// `errors` point at each field), or a clean bill. Changes nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/validate",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "validate_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "Ready to submit", body = ValidationReport),
+        (status = 422, description = "Every problem, each with a JSON Pointer", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn validate_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<ValidationReport>, Problem> {
+    let notification = visible(&state, &authorized.access, id).await?;
+    let kind = complete_check(&state, &notification).await?;
+    Ok(Json(ValidationReport { valid: true, schema_version: kind.info().schema_version }))
+}
+
+/// Submit a notification
+///
+/// Sends a draft to the regulator: it is checked completely (422 with every problem otherwise), the
+/// organisation's four-eyes rule is applied (the submitter must not be its last editor), its content is frozen,
+/// and a signed receipt is returned. Needs the `submitter` role or the `notifications:submit` scope,
+/// `If-Match` (so what you reviewed is what is sent) and an `Idempotency-Key` (a retry returns the same
+/// receipt).
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/submit",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "submit_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The ETag of the version you reviewed"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Submitted, with its receipt", body = NotificationView,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, or the same Idempotency-Key is in use", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Not complete: every problem", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn submit_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<SubmitNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    key: IdempotencyKey,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    access.require(Capability::NotificationsSubmit, current.location_id)?;
+    let expected = if_match.version()?;
+    let operation = format!("submit_notification {id}");
+    let claim = match Claim::begin(&state, scope_of(&principal), key, &operation, &[]).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Fresh(claim) => claim,
+    };
+    let result = submit_draft(&state, &principal, current, expected, &claim).await;
+    if result.is_err() {
+        claim.release(&state).await;
+    }
+    result
+}
+
+async fn submit_draft(
+    state: &AppState,
+    principal: &Principal,
+    current: Notification,
+    expected: i64,
+    claim: &Claim,
+) -> Result<Response, Problem> {
+    current.status().transition(Status::Submitted)?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    let kind = complete_check(state, &current).await?;
+    let actor = Actor::of(principal);
+    let organisation = state.store.organisation(current.organisation_id).await?.ok_or_else(Problem::internal)?;
+    // Four eyes is about people: software acting as itself submits under the scope an admin granted it.
+    if organisation.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
+        return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
+    }
+    let submitted = seal(state, current.clone(), kind, actor, OffsetDateTime::now_utc())?;
+    let event = Event::new(submitted.id, Action::Submitted, actor, submitted.updated_at)
+        .transition(Status::Draft, Status::Submitted);
+    let headers = notification_headers(&submitted, false);
+    let (done, response) = claim.respond(StatusCode::OK, headers, &NotificationView::from(submitted.clone()));
+    if !state.store.update_notification(&submitted, current.version, &[event], Some(&done)).await? {
+        return Err(stale());
+    }
+    Ok(response)
+}
+
+/// Freezes a complete draft as submitted: reference, receipt and the content's hash.
+fn seal(
+    state: &AppState,
+    mut n: Notification,
+    kind: NotificationType,
+    actor: Actor,
+    now: OffsetDateTime,
+) -> Result<Notification, Problem> {
+    let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
+    let schema_version = kind.info().schema_version;
+    let reference = receipt::new_reference(now);
+    let content_sha256 = receipt::content_sha256(&content);
+    let claims = ReceiptClaims {
+        iss: state.tokens.issuer.clone(),
+        sub: n.id,
+        iat: now.unix_timestamp(),
+        reference: reference.clone(),
+        organisation_id: n.organisation_id,
+        kind: kind.as_str().to_owned(),
+        received_at: now,
+        schema_version,
+        content_sha256: content_sha256.clone(),
+    };
+    n.receipt = Some(receipt::sign(&state.tokens, &claims));
+    n.status = Status::Submitted.as_str().to_owned();
+    n.reference = Some(reference);
+    n.content_sha256 = Some(content_sha256);
+    n.schema_version = Some(i64::from(schema_version));
+    n.submitted_at = Some(now);
+    n.submitted_by_user = actor.user;
+    n.submitted_by_client = actor.client;
+    n.updated_at = now;
+    n.version += 1;
+    Ok(n)
+}
+
+/// A complete, well-formed notification ready to send.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSubmission {
+    /// The location it concerns (required by most types).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub location_id: Option<Uuid>,
+    /// For a later part: the notification it follows.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub follows_id: Option<Uuid>,
+    #[schema(value_type = NotificationContent)]
+    pub content: Value,
+}
+
+/// Create and submit a notification
+///
+/// For software with `notifications:submit` that has the whole form at hand: creates the notification and
+/// submits it in one call, returning its receipt. Checked exactly as a submission (422 with every problem).
+/// Needs an `Idempotency-Key`: a retry with the same key and body returns the same receipt and never makes
+/// a second notification. Refused (403 `four_eyes`) when the organisation requires a second person to
+/// review before submission and the caller is a person (software acting as itself submits under the scope
+/// an admin granted it).
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notification-submissions",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "submit_new_notification",
+    params(("organisation_id" = Uuid, Path), IdempotencyKeyHeader),
+    request_body = NotificationSubmission,
+    responses(
+        (status = 201, description = "Submitted, with its receipt", body = NotificationView,
+            headers(("ETag" = String, description = "The version"), ("Location" = String, description = "Its address"))),
+        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The same Idempotency-Key is in use by a request still running", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn submit_new_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<SubmitNotifications>,
+    key: IdempotencyKey,
+    ValidatedJsonBytes(submission, raw): ValidatedJsonBytes<NotificationSubmission>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let operation = format!("submit_new_notification {}", access.organisation_id);
+    let claim = match Claim::begin(&state, scope_of(&principal), key, &operation, &raw).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Fresh(claim) => claim,
+    };
+    let result = create_and_submit(&state, &principal, &access, submission, &claim).await;
+    if result.is_err() {
+        claim.release(&state).await;
+    }
+    result
+}
+
+async fn create_and_submit(
+    state: &AppState,
+    principal: &Principal,
+    access: &Access,
+    submission: NotificationSubmission,
+    claim: &Claim,
+) -> Result<Response, Problem> {
+    let Value::Object(content) = submission.content else {
+        return Err(Problem::validation(vec![FieldError::new("/content", "wrong_type", "This must be an object.")]));
+    };
+    let kind = content_type_of(&content)?;
+    access.require(Capability::NotificationsSubmit, submission.location_id)?;
+    if submission.location_id.is_none() {
+        require_unlimited(access)?;
+    }
+    let actor = Actor::of(principal);
+    let organisation = state.store.organisation(access.organisation_id).await?.ok_or_else(Problem::internal)?;
+    if organisation.four_eyes && actor.user.is_some() {
+        return Err(four_eyes(
+            "This organisation requires a second person to review before submission: create a draft instead.",
+        ));
+    }
+    let content = Value::Object(content);
+    let mut errors = prefixed("/content", check(kind, &content, Completeness::Complete));
+    errors.extend(
+        envelope_errors(
+            state,
+            access.organisation_id,
+            kind,
+            submission.location_id,
+            submission.follows_id,
+            Completeness::Complete,
+        )
+        .await?,
+    );
+    errors.extend(activity_errors(state, &content).await?);
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let now = OffsetDateTime::now_utc();
+    let draft = Notification {
+        id: Uuid::now_v7(),
+        organisation_id: access.organisation_id,
+        location_id: submission.location_id,
+        kind: kind.as_str().to_owned(),
+        status: Status::Draft.as_str().to_owned(),
+        content: content.to_string(),
+        follows_id: submission.follows_id,
+        version: 0,
+        created_by_user: actor.user,
+        created_by_client: actor.client,
+        edited_by_user: actor.user,
+        edited_by_client: actor.client,
+        created_at: now,
+        updated_at: now,
+        reference: None,
+        submitted_at: None,
+        submitted_by_user: None,
+        submitted_by_client: None,
+        schema_version: None,
+        content_sha256: None,
+        receipt: None,
+        request_message: None,
+        request_due_on: None,
+        outcome: None,
+        outcome_note: None,
+    };
+    let submitted = seal(state, draft, kind, actor, now)?;
+    let events = [
+        Event::new(submitted.id, Action::Created, actor, now),
+        Event::new(submitted.id, Action::Submitted, actor, now).transition(Status::Draft, Status::Submitted),
+    ];
+    let headers = notification_headers(&submitted, true);
+    let (done, response) = claim.respond(StatusCode::CREATED, headers, &NotificationView::from(submitted.clone()));
+    state.store.insert_notification(&submitted, &events, Some(&done)).await?;
+    Ok(response)
+}
+
+/// Discard a draft
+///
+/// Abandons a draft (it stays in the history, marked discarded). `If-Match` required.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/discard",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "discard_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The ETag you last read")),
+    responses(
+        (status = 200, description = "Discarded", body = NotificationView, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Not a draft", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn discard_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    access.require(Capability::NotificationsWrite, current.location_id)?;
+    let expected = if_match.version()?;
+    let next = current.status().transition(Status::Discarded)?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    let actor = Actor::of(&principal);
+    let now = OffsetDateTime::now_utc();
+    let mut updated = current.clone();
+    updated.status = next.as_str().to_owned();
+    updated.version += 1;
+    updated.updated_at = now;
+    let event = Event::new(id, Action::Discarded, actor, now).transition(Status::Draft, next);
+    if !state.store.update_notification(&updated, current.version, &[event], None).await? {
+        return Err(stale());
+    }
+    Ok(single(StatusCode::OK, updated))
+}
+
+/// A notification's history
+///
+/// Every change, oldest first: who (the person, and for software which client) did what and when, which
+/// fields each edit changed, every transition, the regulator's requests and the provider's answers, and
+/// each time a member of the regulator's staff read the content.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/history",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "notification_history",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path)),
+    responses((status = 200, description = "The history", body = History)),
+)]
+async fn notification_history(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<History>, Problem> {
+    visible(&state, &authorized.access, id).await?;
+    let items = state.store.notification_events(id).await?.into_iter().map(HistoryEntry::from).collect();
+    Ok(Json(History { items }))
+}
+
+/// The provider's answer to the regulator's request for information.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewResponse {
+    #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
+    #[schema(min_length = 1, max_length = 50000, pattern = r"\S")]
+    pub message: String,
+}
+
+/// Answer the regulator's request
+///
+/// Answers an open request for information (the notification must be `information_requested`; 409
+/// otherwise). Needs `notifications:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/responses",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "respond_to_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path)),
+    request_body = NewResponse,
+    responses(
+        (status = 200, description = "Answered", body = NotificationView, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "No open request", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn respond_to_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    ValidatedJson(answer): ValidatedJson<NewResponse>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    access.require(Capability::NotificationsWrite, current.location_id)?;
+    let from = current.status();
+    let next = from.transition(Status::Responded)?;
+    let actor = Actor::of(&principal);
+    let now = OffsetDateTime::now_utc();
+    let mut updated = current.clone();
+    updated.status = next.as_str().to_owned();
+    updated.version += 1;
+    updated.updated_at = now;
+    let mut event = Event::new(id, Action::Responded, actor, now).transition(from, next);
+    event.message = Some(answer.message);
+    if !state.store.update_notification(&updated, current.version, &[event], None).await? {
+        return Err(changed_meanwhile());
+    }
+    Ok(single(StatusCode::OK, updated))
+}
+
+/// Documents the `Idempotency-Key` request header (the [`IdempotencyKey`] extractor reads it).
+#[derive(Debug, IntoParams)]
+#[allow(dead_code)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// A unique key for this operation (a UUID, say): reuse it when retrying, so the work is done once.
+    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255, pattern = r#"^[!#-\[\]-~]+$"#)]
+    pub idempotency_key: String,
+}
+
+// Shared by the provider's and the staff's handlers.
+
+/// The caller a key belongs to: a person or an API client.
+fn scope_of(principal: &Principal) -> String {
+    match &principal.subject {
+        crate::auth::principal::Subject::User(user) => format!("user:{}", user.id),
+        crate::auth::principal::Subject::Client(client) => format!("client:{}", client.id),
+    }
+}
+
+/// The notification, if the caller can see it: 404 for another organisation's or, for a member limited to
+/// some locations, one elsewhere.
+pub(super) async fn visible(state: &AppState, access: &Access, id: Uuid) -> Result<Notification, Problem> {
+    let not_found = || Problem::not_found("There is no notification with this id that you can see.");
+    let notification = state.store.notification(id).await?.ok_or_else(not_found)?;
+    if notification.organisation_id != access.organisation_id {
+        return Err(not_found());
+    }
+    if let Some(allowed) = &access.locations
+        && !notification.location_id.is_some_and(|l| allowed.contains(&l))
+    {
+        return Err(not_found());
+    }
+    Ok(notification)
+}
+
+pub(super) fn single(status: StatusCode, notification: Notification) -> Response {
+    let headers = notification_headers(&notification, false);
+    let mut response = (status, Json(NotificationView::from(notification))).into_response();
+    response.headers_mut().extend(headers);
+    response
+}
+
+pub(super) fn changed_meanwhile() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "changed_meanwhile",
+        "Changed at the same moment",
+        "Someone else changed this notification at the same moment; read it again and retry.",
+    )
+}
+
+fn four_eyes(detail: &str) -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "four_eyes", "A second person must submit", detail)
+}
+
+fn require_unlimited(access: &Access) -> Result<(), Problem> {
+    if access.locations.is_some() {
+        let mut problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not permitted",
+            "Your access is limited to some locations, so a notification you make must name one of them.",
+        );
+        problem.permission = Some(Capability::NotificationsWrite.as_str().to_owned());
+        return Err(problem);
+    }
+    Ok(())
+}
+
+/// The form's type, which every draft must name.
+fn content_type_of(content: &serde_json::Map<String, Value>) -> Result<NotificationType, Problem> {
+    let invalid = |code, detail: String| Problem::validation(vec![FieldError::new("/content/type", code, detail)]);
+    match content.get("type") {
+        None => Err(invalid("required", "Name the form's type; GET /v1/notification-types lists them.".into())),
+        Some(Value::String(name)) => name.parse().map_err(|_| {
+            invalid(
+                "not_allowed",
+                format!("There is no notification type {name:?}; GET /v1/notification-types lists them."),
+            )
+        }),
+        Some(_) => Err(invalid("wrong_type", "This must be a string.".into())),
+    }
+}
+
+/// Every problem with a stored notification as a submission; its type when there are none.
+async fn complete_check(state: &AppState, n: &Notification) -> Result<NotificationType, Problem> {
+    let kind: NotificationType = n.kind.parse().map_err(|_| Problem::internal())?;
+    let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
+    let mut errors = prefixed("/content", check(kind, &content, Completeness::Complete));
+    errors.extend(
+        envelope_errors(state, n.organisation_id, kind, n.location_id, n.follows_id, Completeness::Complete).await?,
+    );
+    errors.extend(activity_errors(state, &content).await?);
+    if errors.is_empty() { Ok(kind) } else { Err(Problem::validation(errors)) }
+}
+
+/// The location and the notification followed, checked against the organisation's records.
+async fn envelope_errors(
+    state: &AppState,
+    organisation_id: Uuid,
+    kind: NotificationType,
+    location_id: Option<Uuid>,
+    follows_id: Option<Uuid>,
+    completeness: Completeness,
+) -> Result<Vec<FieldError>, Problem> {
+    let info = kind.info();
+    let complete = completeness == Completeness::Complete;
+    let mut errors = Vec::new();
+    match location_id {
+        Some(location) => {
+            let known = state.store.locations(organisation_id).await?.iter().any(|l| l.id == location);
+            if !known {
+                errors.push(FieldError::new(
+                    "/location_id",
+                    "unknown_location",
+                    "This organisation has no such location.",
+                ));
+            }
+        }
+        None if complete && info.location == LocationRule::Required => {
+            errors.push(FieldError::new("/location_id", "required", "Name the location where this happened."));
+        }
+        None => {}
+    }
+    match (follows_id, info.follows) {
+        (Some(_), None) => errors.push(FieldError::new(
+            "/follows_id",
+            "not_allowed",
+            format!("A {kind} notification does not follow another."),
+        )),
+        (None, Some(earlier)) if complete => errors.push(FieldError::new(
+            "/follows_id",
+            "required",
+            format!("Name the {earlier} notification this one follows."),
+        )),
+        (Some(id), Some(earlier)) => {
+            let found = state.store.notification(id).await?.filter(|n| n.organisation_id == organisation_id);
+            match found {
+                None => errors.push(FieldError::new(
+                    "/follows_id",
+                    "unknown_notification",
+                    "There is no such notification here.",
+                )),
+                Some(n) if n.kind != earlier.as_str() => errors.push(FieldError::new(
+                    "/follows_id",
+                    "wrong_type",
+                    format!("This must name a {earlier} notification."),
+                )),
+                Some(n) if !n.status().sent() => errors.push(FieldError::new(
+                    "/follows_id",
+                    "not_submitted",
+                    format!("The {earlier} notification must be submitted first."),
+                )),
+                Some(_) => {}
+            }
+        }
+        _ => {}
+    }
+    Ok(errors)
+}
+
+/// Regulated activity codes must be the regulator's.
+async fn activity_errors(state: &AppState, content: &Value) -> Result<Vec<FieldError>, Problem> {
+    let Some(codes) = content.pointer("/reporter/regulated_activities").and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let known: Vec<String> = state.store.regulated_activities().await?.into_iter().map(|a| a.code).collect();
+    Ok(codes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, code)| code.as_str().filter(|c| !known.iter().any(|k| k == c)).map(|_| i))
+        .map(|i| {
+            FieldError::new(
+                format!("/content/reporter/regulated_activities/{i}"),
+                "unknown_activity",
+                "This is not a regulated activity code; GET /v1/reference/regulated-activities lists them.",
+            )
+        })
+        .collect())
+}
+
+fn prefixed(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors.into_iter().map(|e| FieldError { pointer: format!("{prefix}{}", e.pointer), ..e }).collect()
+}
+
+fn prefixed_pointers(prefix: &str, pointers: Vec<String>) -> Vec<String> {
+    pointers.into_iter().map(|p| format!("{prefix}{p}")).collect()
+}
+
+/// JSON Pointers of the members that differ between two forms (objects are compared member by member;
+/// anything else as a whole).
+fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
+    fn walk(old: Option<&Value>, new: Option<&Value>, at: &str, out: &mut Vec<String>) {
+        match (old, new) {
+            (Some(Value::Object(a)), Some(Value::Object(b))) => {
+                let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    let path = format!("{at}/{}", crate::http::problem::pointer_token(key));
+                    walk(a.get(key), b.get(key), &path, out);
+                }
+            }
+            (a, b) if a != b => out.push(at.to_owned()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(Some(old), Some(new), "", &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changed_fields_names_each_leaf_that_moved() {
+        let old = json!({"a": 1, "b": {"c": "x", "d": [1]}, "gone": true});
+        let new = json!({"a": 1, "b": {"c": "y", "d": [1, 2]}, "new~/": 0});
+        assert_eq!(changed_fields(&old, &new), ["/b/c", "/b/d", "/gone", "/new~0~1"]);
+    }
+}

@@ -1,0 +1,334 @@
+//! Notification and idempotency queries, written once for both engines (as `shared.rs`).
+//!
+//! A change to a notification, its history entries and the stored response of the idempotent request that
+//! made it are written in one transaction: after a crash either all of it happened (and a retry replays the
+//! response) or none of it did (and a retry does the work).
+
+macro_rules! impl_notification_queries {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::NotificationStore for $store {
+            async fn insert_notification(
+                &self,
+                n: &$crate::notifications::Notification,
+                events: &[$crate::notifications::Event],
+                done: Option<&$crate::http::idempotency::Completion>,
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO notifications (id, organisation_id, location_id, kind, status, content, follows_id, \
+                     version, created_by_user, created_by_client, edited_by_user, edited_by_client, created_at, \
+                     updated_at, reference, submitted_at, submitted_by_user, submitted_by_client, schema_version, \
+                     content_sha256, receipt, request_message, request_due_on, outcome, outcome_note) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                     $21, $22, $23, $24, $25)",
+                )
+                .bind(n.id)
+                .bind(n.organisation_id)
+                .bind(n.location_id)
+                .bind(&n.kind)
+                .bind(&n.status)
+                .bind(&n.content)
+                .bind(n.follows_id)
+                .bind(n.version)
+                .bind(n.created_by_user)
+                .bind(n.created_by_client)
+                .bind(n.edited_by_user)
+                .bind(n.edited_by_client)
+                .bind(n.created_at)
+                .bind(n.updated_at)
+                .bind(&n.reference)
+                .bind(n.submitted_at)
+                .bind(n.submitted_by_user)
+                .bind(n.submitted_by_client)
+                .bind(n.schema_version)
+                .bind(&n.content_sha256)
+                .bind(&n.receipt)
+                .bind(&n.request_message)
+                .bind(&n.request_due_on)
+                .bind(&n.outcome)
+                .bind(&n.outcome_note)
+                .execute(&mut *tx)
+                .await?;
+                for event in events {
+                    insert_event(&mut *tx, event).await?;
+                }
+                if let Some(done) = done {
+                    complete(&mut *tx, done).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn notification(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::notifications::Notification>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM notifications WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn update_notification(
+                &self,
+                n: &$crate::notifications::Notification,
+                expected_version: i64,
+                events: &[$crate::notifications::Event],
+                done: Option<&$crate::http::idempotency::Completion>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query(
+                    "UPDATE notifications SET location_id = $1, status = $2, content = $3, follows_id = $4, \
+                     version = $5, edited_by_user = $6, edited_by_client = $7, updated_at = $8, reference = $9, \
+                     submitted_at = $10, submitted_by_user = $11, submitted_by_client = $12, schema_version = $13, \
+                     content_sha256 = $14, receipt = $15, request_message = $16, request_due_on = $17, \
+                     outcome = $18, outcome_note = $19 WHERE id = $20 AND version = $21",
+                )
+                .bind(n.location_id)
+                .bind(&n.status)
+                .bind(&n.content)
+                .bind(n.follows_id)
+                .bind(n.version)
+                .bind(n.edited_by_user)
+                .bind(n.edited_by_client)
+                .bind(n.updated_at)
+                .bind(&n.reference)
+                .bind(n.submitted_at)
+                .bind(n.submitted_by_user)
+                .bind(n.submitted_by_client)
+                .bind(n.schema_version)
+                .bind(&n.content_sha256)
+                .bind(&n.receipt)
+                .bind(&n.request_message)
+                .bind(&n.request_due_on)
+                .bind(&n.outcome)
+                .bind(&n.outcome_note)
+                .bind(n.id)
+                .bind(expected_version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if updated == 0 {
+                    return Ok(false);
+                }
+                for event in events {
+                    insert_event(&mut *tx, event).await?;
+                }
+                if let Some(done) = done {
+                    complete(&mut *tx, done).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn append_notification_event(
+                &self,
+                event: &$crate::notifications::Event,
+            ) -> Result<(), $crate::store::StoreError> {
+                insert_event(&self.pool, event).await
+            }
+
+            async fn notification_events(
+                &self,
+                notification_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::notifications::Event>, $crate::store::StoreError> {
+                Ok(sqlx::query_as("SELECT * FROM notification_events WHERE notification_id = $1 ORDER BY id")
+                    .bind(notification_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn notifications(
+                &self,
+                filter: &$crate::notifications::Filter,
+                after_created: time::OffsetDateTime,
+                after_id: uuid::Uuid,
+                limit: i64,
+            ) -> Result<Vec<$crate::notifications::Notification>, $crate::store::StoreError> {
+                let mut query = sqlx::QueryBuilder::<<$store as $crate::store::Engined>::Database>::new(
+                    "SELECT * FROM notifications WHERE (created_at, id) > (",
+                );
+                query.push_bind(after_created).push(", ").push_bind(after_id).push(")");
+                if let Some(organisation_id) = filter.organisation_id {
+                    query.push(" AND organisation_id = ").push_bind(organisation_id);
+                }
+                if !filter.statuses.is_empty() {
+                    query.push(" AND status IN (");
+                    let mut list = query.separated(", ");
+                    for status in &filter.statuses {
+                        list.push_bind(status.as_str());
+                    }
+                    query.push(")");
+                }
+                if let Some(kind) = &filter.kind {
+                    query.push(" AND kind = ").push_bind(kind.clone());
+                }
+                if let Some(locations) = &filter.locations {
+                    if locations.is_empty() {
+                        query.push(" AND 1 = 0");
+                    } else {
+                        query.push(" AND location_id IN (");
+                        let mut list = query.separated(", ");
+                        for location in locations {
+                            list.push_bind(*location);
+                        }
+                        query.push(")");
+                    }
+                }
+                if let Some(at) = filter.created_from {
+                    query.push(" AND created_at >= ").push_bind(at);
+                }
+                if let Some(at) = filter.created_before {
+                    query.push(" AND created_at < ").push_bind(at);
+                }
+                if let Some(at) = filter.submitted_from {
+                    query.push(" AND submitted_at >= ").push_bind(at);
+                }
+                if let Some(at) = filter.submitted_before {
+                    query.push(" AND submitted_at < ").push_bind(at);
+                }
+                if let Some(user) = filter.created_by {
+                    query.push(" AND (created_by_user = ").push_bind(user);
+                    query.push(" OR created_by_client = ").push_bind(user).push(")");
+                }
+                query.push(" ORDER BY created_at, id LIMIT ").push_bind(limit);
+                Ok(query.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn notification_counts(&self) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM notifications WHERE status NOT IN ('draft', 'discarded') \
+                     GROUP BY status ORDER BY status",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::IdempotencyStore for $store {
+            async fn begin_idempotent(
+                &self,
+                scope: &str,
+                key: &str,
+                fingerprint: &str,
+                now: time::OffsetDateTime,
+                lock_until: time::OffsetDateTime,
+            ) -> Result<$crate::http::idempotency::Begin, $crate::store::StoreError> {
+                use $crate::http::idempotency::{Begin, StoredResponse};
+                let inserted = sqlx::query(
+                    "INSERT INTO idempotency_keys (scope, key, fingerprint, locked_until, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
+                )
+                .bind(scope)
+                .bind(key)
+                .bind(fingerprint)
+                .bind(lock_until)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    return Ok(Begin::Started);
+                }
+                let row: Option<(String, time::OffsetDateTime, Option<i64>, Option<String>, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT fingerprint, locked_until, status, headers, body FROM idempotency_keys \
+                         WHERE scope = $1 AND key = $2",
+                    )
+                    .bind(scope)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some((stored_fingerprint, locked_until, status, headers, body)) = row else {
+                    // Released between our insert and read: the caller may simply try again.
+                    return Ok(Begin::InFlight { fingerprint: fingerprint.to_owned() });
+                };
+                if let (Some(status), Some(body)) = (status, body) {
+                    return Ok(Begin::Completed(StoredResponse {
+                        fingerprint: stored_fingerprint,
+                        status,
+                        headers: headers.unwrap_or_default(),
+                        body,
+                    }));
+                }
+                if locked_until < now && stored_fingerprint == fingerprint {
+                    // Its request can no longer be running (requests time out before the lock does): take over.
+                    let taken = sqlx::query(
+                        "UPDATE idempotency_keys SET locked_until = $1 WHERE scope = $2 AND key = $3 \
+                         AND status IS NULL AND locked_until = $4",
+                    )
+                    .bind(lock_until)
+                    .bind(scope)
+                    .bind(key)
+                    .bind(locked_until)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    if taken == 1 {
+                        return Ok(Begin::Started);
+                    }
+                }
+                Ok(Begin::InFlight { fingerprint: stored_fingerprint })
+            }
+
+            async fn release_idempotent(&self, scope: &str, key: &str) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL")
+                    .bind(scope)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        async fn insert_event<'e, E>(
+            executor: E,
+            e: &$crate::notifications::Event,
+        ) -> Result<(), $crate::store::StoreError>
+        where
+            E: sqlx::Executor<'e, Database = <$store as $crate::store::Engined>::Database>,
+        {
+            sqlx::query(
+                "INSERT INTO notification_events (id, notification_id, at, action, from_status, to_status, \
+                 actor_user, actor_client, fields, message, due_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(e.id)
+            .bind(e.notification_id)
+            .bind(e.at)
+            .bind(&e.action)
+            .bind(&e.from_status)
+            .bind(&e.to_status)
+            .bind(e.actor_user)
+            .bind(e.actor_client)
+            .bind(&e.fields)
+            .bind(&e.message)
+            .bind(&e.due_on)
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+
+        /// Stores the response of an idempotent request; only the request holding the key can.
+        async fn complete<'e, E>(
+            executor: E,
+            done: &$crate::http::idempotency::Completion,
+        ) -> Result<(), $crate::store::StoreError>
+        where
+            E: sqlx::Executor<'e, Database = <$store as $crate::store::Engined>::Database>,
+        {
+            sqlx::query(
+                "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3, completed_at = $4 \
+                 WHERE scope = $5 AND key = $6 AND status IS NULL",
+            )
+            .bind(done.status)
+            .bind(&done.headers)
+            .bind(&done.body)
+            .bind(done.at)
+            .bind(&done.scope)
+            .bind(&done.key)
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use impl_notification_queries;
