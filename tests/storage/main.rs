@@ -367,3 +367,166 @@ mod single_use {
         assert_eq!(rest.iter().map(|o| o.id).collect::<Vec<_>>(), ids[2..]);
     }
 }
+
+mod notifications {
+    use provider_api::accounts::Organisation;
+    use provider_api::http::idempotency::{Begin, Completion};
+    use provider_api::notifications::model::Actor;
+    use provider_api::notifications::{Action, Event, Filter, Notification, Status};
+    use time::{Duration, OffsetDateTime};
+    use uuid::Uuid;
+
+    use super::fresh_store;
+
+    async fn organisation(store: &dyn provider_api::store::Store) -> Uuid {
+        let now = OffsetDateTime::now_utc();
+        let organisation = Organisation {
+            id: Uuid::new_v4(),
+            name: "Riverside Care Ltd".into(),
+            provider_id: None,
+            four_eyes: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store.create_organisation(&organisation).await.unwrap();
+        organisation.id
+    }
+
+    fn draft(organisation_id: Uuid, created_at: OffsetDateTime) -> Notification {
+        Notification {
+            id: Uuid::now_v7(),
+            organisation_id,
+            location_id: None,
+            kind: "serious_injury".into(),
+            status: Status::Draft.as_str().into(),
+            content: r#"{"type":"serious_injury","description":"Ünïcode ✓ and 'quotes'"}"#.into(),
+            follows_id: None,
+            version: 1,
+            created_by_user: Some(Uuid::new_v4()),
+            created_by_client: None,
+            edited_by_user: None,
+            edited_by_client: Some(Uuid::new_v4()),
+            created_at,
+            updated_at: created_at,
+            reference: None,
+            submitted_at: None,
+            submitted_by_user: None,
+            submitted_by_client: None,
+            schema_version: None,
+            content_sha256: None,
+            receipt: None,
+            request_message: None,
+            request_due_on: None,
+            outcome: None,
+            outcome_note: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_notification_reads_back_exactly_and_only_one_writer_of_a_version_wins() {
+        let (store, _database) = fresh_store().await;
+        let organisation_id = organisation(store.as_ref()).await;
+        let now = OffsetDateTime::now_utc();
+        let n = draft(organisation_id, now);
+        let created = Event::new(n.id, Action::Created, Actor::default(), now);
+        store.insert_notification(&n, &[created], None).await.unwrap();
+        let read = store.notification(n.id).await.unwrap().unwrap();
+        assert_eq!(read.content, n.content);
+        assert_eq!((read.edited_by_client, read.created_by_user), (n.edited_by_client, n.created_by_user));
+
+        let mut first = read.clone();
+        first.version = 2;
+        first.content = r#"{"type":"serious_injury","description":"first"}"#.into();
+        let mut second = first.clone();
+        second.content = r#"{"type":"serious_injury","description":"second"}"#.into();
+        let edit = |id| Event::new(id, Action::Edited, Actor::default(), OffsetDateTime::now_utc());
+        assert!(store.update_notification(&first, 1, &[edit(n.id)], None).await.unwrap());
+        assert!(!store.update_notification(&second, 1, &[edit(n.id)], None).await.unwrap(), "version 1 is gone");
+        assert_eq!(store.notification(n.id).await.unwrap().unwrap().content, first.content);
+        let history = store.notification_events(n.id).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["created", "edited"]);
+    }
+
+    #[tokio::test]
+    async fn a_sent_notification_must_have_a_reference() {
+        let (store, _database) = fresh_store().await;
+        let organisation_id = organisation(store.as_ref()).await;
+        let mut n = draft(organisation_id, OffsetDateTime::now_utc());
+        n.status = Status::Submitted.as_str().into();
+        assert!(store.insert_notification(&n, &[], None).await.is_err(), "the schema refuses it");
+    }
+
+    #[tokio::test]
+    async fn lists_filter_by_status_and_page_in_creation_order() {
+        let (store, _database) = fresh_store().await;
+        let organisation_id = organisation(store.as_ref()).await;
+        let start = OffsetDateTime::now_utc() - Duration::hours(1);
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let mut n = draft(organisation_id, start + Duration::minutes(i));
+            if i % 2 == 0 {
+                n.status = Status::Submitted.as_str().into();
+                n.reference = Some(format!("N-TEST-{i}"));
+                n.submitted_at = Some(n.created_at);
+            }
+            store.insert_notification(&n, &[], None).await.unwrap();
+            ids.push(n.id);
+        }
+        let filter = Filter { organisation_id: Some(organisation_id), ..Default::default() };
+        let first = store.notifications(&filter, OffsetDateTime::UNIX_EPOCH, Uuid::nil(), 3).await.unwrap();
+        assert_eq!(first.iter().map(|n| n.id).collect::<Vec<_>>(), ids[..3]);
+        let rest = store.notifications(&filter, first[2].created_at, first[2].id, 3).await.unwrap();
+        assert_eq!(rest.iter().map(|n| n.id).collect::<Vec<_>>(), ids[3..]);
+        let submitted = Filter { statuses: vec![Status::Submitted], ..filter.clone() };
+        let sent = store.notifications(&submitted, OffsetDateTime::UNIX_EPOCH, Uuid::nil(), 10).await.unwrap();
+        assert_eq!(sent.len(), 3);
+        let elsewhere = Filter { locations: Some(vec![Uuid::new_v4()]), ..filter };
+        assert!(store.notifications(&elsewhere, OffsetDateTime::UNIX_EPOCH, Uuid::nil(), 10).await.unwrap().is_empty());
+        let counts = store.notification_counts().await.unwrap();
+        assert_eq!(counts, [("submitted".to_owned(), 3)]);
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_is_claimed_once_completed_with_its_change_and_taken_over_when_abandoned() {
+        let (store, _database) = fresh_store().await;
+        let organisation_id = organisation(store.as_ref()).await;
+        let now = OffsetDateTime::now_utc();
+        let lock = now + Duration::seconds(30);
+        assert!(matches!(store.begin_idempotent("client:a", "k", "f1", now, lock).await.unwrap(), Begin::Started));
+        assert!(matches!(
+            store.begin_idempotent("client:a", "k", "f1", now, lock).await.unwrap(),
+            Begin::InFlight { fingerprint } if fingerprint == "f1"
+        ));
+        assert!(matches!(store.begin_idempotent("client:b", "k", "f1", now, lock).await.unwrap(), Begin::Started));
+
+        let n = draft(organisation_id, now);
+        let done = Completion {
+            scope: "client:a".into(),
+            key: "k".into(),
+            status: 201,
+            headers: r#"[["etag","\"1\""]]"#.into(),
+            body: r#"{"id":"x"}"#.into(),
+            at: now,
+        };
+        store.insert_notification(&n, &[], Some(&done)).await.unwrap();
+        match store.begin_idempotent("client:a", "k", "f1", now, lock).await.unwrap() {
+            Begin::Completed(stored) => {
+                assert_eq!(
+                    (stored.status, stored.body.as_str(), stored.fingerprint.as_str()),
+                    (201, r#"{"id":"x"}"#, "f1")
+                );
+            }
+            other => panic!("expected the stored response, got {other:?}"),
+        }
+
+        // An abandoned claim (its request died) can be taken over once its lock has passed.
+        let later = now + Duration::minutes(5);
+        assert!(matches!(
+            store.begin_idempotent("client:b", "k", "f1", later, later + Duration::seconds(30)).await.unwrap(),
+            Begin::Started
+        ));
+        store.release_idempotent("client:b", "k").await.unwrap();
+        assert!(matches!(store.begin_idempotent("client:b", "k", "f2", later, lock).await.unwrap(), Begin::Started));
+    }
+}

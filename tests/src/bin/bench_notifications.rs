@@ -1,0 +1,233 @@
+//! Notification ingestion benchmark: many API clients create and submit notifications concurrently for a
+//! fixed time against the real server on PostgreSQL, and in the same run the database ceiling — the same
+//! SQL statements one submission makes, issued directly through the store (sqlx) at the same concurrency.
+//! Prints throughput, p50/p95/p99 latency and the ratio of the two.
+//!
+//!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!         cargo run --release -p provider-api-tests --bin bench_notifications -- [SECONDS] [CONCURRENCY] [CLIENTS]
+//!
+//! Defaults: 20 seconds, 32 requests in flight, 16 API clients (each of its own organisation).
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use provider_api::http::idempotency::Completion;
+use provider_api::notifications::{Action, Event, Notification, Status};
+use provider_api::store::Store;
+use provider_api_tests::TestApp;
+use provider_api_tests::forms::valid;
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A national year of statutory notifications.
+const NATIONAL_YEAR: f64 = 800_000.0;
+
+struct Figures {
+    completed: usize,
+    failed: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Figures {
+    fn per_second(&self) -> f64 {
+        self.completed as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[index]
+    }
+
+    fn print(&self, what: &str) {
+        println!(
+            "{what:<34} {:>8.1}/s  p50 {:>6.1} ms  p95 {:>6.1} ms  p99 {:>6.1} ms  ({} done, {} failed)",
+            self.per_second(),
+            ms(self.percentile(0.50)),
+            ms(self.percentile(0.95)),
+            ms(self.percentile(0.99)),
+            self.completed,
+            self.failed,
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs `concurrency` workers calling `one` until `seconds` have passed.
+async fn drive<F, Fut>(seconds: u64, concurrency: usize, one: F) -> Figures
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let one = Arc::new(one);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let one = one.clone();
+            tokio::spawn(async move {
+                let (mut latencies, mut failed) = (Vec::new(), 0);
+                while Instant::now() < deadline {
+                    let began = Instant::now();
+                    if one(worker).await {
+                        latencies.push(began.elapsed());
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let (mut latencies, mut failed) = (Vec::new(), 0);
+    for worker in workers {
+        let (l, f) = worker.await.expect("a worker finishes");
+        latencies.extend(l);
+        failed += f;
+    }
+    let elapsed = start.elapsed();
+    latencies.sort();
+    Figures { completed: latencies.len(), failed, elapsed, latencies }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
+    let seconds = args.first().copied().unwrap_or(20);
+    let concurrency = args.get(1).copied().unwrap_or(32) as usize;
+    let clients = args.get(2).copied().unwrap_or(16) as usize;
+    anyhow::ensure!(
+        std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")),
+        "set TEST_DATABASE_URL to a PostgreSQL server: this benchmark measures the production engine"
+    );
+
+    let unlimited = NonZeroU32::new(1_000_000_000).expect("not zero");
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_per_principal = unlimited;
+        config.rate_limit_per_organisation = unlimited;
+        config.rate_limit_per_address = unlimited;
+        config.database_max_connections = 16;
+    })
+    .await;
+    let mut tenants = Vec::new();
+    for _ in 0..clients {
+        let demo = app.demo().await;
+        let token = app.client_token(demo.client_id, &demo.client_secret).await;
+        tenants.push((demo, token));
+    }
+    let tenants = Arc::new(tenants);
+    let body = |location: Uuid| json!({"location_id": location, "content": valid("serious_injury")}).to_string();
+
+    println!(
+        "provider-api notification benchmark: {seconds} s per phase, {concurrency} in flight, {clients} API clients, \
+         PostgreSQL, {} cores",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+
+    // The API: create and submit in one call, with a fresh Idempotency-Key each time.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let base = app.base_url.clone();
+    let api = {
+        let tenants = tenants.clone();
+        drive(seconds, concurrency, move |worker| {
+            let (demo, token) = &tenants[worker % tenants.len()];
+            let request = http
+                .post(format!("{base}/v1/organisations/{}/notification-submissions", demo.organisation_id))
+                .bearer_auth(token)
+                .header("idempotency-key", Uuid::new_v4().to_string())
+                .header("content-type", "application/json")
+                .body(body(demo.location_id));
+            async move { request.send().await.is_ok_and(|r| r.status() == 201) }
+        })
+        .await
+    };
+
+    // The ceiling: the statements one submission makes, straight to the database through the same store.
+    let store = app.store.clone();
+    let content = valid("serious_injury").to_string();
+    let ceiling = {
+        let tenants = tenants.clone();
+        drive(seconds, concurrency, move |worker| {
+            let (store, content) = (store.clone(), content.clone());
+            let (demo, _) = &tenants[worker % tenants.len()];
+            let (organisation, location, client) = (demo.organisation_id, demo.location_id, demo.client_id);
+            async move { one_submission(store.as_ref(), organisation, location, client, content).await.is_ok() }
+        })
+        .await
+    };
+
+    println!();
+    api.print("API create-and-submit");
+    ceiling.print("Database ceiling (same SQL, sqlx)");
+    let ratio = api.per_second() / ceiling.per_second();
+    let year_minutes = NATIONAL_YEAR / api.per_second() / 60.0;
+    println!();
+    println!("ratio API / ceiling: {ratio:.2} (target >= 0.50)");
+    println!("a national year (800,000) at this rate: {year_minutes:.1} minutes (target < 15)");
+    Ok(())
+}
+
+/// What the server asks of the database for one create-and-submit by an API client, in the same order:
+/// the token's revocation and the client's record, the idempotency key, the organisation's locations and
+/// the regulator's activity codes, the organisation (four eyes), then the notification, its two history
+/// entries and the stored response in one transaction.
+async fn one_submission(
+    store: &dyn Store,
+    organisation: Uuid,
+    location: Uuid,
+    client: Uuid,
+    content: String,
+) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    store.access_token_revoked(Uuid::new_v4()).await?;
+    store.api_client(client).await?;
+    let (scope, key) = (format!("client:{client}"), Uuid::new_v4().to_string());
+    store.begin_idempotent(&scope, &key, "fingerprint", now, now + time::Duration::seconds(35)).await?;
+    store.locations(organisation).await?;
+    store.regulated_activities().await?;
+    store.organisation(organisation).await?;
+    let id = Uuid::now_v7();
+    let notification = Notification {
+        id,
+        organisation_id: organisation,
+        location_id: Some(location),
+        kind: "serious_injury".into(),
+        status: Status::Submitted.as_str().into(),
+        content: content.clone(),
+        follows_id: None,
+        version: 1,
+        created_by_user: None,
+        created_by_client: Some(client),
+        edited_by_user: None,
+        edited_by_client: Some(client),
+        created_at: now,
+        updated_at: now,
+        reference: Some(format!("N-BENCH-{}", id.simple())),
+        submitted_at: Some(now),
+        submitted_by_user: None,
+        submitted_by_client: Some(client),
+        schema_version: Some(1),
+        content_sha256: Some("0".repeat(64)),
+        receipt: Some("x".repeat(400)),
+        request_message: None,
+        request_due_on: None,
+        outcome: None,
+        outcome_note: None,
+    };
+    let actor = provider_api::notifications::model::Actor { user: None, client: Some(client) };
+    let events = [
+        Event::new(id, Action::Created, actor, now),
+        Event::new(id, Action::Submitted, actor, now).transition(Status::Draft, Status::Submitted),
+    ];
+    let done = Completion { scope, key, status: 201, headers: "[]".into(), body: content, at: now };
+    store.insert_notification(&notification, &events, Some(&done)).await?;
+    Ok(())
+}
