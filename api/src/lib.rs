@@ -82,6 +82,15 @@ impl Application {
             public_base_url,
             trusted_proxies: Arc::new(config.trusted_proxies()),
             request_timeout: config.request_timeout,
+            activity_codes: Arc::new(
+                store
+                    .regulated_activities()
+                    .await
+                    .context("could not read reference data")?
+                    .into_iter()
+                    .map(|a| a.code)
+                    .collect(),
+            ),
         };
         let router = router(state, &config);
         Ok(Self { listener, router, store, rate_limits, tokens: token_service, shutdown_grace: config.shutdown_grace })

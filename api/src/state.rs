@@ -21,6 +21,9 @@ pub struct AppState {
     /// No request runs longer than this (the timeout layer stops it), so an idempotency key claimed longer
     /// ago than this by a request that never finished can be taken over.
     pub request_timeout: std::time::Duration,
+    /// The regulated activity codes: reference data, changed only by a migration (so by a new release), read
+    /// once at start-up rather than on every notification.
+    pub activity_codes: Arc<std::collections::BTreeSet<String>>,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

@@ -341,6 +341,18 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .unwrap_err();
     assert_eq!(frozen.http_status(), Some(409));
     assert_eq!(frozen.problem().unwrap().current_status.as_deref(), Some("submitted"));
+    let mut late = serde_json::Map::new();
+    late.insert("description".into(), json!("Changed after sending"));
+    let immutable = drafter
+        .update_notification()
+        .organisation_id(demo.organisation_id)
+        .notification_id(started.id)
+        .if_match(etag(sent.version))
+        .body(NotificationPatch { content: late, follows_id: None, location_id: None })
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(immutable.http_status(), Some(409), "submitted content is frozen");
 }
 
 #[tokio::test]

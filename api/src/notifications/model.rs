@@ -85,6 +85,21 @@ impl Status {
         Err(problem)
     }
 
+    /// 409 unless it is a draft: sent content is frozen.
+    pub fn require_draft(self) -> Result<(), Problem> {
+        if self == Self::Draft {
+            return Ok(());
+        }
+        let mut problem = Problem::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            "Not possible in this state",
+            format!("Only drafts can be edited; this notification is {self}, and what was sent cannot change."),
+        );
+        problem.current_status = Some(self.as_str().to_owned());
+        Err(problem)
+    }
+
     /// Whether the regulator can see it: never a draft or a discarded draft.
     pub fn sent(self) -> bool {
         !matches!(self, Self::Draft | Self::Discarded)

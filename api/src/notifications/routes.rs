@@ -29,6 +29,7 @@ use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{FieldError, IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
 use crate::openapi::tags;
 use crate::state::AppState;
+use crate::store::SubmissionContext;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -232,11 +233,12 @@ async fn create_draft(
     }
     let content = Value::Object(new.content.0);
     let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
+    let facts = context(state, access.organisation_id, new.location_id).await?;
+    let location = (new.location_id, facts.location_known);
     errors.extend(
-        envelope_errors(state, access.organisation_id, kind, new.location_id, new.follows_id, Completeness::Draft)
-            .await?,
+        envelope_errors(state, access.organisation_id, kind, location, new.follows_id, Completeness::Draft).await?,
     );
-    errors.extend(activity_errors(state, &content).await?);
+    errors.extend(activity_errors(state, &content));
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -350,9 +352,7 @@ async fn update_notification(
     let current = visible(&state, &access, id).await?;
     access.require(Capability::NotificationsWrite, current.location_id)?;
     let expected = if_match.version()?;
-    if current.status() != Status::Draft {
-        current.status().transition(Status::Draft)?;
-    }
+    current.status().require_draft()?;
     if expected != current.version {
         return Err(stale());
     }
@@ -386,13 +386,13 @@ async fn update_notification(
             &state,
             access.organisation_id,
             kind,
-            updated.location_id,
+            (updated.location_id, context(&state, access.organisation_id, updated.location_id).await?.location_known),
             updated.follows_id,
             Completeness::Draft,
         )
         .await?,
     );
-    errors.extend(activity_errors(&state, &content).await?);
+    errors.extend(activity_errors(&state, &content));
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -442,7 +442,7 @@ async fn validate_notification(
     Path((_, id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<ValidationReport>, Problem> {
     let notification = visible(&state, &authorized.access, id).await?;
-    let kind = complete_check(&state, &notification).await?;
+    let (kind, _) = complete_check(&state, &notification).await?;
     Ok(Json(ValidationReport { valid: true, schema_version: kind.info().schema_version }))
 }
 
@@ -502,11 +502,10 @@ async fn submit_draft(
     if expected != current.version {
         return Err(stale());
     }
-    let kind = complete_check(state, &current).await?;
+    let (kind, facts) = complete_check(state, &current).await?;
     let actor = Actor::of(principal);
-    let organisation = state.store.organisation(current.organisation_id).await?.ok_or_else(Problem::internal)?;
     // Four eyes is about people: software acting as itself submits under the scope an admin granted it.
-    if organisation.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
+    if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
         return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
     }
     let submitted = seal(state, current.clone(), kind, actor, OffsetDateTime::now_utc())?;
@@ -629,8 +628,8 @@ async fn create_and_submit(
         require_unlimited(access)?;
     }
     let actor = Actor::of(principal);
-    let organisation = state.store.organisation(access.organisation_id).await?.ok_or_else(Problem::internal)?;
-    if organisation.four_eyes && actor.user.is_some() {
+    let facts = context(state, access.organisation_id, submission.location_id).await?;
+    if facts.four_eyes && actor.user.is_some() {
         return Err(four_eyes(
             "This organisation requires a second person to review before submission: create a draft instead.",
         ));
@@ -642,13 +641,13 @@ async fn create_and_submit(
             state,
             access.organisation_id,
             kind,
-            submission.location_id,
+            (submission.location_id, facts.location_known),
             submission.follows_id,
             Completeness::Complete,
         )
         .await?,
     );
-    errors.extend(activity_errors(state, &content).await?);
+    errors.extend(activity_errors(state, &content));
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -892,15 +891,25 @@ fn content_type_of(content: &serde_json::Map<String, Value>) -> Result<Notificat
 }
 
 /// Every problem with a stored notification as a submission; its type when there are none.
-async fn complete_check(state: &AppState, n: &Notification) -> Result<NotificationType, Problem> {
+async fn complete_check(state: &AppState, n: &Notification) -> Result<(NotificationType, SubmissionContext), Problem> {
     let kind: NotificationType = n.kind.parse().map_err(|_| Problem::internal())?;
     let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
+    let facts = context(state, n.organisation_id, n.location_id).await?;
     let mut errors = prefixed("/content", check(kind, &content, Completeness::Complete));
-    errors.extend(
-        envelope_errors(state, n.organisation_id, kind, n.location_id, n.follows_id, Completeness::Complete).await?,
-    );
-    errors.extend(activity_errors(state, &content).await?);
-    if errors.is_empty() { Ok(kind) } else { Err(Problem::validation(errors)) }
+    let location = (n.location_id, facts.location_known);
+    errors
+        .extend(envelope_errors(state, n.organisation_id, kind, location, n.follows_id, Completeness::Complete).await?);
+    errors.extend(activity_errors(state, &content));
+    if errors.is_empty() { Ok((kind, facts)) } else { Err(Problem::validation(errors)) }
+}
+
+/// The organisation's four-eyes setting and whether the location is one of its own, in one read.
+async fn context(
+    state: &AppState,
+    organisation_id: Uuid,
+    location_id: Option<Uuid>,
+) -> Result<SubmissionContext, Problem> {
+    state.store.submission_context(organisation_id, location_id).await?.ok_or_else(Problem::internal)
 }
 
 /// The location and the notification followed, checked against the organisation's records.
@@ -908,7 +917,7 @@ async fn envelope_errors(
     state: &AppState,
     organisation_id: Uuid,
     kind: NotificationType,
-    location_id: Option<Uuid>,
+    (location_id, location_known): (Option<Uuid>, bool),
     follows_id: Option<Uuid>,
     completeness: Completeness,
 ) -> Result<Vec<FieldError>, Problem> {
@@ -916,9 +925,8 @@ async fn envelope_errors(
     let complete = completeness == Completeness::Complete;
     let mut errors = Vec::new();
     match location_id {
-        Some(location) => {
-            let known = state.store.locations(organisation_id).await?.iter().any(|l| l.id == location);
-            if !known {
+        Some(_) => {
+            if !location_known {
                 errors.push(FieldError::new(
                     "/location_id",
                     "unknown_location",
@@ -969,15 +977,14 @@ async fn envelope_errors(
 }
 
 /// Regulated activity codes must be the regulator's.
-async fn activity_errors(state: &AppState, content: &Value) -> Result<Vec<FieldError>, Problem> {
+fn activity_errors(state: &AppState, content: &Value) -> Vec<FieldError> {
     let Some(codes) = content.pointer("/reporter/regulated_activities").and_then(Value::as_array) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let known: Vec<String> = state.store.regulated_activities().await?.into_iter().map(|a| a.code).collect();
-    Ok(codes
+    codes
         .iter()
         .enumerate()
-        .filter_map(|(i, code)| code.as_str().filter(|c| !known.iter().any(|k| k == c)).map(|_| i))
+        .filter_map(|(i, code)| code.as_str().filter(|c| !state.activity_codes.contains(*c)).map(|_| i))
         .map(|i| {
             FieldError::new(
                 format!("/content/reporter/regulated_activities/{i}"),
@@ -985,7 +992,7 @@ async fn activity_errors(state: &AppState, content: &Value) -> Result<Vec<FieldE
                 "This is not a regulated activity code; GET /v1/reference/regulated-activities lists them.",
             )
         })
-        .collect())
+        .collect()
 }
 
 fn prefixed(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {

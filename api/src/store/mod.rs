@@ -119,6 +119,9 @@ pub trait IdentityStore: Send + Sync {
     async fn set_api_client_secret(&self, id: Uuid, secret_hash: &str) -> Result<(), StoreError>;
     async fn revoke_api_client(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
     async fn api_client(&self, id: Uuid) -> Result<Option<ApiClient>, StoreError>;
+    /// The API client a token was issued to, and whether that token (`jti`) has been revoked, in one read
+    /// (every request by software asks both).
+    async fn api_client_for_token(&self, id: Uuid, jti: Uuid) -> Result<Option<(ApiClient, bool)>, StoreError>;
     async fn api_client_used(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Up to `limit` organisations created after `(created_at, id)`, in that order.
     async fn organisations_after(
@@ -223,8 +226,21 @@ pub trait NotificationStore: Send + Sync {
         after_id: Uuid,
         limit: i64,
     ) -> Result<Vec<Notification>, StoreError>;
+    /// What a submission needs of its organisation, in one read: `None` when there is no such organisation.
+    async fn submission_context(
+        &self,
+        organisation_id: Uuid,
+        location_id: Option<Uuid>,
+    ) -> Result<Option<SubmissionContext>, StoreError>;
     /// How many notifications the regulator holds in each status (drafts are not the regulator's).
     async fn notification_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+}
+
+/// An organisation's four-eyes setting, and whether a location is one of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubmissionContext {
+    pub four_eyes: bool,
+    pub location_known: bool,
 }
 
 /// Idempotency keys (`Idempotency-Key`): the stored response of every completed request, and a lock for

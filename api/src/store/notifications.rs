@@ -14,6 +14,10 @@ macro_rules! impl_notification_queries {
                 events: &[$crate::notifications::Event],
                 done: Option<&$crate::http::idempotency::Completion>,
             ) -> Result<(), $crate::store::StoreError> {
+                if matches!(<$store as $crate::store::Store>::engine(self), $crate::config::Engine::Postgres) {
+                    // One statement, so one round trip, instead of five: ingestion is bounded by them.
+                    return insert_notification_in_one_statement(&self.pool, n, events, done).await;
+                }
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO notifications (id, organisation_id, location_id, kind, status, content, follows_id, \
@@ -50,9 +54,7 @@ macro_rules! impl_notification_queries {
                 .bind(&n.outcome_note)
                 .execute(&mut *tx)
                 .await?;
-                for event in events {
-                    insert_event(&mut *tx, event).await?;
-                }
+                insert_events(&mut *tx, events).await?;
                 if let Some(done) = done {
                     complete(&mut *tx, done).await?;
                 }
@@ -109,9 +111,7 @@ macro_rules! impl_notification_queries {
                 if updated == 0 {
                     return Ok(false);
                 }
-                for event in events {
-                    insert_event(&mut *tx, event).await?;
-                }
+                insert_events(&mut *tx, events).await?;
                 if let Some(done) = done {
                     complete(&mut *tx, done).await?;
                 }
@@ -123,7 +123,7 @@ macro_rules! impl_notification_queries {
                 &self,
                 event: &$crate::notifications::Event,
             ) -> Result<(), $crate::store::StoreError> {
-                insert_event(&self.pool, event).await
+                insert_events(&self.pool, std::slice::from_ref(event)).await
             }
 
             async fn notification_events(
@@ -193,6 +193,21 @@ macro_rules! impl_notification_queries {
                 Ok(query.build_query_as().fetch_all(&self.pool).await?)
             }
 
+            async fn submission_context(
+                &self,
+                organisation_id: uuid::Uuid,
+                location_id: Option<uuid::Uuid>,
+            ) -> Result<Option<$crate::store::SubmissionContext>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT o.four_eyes, EXISTS (SELECT 1 FROM locations l WHERE l.organisation_id = o.id \
+                     AND l.id = $2) AS location_known FROM organisations o WHERE o.id = $1",
+                )
+                .bind(organisation_id)
+                .bind(location_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
             async fn notification_counts(&self) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT status, COUNT(*) FROM notifications WHERE status NOT IN ('draft', 'discarded') \
@@ -214,6 +229,13 @@ macro_rules! impl_notification_queries {
                 lock_until: time::OffsetDateTime,
             ) -> Result<$crate::http::idempotency::Begin, $crate::store::StoreError> {
                 use $crate::http::idempotency::{Begin, StoredResponse};
+                // The claim is only a lock: it need not wait for the disk. PostgreSQL writes its log in order,
+                // so the durable commit of the change that completes the claim makes the claim durable too;
+                // a claim lost in a crash merely lets the retry run (nothing was done under it).
+                let mut tx = self.pool.begin().await?;
+                if matches!(<$store as $crate::store::Store>::engine(self), $crate::config::Engine::Postgres) {
+                    sqlx::query("SET LOCAL synchronous_commit TO OFF").execute(&mut *tx).await?;
+                }
                 let inserted = sqlx::query(
                     "INSERT INTO idempotency_keys (scope, key, fingerprint, locked_until, created_at) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING",
@@ -223,9 +245,10 @@ macro_rules! impl_notification_queries {
                 .bind(fingerprint)
                 .bind(lock_until)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?
                 .rows_affected();
+                tx.commit().await?;
                 if inserted == 1 {
                     return Ok(Begin::Started);
                 }
@@ -280,30 +303,113 @@ macro_rules! impl_notification_queries {
             }
         }
 
-        async fn insert_event<'e, E>(
+        /// PostgreSQL only (SQLite has no data-modifying `WITH`): the notification, its history entries and
+        /// the stored response as one statement, which is one transaction. The history rows may refer to the
+        /// notification because foreign keys are checked at the end of the statement.
+        async fn insert_notification_in_one_statement<'e, E>(
             executor: E,
-            e: &$crate::notifications::Event,
+            n: &$crate::notifications::Notification,
+            events: &[$crate::notifications::Event],
+            done: Option<&$crate::http::idempotency::Completion>,
         ) -> Result<(), $crate::store::StoreError>
         where
             E: sqlx::Executor<'e, Database = <$store as $crate::store::Engined>::Database>,
         {
-            sqlx::query(
+            let mut query = sqlx::QueryBuilder::<<$store as $crate::store::Engined>::Database>::new(
+                "WITH notification AS (INSERT INTO notifications (id, organisation_id, location_id, kind, status, \
+                 content, follows_id, version, created_by_user, created_by_client, edited_by_user, edited_by_client, \
+                 created_at, updated_at, reference, submitted_at, submitted_by_user, submitted_by_client, \
+                 schema_version, content_sha256, receipt, request_message, request_due_on, outcome, outcome_note) ",
+            );
+            query.push_values(std::iter::once(n), |mut row, n| {
+                row.push_bind(n.id)
+                    .push_bind(n.organisation_id)
+                    .push_bind(n.location_id)
+                    .push_bind(n.kind.clone())
+                    .push_bind(n.status.clone())
+                    .push_bind(n.content.clone())
+                    .push_bind(n.follows_id)
+                    .push_bind(n.version)
+                    .push_bind(n.created_by_user)
+                    .push_bind(n.created_by_client)
+                    .push_bind(n.edited_by_user)
+                    .push_bind(n.edited_by_client)
+                    .push_bind(n.created_at)
+                    .push_bind(n.updated_at)
+                    .push_bind(n.reference.clone())
+                    .push_bind(n.submitted_at)
+                    .push_bind(n.submitted_by_user)
+                    .push_bind(n.submitted_by_client)
+                    .push_bind(n.schema_version)
+                    .push_bind(n.content_sha256.clone())
+                    .push_bind(n.receipt.clone())
+                    .push_bind(n.request_message.clone())
+                    .push_bind(n.request_due_on.clone())
+                    .push_bind(n.outcome.clone())
+                    .push_bind(n.outcome_note.clone());
+            });
+            query.push(")");
+            if !events.is_empty() {
+                query.push(
+                    ", history AS (INSERT INTO notification_events (id, notification_id, at, action, from_status, \
+                     to_status, actor_user, actor_client, fields, message, due_on) ",
+                );
+                query.push_values(events, |mut row, e| {
+                    row.push_bind(e.id)
+                        .push_bind(e.notification_id)
+                        .push_bind(e.at)
+                        .push_bind(e.action.clone())
+                        .push_bind(e.from_status.clone())
+                        .push_bind(e.to_status.clone())
+                        .push_bind(e.actor_user)
+                        .push_bind(e.actor_client)
+                        .push_bind(e.fields.clone())
+                        .push_bind(e.message.clone())
+                        .push_bind(e.due_on.clone());
+                });
+                query.push(")");
+            }
+            if let Some(done) = done {
+                query.push(", response AS (UPDATE idempotency_keys SET status = ");
+                query.push_bind(done.status).push(", headers = ").push_bind(done.headers.clone());
+                query.push(", body = ").push_bind(done.body.clone()).push(", completed_at = ").push_bind(done.at);
+                query.push(" WHERE scope = ").push_bind(done.scope.clone()).push(" AND key = ").push_bind(done.key.clone());
+                query.push(" AND status IS NULL)");
+            }
+            query.push(" SELECT 1");
+            query.build().execute(executor).await?;
+            Ok(())
+        }
+
+        /// One statement for all of a change's history entries.
+        async fn insert_events<'e, E>(
+            executor: E,
+            events: &[$crate::notifications::Event],
+        ) -> Result<(), $crate::store::StoreError>
+        where
+            E: sqlx::Executor<'e, Database = <$store as $crate::store::Engined>::Database>,
+        {
+            if events.is_empty() {
+                return Ok(());
+            }
+            let mut query = sqlx::QueryBuilder::<<$store as $crate::store::Engined>::Database>::new(
                 "INSERT INTO notification_events (id, notification_id, at, action, from_status, to_status, \
-                 actor_user, actor_client, fields, message, due_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(e.id)
-            .bind(e.notification_id)
-            .bind(e.at)
-            .bind(&e.action)
-            .bind(&e.from_status)
-            .bind(&e.to_status)
-            .bind(e.actor_user)
-            .bind(e.actor_client)
-            .bind(&e.fields)
-            .bind(&e.message)
-            .bind(&e.due_on)
-            .execute(executor)
-            .await?;
+                 actor_user, actor_client, fields, message, due_on) ",
+            );
+            query.push_values(events, |mut row, e| {
+                row.push_bind(e.id)
+                    .push_bind(e.notification_id)
+                    .push_bind(e.at)
+                    .push_bind(e.action.clone())
+                    .push_bind(e.from_status.clone())
+                    .push_bind(e.to_status.clone())
+                    .push_bind(e.actor_user)
+                    .push_bind(e.actor_client)
+                    .push_bind(e.fields.clone())
+                    .push_bind(e.message.clone())
+                    .push_bind(e.due_on.clone());
+            });
+            query.build().execute(executor).await?;
             Ok(())
         }
 

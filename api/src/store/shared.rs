@@ -272,6 +272,28 @@ macro_rules! impl_shared_queries {
                 Ok(())
             }
 
+            async fn api_client_for_token(
+                &self,
+                id: uuid::Uuid,
+                jti: uuid::Uuid,
+            ) -> Result<Option<($crate::accounts::ApiClient, bool)>, $crate::store::StoreError> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    client: $crate::accounts::ApiClient,
+                    token_revoked: bool,
+                }
+                let row: Option<Row> = sqlx::query_as(
+                    "SELECT c.*, EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2) AS token_revoked \
+                     FROM api_clients c WHERE c.id = $1",
+                )
+                .bind(id)
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|row| (row.client, row.token_revoked)))
+            }
+
             async fn api_client(
                 &self,
                 id: uuid::Uuid,

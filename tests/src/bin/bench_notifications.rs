@@ -176,9 +176,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// What the server asks of the database for one create-and-submit by an API client, in the same order:
-/// the token's revocation and the client's record, the idempotency key, the organisation's locations and
-/// the regulator's activity codes, the organisation (four eyes), then the notification, its two history
-/// entries and the stored response in one transaction.
+/// the client's record with its token's revocation, the idempotency key, the organisation's four-eyes setting
+/// and location, then the notification, its history entries and the stored response in one transaction.
 async fn one_submission(
     store: &dyn Store,
     organisation: Uuid,
@@ -187,13 +186,10 @@ async fn one_submission(
     content: String,
 ) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
-    store.access_token_revoked(Uuid::new_v4()).await?;
-    store.api_client(client).await?;
+    store.api_client_for_token(client, Uuid::new_v4()).await?;
     let (scope, key) = (format!("client:{client}"), Uuid::new_v4().to_string());
     store.begin_idempotent(&scope, &key, "fingerprint", now, now + time::Duration::seconds(35)).await?;
-    store.locations(organisation).await?;
-    store.regulated_activities().await?;
-    store.organisation(organisation).await?;
+    store.submission_context(organisation, Some(location)).await?;
     let id = Uuid::now_v7();
     let notification = Notification {
         id,
