@@ -22,6 +22,7 @@ pub mod tags {
     pub const IDENTITY: &str = "identity";
     pub const ORGANISATIONS: &str = "organisations";
     pub const ADMIN: &str = "admin";
+    pub const DOCUMENTS: &str = "documents";
 }
 
 /// The name of the bearer-token security scheme every operation uses unless it says `security(())`.
@@ -44,6 +45,7 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
         (name = "oauth", description = "The OAuth 2.0 authorization server: tokens, metadata and signing keys"),
         (name = "identity", description = "Who is calling, and what they may do"),
         (name = "organisations", description = "Organisations, their locations, members and API clients"),
+        (name = "documents", description = "Documents: resumable (tus 1.0) and single-request uploads, malware scanning, downloads"),
         (name = "admin", description = "For the regulator's staff: provider records, enrolment codes, accounts, applications"),
     ),
     components(schemas(ProblemDetails)),
@@ -77,6 +79,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::auth::me::router())
         .merge(crate::organisations::router())
         .merge(crate::admin::router())
+        .merge(crate::documents::router())
 }
 
 /// Adds the problem responses an operation can give besides its own, by what the operation is:

@@ -18,6 +18,8 @@ pub struct AppState {
     pub public_base_url: String,
     /// Load balancers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Document storage, limits and scanning.
+    pub documents: Arc<crate::documents::Documents>,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

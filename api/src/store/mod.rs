@@ -21,9 +21,12 @@ use crate::accounts::{
 use crate::config::{Config, Engine};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
+mod documents;
 mod postgres;
 mod shared;
 mod sqlite;
+
+pub use documents::DocumentStore;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -58,7 +61,9 @@ impl From<sqlx::Error> for StoreError {
 
 /// Everything the API stores. A facade over the per-aggregate traits, so handlers hold one `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: ReferenceStore + IdentityStore + GrantStore + KeyStore + Send + Sync + 'static {
+pub trait Store:
+    ReferenceStore + IdentityStore + GrantStore + KeyStore + DocumentStore + Send + Sync + 'static
+{
     fn engine(&self) -> Engine;
     /// Applies this engine's pending migrations; a no-op when the schema is current.
     async fn migrate(&self) -> Result<(), StoreError>;

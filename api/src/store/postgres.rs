@@ -50,3 +50,4 @@ impl super::Engined for PostgresStore {
 }
 
 super::shared::impl_shared_queries!(PostgresStore);
+super::documents::impl_document_queries!(PostgresStore);

@@ -72,12 +72,19 @@ pub fn downgrade(mut document: Value) -> Result<Value> {
 ///   and `application/merge-patch+json` (partial updates): JSON all the same, which the server accepts as
 ///   `application/json`, so the SDK sends and reads every `+json` type as JSON;
 /// - operations that answer HTML are pages for people's browsers (the sign-in page), not API calls: they are
-///   left out, and the hand-written `auth` module builds their URLs instead.
+///   left out, and the hand-written `auth` module builds their URLs instead;
+/// - operations that take a file's bytes as their body (the tus protocol's `HEAD`/`OPTIONS`/`PATCH`, the
+///   single-request upload) are left out too: progenitor types bodies as JSON or forms only, and the
+///   hand-written `upload` module drives them, streaming from a file or any reader.
 pub fn for_progenitor(mut document: Value) -> Value {
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             if let Some(item) = item.as_object_mut() {
-                item.retain(|_, operation| !answers_html(operation));
+                item.retain(|method, operation| {
+                    !answers_html(operation)
+                        && !takes_file_bytes(operation)
+                        && !matches!(method.as_str(), "head" | "options")
+                });
             }
         }
         paths.retain(|_, item| item.as_object().is_none_or(|ops| ops.keys().any(|k| is_method(k))));
@@ -98,6 +105,17 @@ fn answers_html(operation: &Value) -> bool {
         .get("responses")
         .and_then(Value::as_object)
         .is_some_and(|responses| responses.values().any(|r| r.pointer("/content/text~1html").is_some()))
+}
+
+/// Whether the operation's body is something other than JSON or a form: a file's bytes.
+fn takes_file_bytes(operation: &Value) -> bool {
+    operation.pointer("/requestBody/content").and_then(Value::as_object).is_some_and(|content| {
+        content.keys().any(|media_type| {
+            !(media_type == "application/json"
+                || media_type.ends_with("+json")
+                || media_type == "application/x-www-form-urlencoded")
+        })
+    })
 }
 
 fn is_method(key: &str) -> bool {
@@ -375,6 +393,20 @@ mod tests {
         assert!(out["paths"].get("/page").is_none());
         assert!(out["paths"]["/mixed"].get("get").is_some());
         assert!(out["paths"]["/mixed"].get("post").is_none());
+    }
+
+    #[test]
+    fn operations_that_take_file_bytes_are_left_to_the_upload_module() {
+        let document = json!({"paths": {
+            "/uploads": {"options": {"responses": {}}, "post": {"requestBody": {"content": {"application/offset+octet-stream": {}}}}},
+            "/uploads/{id}": {"head": {"responses": {}}, "delete": {"responses": {}}},
+            "/documents": {"post": {"requestBody": {"content": {"application/pdf": {}, "text/plain": {}}}},
+                           "get": {"responses": {}}},
+        }});
+        let out = for_progenitor(document);
+        assert!(out["paths"].get("/uploads").is_none());
+        assert_eq!(out["paths"]["/uploads/{id}"].as_object().unwrap().keys().collect::<Vec<_>>(), ["delete"]);
+        assert_eq!(out["paths"]["/documents"].as_object().unwrap().keys().collect::<Vec<_>>(), ["get"]);
     }
 
     #[test]
