@@ -417,12 +417,12 @@ async fn delete_document(
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag the caller holds"),
     ),
     responses(
-        (status = 200, description = "The content", content_type = "application/octet-stream", body = FileContent,
+        (status = 200, description = "The content, as its `media_type`", content_type = "*/*", body = FileContent,
             headers(
                 ("ETag" = String, description = "The SHA-256 of the content, quoted"),
                 ("Content-Disposition" = String, description = "`attachment` with the (safe) filename"),
             )),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = FileContent,
+        (status = 206, description = "The requested range", content_type = "*/*", body = FileContent,
             headers(("Content-Range" = String, description = "Which bytes these are"))),
         (status = 304, description = "Unchanged since the ETag in `If-None-Match`"),
         (status = 409, description = "Not scanned clean (`document_not_clean`): pending, infected or failed",

@@ -30,6 +30,15 @@ use crate::openapi::tags;
 use crate::state::AppState;
 
 pub const TUS_VERSION: &str = "1.0.0";
+
+/// The tus protocol version a request speaks; this server speaks 1.0.0 only.
+/// (Only the spec uses it: the header is checked as text by `require_version`.)
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum TusVersion {
+    #[serde(rename = "1.0.0")]
+    V1,
+}
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,checksum,expiration";
 
@@ -160,7 +169,7 @@ async fn visible_upload(state: &AppState, access: &Access, id: Uuid) -> Result<U
         ("Tus-Checksum-Algorithm" = String, description = "sha256"),
     ))),
 )]
-async fn describe_uploads(State(state): State<AppState>) -> Response {
+async fn describe_uploads(State(state): State<AppState>, Path(_): Path<Uuid>) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let h = response.headers_mut();
     h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
@@ -183,7 +192,7 @@ async fn describe_uploads(State(state): State<AppState>) -> Response {
     operation_id = "create_upload",
     params(
         ("organisation_id" = Uuid, Path, description = "The organisation"),
-        ("Tus-Resumable" = String, Header, description = "The tus version: `1.0.0`"),
+        ("Tus-Resumable" = inline(TusVersion), Header, description = "The tus version: `1.0.0`"),
         ("Upload-Length" = u64, Header, description = "The file's size in bytes"),
         ("Upload-Metadata" = Option<String>, Header, nullable = false, description = "`filename <base64>,filetype <base64>[,location_id <base64>]`"),
         ("Upload-Checksum" = Option<String>, Header, nullable = false, description = "`sha256 <base64>` of the body, when there is one"),
@@ -352,7 +361,7 @@ fn offset_conflict() -> Problem {
     params(
         ("organisation_id" = Uuid, Path, description = "The organisation"),
         ("upload_id" = Uuid, Path, description = "The upload"),
-        ("Tus-Resumable" = String, Header, description = "The tus version: `1.0.0`"),
+        ("Tus-Resumable" = inline(TusVersion), Header, description = "The tus version: `1.0.0`"),
     ),
     responses(
         (status = 200, description = "Where the upload stands", headers(
@@ -406,7 +415,7 @@ async fn get_upload_offset(
     params(
         ("organisation_id" = Uuid, Path, description = "The organisation"),
         ("upload_id" = Uuid, Path, description = "The upload"),
-        ("Tus-Resumable" = String, Header, description = "The tus version: `1.0.0`"),
+        ("Tus-Resumable" = inline(TusVersion), Header, description = "The tus version: `1.0.0`"),
         ("Upload-Offset" = u64, Header, description = "Where this body starts: the offset HEAD reports"),
         ("Upload-Checksum" = Option<String>, Header, nullable = false, description = "`sha256 <base64>` of the body"),
     ),
@@ -467,7 +476,7 @@ async fn append_to_upload(
     params(
         ("organisation_id" = Uuid, Path, description = "The organisation"),
         ("upload_id" = Uuid, Path, description = "The upload"),
-        ("Tus-Resumable" = String, Header, description = "The tus version: `1.0.0`"),
+        ("Tus-Resumable" = inline(TusVersion), Header, description = "The tus version: `1.0.0`"),
     ),
     responses(
         (status = 204, description = "Removed"),

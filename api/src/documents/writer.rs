@@ -123,11 +123,12 @@ pub async fn write(
     .boxed();
 
     let stored = documents.blobs.stage(upload.id, upload.received as u64, stream).await;
-    let progress = Arc::try_unwrap(progress)
-        .map_err(|_| ())
-        .expect("the stream and its clone of the progress are gone")
-        .into_inner()
-        .expect("not poisoned");
+    // The store has dropped the stream (and its handle on the progress) by the time it returns.
+    let Some(progress) = Arc::try_unwrap(progress).ok().and_then(|p| p.into_inner().ok()) else {
+        let mut problem = Problem::internal();
+        problem.internal = Some("the blob store kept the request body after the write".into());
+        return Err(problem);
+    };
     match (progress.refusal, stored) {
         (Some(Refusal::TooLarge), _) => Err(too_large(documents.settings.max_size.min(upload.length as u64))),
         (Some(Refusal::WrongType), _) => Err(wrong_type(media)),
