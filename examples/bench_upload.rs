@@ -23,17 +23,20 @@ use provider_api_sdk::ClientBuilder;
 use tokio::io::{AsyncRead, ReadBuf};
 
 const MIB: u64 = 1024 * 1024;
-/// The bytes written: a pseudo-random MiB, repeated (not compressible in any way the path could exploit).
+/// The bytes written: a pseudo-random MiB, repeated (not compressible in any way the path could exploit),
+/// starting as a PDF does so the type check accepts it.
 fn pattern() -> Vec<u8> {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
-    (0..MIB)
+    let mut bytes: Vec<u8> = (0..MIB)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state >> 24) as u8
         })
-        .collect()
+        .collect();
+    bytes[..5].copy_from_slice(b"%PDF-");
+    bytes
 }
 
 /// `length` bytes of the pattern, as a reader (no file is read: the disk sees only the server's writes).
@@ -142,7 +145,11 @@ async fn main() -> anyhow::Result<()> {
     // The same disk as the server's store: a folder under target/, not /tmp (often a RAM disk).
     let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-upload");
     let pattern = Arc::new(pattern());
+    // tus sends one chunk per request and waits for its answer (which waits for the disk): fewer, larger
+    // chunks mean fewer such waits. BENCH_CHUNK_MIB overrides the default of 256.
+    let chunk_mib: u64 = std::env::var("BENCH_CHUNK_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
 
+    println!("chunk {chunk_mib} MiB; server {}", binary.display());
     println!("size_mib upload_s upload_mib_s raw_write_mib_s ratio idle_rss_mib peak_rss_mib rss_growth_mib");
     for size_mib in sizes {
         let _ = std::fs::remove_dir_all(&work);
@@ -158,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
         let organisation = me.organisations[0].organisation_id;
         // Warm up (connections, the database, the allocator) with a small upload, then measure idle.
         let warm = Generated { pattern: pattern.clone(), position: 0, length: MIB };
-        client.uploader(organisation).upload_reader(warm, MIB, "warm-up.pdf", "text/plain").await.ok();
+        client.uploader(organisation).upload_reader(warm, MIB, "warm-up.pdf", "application/pdf").await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let idle = rss_kib(pid);
 
@@ -177,9 +184,9 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let uploaded = client
             .uploader(organisation)
-            .chunk_size(64 * MIB as usize)
+            .chunk_size(chunk_mib as usize * MIB as usize)
             .checksums(false)
-            .upload_reader(reader, length, "bench.txt", "text/plain")
+            .upload_reader(reader, length, "bench.pdf", "application/pdf")
             .await?;
         let upload_time = started.elapsed();
         sampling.store(false, Ordering::Relaxed);

@@ -303,6 +303,15 @@ async fn spoofed_types_are_refused_and_unknown_types_too() {
         .await
         .unwrap_err();
     assert_eq!((refused.status(), refused.code()), (Some(415), Some("content_type_mismatch")));
+    // Chunks too small to judge the type: the check happens when the last byte arrives, and the upload goes.
+    let refused = p
+        .client
+        .uploader(p.organisation_id)
+        .chunk_size(4)
+        .upload_reader(&png[..], png.len() as u64, "report.pdf", "application/pdf")
+        .await
+        .unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (Some(415), Some("content_type_mismatch")));
     // A PDF declared as text is not text either.
     let refused = upload_document(&p.client, p.organisation_id, "notes.txt", "text/plain", pdf(100)).await.unwrap_err();
     assert_eq!(refused.code(), Some("content_type_mismatch"));

@@ -317,7 +317,15 @@ async fn append(
     let expires_at = now + documents.settings.upload_expiry;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if received == upload.length {
-        let document = writer::finish(documents, &upload, media, written.hasher, written.type_checked).await?;
+        let document = match writer::finish(documents, &upload, media, written.hasher, written.type_checked).await {
+            Ok(document) => document,
+            Err(problem) if problem.code == "content_type_mismatch" => {
+                // `finish` discarded the bytes; the upload goes with them.
+                state.store.delete_upload(upload.id).await?;
+                return Err(problem);
+            }
+            Err(problem) => return Err(problem),
+        };
         if !state.store.complete_upload(upload.id, upload.received, &document).await? {
             let _ = documents.blobs.delete(document.id).await;
             return Err(offset_conflict());
