@@ -33,8 +33,12 @@ async fn main() -> anyhow::Result<()> {
     let started = json!({"type": "abuse", "person": {"identifier": "RES-0107", "age_band": "75-84"},
         "alleged_perpetrator": "service_user", "became_aware_at": "2026-11-24T19:30:00Z",
         "description": "Another resident struck RES-0107 in the dining room; a bruise on the left arm."});
-    let body =
-        NewNotification { location_id: Some(location), follows_id: None, content: serde_json::from_value(started)? };
+    let body = NewNotification {
+        location_id: Some(location),
+        follows_id: None,
+        content: serde_json::from_value(started)?,
+        attachments: Vec::new(),
+    };
     let draft = idempotent::with_key(|key| {
         drafter.create_notification().organisation_id(organisation).idempotency_key(key).body(body.clone()).send()
     })
@@ -68,7 +72,12 @@ async fn main() -> anyhow::Result<()> {
         .organisation_id(organisation)
         .notification_id(draft.id)
         .if_match(format!("\"{}\"", draft.version))
-        .body(NotificationPatch { content: serde_json::from_value(completion)?, follows_id: None, location_id: None })
+        .body(NotificationPatch {
+            content: serde_json::from_value(completion)?,
+            follows_id: None,
+            location_id: None,
+            attachments: Vec::new(),
+        })
         .send()
         .await?
         .into_inner();
@@ -82,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
             content: serde_json::from_value(json!({"occurred_on": "2026-11-24"}))?,
             follows_id: None,
             location_id: None,
+            attachments: Vec::new(),
         })
         .send()
         .await?

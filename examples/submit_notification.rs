@@ -46,7 +46,8 @@ async fn main() -> anyhow::Result<()> {
         "mitigations_in_place": "Falls sensor, hourly checks and a walking frame.",
         "immediate_actions": "First aid, ambulance called, family informed."
     }))?;
-    let body = NotificationSubmission { location_id: Some(location), follows_id: None, content };
+    let body =
+        NotificationSubmission { location_id: Some(location), follows_id: None, content, attachments: Vec::new() };
 
     // One Idempotency-Key for this report, reused on every retry: a lost answer never makes a second one.
     let submitted = idempotent::with_key(|key| {

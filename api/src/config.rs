@@ -85,6 +85,40 @@ pub struct Config {
     /// `json` (the default: one JSON object a line) or `pretty`.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Where document bytes are kept: a folder (the default, `data/documents`), or `s3://bucket[/prefix]`.
+    #[serde(default = "defaults::document_storage")]
+    pub document_storage: String,
+    /// For `s3://` storage: the S3-compatible server (`https://…`); AWS itself when absent.
+    #[serde(default)]
+    pub s3_endpoint: Option<String>,
+    /// For `s3://` storage: the region.
+    #[serde(default = "defaults::s3_region")]
+    pub s3_region: String,
+    /// For `s3://` storage: the access key (else the environment's AWS credentials).
+    #[serde(default)]
+    pub s3_access_key_id: Option<String>,
+    #[serde(default)]
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Largest document, in bytes (default 100 MiB).
+    #[serde(default = "defaults::document_max_size")]
+    pub document_max_size: u64,
+    /// The document types accepted (short names: pdf, docx, xlsx, odt, ods, doc, xls, csv, txt, jpeg, png),
+    /// a list or comma-separated; all of them by default.
+    #[serde(default = "defaults::document_types", deserialize_with = "list_or_comma_separated")]
+    pub document_types: Vec<String>,
+    /// How long an unfinished upload is kept after its last progress.
+    #[serde(default = "defaults::upload_expiry", with = "humantime_serde")]
+    pub upload_expiry: Duration,
+    /// The ClamAV daemon that scans documents: `tcp://host:port` or `unix:///path`. Without it, documents are
+    /// not scanned and are marked clean with `scanner: none`.
+    #[serde(default)]
+    pub clamd_address: Option<String>,
+    /// Scan attempts (with backoff) before a document is marked `failed`.
+    #[serde(default = "defaults::scan_attempts")]
+    pub scan_attempts: u32,
+    /// The longest one scan may take.
+    #[serde(default = "defaults::scan_timeout", with = "humantime_serde")]
+    pub scan_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -139,6 +173,27 @@ mod defaults {
     }
     pub fn rate_limit_sign_in_per_address() -> NonZeroU32 {
         NonZeroU32::new(60).expect("non-zero")
+    }
+    pub fn document_storage() -> String {
+        "data/documents".to_owned()
+    }
+    pub fn s3_region() -> String {
+        "us-east-1".to_owned()
+    }
+    pub fn document_max_size() -> u64 {
+        100 * 1024 * 1024
+    }
+    pub fn document_types() -> Vec<String> {
+        crate::documents::MediaType::ALL.iter().map(|t| t.short_name().to_owned()).collect()
+    }
+    pub fn upload_expiry() -> Duration {
+        Duration::from_secs(24 * 60 * 60)
+    }
+    pub fn scan_attempts() -> u32 {
+        5
+    }
+    pub fn scan_timeout() -> Duration {
+        Duration::from_secs(300)
     }
 }
 
@@ -247,7 +302,77 @@ impl Config {
                 problems.push(format!("cors_allowed_origins: {origin:?} {why}"));
             }
         }
+        problems.extend(self.document_problems());
         if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
+    fn document_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.document_max_size == 0 {
+            problems.push("document_max_size must be at least 1 byte".to_owned());
+        }
+        for name in &self.document_types {
+            if let Err(why) = name.parse::<crate::documents::MediaType>() {
+                problems.push(format!("document_types: {why}"));
+            }
+        }
+        if self.document_types.is_empty() {
+            problems.push("document_types must name at least one type".to_owned());
+        }
+        if let Some(address) = &self.clamd_address
+            && let Err(why) = address.parse::<crate::documents::scan::ClamdAddress>()
+        {
+            problems.push(format!("clamd_address: {why}"));
+        }
+        if self.scan_attempts == 0 {
+            problems.push("scan_attempts must be at least 1".to_owned());
+        }
+        for (name, value) in [("upload_expiry", self.upload_expiry), ("scan_timeout", self.scan_timeout)] {
+            if value.is_zero() {
+                problems.push(format!("{name} must be longer than zero"));
+            }
+        }
+        if let Some(bucket) = self.document_storage.strip_prefix("s3://")
+            && bucket.split('/').next().unwrap_or_default().is_empty()
+        {
+            problems.push("document_storage: s3:// needs a bucket, like s3://bucket/prefix".to_owned());
+        }
+        problems
+    }
+
+    /// Where document bytes go.
+    pub fn blob_settings(&self) -> crate::documents::blob::BlobSettings {
+        use crate::documents::blob::{BlobSettings, S3Settings};
+        match self.document_storage.strip_prefix("s3://") {
+            None => BlobSettings::Fs(PathBuf::from(&self.document_storage)),
+            Some(rest) => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let prefix = prefix.trim_matches('/');
+                BlobSettings::S3(S3Settings {
+                    bucket: bucket.to_owned(),
+                    prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
+                    endpoint: self.s3_endpoint.clone(),
+                    region: self.s3_region.clone(),
+                    access_key_id: self.s3_access_key_id.clone(),
+                    secret_access_key: self.s3_secret_access_key.clone(),
+                })
+            }
+        }
+    }
+
+    /// Limits and scanning for documents.
+    pub fn document_settings(&self) -> crate::documents::DocumentSettings {
+        crate::documents::DocumentSettings {
+            max_size: self.document_max_size,
+            allowed_types: self.document_types.iter().filter_map(|t| t.parse().ok()).collect(),
+            upload_expiry: self.upload_expiry,
+            clamd: self
+                .clamd_address
+                .as_ref()
+                .and_then(|a| a.parse().ok())
+                .map(|address| crate::documents::scan::Clamd { address, timeout: self.scan_timeout }),
+            scan_attempts: self.scan_attempts,
+        }
     }
 
     pub fn engine(&self) -> Option<Engine> {

@@ -22,6 +22,7 @@ mod admin;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod documents;
 pub mod domain;
 mod health;
 pub mod http;
@@ -53,6 +54,7 @@ pub struct Application {
     rate_limits: Arc<RateLimits>,
     tokens: Arc<TokenService>,
     shutdown_grace: Duration,
+    documents: Arc<documents::Documents>,
 }
 
 impl Application {
@@ -71,6 +73,8 @@ impl Application {
             KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
         let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
         let rate_limits = Arc::new(RateLimits::new(config.quotas()));
+        let blobs = documents::blob::open(&config.blob_settings()).context("could not open the document store")?;
+        let documents = Arc::new(documents::Documents::new(blobs, config.document_settings()));
         let public_base_url = tokens.issuer.clone();
         let token_service = tokens.clone();
         let state = AppState {
@@ -91,14 +95,28 @@ impl Application {
                     .map(|a| a.code)
                     .collect(),
             ),
+            documents: documents.clone(),
         };
         let router = router(state, &config);
-        Ok(Self { listener, router, store, rate_limits, tokens: token_service, shutdown_grace: config.shutdown_grace })
+        Ok(Self {
+            listener,
+            router,
+            store,
+            rate_limits,
+            tokens: token_service,
+            shutdown_grace: config.shutdown_grace,
+            documents,
+        })
     }
 
     /// The storage the server uses (tests reach past the API with it, to simulate failures).
     pub fn store(&self) -> Arc<dyn Store> {
         self.store.clone()
+    }
+
+    /// Document storage and scanning (tests reach the blob store through it).
+    pub fn documents(&self) -> Arc<documents::Documents> {
+        self.documents.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -121,6 +139,8 @@ impl Application {
         };
         let rate_limits = self.rate_limits.clone();
         let (tokens, store) = (self.tokens.clone(), self.store.clone());
+        let scanner = tokio::spawn(documents::housekeeping::scan_forever(self.store.clone(), self.documents.clone()));
+        let document_service = self.documents.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every_minute = tokio::time::interval(auth::keys::RELOAD_EVERY);
             loop {
@@ -129,6 +149,11 @@ impl Application {
                 // Picks up a key another node or `provider-api rotate-keys` made, so signing moves to it.
                 if let Err(error) = tokens.keys.reload(store.as_ref()).await {
                     tracing::warn!(%error, "could not reload signing keys");
+                }
+                if let Err(error) =
+                    documents::housekeeping::remove_expired_uploads(store.as_ref(), &document_service).await
+                {
+                    tracing::warn!(%error, "could not remove expired uploads");
                 }
             }
         });
@@ -150,6 +175,7 @@ impl Application {
             }
         };
         housekeeping.abort();
+        scanner.abort();
         self.store.close().await;
         tracing::info!("stopped");
         result

@@ -23,6 +23,7 @@ pub mod tags {
     pub const ORGANISATIONS: &str = "organisations";
     pub const NOTIFICATIONS: &str = "notifications";
     pub const ADMIN: &str = "admin";
+    pub const DOCUMENTS: &str = "documents";
 }
 
 /// The name of the bearer-token security scheme every operation uses unless it says `security(())`.
@@ -46,6 +47,7 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
         (name = "identity", description = "Who is calling, and what they may do"),
         (name = "organisations", description = "Organisations, their locations, members and API clients"),
         (name = "notifications", description = "Statutory notifications: the types and their forms, drafts, submission and receipts, the regulator's requests"),
+        (name = "documents", description = "Documents: resumable (tus 1.0) and single-request uploads, malware scanning, downloads"),
         (name = "admin", description = "For the regulator's staff: provider records, enrolment codes, accounts, applications"),
     ),
     components(schemas(ProblemDetails)),
@@ -80,6 +82,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::organisations::router())
         .merge(crate::notifications::router())
         .merge(crate::admin::router())
+        .merge(crate::documents::router())
 }
 
 /// Adds the problem responses an operation can give besides its own, by what the operation is:

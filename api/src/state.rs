@@ -24,6 +24,8 @@ pub struct AppState {
     /// The regulated activity codes: reference data, changed only by a migration (so by a new release), read
     /// once at start-up rather than on every notification.
     pub activity_codes: Arc<std::collections::BTreeSet<String>>,
+    /// Document storage, limits and scanning.
+    pub documents: Arc<crate::documents::Documents>,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

@@ -3,7 +3,7 @@
 //! [`generated`] is produced at build time from `openapi/v1.json` by progenitor (see `build.rs`); it is
 //! re-exported here as [`Client`], [`types`] and [`Error`]. The modules beside it are written by hand: they
 //! add what a generator cannot (connection defaults, problem handling, OAuth 2.0 tokens with a retry after a
-//! 401, idempotency keys reused across retries) and never edit generated code.
+//! 401, idempotency keys reused across retries, tus uploads in `upload`) and never edit generated code.
 
 #[allow(clippy::all, clippy::pedantic, unused_imports, dead_code, missing_docs, unreachable_pub)]
 pub mod generated {
@@ -14,6 +14,7 @@ pub mod auth;
 mod connect;
 pub mod idempotent;
 mod problem;
+pub mod upload;
 
 pub use connect::ClientBuilder;
 pub use generated::{Client, Error, ResponseValue, types};

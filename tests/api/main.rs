@@ -3,6 +3,7 @@
 
 mod admin;
 mod docs;
+mod documents;
 mod errors;
 mod health;
 mod identifiers;

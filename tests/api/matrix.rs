@@ -25,6 +25,8 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
     const ORG_ADMIN_DELETES: [u16; 8] = [401, 404, 403, 403, 403, 204, 403, 404];
     const STAFF: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 200];
     const STAFF_CREATES: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 201];
+    // Drafters, submitters and admins upload; viewers and other organisations do not.
+    const DOCUMENTS_WRITE_CREATES: [u16; 8] = [401, 404, 403, 201, 201, 201, 403, 404];
     Some(match operation {
         "get_health"
         | "get_readiness"
@@ -77,6 +79,13 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         | "acknowledge_notification"
         | "request_information"
         | "close_notification" => STAFF,
+        // tus discovery says only what the server supports, to anyone.
+        "describe_uploads" => [204; 8],
+        "list_documents" | "get_document" | "get_document_content" => ORG_READ,
+        "upload_document" | "create_upload" => DOCUMENTS_WRITE_CREATES,
+        "get_upload_offset" => [401, 404, 403, 200, 200, 200, 403, 404],
+        // Each call gets its own upload or document, so every writer's call can succeed.
+        "append_to_upload" | "terminate_upload" | "delete_document" => [401, 404, 403, 204, 204, 204, 403, 404],
         _ => return None,
     })
 }
@@ -92,6 +101,8 @@ struct World {
     disposable_member: Uuid,
     rotatable_client: Uuid,
     disposable_client: Uuid,
+    document: Uuid,
+    upload: Uuid,
     tokens: Vec<Option<String>>,
 }
 
@@ -126,9 +137,63 @@ async fn notification(app: &TestApp, world: &World, status: Status) -> Notificat
         request_due_on: (status == Status::InformationRequested).then(|| "2099-01-01".into()),
         outcome: None,
         outcome_note: None,
+        attachments: "[]".into(),
     };
     app.store.insert_notification(&notification, &[], None).await.unwrap();
     notification
+}
+
+/// A clean text document with content, made past the API.
+async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
+    let staged = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    let blobs = &app.documents.blobs;
+    blobs.stage(staged, 0, provider_api::documents::blob::once(&b"hello"[..])).await.unwrap();
+    blobs.promote(staged, 5, id).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let document = provider_api::documents::Document {
+        id,
+        organisation_id,
+        location_id: None,
+        filename: "hello.txt".into(),
+        media_type: "text/plain".into(),
+        size: 5,
+        sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
+        uploaded_by_user: None,
+        uploaded_by_client: Uuid::new_v4(),
+        created_at: now,
+        scan_status: "clean".into(),
+        scanner: Some("none".into()),
+        scan_detail: None,
+        scanned_at: Some(now),
+        scan_attempts: 0,
+        scan_next_at: now,
+        frozen_at: None,
+    };
+    app.store.create_document(&document).await.unwrap();
+    id
+}
+
+/// A fresh tus upload of a 5-byte text file, nothing received yet.
+async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
+    let now = OffsetDateTime::now_utc();
+    let upload = provider_api::documents::Upload {
+        id: Uuid::new_v4(),
+        organisation_id,
+        location_id: None,
+        filename: "hello.txt".into(),
+        media_type: "text/plain".into(),
+        length: 5,
+        received: 0,
+        hash_state: provider_api::documents::hashing::Hasher::new().save(),
+        created_by_user: None,
+        created_by_client: Uuid::new_v4(),
+        created_at: now,
+        expires_at: now + time::Duration::hours(1),
+        document_id: None,
+    };
+    app.store.create_upload(&upload).await.unwrap();
+    upload.id
 }
 
 async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[StaffRole]) -> (Uuid, String, String) {
@@ -248,6 +313,8 @@ async fn world(app: &TestApp) -> World {
         disposable_member,
         rotatable_client,
         disposable_client,
+        document: stored_document(app, demo.organisation_id).await,
+        upload: fresh_upload(app, demo.organisation_id).await,
         tokens,
     }
 }
@@ -294,10 +361,45 @@ async fn request(
         .replace("{user_id}", &user_id.to_string())
         .replace("{client_id}", &client_id.to_string())
         .replace("{invitation_id}", &invitation.to_string());
+    if path.contains("{document_id}") {
+        let document = match operation {
+            "delete_document" => stored_document(app, world.organisation).await,
+            _ => world.document,
+        };
+        path = path.replace("{document_id}", &document.to_string());
+    }
+    if path.contains("{upload_id}") {
+        let upload = match operation {
+            "get_upload_offset" => world.upload,
+            _ => fresh_upload(app, world.organisation).await,
+        };
+        path = path.replace("{upload_id}", &upload.to_string());
+    }
+    if operation == "upload_document" {
+        path.push_str("?filename=hello.txt");
+    }
     if operation == "get_my_permissions" {
         path.push_str(&format!("?organisation={}", world.organisation));
     }
-    let builder = app.http.request(method.clone(), app.url(&path));
+    let mut builder = app.http.request(method.clone(), app.url(&path));
+    if matches!(operation, "create_upload" | "get_upload_offset" | "append_to_upload" | "terminate_upload") {
+        builder = builder.header("tus-resumable", "1.0.0");
+    }
+    match operation {
+        "create_upload" => {
+            builder = builder
+                .header("upload-length", "5")
+                .header("upload-metadata", "filename aGVsbG8udHh0,filetype dGV4dC9wbGFpbg==");
+        }
+        "append_to_upload" => {
+            builder = builder
+                .header("upload-offset", "0")
+                .header("content-type", "application/offset+octet-stream")
+                .body("hello");
+        }
+        "upload_document" => builder = builder.header("content-type", "text/plain").body("hello"),
+        _ => {}
+    }
     let form = |body: &'static str| ("application/x-www-form-urlencoded", body.to_owned());
     let json = |body: Value| ("application/json", body.to_string());
     let body = match operation {

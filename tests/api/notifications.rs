@@ -20,11 +20,17 @@ fn submission(location: Uuid, form: Value, follows: Option<Uuid>) -> Notificatio
         location_id: Some(location),
         follows_id: follows,
         content: serde_json::from_value::<NotificationContent>(form).expect("the SDK's typed form reads the example"),
+        attachments: Vec::new(),
     }
 }
 
 fn draft(location: Option<Uuid>, form: Value) -> NewNotification {
-    NewNotification { location_id: location, follows_id: None, content: serde_json::from_value(form).unwrap() }
+    NewNotification {
+        location_id: location,
+        follows_id: None,
+        content: serde_json::from_value(form).unwrap(),
+        attachments: Vec::new(),
+    }
 }
 
 fn etag(version: i64) -> String {
@@ -196,7 +202,7 @@ async fn colleagues_share_a_draft_and_a_stale_if_match_loses() {
     let edit = |text: &str| {
         let mut content = serde_json::Map::new();
         content.insert("description".into(), json!(text));
-        NotificationPatch { content, follows_id: None, location_id: None }
+        NotificationPatch { content, follows_id: None, location_id: None, attachments: Vec::new() }
     };
     let read = |c: Client| async move {
         c.get_notification().organisation_id(demo.organisation_id).notification_id(started.id).send().await
@@ -287,7 +293,7 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .organisation_id(demo.organisation_id)
         .notification_id(started.id)
         .if_match(etag(1))
-        .body(NotificationPatch { content: complete, follows_id: None, location_id: None })
+        .body(NotificationPatch { content: complete, follows_id: None, location_id: None, attachments: Vec::new() })
         .send()
         .await
         .unwrap()
@@ -322,7 +328,7 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .organisation_id(demo.organisation_id)
         .notification_id(started.id)
         .if_match(etag(completed.version))
-        .body(NotificationPatch { content: tweak, follows_id: None, location_id: None })
+        .body(NotificationPatch { content: tweak, follows_id: None, location_id: None, attachments: Vec::new() })
         .send()
         .await
         .unwrap()
@@ -348,7 +354,7 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .organisation_id(demo.organisation_id)
         .notification_id(started.id)
         .if_match(etag(sent.version))
-        .body(NotificationPatch { content: late, follows_id: None, location_id: None })
+        .body(NotificationPatch { content: late, follows_id: None, location_id: None, attachments: Vec::new() })
         .send()
         .await
         .unwrap_err();
@@ -476,9 +482,11 @@ async fn a_receipt_verifies_offline_against_the_published_keys() {
     assert_eq!(claims["content_sha256"], json!(receipt.content_sha256));
     assert_eq!(claims["schema_version"], json!(receipt.schema_version));
 
-    // The hash is of the canonical content: recompute it from what the API returns.
+    // The hash is of the canonical content (and attachments): recompute it from what the API returns.
     let content = Value::Object(sent.content.0.clone());
-    assert_eq!(provider_api::notifications::receipt::content_sha256(&content), *receipt.content_sha256);
+    let recomputed =
+        provider_api::notifications::receipt::content_sha256(&json!({"attachments": [], "content": content}));
+    assert_eq!(recomputed, *receipt.content_sha256);
     let tampered = format!("{}x", &receipt.jws[..receipt.jws.len() - 1]);
     assert!(
         jsonwebtoken::decode::<Value>(&tampered, &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(), &validation)
@@ -677,4 +685,63 @@ async fn lists_filter_and_page_and_location_limits_hide_other_locations() {
         .await
         .unwrap_err();
     assert_eq!(read.http_status(), Some(404));
+}
+
+#[tokio::test]
+async fn attached_documents_are_frozen_on_submission_and_covered_by_the_receipt() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let other = app.demo().await;
+    let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let theirs = app.sdk_for_client(other.client_id, &other.client_secret, &[]);
+    let evidence = provider_api_sdk::upload::upload_document(
+        &software,
+        demo.organisation_id,
+        "falls-log.txt",
+        "text/plain",
+        "Falls log, November: one fall, 20th, lounge.",
+    )
+    .await
+    .unwrap();
+    let foreign = provider_api_sdk::upload::upload_document(
+        &theirs,
+        other.organisation_id,
+        "theirs.txt",
+        "text/plain",
+        "not yours",
+    )
+    .await
+    .unwrap();
+    let attach = |id: Uuid| provider_api_sdk::types::NewAttachment {
+        document_id: id,
+        purpose: provider_api_sdk::types::AttachmentPurpose::Evidence,
+    };
+
+    let mut refused_body = submission(demo.location_id, valid("serious_injury"), None);
+    refused_body.attachments = vec![attach(foreign.id)];
+    let refused = idempotent::with_key(|key| {
+        software
+            .submit_new_notification()
+            .organisation_id(demo.organisation_id)
+            .idempotency_key(key)
+            .body(refused_body.clone())
+            .send()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(refused.http_status(), Some(404), "another organisation's document cannot be attached");
+
+    let mut body = submission(demo.location_id, valid("serious_injury"), None);
+    body.attachments = vec![attach(evidence.id)];
+    let sent = submit_new(&software, demo.organisation_id, body).await;
+    assert_eq!(sent.attachments.len(), 1);
+    let sha256 = sent.attachments[0].sha256.as_deref().expect("the document's hash is recorded").to_owned();
+    assert_eq!(sha256, evidence.sha256.to_string());
+    let receipt = sent.receipt.unwrap();
+    let covered = json!({"attachments": [{"document_id": evidence.id, "purpose": "evidence", "sha256": sha256}],
+                         "content": Value::Object(sent.content.0.clone())});
+    assert_eq!(provider_api::notifications::receipt::content_sha256(&covered), *receipt.content_sha256);
+
+    let delete = software.delete_document().organisation_id(demo.organisation_id).document_id(evidence.id).send().await;
+    assert_eq!(delete.unwrap_err().http_status(), Some(409), "a sent notification's documents stay");
 }

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod forms;
+pub mod services;
 pub mod smtp;
 
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
@@ -110,6 +111,11 @@ pub struct TestApp {
     /// Plain HTTP, for what the SDK cannot send (malformed bodies, wrong methods).
     pub http: reqwest::Client,
     pub store: std::sync::Arc<dyn Store>,
+    /// Document storage and scanning, to reach past the API (the blob store, the scanner's queue).
+    pub documents: std::sync::Arc<provider_api::documents::Documents>,
+    /// Where the server keeps document bytes: a temporary folder, or (with `TEST_S3S_FS`) an S3 server.
+    pub blob_folder: tempfile::TempDir,
+    pub s3: Option<services::S3Server>,
     /// The integrator application `sign_in` uses, registered on first use.
     test_app: tokio::sync::OnceCell<uuid::Uuid>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -128,16 +134,24 @@ impl TestApp {
             provider_api::telemetry::init(provider_api::config::LogFormat::Pretty);
         }
         let database = TestDatabase::fresh().await;
+        let blob_folder = tempfile::tempdir().expect("a temporary directory");
         let mut config = Config {
             bind: SocketAddr::from_str("127.0.0.1:0").unwrap(),
             database_url: database.url().to_owned().into(),
+            document_storage: blob_folder.path().display().to_string(),
             ..Config::default()
         };
+        // With TEST_S3S_FS, documents go to a real S3-compatible server, so the same tests cover both stores.
+        let s3 = services::S3Server::requested().then(services::S3Server::start);
+        if let Some(s3) = &s3 {
+            s3.configure(&mut config);
+        }
         configure(&mut config);
 
         let application = Application::build(config).await.expect("the server builds");
         let address = application.local_addr();
         let store = application.store();
+        let documents = application.documents();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(application.run_until(async move {
             let _ = stop.await;
@@ -150,6 +164,9 @@ impl TestApp {
             client,
             http: reqwest::Client::new(),
             store,
+            documents,
+            blob_folder,
+            s3,
             test_app: tokio::sync::OnceCell::new(),
             shutdown: Some(shutdown),
             server: Some(server),

@@ -1,7 +1,10 @@
 //! The storage conformance suite: the same expectations of every engine. It runs on SQLite by default and on
-//! PostgreSQL when `TEST_DATABASE_URL` names a server (CI runs it both ways).
+//! PostgreSQL when `TEST_DATABASE_URL` names a server (CI runs it both ways). `blobs` does the same for the
+//! document blob stores.
 
 use std::collections::HashSet;
+
+mod blobs;
 
 use provider_api::config::{Config, Engine};
 use provider_api::store::{self, Store};
@@ -420,6 +423,7 @@ mod notifications {
             request_due_on: None,
             outcome: None,
             outcome_note: None,
+            attachments: "[]".into(),
         }
     }
 

@@ -102,7 +102,8 @@ impl Role {
         const READ: [Capability; 4] = [OrgRead, NotificationsRead, DocumentsRead, RegistrationsRead];
         match self {
             Self::Viewer => &READ,
-            Self::Admin => &[OrgRead, OrgAdmin, NotificationsRead, DocumentsRead, RegistrationsRead],
+            // Admins upload too (an organisation's papers are often theirs to provide), but do not draft.
+            Self::Admin => &[OrgRead, OrgAdmin, NotificationsRead, DocumentsRead, DocumentsWrite, RegistrationsRead],
             Self::Drafter => &[
                 OrgRead,
                 NotificationsRead,
@@ -157,6 +158,7 @@ mod tests {
         let admin: BTreeSet<Role> = [Role::Admin].into();
         assert!(granted_by(&admin).contains(&Capability::OrgAdmin));
         assert!(!granted_by(&admin).contains(&Capability::NotificationsWrite), "admin alone does not draft");
+        assert!(granted_by(&admin).contains(&Capability::DocumentsWrite), "admin uploads documents");
     }
 
     #[test]

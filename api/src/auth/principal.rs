@@ -181,6 +181,18 @@ impl Requirement for SubmitNotifications {
     const CAPABILITY: Capability = Capability::NotificationsSubmit;
 }
 
+/// `documents:read` in the organisation of the path.
+pub struct ReadDocuments;
+impl Requirement for ReadDocuments {
+    const CAPABILITY: Capability = Capability::DocumentsRead;
+}
+
+/// `documents:write` in the organisation of the path.
+pub struct WriteDocuments;
+impl Requirement for WriteDocuments {
+    const CAPABILITY: Capability = Capability::DocumentsWrite;
+}
+
 /// A principal allowed `R` in the organisation named by the path's `organisation_id`, checked before the
 /// request body is read: 401 without a valid token, 404 for an organisation it cannot see, 403 without the
 /// capability, and only then the body's own verdict.

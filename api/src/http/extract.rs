@@ -129,6 +129,10 @@ fn body_problem(rejection: BytesRejection) -> Problem {
         if error.is::<tower_http::timeout::TimeoutError>() || error.is::<tokio::time::error::Elapsed>() {
             return Problem::request_timeout();
         }
+        // The body limit (http/middleware.rs) cuts off a streamed body past the limit.
+        if error.is::<http_body_util::LengthLimitError>() {
+            return Problem::payload_too_large(None);
+        }
         source = error.source();
     }
     Problem::new(

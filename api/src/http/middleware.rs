@@ -10,7 +10,8 @@ use std::any::Any;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,11 +19,11 @@ use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -51,11 +52,11 @@ pub struct HttpPolicy {
 
 pub fn apply(router: Router, policy: &HttpPolicy) -> Router {
     let inner = ServiceBuilder::new()
+        .layer(axum::middleware::map_request(restore_options))
         .layer(middleware::from_fn(finish_problems))
         .layer(CatchPanicLayer::custom(panic_to_problem))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, policy.request_timeout))
-        .layer(RequestBodyTimeoutLayer::new(policy.body_timeout))
-        .layer(RequestBodyLimitLayer::new(policy.body_limit));
+        .layer(middleware::from_fn_with_state(policy.clone(), bound_request))
+        .layer(RequestBodyTimeoutLayer::new(policy.body_timeout));
 
     let outer = ServiceBuilder::new()
         .layer(axum::middleware::map_request(drop_unusable_request_id))
@@ -67,24 +68,109 @@ pub fn apply(router: Router, policy: &HttpPolicy) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis))
                 .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
         )
-        .layer(CompressionLayer::new())
+        // A download is sent as stored, so its ETag, Content-Length and byte ranges describe what arrives.
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+            |_: StatusCode, _: axum::http::Version, headers: &axum::http::HeaderMap, _: &axum::http::Extensions| {
+                !headers.contains_key(header::CONTENT_DISPOSITION)
+            },
+        )))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(axum::middleware::map_response(content_security_policy))
+        .layer(axum::middleware::map_request(hide_plain_options))
         .layer(cors(&policy.cors_allowed_origins));
 
     router.layer(inner).layer(outer)
+}
+
+/// File uploads stream bodies far larger than the body limit, for as long as bytes keep arriving (the body
+/// timeout still ends a stalled one); they enforce their own size limit. Every other request is bounded by the
+/// body limit (413) and the overall timeout (503).
+pub fn is_streamed_upload(method: &Method, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/v1/organisations/") else { return false };
+    let mut segments = rest.split('/');
+    let (_organisation, collection, item, extra) = (segments.next(), segments.next(), segments.next(), segments.next());
+    match (collection, item, extra) {
+        (Some("uploads"), None, None) => method == Method::POST,
+        (Some("uploads"), Some(_), None) => method == Method::PATCH,
+        (Some("documents"), None, None) => method == Method::POST,
+        _ => false,
+    }
+}
+
+async fn bound_request(State(policy): State<HttpPolicy>, request: Request, next: Next) -> Response {
+    if is_streamed_upload(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > policy.body_limit) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, policy.body_limit)));
+    match tokio::time::timeout(policy.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+/// tower-http's CORS answers every `OPTIONS` request as a preflight, but tus clients send `OPTIONS` to
+/// discover the upload server. So an `OPTIONS` that is not a preflight (no `Access-Control-Request-Method`)
+/// passes CORS under another method name, and [`restore_options`] gives it back its method inside.
+async fn hide_plain_options(mut request: Request) -> Request {
+    let preflight = request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if request.method() == Method::OPTIONS && !preflight {
+        *request.method_mut() = Method::from_bytes(b"X-PLAIN-OPTIONS").expect("a valid method token");
+        request.extensions_mut().insert(RestoreOptions);
+    }
+    request
+}
+
+/// Marks a request whose `OPTIONS` method was hidden from CORS.
+#[derive(Clone, Copy)]
+struct RestoreOptions;
+
+async fn restore_options(mut request: Request) -> Request {
+    if request.extensions_mut().remove::<RestoreOptions>().is_some() {
+        *request.method_mut() = Method::OPTIONS;
+    }
+    request
 }
 
 fn cors(allowed: &[HeaderValue]) -> CorsLayer {
     // No origin is allowed unless configured: the API is called by servers and by our own portal.
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed.iter().cloned()))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, X_REQUEST_ID.clone()])
-        .expose_headers([X_REQUEST_ID.clone(), header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::RANGE,
+            X_REQUEST_ID.clone(),
+            // tus 1.0, for browser upload libraries.
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-metadata"),
+            HeaderName::from_static("upload-checksum"),
+        ])
+        .expose_headers([
+            X_REQUEST_ID.clone(),
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("tus-version"),
+            HeaderName::from_static("tus-extension"),
+            HeaderName::from_static("tus-max-size"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-expires"),
+            HeaderName::from_static("document-id"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 

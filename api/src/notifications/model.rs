@@ -166,6 +166,8 @@ pub struct Notification {
     pub request_due_on: Option<String>,
     pub outcome: Option<String>,
     pub outcome_note: Option<String>,
+    /// The documents it refers to, as a JSON array of `Attachment`s.
+    pub attachments: String,
 }
 
 impl Notification {

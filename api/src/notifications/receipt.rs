@@ -32,7 +32,8 @@ pub struct Receipt {
     pub received_at: OffsetDateTime,
     /// The version of the type's schema the content was checked against.
     pub schema_version: u32,
-    /// SHA-256 (hex) of the content in canonical form (RFC 8785 JSON Canonicalization Scheme).
+    /// SHA-256 (hex), in canonical form (RFC 8785 JSON Canonicalization Scheme), of
+    /// `{"attachments": [...], "content": {...}}`: the form and each attached document's SHA-256.
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub content_sha256: String,
     /// A compact JWS (ES256, `typ` `notification-receipt+jwt`) whose claims repeat the fields above, signed
@@ -63,6 +64,12 @@ pub fn sign(tokens: &TokenService, claims: &ReceiptClaims) -> String {
     header.typ = Some(RECEIPT_TYPE.to_owned());
     header.kid = Some(kid);
     jsonwebtoken::encode(&header, claims, &key).expect("ES256 signing does not fail")
+}
+
+/// What a receipt's `content_sha256` covers: the form and every attached document's SHA-256, as the
+/// canonical form of `{"attachments": [...], "content": {...}}`.
+pub fn submission_sha256(content: &Value, attachments: &[super::views::Attachment]) -> String {
+    content_sha256(&serde_json::json!({"attachments": attachments, "content": content}))
 }
 
 /// SHA-256 (hex) of a JSON value's canonical form.

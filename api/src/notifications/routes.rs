@@ -178,6 +178,10 @@ pub struct NewNotification {
     #[schema(nullable = false)]
     pub follows_id: Option<Uuid>,
     pub content: DraftContent,
+    /// Documents of this organisation to attach (another organisation's are 404).
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// Create a draft notification
@@ -231,6 +235,7 @@ async fn create_draft(
     if new.location_id.is_none() {
         require_unlimited(access)?;
     }
+    check_attachments(state, access, &new.attachments).await?;
     let content = Value::Object(new.content.0);
     let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
     let facts = context(state, access.organisation_id, new.location_id).await?;
@@ -270,6 +275,7 @@ async fn create_draft(
         request_due_on: None,
         outcome: None,
         outcome_note: None,
+        attachments: attachments_json(&new.attachments),
     };
     let event = Event::new(notification.id, Action::Created, actor, now);
     let headers = notification_headers(&notification, true);
@@ -314,6 +320,10 @@ pub struct NotificationPatch {
     #[serde(default)]
     #[schema(value_type = Object, nullable = false)]
     pub content: Option<serde_json::Map<String, Value>>,
+    /// Replaces the list of attached documents.
+    #[serde(default)]
+    #[schema(nullable = false, max_items = 50)]
+    pub attachments: Option<Vec<NewAttachment>>,
 }
 
 /// Tells a member set to `null` (`Some(None)`) from an absent one (`None`).
@@ -380,6 +390,10 @@ async fn update_notification(
     if let Some(follows_id) = patch.follows_id {
         updated.follows_id = follows_id;
     }
+    if let Some(attachments) = &patch.attachments {
+        check_attachments(&state, &access, attachments).await?;
+        updated.attachments = attachments_json(attachments);
+    }
     let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
     errors.extend(
         envelope_errors(
@@ -402,6 +416,9 @@ async fn update_notification(
     }
     if updated.follows_id != current.follows_id {
         changed.push("/follows_id".into());
+    }
+    if updated.attachments != current.attachments {
+        changed.push("/attachments".into());
     }
     if changed.is_empty() {
         return Ok(single(StatusCode::OK, current));
@@ -508,7 +525,8 @@ async fn submit_draft(
     if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
         return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
     }
-    let submitted = seal(state, current.clone(), kind, actor, OffsetDateTime::now_utc())?;
+    let attachments = freeze_attachments(state, &current).await?;
+    let submitted = seal(state, current.clone(), kind, actor, attachments, OffsetDateTime::now_utc())?;
     let event = Event::new(submitted.id, Action::Submitted, actor, submitted.updated_at)
         .transition(Status::Draft, Status::Submitted);
     let headers = notification_headers(&submitted, false);
@@ -525,12 +543,14 @@ fn seal(
     mut n: Notification,
     kind: NotificationType,
     actor: Actor,
+    attachments: Vec<Attachment>,
     now: OffsetDateTime,
 ) -> Result<Notification, Problem> {
     let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
     let schema_version = kind.info().schema_version;
     let reference = receipt::new_reference(now);
-    let content_sha256 = receipt::content_sha256(&content);
+    let content_sha256 = receipt::submission_sha256(&content, &attachments);
+    n.attachments = serde_json::to_string(&attachments).expect("attachments serialise");
     let claims = ReceiptClaims {
         iss: state.tokens.issuer.clone(),
         sub: n.id,
@@ -569,6 +589,10 @@ pub struct NotificationSubmission {
     pub follows_id: Option<Uuid>,
     #[schema(value_type = NotificationContent)]
     pub content: Value,
+    /// Documents of this organisation to attach, each scanned clean (another organisation's are 404).
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// Create and submit a notification
@@ -634,6 +658,7 @@ async fn create_and_submit(
             "This organisation requires a second person to review before submission: create a draft instead.",
         ));
     }
+    check_attachments(state, access, &submission.attachments).await?;
     let content = Value::Object(content);
     let mut errors = prefixed("/content", check(kind, &content, Completeness::Complete));
     errors.extend(
@@ -678,8 +703,10 @@ async fn create_and_submit(
         request_due_on: None,
         outcome: None,
         outcome_note: None,
+        attachments: attachments_json(&submission.attachments),
     };
-    let submitted = seal(state, draft, kind, actor, now)?;
+    let attachments = freeze_attachments(state, &draft).await?;
+    let submitted = seal(state, draft, kind, actor, attachments, now)?;
     let events = [
         Event::new(submitted.id, Action::Created, actor, now),
         Event::new(submitted.id, Action::Submitted, actor, now).transition(Status::Draft, Status::Submitted),
@@ -817,6 +844,73 @@ pub struct IdempotencyKeyHeader {
 
 // Shared by the provider's and the staff's handlers.
 
+/// Every attachment names a document the caller can see in this organisation (404 otherwise, as for any
+/// object of another organisation).
+async fn check_attachments(state: &AppState, access: &Access, attachments: &[NewAttachment]) -> Result<(), Problem> {
+    for attachment in attachments {
+        let document = state.store.document(attachment.document_id).await?;
+        let visible = document.is_some_and(|d| {
+            d.organisation_id == access.organisation_id
+                && match (&access.locations, d.location_id) {
+                    (Some(allowed), Some(location)) => allowed.contains(&location),
+                    _ => true,
+                }
+        });
+        if !visible {
+            return Err(Problem::not_found(format!(
+                "There is no document {} that you can see in this organisation.",
+                attachment.document_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn attachments_json(attachments: &[NewAttachment]) -> String {
+    let listed: Vec<Attachment> = attachments
+        .iter()
+        .map(|a| Attachment { document_id: a.document_id, purpose: a.purpose, sha256: None })
+        .collect();
+    serde_json::to_string(&listed).expect("attachments serialise")
+}
+
+/// On submission: every attached document must be scanned clean; they are frozen (no longer deletable) and
+/// their SHA-256s recorded, for the receipt to cover.
+async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<Attachment>, Problem> {
+    let listed: Vec<Attachment> = serde_json::from_str(&n.attachments).map_err(|_| Problem::internal())?;
+    let mut frozen = Vec::with_capacity(listed.len());
+    let mut errors = Vec::new();
+    for (i, attachment) in listed.into_iter().enumerate() {
+        let document = state
+            .store
+            .document(attachment.document_id)
+            .await?
+            .filter(|d| d.organisation_id == n.organisation_id)
+            .ok_or_else(|| Problem::not_found("An attached document no longer exists."))?;
+        if document.scan_status != crate::documents::ScanStatus::Clean.as_str() {
+            errors.push(FieldError::new(
+                format!("/attachments/{i}/document_id"),
+                "not_clean",
+                format!(
+                    "This document's malware scan is {}; only documents scanned clean can be sent.",
+                    document.scan_status
+                ),
+            ));
+        }
+        frozen.push(Attachment { sha256: Some(document.sha256.clone()), ..attachment });
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    if !frozen.is_empty() {
+        // Frozen before the submission is written: a document can never be deleted from under a sent
+        // notification (if the write then fails, the documents merely stay frozen).
+        let ids: Vec<Uuid> = frozen.iter().map(|a| a.document_id).collect();
+        state.store.freeze_documents(&ids, OffsetDateTime::now_utc()).await?;
+    }
+    Ok(frozen)
+}
+
 /// The caller a key belongs to: a person or an API client.
 fn scope_of(principal: &Principal) -> String {
     match &principal.subject {
@@ -925,15 +1019,10 @@ async fn envelope_errors(
     let complete = completeness == Completeness::Complete;
     let mut errors = Vec::new();
     match location_id {
-        Some(_) => {
-            if !location_known {
-                errors.push(FieldError::new(
-                    "/location_id",
-                    "unknown_location",
-                    "This organisation has no such location.",
-                ));
-            }
+        Some(_) if !location_known => {
+            errors.push(FieldError::new("/location_id", "unknown_location", "This organisation has no such location."));
         }
+        Some(_) => {}
         None if complete && info.location == LocationRule::Required => {
             errors.push(FieldError::new("/location_id", "required", "Name the location where this happened."));
         }

@@ -103,6 +103,37 @@ impl ToSchema for DraftContent {
     }
 }
 
+/// What a document attached to a notification is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentPurpose {
+    /// Evidence about the event (photographs, reports, records).
+    Evidence,
+    /// The revised statement of purpose itself.
+    StatementOfPurpose,
+    /// Anything else the regulator should read with it.
+    SupportingInformation,
+}
+
+/// A document to attach: one of the organisation's documents (`/v1/organisations/{id}/documents`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAttachment {
+    pub document_id: Uuid,
+    pub purpose: AttachmentPurpose,
+}
+
+/// A document a notification refers to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    pub document_id: Uuid,
+    pub purpose: AttachmentPurpose,
+    /// The document's SHA-256 (hex), fixed when the notification was submitted and covered by its receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^[0-9a-f]{64}$")]
+    pub sha256: Option<String>,
+}
+
 /// A statutory notification.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NotificationView {
@@ -120,6 +151,8 @@ pub struct NotificationView {
     #[schema(nullable = false)]
     pub follows_id: Option<Uuid>,
     pub content: DraftContent,
+    /// The documents it refers to; frozen with the content on submission.
+    pub attachments: Vec<Attachment>,
     /// Changes with every edit; send it back in `If-Match` (it is also the `ETag`).
     pub version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,6 +196,7 @@ impl NotificationView {
             status,
             follows_id: n.follows_id,
             content: DraftContent(content),
+            attachments: serde_json::from_str(&n.attachments).unwrap_or_default(),
             version: n.version,
             created_by: ActorView::new(n.created_by_user, n.created_by_client),
             last_edited_by: ActorView::new(n.edited_by_user, n.edited_by_client),

@@ -23,10 +23,13 @@ use crate::http::idempotency::{Begin, Completion};
 use crate::notifications::{Event, Filter, Notification};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
+mod documents;
 mod notifications;
 mod postgres;
 mod shared;
 mod sqlite;
+
+pub use documents::DocumentStore;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -62,7 +65,16 @@ impl From<sqlx::Error> for StoreError {
 /// Everything the API stores. A facade over the per-aggregate traits, so handlers hold one `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    ReferenceStore + IdentityStore + GrantStore + KeyStore + NotificationStore + IdempotencyStore + Send + Sync + 'static
+    ReferenceStore
+    + IdentityStore
+    + GrantStore
+    + KeyStore
+    + NotificationStore
+    + IdempotencyStore
+    + DocumentStore
+    + Send
+    + Sync
+    + 'static
 {
     fn engine(&self) -> Engine;
     /// Applies this engine's pending migrations; a no-op when the schema is current.

@@ -23,9 +23,9 @@ macro_rules! impl_notification_queries {
                     "INSERT INTO notifications (id, organisation_id, location_id, kind, status, content, follows_id, \
                      version, created_by_user, created_by_client, edited_by_user, edited_by_client, created_at, \
                      updated_at, reference, submitted_at, submitted_by_user, submitted_by_client, schema_version, \
-                     content_sha256, receipt, request_message, request_due_on, outcome, outcome_note) VALUES \
+                     content_sha256, receipt, request_message, request_due_on, outcome, outcome_note, attachments) VALUES \
                      ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $23, $24, $25)",
+                     $21, $22, $23, $24, $25, $26)",
                 )
                 .bind(n.id)
                 .bind(n.organisation_id)
@@ -52,6 +52,7 @@ macro_rules! impl_notification_queries {
                 .bind(&n.request_due_on)
                 .bind(&n.outcome)
                 .bind(&n.outcome_note)
+                .bind(&n.attachments)
                 .execute(&mut *tx)
                 .await?;
                 insert_events(&mut *tx, events).await?;
@@ -82,7 +83,7 @@ macro_rules! impl_notification_queries {
                      version = $5, edited_by_user = $6, edited_by_client = $7, updated_at = $8, reference = $9, \
                      submitted_at = $10, submitted_by_user = $11, submitted_by_client = $12, schema_version = $13, \
                      content_sha256 = $14, receipt = $15, request_message = $16, request_due_on = $17, \
-                     outcome = $18, outcome_note = $19 WHERE id = $20 AND version = $21",
+                     outcome = $18, outcome_note = $19, attachments = $20 WHERE id = $21 AND version = $22",
                 )
                 .bind(n.location_id)
                 .bind(&n.status)
@@ -103,6 +104,7 @@ macro_rules! impl_notification_queries {
                 .bind(&n.request_due_on)
                 .bind(&n.outcome)
                 .bind(&n.outcome_note)
+                .bind(&n.attachments)
                 .bind(n.id)
                 .bind(expected_version)
                 .execute(&mut *tx)
@@ -319,7 +321,8 @@ macro_rules! impl_notification_queries {
                 "WITH notification AS (INSERT INTO notifications (id, organisation_id, location_id, kind, status, \
                  content, follows_id, version, created_by_user, created_by_client, edited_by_user, edited_by_client, \
                  created_at, updated_at, reference, submitted_at, submitted_by_user, submitted_by_client, \
-                 schema_version, content_sha256, receipt, request_message, request_due_on, outcome, outcome_note) ",
+                 schema_version, content_sha256, receipt, request_message, request_due_on, outcome, outcome_note, \
+                 attachments) ",
             );
             query.push_values(std::iter::once(n), |mut row, n| {
                 row.push_bind(n.id)
@@ -346,7 +349,8 @@ macro_rules! impl_notification_queries {
                     .push_bind(n.request_message.clone())
                     .push_bind(n.request_due_on.clone())
                     .push_bind(n.outcome.clone())
-                    .push_bind(n.outcome_note.clone());
+                    .push_bind(n.outcome_note.clone())
+                    .push_bind(n.attachments.clone());
             });
             query.push(")");
             if !events.is_empty() {

@@ -51,3 +51,4 @@ impl super::Engined for PostgresStore {
 
 super::shared::impl_shared_queries!(PostgresStore);
 super::notifications::impl_notification_queries!(PostgresStore);
+super::documents::impl_document_queries!(PostgresStore);

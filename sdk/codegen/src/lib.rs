@@ -75,7 +75,10 @@ pub fn downgrade(mut document: Value) -> Result<Value> {
 ///   left out, and the hand-written `auth` module builds their URLs instead;
 /// - an open object with no declared properties (a draft form, which may hold any of its type's fields) is
 ///   typed as a JSON map: typify would otherwise make a struct of only its `required` members and drop the
-///   rest when reading it.
+///   rest when reading it;
+/// - operations that take a file's bytes as their body (the tus protocol's `HEAD`/`OPTIONS`/`PATCH`, the
+///   single-request upload) are left out too: progenitor types bodies as JSON or forms only, and the
+///   hand-written `upload` module drives them, streaming from a file or any reader.
 pub fn for_progenitor(mut document: Value) -> Value {
     if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         for schema in schemas.values_mut() {
@@ -89,7 +92,11 @@ pub fn for_progenitor(mut document: Value) -> Value {
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             if let Some(item) = item.as_object_mut() {
-                item.retain(|_, operation| !answers_html(operation));
+                item.retain(|method, operation| {
+                    !answers_html(operation)
+                        && !takes_file_bytes(operation)
+                        && !matches!(method.as_str(), "head" | "options")
+                });
             }
         }
         paths.retain(|_, item| item.as_object().is_none_or(|ops| ops.keys().any(|k| is_method(k))));
@@ -110,6 +117,17 @@ fn answers_html(operation: &Value) -> bool {
         .get("responses")
         .and_then(Value::as_object)
         .is_some_and(|responses| responses.values().any(|r| r.pointer("/content/text~1html").is_some()))
+}
+
+/// Whether the operation's body is something other than JSON or a form: a file's bytes.
+fn takes_file_bytes(operation: &Value) -> bool {
+    operation.pointer("/requestBody/content").and_then(Value::as_object).is_some_and(|content| {
+        content.keys().any(|media_type| {
+            !(media_type == "application/json"
+                || media_type.ends_with("+json")
+                || media_type == "application/x-www-form-urlencoded")
+        })
+    })
 }
 
 fn is_method(key: &str) -> bool {
@@ -398,6 +416,20 @@ mod tests {
         let out = for_progenitor(document);
         assert!(out.pointer("/components/schemas/Draft/required").is_none());
         assert_eq!(out.pointer("/components/schemas/Closed/required"), Some(&json!(["a"])));
+    }
+
+    #[test]
+    fn operations_that_take_file_bytes_are_left_to_the_upload_module() {
+        let document = json!({"paths": {
+            "/uploads": {"options": {"responses": {}}, "post": {"requestBody": {"content": {"application/offset+octet-stream": {}}}}},
+            "/uploads/{id}": {"head": {"responses": {}}, "delete": {"responses": {}}},
+            "/documents": {"post": {"requestBody": {"content": {"application/pdf": {}, "text/plain": {}}}},
+                           "get": {"responses": {}}},
+        }});
+        let out = for_progenitor(document);
+        assert!(out["paths"].get("/uploads").is_none());
+        assert_eq!(out["paths"]["/uploads/{id}"].as_object().unwrap().keys().collect::<Vec<_>>(), ["delete"]);
+        assert_eq!(out["paths"]["/documents"].as_object().unwrap().keys().collect::<Vec<_>>(), ["get"]);
     }
 
     #[test]

@@ -217,6 +217,7 @@ async fn one_submission(
         request_due_on: None,
         outcome: None,
         outcome_note: None,
+        attachments: "[]".into(),
     };
     let actor = provider_api::notifications::model::Actor { user: None, client: Some(client) };
     let events = [

@@ -1,0 +1,83 @@
+//! Where document bytes live, behind one trait: a folder on local disk (the embedded default) or an
+//! S3-compatible bucket (through the `object_store` crate) for deployments with several API nodes.
+//!
+//! Objects are named by id only (`uploads/<upload id>…` while staged, `documents/<document id>` once
+//! complete); a client's filename never reaches a path. Both implementations pass the same conformance suite
+//! (`tests/storage/blobs.rs`).
+
+use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use uuid::Uuid;
+
+mod fs;
+mod s3;
+
+pub use fs::FsBlobStore;
+pub use s3::{S3BlobStore, S3Settings};
+
+/// Bytes in flight, never a whole file in memory.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// `fs` or `s3`, for logs and the benchmark.
+    fn kind(&self) -> &'static str;
+
+    /// Stores every byte of `body` into the staged upload, starting at `offset`, which is how many bytes of it
+    /// are already kept (anything staged beyond `offset` by an earlier, rejected write is replaced). Returns
+    /// how many bytes it stored. When `body` fails, the write fails and the upload still holds `offset` bytes.
+    async fn stage(&self, upload: Uuid, offset: u64, body: ByteStream) -> io::Result<u64>;
+
+    /// Up to `len` bytes from the start of a staged upload (for the type check).
+    async fn staged_head(&self, upload: Uuid, len: usize) -> io::Result<Vec<u8>>;
+
+    /// Makes the first `length` staged bytes of `upload` the content of `document`, and removes the staged
+    /// upload.
+    async fn promote(&self, upload: Uuid, length: u64, document: Uuid) -> io::Result<()>;
+
+    /// Forgets a staged upload (terminated, expired or refused). Not an error when there is none.
+    async fn discard(&self, upload: Uuid) -> io::Result<()>;
+
+    /// The document's bytes, or the `range` of them.
+    async fn read(&self, document: Uuid, range: Option<Range<u64>>) -> io::Result<ByteStream>;
+
+    /// Deletes the document's bytes. Not an error when there are none.
+    async fn delete(&self, document: Uuid) -> io::Result<()>;
+}
+
+/// Which store the configuration chose.
+#[derive(Debug, Clone)]
+pub enum BlobSettings {
+    Fs(PathBuf),
+    S3(S3Settings),
+}
+
+pub fn open(settings: &BlobSettings) -> io::Result<Arc<dyn BlobStore>> {
+    Ok(match settings {
+        BlobSettings::Fs(root) => Arc::new(FsBlobStore::new(root.clone())?),
+        BlobSettings::S3(settings) => Arc::new(S3BlobStore::new(settings)?),
+    })
+}
+
+/// Reads a whole stream (tests and small reads only).
+pub async fn collect(stream: ByteStream) -> io::Result<Vec<u8>> {
+    stream
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await
+}
+
+/// A stream of one piece of bytes (tests and small writes).
+pub fn once(bytes: impl Into<Bytes>) -> ByteStream {
+    let bytes = bytes.into();
+    futures_util::stream::once(async move { Ok(bytes) }).boxed()
+}

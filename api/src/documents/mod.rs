@@ -1,0 +1,171 @@
+//! Documents: files a provider uploads (evidence for notifications, the papers a registration application
+//! needs), stored by id in a blob store, scanned for malware before anyone can read them back.
+//!
+//! Two ways in, one way through: a tus 1.0 resumable upload (`tus.rs`) or a single request (`routes.rs`)
+//! streams bytes into the blob store ([`blob`]), hashing as they arrive and checking the declared type against
+//! the first bytes ([`media`]); the last byte turns the upload into a [`Document`], which the scanner
+//! ([`scan`]) then marks `clean`, `infected` or `failed`. See `docs/documents.md`.
+
+pub mod blob;
+pub mod hashing;
+pub mod housekeeping;
+pub mod media;
+mod routes;
+pub mod scan;
+mod tus;
+mod writer;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use utoipa_axum::router::OpenApiRouter;
+use uuid::Uuid;
+
+use crate::state::AppState;
+use blob::BlobStore;
+use scan::Clamd;
+
+pub use media::{MediaType, sanitise_filename};
+pub use routes::DocumentView;
+
+/// Where a document stands with the malware scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanStatus {
+    /// Not scanned yet; the content cannot be downloaded.
+    Pending,
+    /// Scanned and found clean (or no scanner is configured: see `scanner`).
+    Clean,
+    /// The scanner found malware; the content is never served.
+    Infected,
+    /// The scanner could not give an answer after several attempts; the content is not served.
+    Failed,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Clean => "clean",
+            Self::Infected => "infected",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Clean, Self::Infected, Self::Failed].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A stored document: the metadata row; its bytes are the blob named [`blob::document_key`] of its id.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Document {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub location_id: Option<Uuid>,
+    /// Sanitised: no path, no control characters, no reserved names. Metadata only, never a storage name.
+    pub filename: String,
+    pub media_type: String,
+    pub size: i64,
+    /// Lower-case hex SHA-256 of the content, computed as the bytes arrived.
+    pub sha256: String,
+    pub uploaded_by_user: Option<Uuid>,
+    /// The OAuth client the upload came through (an API client, or an integrator acting for a person).
+    pub uploaded_by_client: Uuid,
+    pub created_at: OffsetDateTime,
+    /// `pending`, `clean`, `infected` or `failed` (see [`ScanStatus`]).
+    pub scan_status: String,
+    /// `clamav` with its signature name for a finding, or `none` when no scanner is configured.
+    pub scanner: Option<String>,
+    pub scan_detail: Option<String>,
+    pub scanned_at: Option<OffsetDateTime>,
+    pub scan_attempts: i64,
+    pub scan_next_at: OffsetDateTime,
+    /// Set when something that attaches the document was submitted; a frozen document cannot be deleted.
+    pub frozen_at: Option<OffsetDateTime>,
+}
+
+impl Document {
+    pub fn status(&self) -> ScanStatus {
+        ScanStatus::parse(&self.scan_status).unwrap_or(ScanStatus::Failed)
+    }
+}
+
+/// A tus upload in progress (or just finished: `document_id` is then set, so a client that lost the last
+/// response can still learn which document it made).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Upload {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub location_id: Option<Uuid>,
+    pub filename: String,
+    pub media_type: String,
+    /// The total size the client declared (`Upload-Length`).
+    pub length: i64,
+    /// Bytes received and stored so far (`Upload-Offset`).
+    pub received: i64,
+    /// The SHA-256 state after `received` bytes ([`hashing::Hasher::save`]).
+    pub hash_state: Vec<u8>,
+    pub created_by_user: Option<Uuid>,
+    pub created_by_client: Uuid,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub document_id: Option<Uuid>,
+}
+
+/// The limits and services documents need, from the configuration.
+#[derive(Debug, Clone)]
+pub struct DocumentSettings {
+    /// Largest document, in bytes.
+    pub max_size: u64,
+    pub allowed_types: BTreeSet<MediaType>,
+    /// How long an unfinished upload is kept after its last progress.
+    pub upload_expiry: Duration,
+    /// `None`: no scanner, documents are taken as clean (`scanner: none`).
+    pub clamd: Option<Clamd>,
+    /// Scan attempts before a document is marked `failed`.
+    pub scan_attempts: u32,
+}
+
+/// Document handling shared by the handlers and the background scanner.
+pub struct Documents {
+    pub blobs: Arc<dyn BlobStore>,
+    pub settings: DocumentSettings,
+    /// Wakes the scanner when a document arrives (it also looks every few seconds, and after a restart).
+    pub scan_requested: Notify,
+    /// Uploads a request is writing to on this node: a second request for one of them is refused, so two
+    /// writers never interleave bytes in one file.
+    busy: Mutex<HashSet<Uuid>>,
+}
+
+impl Documents {
+    pub fn new(blobs: Arc<dyn BlobStore>, settings: DocumentSettings) -> Self {
+        Self { blobs, settings, scan_requested: Notify::new(), busy: Mutex::new(HashSet::new()) }
+    }
+
+    /// Marks the upload busy until the guard drops; `None` when another request holds it.
+    pub fn claim(self: &Arc<Self>, upload: Uuid) -> Option<BusyGuard> {
+        let mut busy = self.busy.lock().expect("the busy set is never poisoned");
+        busy.insert(upload).then(|| BusyGuard { documents: self.clone(), upload })
+    }
+}
+
+pub struct BusyGuard {
+    documents: Arc<Documents>,
+    upload: Uuid,
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.documents.busy.lock() {
+            busy.remove(&self.upload);
+        }
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    routes::router().merge(tus::router())
+}
