@@ -69,7 +69,10 @@ pub struct QueueQuery {
     tag = tags::ADMIN,
     operation_id = "triage_queue",
     params(QueueQuery),
-    responses((status = 200, description = "A page of the queue", body = NotificationPage)),
+    responses(
+        (status = 200, description = "A page of the queue", body = NotificationPage),
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
 )]
 async fn triage_queue(
     State(state): State<AppState>,
@@ -119,7 +122,10 @@ pub struct StatusCounts {
     path = "/v1/admin/notifications/counts",
     tag = tags::ADMIN,
     operation_id = "notification_counts",
-    responses((status = 200, description = "Counts", body = StatusCounts)),
+    responses(
+        (status = 200, description = "Counts", body = StatusCounts),
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
 )]
 async fn notification_counts(
     State(state): State<AppState>,
@@ -160,8 +166,11 @@ fn staff_actor(staff: &StaffTriage) -> Actor {
     tag = tags::ADMIN,
     operation_id = "staff_get_notification",
     params(("notification_id" = Uuid, Path)),
-    responses((status = 200, description = "The notification", body = NotificationView,
-        headers(("ETag" = String, description = "The version")))),
+    responses(
+        (status = 200, description = "The notification", body = NotificationView,
+            headers(("ETag" = String, description = "The version"))),
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
 )]
 async fn staff_get_notification(
     State(state): State<AppState>,
@@ -184,7 +193,10 @@ async fn staff_get_notification(
     tag = tags::ADMIN,
     operation_id = "staff_notification_history",
     params(("notification_id" = Uuid, Path)),
-    responses((status = 200, description = "The history", body = History)),
+    responses(
+        (status = 200, description = "The history", body = History),
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
 )]
 async fn staff_notification_history(
     State(state): State<AppState>,
@@ -231,6 +243,7 @@ async fn step(
     operation_id = "acknowledge_notification",
     params(("notification_id" = Uuid, Path)),
     responses(
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 200, description = "Acknowledged", body = NotificationView),
         (status = 409, description = "Not in a state to acknowledge", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -278,6 +291,7 @@ pub struct NewInformationRequest {
     params(("notification_id" = Uuid, Path)),
     request_body = NewInformationRequest,
     responses(
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 200, description = "Requested", body = NotificationView),
         (status = 409, description = "Not in a state to ask", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -319,6 +333,7 @@ pub struct NewClosure {
     params(("notification_id" = Uuid, Path)),
     request_body = NewClosure,
     responses(
+        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 200, description = "Closed", body = NotificationView),
         (status = 409, description = "Not in a state to close", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
