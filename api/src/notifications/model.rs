@@ -171,6 +171,46 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// A new draft, made and last edited by `actor`.
+    pub fn draft(
+        organisation_id: Uuid,
+        kind: super::NotificationType,
+        content: String,
+        (location_id, follows_id): (Option<Uuid>, Option<Uuid>),
+        attachments: String,
+        actor: Actor,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            organisation_id,
+            location_id,
+            kind: kind.as_str().to_owned(),
+            status: Status::Draft.as_str().to_owned(),
+            content,
+            follows_id,
+            version: 1,
+            created_by_user: actor.user,
+            created_by_client: actor.client,
+            edited_by_user: actor.user,
+            edited_by_client: actor.client,
+            created_at: now,
+            updated_at: now,
+            reference: None,
+            submitted_at: None,
+            submitted_by_user: None,
+            submitted_by_client: None,
+            schema_version: None,
+            content_sha256: None,
+            receipt: None,
+            request_message: None,
+            request_due_on: None,
+            outcome: None,
+            outcome_note: None,
+            attachments,
+        }
+    }
+
     pub fn status(&self) -> Status {
         self.status.parse().unwrap_or(Status::Draft)
     }

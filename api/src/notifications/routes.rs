@@ -249,34 +249,15 @@ async fn create_draft(
     }
     let now = OffsetDateTime::now_utc();
     let actor = Actor::of(principal);
-    let notification = Notification {
-        id: Uuid::now_v7(),
-        organisation_id: access.organisation_id,
-        location_id: new.location_id,
-        kind: kind.as_str().to_owned(),
-        status: Status::Draft.as_str().to_owned(),
-        content: content.to_string(),
-        follows_id: new.follows_id,
-        version: 1,
-        created_by_user: actor.user,
-        created_by_client: actor.client,
-        edited_by_user: actor.user,
-        edited_by_client: actor.client,
-        created_at: now,
-        updated_at: now,
-        reference: None,
-        submitted_at: None,
-        submitted_by_user: None,
-        submitted_by_client: None,
-        schema_version: None,
-        content_sha256: None,
-        receipt: None,
-        request_message: None,
-        request_due_on: None,
-        outcome: None,
-        outcome_note: None,
-        attachments: attachments_json(&new.attachments),
-    };
+    let notification = Notification::draft(
+        access.organisation_id,
+        kind,
+        content.to_string(),
+        (new.location_id, new.follows_id),
+        attachments_json(&new.attachments),
+        actor,
+        now,
+    );
     let event = Event::new(notification.id, Action::Created, actor, now);
     let headers = notification_headers(&notification, true);
     let (done, response) = claim.respond(StatusCode::CREATED, headers, &NotificationView::from(notification.clone()));
@@ -677,34 +658,15 @@ async fn create_and_submit(
         return Err(Problem::validation(errors));
     }
     let now = OffsetDateTime::now_utc();
-    let draft = Notification {
-        id: Uuid::now_v7(),
-        organisation_id: access.organisation_id,
-        location_id: submission.location_id,
-        kind: kind.as_str().to_owned(),
-        status: Status::Draft.as_str().to_owned(),
-        content: content.to_string(),
-        follows_id: submission.follows_id,
-        version: 0,
-        created_by_user: actor.user,
-        created_by_client: actor.client,
-        edited_by_user: actor.user,
-        edited_by_client: actor.client,
-        created_at: now,
-        updated_at: now,
-        reference: None,
-        submitted_at: None,
-        submitted_by_user: None,
-        submitted_by_client: None,
-        schema_version: None,
-        content_sha256: None,
-        receipt: None,
-        request_message: None,
-        request_due_on: None,
-        outcome: None,
-        outcome_note: None,
-        attachments: attachments_json(&submission.attachments),
-    };
+    let draft = Notification::draft(
+        access.organisation_id,
+        kind,
+        content.to_string(),
+        (submission.location_id, submission.follows_id),
+        attachments_json(&submission.attachments),
+        actor,
+        now,
+    );
     let attachments = freeze_attachments(state, &draft).await?;
     let submitted = seal(state, draft, kind, actor, attachments, now)?;
     let events = [
