@@ -71,7 +71,8 @@ impl Application {
         };
         let keys =
             KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
-        let tokens = Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys });
+        let tokens =
+            Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys, verified: Default::default() });
         let rate_limits = Arc::new(RateLimits::new(config.quotas()));
         let blobs = documents::blob::open(&config.blob_settings()).context("could not open the document store")?;
         let documents = Arc::new(documents::Documents::new(blobs, config.document_settings()));

@@ -81,6 +81,38 @@ pub struct TokenService {
     pub issuer: String,
     pub ttl: Duration,
     pub keys: KeyRing,
+    pub verified: VerifiedTokens,
+}
+
+/// Access tokens whose signature and claims have been checked, by their SHA-256. Checking an ES256 signature
+/// costs more than the rest of a typical request's own work, and software sends the same token for up to 15
+/// minutes. Expiry is still checked on every use, and revocation by the caller on every request (it is in
+/// the database, not the token).
+#[derive(Default)]
+pub struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<[u8; 32], AccessClaims>>);
+
+/// Past this many, the cache starts again (a bound on memory, about 10 MB, not a tuning knob).
+const MAX_VERIFIED: usize = 20_000;
+
+impl VerifiedTokens {
+    fn key(token: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn get(&self, token: &str) -> Option<Result<AccessClaims, InvalidToken>> {
+        let claims = self.0.lock().expect("the cache lock is never poisoned").get(&Self::key(token)).cloned()?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Some(if claims.exp + LEEWAY_SECONDS as i64 <= now { Err(InvalidToken::Expired) } else { Ok(claims) })
+    }
+
+    fn insert(&self, token: &str, claims: &AccessClaims) {
+        let mut cache = self.0.lock().expect("the cache lock is never poisoned");
+        if cache.len() >= MAX_VERIFIED {
+            cache.clear();
+        }
+        cache.insert(Self::key(token), claims.clone());
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -133,6 +165,15 @@ impl TokenService {
     }
 
     pub async fn verify(&self, token: &str, store: &dyn Store) -> Result<AccessClaims, InvalidToken> {
+        if let Some(known) = self.verified.get(token) {
+            return known;
+        }
+        let claims = self.verify_signed(token, store).await?;
+        self.verified.insert(token, &claims);
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str, store: &dyn Store) -> Result<AccessClaims, InvalidToken> {
         // The header is read before the signature is checked only to pick the key; everything in it is
         // checked again by `decode` (the algorithm is pinned, so `none` and HS256 never verify).
         let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken::Malformed)?;
@@ -164,5 +205,40 @@ impl TokenService {
                 _ => InvalidToken::Malformed,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp_in_seconds: i64) -> AccessClaims {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        AccessClaims {
+            iss: "http://issuer".into(),
+            aud: AUDIENCE.into(),
+            sub: Uuid::new_v4(),
+            client_id: Uuid::new_v4(),
+            iat: now - 60,
+            nbf: now - 60,
+            exp: now + exp_in_seconds,
+            jti: Uuid::new_v4(),
+            scope: String::new(),
+            org: None,
+            roles: Vec::new(),
+            org_roles: BTreeMap::new(),
+            act: None,
+        }
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_others_are_not_remembered() {
+        let cache = VerifiedTokens::default();
+        let live = claims(600);
+        cache.insert("token-a", &live);
+        assert_eq!(cache.get("token-a"), Some(Ok(live)));
+        assert_eq!(cache.get("token-b"), None);
+        cache.insert("token-old", &claims(-(LEEWAY_SECONDS as i64) - 1));
+        assert_eq!(cache.get("token-old"), Some(Err(InvalidToken::Expired)));
     }
 }
