@@ -156,6 +156,10 @@ impl Application {
                 {
                     tracing::warn!(%error, "could not remove expired uploads");
                 }
+                let kept_since = time::OffsetDateTime::now_utc() - http::idempotency::KEPT_FOR;
+                if let Err(error) = store.purge_idempotency_keys(kept_since).await {
+                    tracing::warn!(%error, "could not purge old idempotency keys");
+                }
             }
         });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();

@@ -532,5 +532,10 @@ mod notifications {
         ));
         store.release_idempotent("client:b", "k").await.unwrap();
         assert!(matches!(store.begin_idempotent("client:b", "k", "f2", later, lock).await.unwrap(), Begin::Started));
+
+        // Kept for at least the promised time, then forgotten.
+        assert_eq!(store.purge_idempotency_keys(now - Duration::days(7)).await.unwrap(), 0);
+        assert_eq!(store.purge_idempotency_keys(later + Duration::days(1)).await.unwrap(), 2);
+        assert!(matches!(store.begin_idempotent("client:a", "k", "f9", later, lock).await.unwrap(), Begin::Started));
     }
 }

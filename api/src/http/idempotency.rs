@@ -23,6 +23,8 @@ pub const HEADER: &str = "idempotency-key";
 /// Set on a replayed response, so a client can tell it was not processed again.
 pub const REPLAYED: &str = "idempotent-replayed";
 const MAX_KEY_LENGTH: usize = 255;
+/// How long a key is remembered: the draft asks for at least a day; the regulator promises a week.
+pub const KEPT_FOR: time::Duration = time::Duration::days(7);
 
 /// The `Idempotency-Key` of a request: required where it is extracted (400 without it).
 #[derive(Debug, Clone)]

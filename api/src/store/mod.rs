@@ -270,6 +270,8 @@ pub trait IdempotencyStore: Send + Sync {
     ) -> Result<Begin, StoreError>;
     /// Gives up an uncompleted claim (the request failed, so a retry should run it afresh).
     async fn release_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+    /// Forgets keys made before `created_before` (completed, or claimed by a request long dead).
+    async fn purge_idempotency_keys(&self, created_before: OffsetDateTime) -> Result<u64, StoreError>;
 }
 
 /// The server's token-signing keys.

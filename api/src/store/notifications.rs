@@ -295,6 +295,19 @@ macro_rules! impl_notification_queries {
                 Ok(Begin::InFlight { fingerprint: stored_fingerprint })
             }
 
+            async fn purge_idempotency_keys(
+                &self,
+                created_before: time::OffsetDateTime,
+            ) -> Result<u64, $crate::store::StoreError> {
+                Ok(sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE created_at < $1 AND (status IS NOT NULL OR locked_until < $1)",
+                )
+                .bind(created_before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            }
+
             async fn release_idempotent(&self, scope: &str, key: &str) -> Result<(), $crate::store::StoreError> {
                 sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL")
                     .bind(scope)
