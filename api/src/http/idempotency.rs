@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::Problem;
+use crate::auth::principal::{Principal, Subject};
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
@@ -98,11 +99,12 @@ impl Claim {
     /// Claims `key` for `scope` (the caller) and this operation and body, or answers from what is stored.
     pub async fn begin(
         state: &AppState,
-        scope: String,
+        principal: &Principal,
         key: IdempotencyKey,
         operation: &str,
         body: &[u8],
     ) -> Result<Claimed, Problem> {
+        let scope = scope_of(principal);
         let fingerprint = fingerprint(operation, body);
         let now = OffsetDateTime::now_utc();
         let lock_until = now + state.request_timeout + time::Duration::seconds(5);
@@ -142,12 +144,28 @@ impl Claim {
         (completion, response)
     }
 
+    /// Passes `outcome` on, giving the key up when it is a failure.
+    pub async fn settle(&self, state: &AppState, outcome: Result<Response, Problem>) -> Result<Response, Problem> {
+        if outcome.is_err() {
+            self.release(state).await;
+        }
+        outcome
+    }
+
     /// Gives the key up after a failure, so a corrected retry with it runs afresh.
-    pub async fn release(&self, state: &AppState) {
+    async fn release(&self, state: &AppState) {
         if let Err(error) = state.store.release_idempotent(&self.scope, &self.key).await {
             // The lock expires by itself; until then a retry is told to wait.
             tracing::warn!(%error, "could not release an idempotency key");
         }
+    }
+}
+
+/// Whose key it is: a person or an API client, so two callers' keys never collide.
+fn scope_of(principal: &Principal) -> String {
+    match &principal.subject {
+        Subject::User(user) => format!("user:{}", user.id),
+        Subject::Client(client) => format!("client:{}", client.id),
     }
 }
 

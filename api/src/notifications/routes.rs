@@ -212,15 +212,11 @@ async fn create_notification(
 ) -> Result<Response, Problem> {
     let Authorized { principal, access, .. } = authorized;
     let operation = format!("create_notification {}", access.organisation_id);
-    let claim = match Claim::begin(&state, scope_of(&principal), key, &operation, &raw).await? {
+    let claim = match Claim::begin(&state, &principal, key, &operation, &raw).await? {
         Claimed::Replay(response) => return Ok(response),
         Claimed::Fresh(claim) => claim,
     };
-    let result = create_draft(&state, &principal, &access, new, &claim).await;
-    if result.is_err() {
-        claim.release(&state).await;
-    }
-    result
+    claim.settle(&state, create_draft(&state, &principal, &access, new, &claim).await).await
 }
 
 async fn create_draft(
@@ -478,15 +474,11 @@ async fn submit_notification(
     access.require(Capability::NotificationsSubmit, current.location_id)?;
     let expected = if_match.version()?;
     let operation = format!("submit_notification {id}");
-    let claim = match Claim::begin(&state, scope_of(&principal), key, &operation, &[]).await? {
+    let claim = match Claim::begin(&state, &principal, key, &operation, &[]).await? {
         Claimed::Replay(response) => return Ok(response),
         Claimed::Fresh(claim) => claim,
     };
-    let result = submit_draft(&state, &principal, current, expected, &claim).await;
-    if result.is_err() {
-        claim.release(&state).await;
-    }
-    result
+    claim.settle(&state, submit_draft(&state, &principal, current, expected, &claim).await).await
 }
 
 async fn submit_draft(
@@ -606,15 +598,11 @@ async fn submit_new_notification(
 ) -> Result<Response, Problem> {
     let Authorized { principal, access, .. } = authorized;
     let operation = format!("submit_new_notification {}", access.organisation_id);
-    let claim = match Claim::begin(&state, scope_of(&principal), key, &operation, &raw).await? {
+    let claim = match Claim::begin(&state, &principal, key, &operation, &raw).await? {
         Claimed::Replay(response) => return Ok(response),
         Claimed::Fresh(claim) => claim,
     };
-    let result = create_and_submit(&state, &principal, &access, submission, &claim).await;
-    if result.is_err() {
-        claim.release(&state).await;
-    }
-    result
+    claim.settle(&state, create_and_submit(&state, &principal, &access, submission, &claim).await).await
 }
 
 async fn create_and_submit(
@@ -871,14 +859,6 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
         state.store.freeze_documents(&ids, OffsetDateTime::now_utc()).await?;
     }
     Ok(frozen)
-}
-
-/// The caller a key belongs to: a person or an API client.
-fn scope_of(principal: &Principal) -> String {
-    match &principal.subject {
-        crate::auth::principal::Subject::User(user) => format!("user:{}", user.id),
-        crate::auth::principal::Subject::Client(client) => format!("client:{}", client.id),
-    }
 }
 
 /// The notification, if the caller can see it: 404 for another organisation's or, for a member limited to
