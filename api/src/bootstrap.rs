@@ -10,6 +10,7 @@ use crate::accounts::{ApiClient, IntegratorApp, Location, Membership, Organisati
 use crate::auth::capability::{Capability, Role, StaffRole, join_list};
 use crate::auth::{password, secret};
 use crate::domain::Postcode;
+use crate::registrations::registered::{Changes, new_identifier};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +48,15 @@ pub struct DemoUser {
 
 crate::redact::debug_redacting!(DemoUser { shown: [email, roles], redacted: [password] });
 
-/// Creates a demo provider with one location, an admin, a drafter and a submitter, and an API client with
+/// What the demo care home is registered for.
+pub const DEMO_ACTIVITIES: &[&str] = &[
+    "personal_care",
+    "accommodation_nursing_or_personal_care",
+    "treatment_of_disease_disorder_or_injury",
+    "nursing_care",
+];
+
+/// Creates a demo provider with one (registered) location, an admin, a drafter and a submitter, and an API client with
 /// every scope and the drafter and submitter roles. Each run makes a new one (its emails carry a fresh tag),
 /// so it never collides with an earlier demo.
 pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, BootstrapError> {
@@ -75,6 +84,15 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
         created_at: now,
     };
     store.create_location(&location).await?;
+    // A registered provider, as if its entry had been brought across from the register: notifications are
+    // only accepted for registered locations and activities.
+    let registration = Changes {
+        provider_id: Some(new_identifier()),
+        register_locations: vec![(location.id, new_identifier())],
+        add_activities: DEMO_ACTIVITIES.iter().map(|a| (location.id, (*a).to_owned())).collect(),
+        ..Default::default()
+    };
+    store.record_registration(organisation.id, &registration, now).await?;
 
     let mut users = Vec::new();
     for role in [Role::Admin, Role::Drafter, Role::Submitter] {

@@ -24,6 +24,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod documents;
 pub mod domain;
+mod events;
 mod health;
 pub mod http;
 mod identifiers;
@@ -32,6 +33,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod organisations;
 pub mod reference;
+pub mod registrations;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -61,6 +63,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // A form schema the validator cannot compile is a bug to catch at start-up, not on a request.
         notifications::validation::prepare();
+        registrations::catalogue::prepare();
         let store = store::open(&config).await.context("could not open the database")?;
         store.migrate().await.context("could not migrate the database")?;
         let listener =

@@ -24,6 +24,7 @@ pub mod tags {
     pub const NOTIFICATIONS: &str = "notifications";
     pub const ADMIN: &str = "admin";
     pub const DOCUMENTS: &str = "documents";
+    pub const REGISTRATIONS: &str = "registrations";
 }
 
 /// The name of the bearer-token security scheme every operation uses unless it says `security(())`.
@@ -47,6 +48,7 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
         (name = "identity", description = "Who is calling, and what they may do"),
         (name = "organisations", description = "Organisations, their locations, members and API clients"),
         (name = "notifications", description = "Statutory notifications: the types and their forms, drafts, submission and receipts, the regulator's requests"),
+        (name = "registrations", description = "Registration applications: types and their sections, drafting by section, the checklist, submission and receipts, the regulator's requests and notices; registered details"),
         (name = "documents", description = "Documents: resumable (tus 1.0) and single-request uploads, malware scanning, downloads"),
         (name = "admin", description = "For the regulator's staff: provider records, enrolment codes, accounts, applications"),
     ),
@@ -83,6 +85,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::notifications::router())
         .merge(crate::admin::router())
         .merge(crate::documents::router())
+        .merge(crate::registrations::router())
+        .merge(crate::events::router())
 }
 
 /// Adds the problem responses an operation can give besides its own, by what the operation is:

@@ -15,4 +15,5 @@ mod oauth;
 mod organisations;
 mod rate_limits;
 mod reference;
+mod registrations;
 mod sign_in;

@@ -14,6 +14,7 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod applications;
 pub mod forms;
 pub mod services;
 pub mod smtp;

@@ -128,6 +128,19 @@ impl FromRequestParts<AppState> for StaffTriage {
     }
 }
 
+/// A member of the regulator's staff with the `staff_registration` role (registration assessment), checked
+/// before the request body is read.
+pub struct StaffRegistration(pub User);
+
+impl FromRequestParts<AppState> for StaffRegistration {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        principal.require_staff(StaffRole::StaffRegistration).cloned().map(Self)
+    }
+}
+
 /// A person acting for themselves in provider matters: not software, not regulator staff. Checked before the
 /// request body is read (403 otherwise).
 pub struct Person(pub User);
@@ -179,6 +192,24 @@ impl Requirement for WriteNotifications {
 pub struct SubmitNotifications;
 impl Requirement for SubmitNotifications {
     const CAPABILITY: Capability = Capability::NotificationsSubmit;
+}
+
+/// `registrations:read` in the organisation of the path.
+pub struct ReadRegistrations;
+impl Requirement for ReadRegistrations {
+    const CAPABILITY: Capability = Capability::RegistrationsRead;
+}
+
+/// `registrations:write` in the organisation of the path.
+pub struct WriteRegistrations;
+impl Requirement for WriteRegistrations {
+    const CAPABILITY: Capability = Capability::RegistrationsWrite;
+}
+
+/// `registrations:submit` in the organisation of the path.
+pub struct SubmitRegistrations;
+impl Requirement for SubmitRegistrations {
+    const CAPABILITY: Capability = Capability::RegistrationsSubmit;
 }
 
 /// `documents:read` in the organisation of the path.

@@ -251,7 +251,7 @@ impl ToSchema for NotificationContent {
     }
 }
 
-const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+pub(crate) const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Each type's form as a self-contained JSON Schema (2020-12): the form with every schema it refers to
 /// under `$defs`. Built once.
@@ -282,7 +282,7 @@ static PUBLISHED: LazyLock<BTreeMap<NotificationType, Value>> = LazyLock::new(||
         .collect()
 });
 
-fn collect_definitions(referenced: Vec<(String, RefOr<Schema>)>, defs: &mut serde_json::Map<String, Value>) {
+pub(crate) fn collect_definitions(referenced: Vec<(String, RefOr<Schema>)>, defs: &mut serde_json::Map<String, Value>) {
     for (name, schema) in referenced {
         let mut value = serde_json::to_value(schema).expect("a schema serialises");
         rewrite_refs(&mut value);
@@ -291,7 +291,7 @@ fn collect_definitions(referenced: Vec<(String, RefOr<Schema>)>, defs: &mut serd
 }
 
 /// `#/components/schemas/X` (OpenAPI) becomes `#/$defs/X` (a standalone schema).
-fn rewrite_refs(value: &mut Value) {
+pub(crate) fn rewrite_refs(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {

@@ -20,6 +20,7 @@ pub mod formats {
     pub const PAST_DATE: &str = "past-date";
     pub const PAST_DATE_TIME: &str = "past-date-time";
     pub const NHS_NUMBER: &str = "nhs-number";
+    pub const POSTCODE: &str = "uk-postcode";
 }
 
 const DATE_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
@@ -47,6 +48,8 @@ pub fn is_nhs_number(value: &str) -> bool {
 
 /// Declares a newtype over `String` whose schema is a string with the given rules; the server enforces the
 /// same schema (it validates against the published one), so the constants are the only definition.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident { $($rule:ident = $value:expr),* $(,)? }) => {
         $(#[$doc])*
@@ -57,7 +60,7 @@ macro_rules! text_type {
         impl PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
                 let builder = ObjectBuilder::new().schema_type(Type::String);
-                $(let builder = text_type!(@rule builder, $rule, $value);)*
+                $(let builder = $crate::text_type!(@rule builder, $rule, $value);)*
                 builder.into()
             }
         }

@@ -15,6 +15,7 @@ pub mod views;
 
 pub use catalogue::{NotificationContent, NotificationType};
 pub use model::{Action, Event, Filter, Notification, Status};
+pub use routes::{IdempotencyKeyHeader, changed_fields};
 
 use utoipa_axum::router::OpenApiRouter;
 

@@ -59,9 +59,15 @@ pub struct ReceiptClaims {
 }
 
 pub fn sign(tokens: &TokenService, claims: &ReceiptClaims) -> String {
+    sign_as(tokens, RECEIPT_TYPE, claims)
+}
+
+/// A compact ES256 JWS over `claims` with the server's current token key; `typ` says what it is, so one kind
+/// of signed statement can never pass for another (or for an access token).
+pub fn sign_as(tokens: &TokenService, typ: &str, claims: &impl Serialize) -> String {
     let (kid, key) = tokens.keys.signing();
     let mut header = Header::new(Algorithm::ES256);
-    header.typ = Some(RECEIPT_TYPE.to_owned());
+    header.typ = Some(typ.to_owned());
     header.kid = Some(kid);
     jsonwebtoken::encode(&header, claims, &key).expect("ES256 signing does not fail")
 }
@@ -120,11 +126,16 @@ fn write_canonical(value: &Value, out: &mut String) {
 /// A reference number people can read out on the phone: `N-`, the date, and 8 characters of Crockford
 /// base 32 (no I, L, O or U to misread), e.g. `N-261125-7K3M9Q2X`.
 pub fn new_reference(at: OffsetDateTime) -> String {
+    reference_with('N', at)
+}
+
+/// A reference of the same shape with another leading letter (`R-` for registration applications).
+pub fn reference_with(prefix: char, at: OffsetDateTime) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).expect("the operating system's random source works");
     let code: String = random.iter().map(|b| ALPHABET[usize::from(b % 32)] as char).collect();
-    format!("N-{:02}{:02}{:02}-{code}", at.year() % 100, u8::from(at.month()), at.day())
+    format!("{prefix}-{:02}{:02}{:02}-{code}", at.year() % 100, u8::from(at.month()), at.day())
 }
 
 #[cfg(test)]

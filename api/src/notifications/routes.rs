@@ -239,7 +239,7 @@ async fn create_draft(
     errors.extend(
         envelope_errors(state, access.organisation_id, kind, location, new.follows_id, Completeness::Draft).await?,
     );
-    errors.extend(activity_errors(state, &content));
+    errors.extend(activity_errors(state, access.organisation_id, new.location_id, &content).await?);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -383,7 +383,7 @@ async fn update_notification(
         )
         .await?,
     );
-    errors.extend(activity_errors(&state, &content));
+    errors.extend(activity_errors(&state, access.organisation_id, updated.location_id, &content).await?);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -641,7 +641,7 @@ async fn create_and_submit(
         )
         .await?,
     );
-    errors.extend(activity_errors(state, &content));
+    errors.extend(activity_errors(state, access.organisation_id, submission.location_id, &content).await?);
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -935,7 +935,7 @@ async fn complete_check(state: &AppState, n: &Notification) -> Result<(Notificat
     let location = (n.location_id, facts.location_known);
     errors
         .extend(envelope_errors(state, n.organisation_id, kind, location, n.follows_id, Completeness::Complete).await?);
-    errors.extend(activity_errors(state, &content));
+    errors.extend(activity_errors(state, n.organisation_id, n.location_id, &content).await?);
     if errors.is_empty() { Ok((kind, facts)) } else { Err(Problem::validation(errors)) }
 }
 
@@ -1007,23 +1007,50 @@ async fn envelope_errors(
     Ok(errors)
 }
 
-/// Regulated activity codes must be the regulator's.
-fn activity_errors(state: &AppState, content: &Value) -> Vec<FieldError> {
-    let Some(codes) = content.pointer("/reporter/regulated_activities").and_then(Value::as_array) else {
-        return Vec::new();
+/// Regulated activity codes must be the regulator's, and registered: at the notification's location (which
+/// must itself be registered), or at any of the organisation's locations for a notification about the whole
+/// provider. Statutory notifications come from registered providers only.
+async fn activity_errors(
+    state: &AppState,
+    organisation_id: Uuid,
+    location_id: Option<Uuid>,
+    content: &Value,
+) -> Result<Vec<FieldError>, Problem> {
+    let codes = content.pointer("/reporter/regulated_activities").and_then(Value::as_array);
+    let registered = state.store.registered_activities(organisation_id).await?;
+    let mut errors = Vec::new();
+    let at_location = location_id.map(|id| registered.iter().find(|(l, _)| *l == id));
+    if matches!(at_location, Some(None)) {
+        errors.push(FieldError::new(
+            "/location_id",
+            "location_not_registered",
+            "This location is not registered with the regulator (or its registration was removed); a \
+notification can only concern a registered location (GET /v1/organisations/{id}/registration).",
+        ));
+    }
+    let allowed = |code: &str| match at_location {
+        Some(Some((_, activities))) => activities.iter().any(|a| a == code),
+        _ => registered.iter().any(|(_, activities)| activities.iter().any(|a| a == code)),
     };
-    codes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, code)| code.as_str().filter(|c| !state.activity_codes.contains(*c)).map(|_| i))
-        .map(|i| {
-            FieldError::new(
-                format!("/content/reporter/regulated_activities/{i}"),
+    for (i, code) in codes.into_iter().flatten().enumerate() {
+        let Some(code) = code.as_str() else { continue };
+        let pointer = format!("/content/reporter/regulated_activities/{i}");
+        if !state.activity_codes.contains(code) {
+            errors.push(FieldError::new(
+                pointer,
                 "unknown_activity",
                 "This is not a regulated activity code; GET /v1/reference/regulated-activities lists them.",
-            )
-        })
-        .collect()
+            ));
+        } else if !allowed(code) {
+            errors.push(FieldError::new(
+                pointer,
+                "activity_not_registered",
+                "The organisation is not registered for this activity here; a notification can only concern \
+registered activities (GET /v1/organisations/{id}/registration).",
+            ));
+        }
+    }
+    Ok(errors)
 }
 
 fn prefixed(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
@@ -1036,7 +1063,7 @@ fn prefixed_pointers(prefix: &str, pointers: Vec<String>) -> Vec<String> {
 
 /// JSON Pointers of the members that differ between two forms (objects are compared member by member;
 /// anything else as a whole).
-fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
+pub fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
     fn walk(old: Option<&Value>, new: Option<&Value>, at: &str, out: &mut Vec<String>) {
         match (old, new) {
             (Some(Value::Object(a)), Some(Value::Object(b))) => {

@@ -29,21 +29,43 @@ static VALIDATORS: LazyLock<BTreeMap<NotificationType, jsonschema::Validator>> =
     NotificationType::ALL
         .iter()
         .map(|&kind| {
-            let validator = jsonschema::options()
-                .should_validate_formats(true)
-                .should_ignore_unknown_formats(false)
-                .with_format(formats::PAST_DATE, is_past_date)
-                .with_format(formats::PAST_DATE_TIME, is_past_date_time)
-                .with_format(formats::NHS_NUMBER, is_nhs_number)
-                // OpenAPI's integer formats: the type and bounds in the schema already say it all.
-                .with_format("int32", |_: &str| true)
-                .with_format("int64", |_: &str| true)
-                .build(kind.json_schema())
+            let validator = compile(kind.json_schema())
                 .unwrap_or_else(|error| panic!("the published schema of {kind} compiles: {error}"));
             (kind, validator)
         })
         .collect()
 });
+
+/// A validator for a published schema, enforcing the custom formats the server defines.
+pub fn compile(schema: &Value) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .with_format(formats::PAST_DATE, is_past_date)
+        .with_format(formats::PAST_DATE_TIME, is_past_date_time)
+        .with_format(formats::NHS_NUMBER, is_nhs_number)
+        .with_format(formats::POSTCODE, |value: &str| crate::domain::Postcode::parse(value).is_ok())
+        // OpenAPI's integer formats: the type and bounds in the schema already say it all.
+        .with_format("int32", |_: &str| true)
+        .with_format("int64", |_: &str| true)
+        .with_format("uuid", |value: &str| uuid::Uuid::parse_str(value).is_ok())
+        .build(schema)
+}
+
+/// Every problem the schema finds in `content` (pointers relative to it); a draft may lack required fields.
+pub fn schema_errors(
+    validator: &jsonschema::Validator,
+    content: &Value,
+    completeness: Completeness,
+) -> Vec<FieldError> {
+    validator
+        .iter_errors(content)
+        .filter(|error| {
+            completeness == Completeness::Complete || !matches!(error.kind(), ValidationErrorKind::Required { .. })
+        })
+        .flat_map(|error| field_errors(error.instance_path().as_str(), error.kind(), error.instance()))
+        .collect()
+}
 
 /// Compiles every schema now, so a schema the validator rejects stops the server at start-up.
 pub fn prepare() {
@@ -52,13 +74,7 @@ pub fn prepare() {
 
 /// Every problem with a form of type `kind`, with pointers relative to the form. Empty when it passes.
 pub fn check(kind: NotificationType, content: &Value, completeness: Completeness) -> Vec<FieldError> {
-    let mut errors: Vec<FieldError> = VALIDATORS[&kind]
-        .iter_errors(content)
-        .filter(|error| {
-            completeness == Completeness::Complete || !matches!(error.kind(), ValidationErrorKind::Required { .. })
-        })
-        .flat_map(|error| field_errors(error.instance_path().as_str(), error.kind(), error.instance()))
-        .collect();
+    let mut errors = schema_errors(&VALIDATORS[&kind], content, completeness);
     if errors.is_empty() && completeness == Completeness::Complete {
         match NotificationContent::parse(kind, content.clone()) {
             Ok(form) => form.cross_checks(&mut errors),
@@ -115,7 +131,8 @@ fn field_errors(path: &str, kind: &ValidationErrorKind, instance: &Value) -> Vec
 
 fn pattern_error(path: &str, pattern: &str) -> Vec<FieldError> {
     let (code, detail) = match pattern {
-        r"\S" => ("blank", "This must not be blank.".to_owned()),
+        // The validator reports `\S` expanded into the ECMAScript whitespace class it compiled it to.
+        p if p == r"\S" || p.starts_with("[^ \t\n") => ("blank", "This must not be blank.".to_owned()),
         p if p.contains("@") => ("email_format", "This is not an email address.".to_owned()),
         p if p.starts_with(r"^\+?") => (
             "phone_format",
@@ -151,6 +168,11 @@ fn format_error(path: &str, format: &str, instance: &Value) -> Vec<FieldError> {
             Err(invalid) => (invalid.code, invalid.message.into_owned()),
             Ok(_) => ("nhs_number_format", "Give the NHS number as 10 digits without spaces.".into()),
         },
+        formats::POSTCODE => match crate::domain::Postcode::parse(text) {
+            Err(invalid) => (invalid.code, invalid.message.into_owned()),
+            Ok(_) => ("postcode_format", "This is not a UK postcode.".into()),
+        },
+        "uuid" => ("uuid_format", "This is not an id (a UUID).".into()),
         "email" => ("email_format", "This is not an email address.".into()),
         "date" => ("not_a_date", "This is not a real date.".into()),
         other => ("format", format!("This is not a valid {other}.")),

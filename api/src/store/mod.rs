@@ -26,6 +26,7 @@ use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 mod documents;
 mod notifications;
 mod postgres;
+pub mod registrations;
 mod shared;
 mod sqlite;
 
@@ -72,6 +73,7 @@ pub trait Store:
     + NotificationStore
     + IdempotencyStore
     + DocumentStore
+    + registrations::RegistrationStore
     + Send
     + Sync
     + 'static

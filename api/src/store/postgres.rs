@@ -52,3 +52,4 @@ impl super::Engined for PostgresStore {
 super::shared::impl_shared_queries!(PostgresStore);
 super::notifications::impl_notification_queries!(PostgresStore);
 super::documents::impl_document_queries!(PostgresStore);
+super::registrations::impl_registration_queries!(PostgresStore);

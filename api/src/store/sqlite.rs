@@ -67,3 +67,4 @@ impl super::Engined for SqliteStore {
 super::shared::impl_shared_queries!(SqliteStore);
 super::notifications::impl_notification_queries!(SqliteStore);
 super::documents::impl_document_queries!(SqliteStore);
+super::registrations::impl_registration_queries!(SqliteStore);

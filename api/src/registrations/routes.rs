@@ -1,0 +1,865 @@
+//! The applicant's side, under `/v1/organisations/{organisation_id}/registration-applications`: drafting by
+//! section, the checklist, submission, withdrawal, answering the regulator and making representations; the
+//! organisation's registered details; and the public catalogue of types.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::catalogue::{ApplicationType, SectionName};
+use super::checklist::{self, Checklist};
+use super::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
+use super::registered::RegisteredDetails;
+use super::sections::DocumentsSection;
+use super::views::*;
+use crate::auth::Capability;
+use crate::auth::principal::{
+    Access, Authorized, Principal, ReadRegistrations, SubmitRegistrations, WriteRegistrations,
+};
+use crate::http::etag::stale;
+use crate::http::idempotency::{Claim, Claimed, IdempotencyKey};
+use crate::http::pagination::{After, PageQuery, page};
+use crate::http::{IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
+use crate::notifications::model::Actor;
+use crate::notifications::receipt;
+use crate::notifications::validation::Completeness;
+use crate::openapi::tags;
+use crate::state::AppState;
+use crate::store::registrations::SectionWrite;
+
+/// The JWS `typ` of an application's receipt.
+pub const RECEIPT_TYPE: &str = "registration-receipt+jwt";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_application_types))
+        .routes(routes!(list_applications, create_application))
+        .routes(routes!(get_application))
+        .routes(routes!(get_application_section, put_application_section))
+        .routes(routes!(application_checklist))
+        .routes(routes!(submit_application))
+        .routes(routes!(withdraw_application))
+        .routes(routes!(application_history))
+        .routes(routes!(list_information_requests))
+        .routes(routes!(answer_information_request))
+        .routes(routes!(make_representations))
+        .routes(routes!(registration_details))
+}
+
+/// List registration application types
+///
+/// Every type of application, with its sections (each with the JSON Schema the server validates it
+/// against) and the documents it needs.
+#[utoipa::path(
+    get,
+    path = "/v1/registration-application-types",
+    tag = tags::REGISTRATIONS,
+    operation_id = "list_application_types",
+    security(()),
+    responses((status = 200, description = "Every type", body = ApplicationTypeList)),
+)]
+async fn list_application_types() -> Json<ApplicationTypeList> {
+    let items = ApplicationType::ALL
+        .iter()
+        .map(|&kind| ApplicationTypeView {
+            kind,
+            title: kind.title().to_owned(),
+            sections: kind
+                .sections()
+                .iter()
+                .map(|&name| SectionType {
+                    name,
+                    schema: kind.section_schema(name).expect("listed sections are published").clone(),
+                })
+                .collect(),
+            required_documents: kind.required_documents(&BTreeMap::new()),
+        })
+        .collect();
+    Json(ApplicationTypeList { items })
+}
+
+/// Filters for a list of applications.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationQuery {
+    /// How many items to return (1–100; default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+    pub status: Option<Status>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<ApplicationType>,
+}
+
+/// List applications
+///
+/// The organisation's registration applications, oldest first, without their sections.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration-applications",
+    tag = tags::REGISTRATIONS,
+    operation_id = "list_applications",
+    params(("organisation_id" = Uuid, Path), ApplicationQuery),
+    responses((status = 200, description = "A page of applications", body = ApplicationPage)),
+)]
+async fn list_applications(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+    Query(query): Query<ApplicationQuery>,
+) -> Result<Json<ApplicationPage>, Problem> {
+    require_unlimited(&authorized.access)?;
+    let paging = PageQuery { limit: query.limit, cursor: query.cursor.clone() };
+    let (limit, after) = (paging.limit()?, paging.after()?);
+    let filter = Filter {
+        organisation_id: Some(authorized.access.organisation_id),
+        statuses: query.status.into_iter().collect(),
+        kind: query.kind.map(|k| k.as_str().to_owned()),
+        ..Default::default()
+    };
+    let rows = state.store.applications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;
+    let (items, next) = page(rows, limit, |a| After { created_at: a.created_at, id: a.id }, ApplicationSummary::from);
+    Ok(Json(ApplicationPage { items, next }))
+}
+
+/// A new application.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    #[serde(rename = "type")]
+    pub kind: ApplicationType,
+}
+
+/// Start an application
+///
+/// Creates an application of the given type with every section empty. Sections are then written one at a
+/// time (`PUT …/sections/{section}`), by as many colleagues as like at once. Needs `registrations:write`
+/// and an `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/registration-applications",
+    tag = tags::REGISTRATIONS,
+    operation_id = "create_application",
+    params(("organisation_id" = Uuid, Path), crate::notifications::IdempotencyKeyHeader),
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "The new application", body = ApplicationView,
+            headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "Its address"))),
+        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The same Idempotency-Key is in use by a request still running", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn create_application(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteRegistrations>,
+    key: IdempotencyKey,
+    ValidatedJsonBytes(new, raw): ValidatedJsonBytes<NewApplication>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    require_unlimited(&access)?;
+    let operation = format!("create_application {}", access.organisation_id);
+    let claim = match Claim::begin(&state, &principal, key, &operation, &raw).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Fresh(claim) => claim,
+    };
+    let result = async {
+        let now = OffsetDateTime::now_utc();
+        let actor = Actor::of(&principal);
+        let application = Application {
+            id: Uuid::now_v7(),
+            organisation_id: access.organisation_id,
+            kind: new.kind.as_str().to_owned(),
+            status: Status::Draft.as_str().to_owned(),
+            version: 1,
+            created_by_user: actor.user,
+            created_by_client: actor.client,
+            edited_by_user: actor.user,
+            edited_by_client: actor.client,
+            created_at: now,
+            updated_at: now,
+            reference: None,
+            submitted_at: None,
+            submitted_by_user: None,
+            submitted_by_client: None,
+            content_sha256: None,
+            receipt: None,
+            accepted_at: None,
+            inspector_id: None,
+            decided_at: None,
+            workflow: serde_json::to_string(&Workflow::default()).expect("a workflow serialises"),
+        };
+        let sections: Vec<SectionRow> = new
+            .kind
+            .sections()
+            .iter()
+            .map(|name| SectionRow {
+                application_id: application.id,
+                name: name.as_str().to_owned(),
+                content: "{}".to_owned(),
+                version: 1,
+                edited_by_user: None,
+                edited_by_client: None,
+                updated_at: now,
+            })
+            .collect();
+        let event = Event::new(application.id, Action::Created, actor, now);
+        let headers = application_headers(&application, true);
+        let view = ApplicationView::new(application.clone(), sections.clone(), 0);
+        let (done, response) = claim.respond(StatusCode::CREATED, headers, &view);
+        state.store.insert_application(&application, &sections, &[event], Some(&done)).await?;
+        Ok(response)
+    }
+    .await;
+    claim.settle(&state, result).await
+}
+
+/// Get an application
+///
+/// With every section, its status, its receipt once submitted, and the regulator's notices. The `ETag` is
+/// its version, for `If-Match` when submitting.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}",
+    tag = tags::REGISTRATIONS,
+    operation_id = "get_application",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, description = "The application", body = ApplicationView,
+        headers(("ETag" = String, description = "The version, for If-Match")))),
+)]
+async fn get_application(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, Problem> {
+    let application = visible(&state, &authorized.access, id).await?;
+    full(&state, StatusCode::OK, application).await
+}
+
+/// Get a section
+///
+/// One section's content; the `ETag` is the section's own version, for `If-Match` on the next `PUT`.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/sections/{section}",
+    tag = tags::REGISTRATIONS,
+    operation_id = "get_application_section",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path), ("section" = SectionName, Path)),
+    responses(
+        (status = 200, description = "The section", body = SectionView, headers(("ETag" = String, description = "The section's version"))),
+        (status = 404, description = "No such application, or this type has no such section", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_application_section(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+    Path((_, id, section)): Path<(Uuid, Uuid, SectionName)>,
+) -> Result<Response, Problem> {
+    let application = visible(&state, &authorized.access, id).await?;
+    let row = section_row(&state, &application, section).await?;
+    Ok(section_response(row))
+}
+
+/// Write a section
+///
+/// Replaces one section's content. Fields given must be valid (422 lists every one that is not, and nothing
+/// is stored); missing ones are reported by the checklist. Needs `If-Match` with the section's `ETag`, so two
+/// people never overwrite each other; colleagues can write other sections at the same time. Only drafts and
+/// returned applications can be edited (409 otherwise).
+#[utoipa::path(
+    put,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/sections/{section}",
+    tag = tags::REGISTRATIONS,
+    operation_id = "put_application_section",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path), ("section" = SectionName, Path),
+        ("If-Match" = String, Header, description = "The section's ETag you last read")),
+    request_body = SectionContent,
+    responses(
+        (status = 200, description = "The section as written", body = SectionView, headers(("ETag" = String, description = "The section's new version"))),
+        (status = 404, description = "No such application, or this type has no such section", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not editable any more", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn put_application_section(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteRegistrations>,
+    Path((_, id, section)): Path<(Uuid, Uuid, SectionName)>,
+    if_match: IfMatch,
+    Json(content): Json<SectionContent>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let application = visible(&state, &access, id).await?;
+    let current = section_row(&state, &application, section).await?;
+    let expected = if_match.version()?;
+    application.status().require_editable()?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    let kind = application.kind();
+    let content = Value::Object(content.0);
+    let at = format!("/sections/{section}");
+    let errors = kind.check_section(section, &content, Completeness::Draft, None, "");
+    if section == SectionName::Documents
+        && errors.is_empty()
+        && let Ok(documents) = DocumentsSection::deserialize(&content)
+    {
+        check_documents(&state, &access, documents.attachments.iter().map(|a| a.document_id)).await?;
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let old: Value = serde_json::from_str(&current.content).map_err(|_| Problem::internal())?;
+    let changed = crate::notifications::changed_fields(&old, &content);
+    if changed.is_empty() {
+        return Ok(section_response(current));
+    }
+    let now = OffsetDateTime::now_utc();
+    let actor = Actor::of(&principal);
+    let updated = SectionRow {
+        content: content.to_string(),
+        version: current.version + 1,
+        edited_by_user: actor.user,
+        edited_by_client: actor.client,
+        updated_at: now,
+        ..current.clone()
+    };
+    let mut event = Event::new(id, Action::SectionEdited, actor, now);
+    event.section = Some(section.as_str().to_owned());
+    event.fields = Some(changed.iter().map(|p| format!("{at}{p}")).collect::<Vec<_>>().join(" "));
+    match state.store.update_section(&updated, current.version, &event).await? {
+        SectionWrite::Written => Ok(section_response(updated)),
+        SectionWrite::Stale => Err(stale()),
+        SectionWrite::Frozen => {
+            let now = visible(&state, &access, id).await?;
+            now.status().require_editable().map(|()| section_response(updated))
+        }
+    }
+}
+
+/// The application's checklist
+///
+/// For every section and every required document: complete, incomplete or not started, and exactly what is
+/// missing or wrong (JSON Pointers into the application). Submission is refused, with the same problems,
+/// until `ready` is true. Changes nothing.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/checklist",
+    tag = tags::REGISTRATIONS,
+    operation_id = "application_checklist",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, description = "The checklist", body = Checklist)),
+)]
+async fn application_checklist(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<Checklist>, Problem> {
+    let application = visible(&state, &authorized.access, id).await?;
+    let sections = contents(&state, id).await?;
+    Ok(Json(checklist::build(&state, application.kind(), application.organisation_id, sections).await?))
+}
+
+/// Submit an application
+///
+/// Sends a draft (or a returned application, corrected) to the regulator. The checklist must be clean (422
+/// with every problem otherwise), the organisation's four-eyes rule applies (a person may not submit what
+/// they last edited), attached documents are frozen, and a signed receipt is returned. Needs the `submitter`
+/// role or the `registrations:submit` scope, `If-Match` with the application's `ETag` (so what you reviewed
+/// is what is sent) and an `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/submit",
+    tag = tags::REGISTRATIONS,
+    operation_id = "submit_application",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The ETag of the version you reviewed"),
+        crate::notifications::IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Submitted, with its receipt", body = ApplicationView,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, or the same Idempotency-Key is in use", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "The checklist is not clean: every problem", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn submit_application(
+    State(state): State<AppState>,
+    authorized: Authorized<SubmitRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    key: IdempotencyKey,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    let expected = if_match.version()?;
+    let operation = format!("submit_application {id}");
+    let claim = match Claim::begin(&state, &principal, key, &operation, &[]).await? {
+        Claimed::Replay(response) => return Ok(response),
+        Claimed::Fresh(claim) => claim,
+    };
+    claim.settle(&state, submit(&state, &principal, current, expected, &claim).await).await
+}
+
+/// What a receipt's claims say.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptClaims {
+    pub iss: String,
+    /// The application's id.
+    pub sub: Uuid,
+    pub iat: i64,
+    pub reference: String,
+    pub organisation_id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub content_sha256: String,
+}
+
+async fn submit(
+    state: &AppState,
+    principal: &Principal,
+    current: Application,
+    expected: i64,
+    claim: &Claim,
+) -> Result<Response, Problem> {
+    let from = current.status();
+    from.transition(Status::Submitted)?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    let kind = current.kind();
+    let sections = contents(state, current.id).await?;
+    let checklist = checklist::build(state, kind, current.organisation_id, sections.clone()).await?;
+    if !checklist.ready {
+        return Err(Problem::validation(checklist.problems()));
+    }
+    let actor = Actor::of(principal);
+    let facts = state.store.submission_context(current.organisation_id, None).await?.ok_or_else(Problem::internal)?;
+    if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "four_eyes",
+            "A second person must submit",
+            "You were the last to edit this application; a colleague must review and submit it.",
+        ));
+    }
+    let documents = freeze(state, current.organisation_id, &sections).await?;
+    let now = OffsetDateTime::now_utc();
+    let sections_json: serde_json::Map<String, Value> =
+        sections.into_iter().map(|(name, content)| (name.as_str().to_owned(), content)).collect();
+    let content_sha256 =
+        receipt::content_sha256(&serde_json::json!({"documents": documents, "sections": sections_json}));
+    let reference = receipt::reference_with('R', now);
+    let claims = ReceiptClaims {
+        iss: state.tokens.issuer.clone(),
+        sub: current.id,
+        iat: now.unix_timestamp(),
+        reference: reference.clone(),
+        organisation_id: current.organisation_id,
+        kind: kind.as_str().to_owned(),
+        received_at: now,
+        content_sha256: content_sha256.clone(),
+    };
+    let mut submitted = current.moved(Status::Submitted, now);
+    submitted.receipt = Some(receipt::sign_as(&state.tokens, RECEIPT_TYPE, &claims));
+    submitted.reference = Some(reference);
+    submitted.content_sha256 = Some(content_sha256);
+    submitted.submitted_at = Some(now);
+    submitted.submitted_by_user = actor.user;
+    submitted.submitted_by_client = actor.client;
+    let event = Event::new(current.id, Action::Submitted, actor, now).transition(from, Status::Submitted);
+    let rows = state.store.application_sections(current.id).await?;
+    let headers = application_headers(&submitted, false);
+    let view = ApplicationView::new(submitted.clone(), rows, 0);
+    let (done, response) = claim.respond(StatusCode::OK, headers, &view);
+    if !state.store.update_application(&submitted, current.version, &[event], Some(&done), None).await? {
+        return Err(stale());
+    }
+    Ok(response)
+}
+
+/// A document as the receipt covers it.
+#[derive(Debug, Clone, Serialize)]
+struct FrozenDocument {
+    document_id: Uuid,
+    purpose: super::sections::DocumentPurpose,
+    sha256: String,
+}
+
+/// Freezes every attached document (they can no longer be deleted) and returns them with their SHA-256s.
+async fn freeze(
+    state: &AppState,
+    organisation_id: Uuid,
+    sections: &BTreeMap<SectionName, Value>,
+) -> Result<Vec<FrozenDocument>, Problem> {
+    let attached = sections
+        .get(&SectionName::Documents)
+        .and_then(|d| DocumentsSection::deserialize(d).ok())
+        .map(|d| d.attachments)
+        .unwrap_or_default();
+    let mut frozen = Vec::with_capacity(attached.len());
+    for attachment in attached {
+        let document = state
+            .store
+            .document(attachment.document_id)
+            .await?
+            .filter(|d| d.organisation_id == organisation_id)
+            .ok_or_else(|| Problem::not_found("An attached document no longer exists."))?;
+        frozen.push(FrozenDocument { document_id: document.id, purpose: attachment.purpose, sha256: document.sha256 });
+    }
+    if !frozen.is_empty() {
+        let ids: Vec<Uuid> = frozen.iter().map(|d| d.document_id).collect();
+        state.store.freeze_documents(&ids, OffsetDateTime::now_utc()).await?;
+    }
+    Ok(frozen)
+}
+
+/// Withdraw an application
+///
+/// Withdraws it at any point before a decision. A draft needs `registrations:write`; an application already
+/// sent needs `registrations:submit`.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/withdraw",
+    tag = tags::REGISTRATIONS,
+    operation_id = "withdraw_application",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "Withdrawn", body = ApplicationView, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Already decided or withdrawn", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn withdraw_application(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    let from = current.status();
+    let next = from.transition(Status::Withdrawn)?;
+    if from != Status::Draft {
+        access.require(Capability::RegistrationsSubmit, None)?;
+    }
+    let now = OffsetDateTime::now_utc();
+    let updated = current.moved(next, now);
+    let event = Event::new(id, Action::Withdrawn, Actor::of(&principal), now).transition(from, next);
+    if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
+        return Err(changed_meanwhile());
+    }
+    full(&state, StatusCode::OK, updated).await
+}
+
+/// An application's history
+///
+/// Every step, oldest first: who (the person, and for software which client) did what and when; which
+/// fields each section edit changed; every transition; the regulator's requests and notices and the
+/// applicant's answers; and each time a member of the regulator's staff read it.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/history",
+    tag = tags::REGISTRATIONS,
+    operation_id = "application_history",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, description = "The history", body = ApplicationHistory)),
+)]
+async fn application_history(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<ApplicationHistory>, Problem> {
+    visible(&state, &authorized.access, id).await?;
+    let items = state.store.application_events(id).await?.into_iter().map(ApplicationHistoryEntry::from).collect();
+    Ok(Json(ApplicationHistory { items }))
+}
+
+/// Requests for information
+///
+/// The regulator's requests for information about this application, each with its due date and answers.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/information-requests",
+    tag = tags::REGISTRATIONS,
+    operation_id = "list_information_requests",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    responses((status = 200, description = "Every request, oldest first", body = InformationThreads)),
+)]
+async fn list_information_requests(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<InformationThreads>, Problem> {
+    visible(&state, &authorized.access, id).await?;
+    Ok(Json(InformationThreads::from_history(&state.store.application_events(id).await?)))
+}
+
+/// A message from the applicant, with documents.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantMessage {
+    #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
+    #[schema(min_length = 1, max_length = 50000, pattern = r"\S")]
+    pub message: String,
+    /// Documents of this organisation sent with it (frozen, like a submission's).
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
+    pub attachments: Vec<Uuid>,
+}
+
+/// Answer a request for information
+///
+/// Answers one of the regulator's requests (404 for an unknown one, 409 if already answered). Once every
+/// request is answered the application goes back to `under_assessment`. Needs `registrations:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/information-requests/{request_id}/answers",
+    tag = tags::REGISTRATIONS,
+    operation_id = "answer_information_request",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path), ("request_id" = Uuid, Path)),
+    request_body = ApplicantMessage,
+    responses(
+        (status = 200, description = "Answered: the requests now", body = InformationThreads),
+        (status = 409, description = "Already answered, or the application is past that stage", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn answer_information_request(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteRegistrations>,
+    Path((_, id, request_id)): Path<(Uuid, Uuid, Uuid)>,
+    ValidatedJson(answer): ValidatedJson<ApplicantMessage>,
+) -> Result<Json<InformationThreads>, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    let history = state.store.application_events(id).await?;
+    let threads = InformationThreads::from_history(&history);
+    let thread = threads
+        .items
+        .iter()
+        .find(|t| t.id == request_id)
+        .ok_or_else(|| Problem::not_found("There is no such request for information on this application."))?;
+    if !thread.open || current.status() != Status::InformationRequested {
+        let mut problem = Problem::new(
+            StatusCode::CONFLICT,
+            "already_answered",
+            "Already answered",
+            "This request has been answered already; the regulator will ask again if it needs more.",
+        );
+        problem.current_status = Some(current.status.clone());
+        return Err(problem);
+    }
+    check_documents(&state, &access, answer.attachments.iter().copied()).await?;
+    freeze_ids(&state, &answer.attachments).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut event = Event::new(id, Action::InformationProvided, Actor::of(&principal), now);
+    event.thread_id = Some(request_id);
+    event.message = Some(answer.message);
+    event.attachments = Some(serde_json::to_string(&answer.attachments).expect("ids serialise"));
+    let updated = if threads.open() == 1 {
+        event = event.transition(Status::InformationRequested, Status::UnderAssessment);
+        current.moved(Status::UnderAssessment, now)
+    } else {
+        Application { version: current.version + 1, updated_at: now, ..current.clone() }
+    };
+    if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
+        return Err(changed_meanwhile());
+    }
+    Ok(Json(InformationThreads::from_history(&state.store.application_events(id).await?)))
+}
+
+/// Make representations
+///
+/// Answers a notice of proposal within its window (28 days from the date the notice was served; 409
+/// `representations_closed` after that, or once made). Needs `registrations:submit`.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/representations",
+    tag = tags::REGISTRATIONS,
+    operation_id = "make_representations",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
+    request_body = ApplicantMessage,
+    responses(
+        (status = 200, description = "Made", body = ApplicationView, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "No notice of proposal, or its window has closed", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn make_representations(
+    State(state): State<AppState>,
+    authorized: Authorized<SubmitRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    ValidatedJson(representations): ValidatedJson<ApplicantMessage>,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    let mut workflow = current.workflow();
+    let now = OffsetDateTime::now_utc();
+    let proposal = match (&mut workflow.proposal, current.status()) {
+        (Some(proposal), Status::ProposalIssued) => proposal,
+        _ => {
+            let mut problem = Problem::new(
+                StatusCode::CONFLICT,
+                "no_proposal",
+                "No notice of proposal",
+                "Representations answer a notice of proposal, and none is open on this application.",
+            );
+            problem.current_status = Some(current.status.clone());
+            return Err(problem);
+        }
+    };
+    if !representations_open(proposal, now.date()) {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "representations_closed",
+            "The window for representations has closed",
+            format!(
+                "Representations were due by {} (28 days from service of the notice), or have been made already.",
+                proposal.representations_due_on
+            ),
+        ));
+    }
+    check_documents(&state, &access, representations.attachments.iter().copied()).await?;
+    freeze_ids(&state, &representations.attachments).await?;
+    proposal.representations_made_at = Some(now);
+    let mut updated = Application { version: current.version + 1, updated_at: now, ..current.clone() };
+    updated.workflow = serde_json::to_string(&workflow).expect("a workflow serialises");
+    let mut event = Event::new(id, Action::RepresentationsMade, Actor::of(&principal), now);
+    event.message = Some(representations.message);
+    event.attachments = Some(serde_json::to_string(&representations.attachments).expect("ids serialise"));
+    if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
+        return Err(changed_meanwhile());
+    }
+    full(&state, StatusCode::OK, updated).await
+}
+
+/// Registered details
+///
+/// What the organisation is registered for: its provider ID, its registered locations with the regulated
+/// activities and manager of each, its conditions and its partners. Only decisions on applications change
+/// these, and notifications are checked against them.
+#[utoipa::path(
+    get,
+    path = "/v1/organisations/{organisation_id}/registration",
+    tag = tags::REGISTRATIONS,
+    operation_id = "registration_details",
+    params(("organisation_id" = Uuid, Path)),
+    responses((status = 200, description = "The registered details", body = RegisteredDetails)),
+)]
+async fn registration_details(
+    State(state): State<AppState>,
+    authorized: Authorized<ReadRegistrations>,
+) -> Result<Json<RegisteredDetails>, Problem> {
+    Ok(Json(state.store.registered_details(authorized.access.organisation_id).await?))
+}
+
+// Shared with the regulator's handlers.
+
+/// The application, if the caller can see it: 404 for another organisation's. Registration is the whole
+/// organisation's business, so access limited to some locations is refused (403).
+async fn visible(state: &AppState, access: &Access, id: Uuid) -> Result<Application, Problem> {
+    require_unlimited(access)?;
+    let not_found = || Problem::not_found("There is no application with this id that you can see.");
+    let application = state.store.application(id).await?.ok_or_else(not_found)?;
+    if application.organisation_id != access.organisation_id {
+        return Err(not_found());
+    }
+    Ok(application)
+}
+
+fn require_unlimited(access: &Access) -> Result<(), Problem> {
+    if access.locations.is_some() {
+        let mut problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not permitted",
+            "Registration concerns the whole organisation; your access is limited to some locations.",
+        );
+        problem.permission = Some(Capability::RegistrationsRead.as_str().to_owned());
+        return Err(problem);
+    }
+    Ok(())
+}
+
+async fn section_row(state: &AppState, application: &Application, section: SectionName) -> Result<SectionRow, Problem> {
+    state
+        .store
+        .application_sections(application.id)
+        .await?
+        .into_iter()
+        .find(|s| s.name == section.as_str())
+        .ok_or_else(|| Problem::not_found(format!("A {} application has no `{section}` section.", application.kind())))
+}
+
+fn section_response(row: SectionRow) -> Response {
+    let headers = section_headers(&row);
+    let mut response = Json(SectionView::from(row)).into_response();
+    response.headers_mut().extend(headers);
+    response
+}
+
+/// Every section's content by name.
+pub(super) async fn contents(state: &AppState, id: Uuid) -> Result<BTreeMap<SectionName, Value>, Problem> {
+    state
+        .store
+        .application_sections(id)
+        .await?
+        .into_iter()
+        .map(|s| Ok((s.section(), serde_json::from_str(&s.content).map_err(|_| Problem::internal())?)))
+        .collect()
+}
+
+/// The application with its sections, as a response with its `ETag`.
+pub(super) async fn full(state: &AppState, status: StatusCode, a: Application) -> Result<Response, Problem> {
+    let sections = state.store.application_sections(a.id).await?;
+    let open = if a.status() == Status::InformationRequested {
+        InformationThreads::from_history(&state.store.application_events(a.id).await?).open()
+    } else {
+        0
+    };
+    let headers = application_headers(&a, false);
+    let mut response = (status, Json(ApplicationView::new(a, sections, open))).into_response();
+    response.headers_mut().extend(headers);
+    Ok(response)
+}
+
+pub(super) fn changed_meanwhile() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "changed_meanwhile",
+        "Changed at the same moment",
+        "Someone else changed this application at the same moment; read it again and retry.",
+    )
+}
+
+/// Every document is the organisation's (404 otherwise, as for any object of another organisation).
+async fn check_documents(state: &AppState, access: &Access, ids: impl Iterator<Item = Uuid>) -> Result<(), Problem> {
+    for id in ids {
+        let document = state.store.document(id).await?;
+        if document.is_none_or(|d| d.organisation_id != access.organisation_id) {
+            return Err(Problem::not_found(format!(
+                "There is no document {id} that you can see in this organisation."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Documents sent with a message are frozen, as a submission's are.
+async fn freeze_ids(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
+    if !ids.is_empty() {
+        state.store.freeze_documents(ids, OffsetDateTime::now_utc()).await?;
+    }
+    Ok(())
+}
