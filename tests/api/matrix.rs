@@ -6,7 +6,12 @@ use std::collections::BTreeSet;
 
 use provider_api::accounts::{ApiClient, Membership, User, normalise_email};
 use provider_api::auth::{StaffRole, password};
+use provider_api::notifications::model::Actor;
 use provider_api::notifications::{Notification, Status};
+use provider_api::registrations::ApplicationType;
+use provider_api::registrations::model::{
+    Action as ApplicationAction, Application, Event as ApplicationEvent, SectionRow, Status as RegistrationStatus,
+};
 use provider_api_tests::TestApp;
 use reqwest::Method;
 use serde_json::Value;
@@ -86,6 +91,31 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "get_upload_offset" => [401, 404, 403, 200, 200, 200, 403, 404],
         // Each call gets its own upload or document, so every writer's call can succeed.
         "append_to_upload" | "terminate_upload" | "delete_document" => [401, 404, 403, 204, 204, 204, 403, 404],
+        "list_application_types" => PUBLIC,
+        // Registration: viewers and admins read; drafters and submitters write; submitters submit.
+        "list_applications"
+        | "get_application"
+        | "get_application_section"
+        | "application_checklist"
+        | "application_history"
+        | "list_information_requests"
+        | "registration_details"
+        | "organisation_events" => ORG_READ,
+        "create_application" => [401, 404, 403, 201, 201, 403, 403, 404],
+        "put_application_section" | "withdraw_application" | "answer_information_request" => {
+            [401, 404, 403, 200, 200, 403, 403, 404]
+        }
+        "submit_application" | "make_representations" => [401, 404, 403, 403, 200, 403, 403, 404],
+        // The matrix's staff member also has staff_registration.
+        "registration_queue"
+        | "staff_get_application"
+        | "staff_application_history"
+        | "accept_application"
+        | "return_application"
+        | "assign_inspector"
+        | "request_application_information"
+        | "issue_proposal"
+        | "issue_decision" => STAFF,
         _ => return None,
     })
 }
@@ -103,7 +133,78 @@ struct World {
     disposable_client: Uuid,
     document: Uuid,
     upload: Uuid,
+    staff: Uuid,
     tokens: Vec<Option<String>>,
+}
+
+/// An application of the matrix's organisation in `status`, made directly in the store so each call that
+/// changes one gets its own: complete sections, last edited by the drafter, with `events` as its history.
+async fn application(
+    app: &TestApp,
+    world: &World,
+    kind: &str,
+    status: RegistrationStatus,
+    workflow: Value,
+    events: Vec<ApplicationEvent>,
+) -> Application {
+    let now = OffsetDateTime::now_utc();
+    let id = Uuid::now_v7();
+    let kind: ApplicationType = kind.parse().unwrap();
+    let registered = provider_api_tests::applications::Registered {
+        location_id: world.location,
+        partner_id: Uuid::nil(),
+        condition_id: Uuid::nil(),
+    };
+    let mut complete = provider_api_tests::applications::sections(kind.as_str(), registered);
+    if kind == ApplicationType::CancelRegulatedActivities {
+        // Cancelling everything needs no documents, so the application is complete as it stands.
+        complete[0].1 = serde_json::json!({"scope": "all", "reason": "The service is closing."});
+    }
+    let sections: Vec<SectionRow> = kind
+        .sections()
+        .iter()
+        .map(|name| SectionRow {
+            application_id: id,
+            name: name.as_str().into(),
+            content: match complete.iter().find(|(n, _)| *n == name.as_str()) {
+                Some((_, value)) => value.to_string(),
+                None if name.as_str() == "documents" => r#"{"attachments":[]}"#.into(),
+                None => "{}".into(),
+            },
+            version: 1,
+            edited_by_user: Some(world.drafter),
+            edited_by_client: None,
+            updated_at: now,
+        })
+        .collect();
+    let sent = status != RegistrationStatus::Draft;
+    let application = Application {
+        id,
+        organisation_id: world.organisation,
+        kind: kind.as_str().into(),
+        status: status.as_str().into(),
+        version: 1,
+        created_by_user: Some(world.drafter),
+        created_by_client: None,
+        edited_by_user: Some(world.drafter),
+        edited_by_client: None,
+        created_at: now,
+        updated_at: now,
+        reference: sent.then(|| format!("R-MATRIX-{}", Uuid::new_v4().simple())),
+        submitted_at: sent.then_some(now),
+        submitted_by_user: None,
+        submitted_by_client: None,
+        content_sha256: None,
+        receipt: None,
+        accepted_at: None,
+        inspector_id: None,
+        decided_at: None,
+        workflow: workflow.to_string(),
+    };
+    let events: Vec<ApplicationEvent> =
+        events.into_iter().map(|e| ApplicationEvent { application_id: id, ..e }).collect();
+    app.store.insert_application(&application, &sections, &events, None).await.unwrap();
+    application
 }
 
 /// A notification of the matrix's organisation in `status`, made directly in the store so each call that
@@ -248,7 +349,8 @@ async fn world(app: &TestApp) -> World {
     let (viewer, viewer_email, viewer_password) = person(app, Some((demo.organisation_id, "viewer")), &[]).await;
     let _ = viewer;
     let (disposable_member, _, _) = person(app, Some((demo.organisation_id, "drafter")), &[]).await;
-    let (_, staff_email, staff_password) = person(app, None, &[StaffRole::StaffAdmin, StaffRole::StaffTriage]).await;
+    let (staff, staff_email, staff_password) =
+        person(app, None, &[StaffRole::StaffAdmin, StaffRole::StaffTriage, StaffRole::StaffRegistration]).await;
     let scopeless = client(app, demo.organisation_id, "", "pas_scopeless").await;
     let rotatable_client = client(app, demo.organisation_id, "org:read", "pas_rotatable").await;
     let disposable_client = client(app, demo.organisation_id, "org:read", "pas_disposable").await;
@@ -315,6 +417,7 @@ async fn world(app: &TestApp) -> World {
         disposable_client,
         document: stored_document(app, demo.organisation_id).await,
         upload: fresh_upload(app, demo.organisation_id).await,
+        staff,
         tokens,
     }
 }
@@ -354,7 +457,70 @@ async fn request(
         "request_information" | "close_notification" => Some(notification(app, world, Status::Acknowledged).await),
         _ => None,
     };
+    let today = OffsetDateTime::now_utc().date();
+    let request_for_information = ApplicationEvent::new(
+        Uuid::nil(),
+        ApplicationAction::InformationRequested,
+        Actor { user: Some(world.staff), client: None },
+        OffsetDateTime::now_utc(),
+    );
+    let open_proposal = serde_json::json!({"proposal": {"proposal": "refuse", "reasons": "Matrix.",
+        "served_on": today.to_string(), "representations_due_on": (today + time::Duration::days(28)).to_string()}});
+    let applying = match operation {
+        "get_application"
+        | "get_application_section"
+        | "put_application_section"
+        | "application_checklist"
+        | "application_history"
+        | "list_information_requests"
+        | "withdraw_application" => Some(
+            application(app, world, "add_location", RegistrationStatus::Draft, serde_json::json!({}), vec![]).await,
+        ),
+        "submit_application" => Some(
+            application(
+                app,
+                world,
+                "cancel_regulated_activities",
+                RegistrationStatus::Draft,
+                serde_json::json!({}),
+                vec![],
+            )
+            .await,
+        ),
+        "answer_information_request" => Some(
+            application(
+                app,
+                world,
+                "add_location",
+                RegistrationStatus::InformationRequested,
+                serde_json::json!({}),
+                vec![request_for_information.clone()],
+            )
+            .await,
+        ),
+        "make_representations" => Some(
+            application(app, world, "add_location", RegistrationStatus::ProposalIssued, open_proposal, vec![]).await,
+        ),
+        "staff_get_application" | "staff_application_history" | "accept_application" | "return_application" => Some(
+            application(app, world, "add_location", RegistrationStatus::Submitted, serde_json::json!({}), vec![]).await,
+        ),
+        "assign_inspector" | "request_application_information" | "issue_proposal" | "issue_decision" => Some(
+            application(
+                app,
+                world,
+                "new_registered_manager",
+                RegistrationStatus::UnderAssessment,
+                serde_json::json!({}),
+                vec![],
+            )
+            .await,
+        ),
+        _ => None,
+    };
     let mut path = path
+        .replace("{application_id}", &applying.as_ref().map(|a| a.id.to_string()).unwrap_or_default())
+        .replace("{section}", "when")
+        .replace("{request_id}", &request_for_information.id.to_string())
         .replace("{notification_id}", &target.as_ref().map(|n| n.id.to_string()).unwrap_or_default())
         .replace("{organisation_id}", &organisation.to_string())
         .replace("{location_id}", &world.location.to_string())
@@ -438,6 +604,20 @@ async fn request(
         "respond_to_notification" => Some(json(serde_json::json!({"message": "Here is more."}))),
         "request_information" => Some(json(serde_json::json!({"message": "Tell us more.", "due_on": "2099-01-01"}))),
         "close_notification" => Some(json(serde_json::json!({"outcome": "no_further_action"}))),
+        "create_application" => Some(json(serde_json::json!({"type": "add_location"}))),
+        "put_application_section" => {
+            Some(json(serde_json::json!({"effective_date": (today + time::Duration::days(30)).to_string()})))
+        }
+        "answer_information_request" | "make_representations" => {
+            Some(json(serde_json::json!({"message": "Here it is."})))
+        }
+        "return_application" => Some(json(serde_json::json!({"reasons": ["Incomplete."]}))),
+        "assign_inspector" => Some(json(serde_json::json!({"inspector_id": world.staff}))),
+        "request_application_information" => {
+            Some(json(serde_json::json!({"message": "Tell us more.", "due_on": "2099-01-01"})))
+        }
+        "issue_proposal" => Some(json(serde_json::json!({"proposal": "refuse", "reasons": "Matrix."}))),
+        "issue_decision" => Some(json(serde_json::json!({"decision": "grant", "reasons": "Matrix."}))),
         _ => None,
     };
     let builder = match body {
@@ -448,15 +628,23 @@ async fn request(
         None => builder,
     };
     let builder = match operation {
-        "create_notification" | "submit_new_notification" | "submit_notification" => {
-            builder.header("idempotency-key", Uuid::new_v4().to_string())
-        }
+        "create_notification"
+        | "submit_new_notification"
+        | "submit_notification"
+        | "create_application"
+        | "submit_application" => builder.header("idempotency-key", Uuid::new_v4().to_string()),
         _ => builder,
     };
     if let Some(target) = &target
         && matches!(operation, "update_notification" | "discard_notification" | "submit_notification")
     {
         return builder.header("if-match", format!("\"{}\"", target.version));
+    }
+    if let Some(application) = &applying
+        && matches!(operation, "put_application_section" | "submit_application")
+    {
+        // A section's version and the application's both start at 1.
+        return builder.header("if-match", format!("\"{}\"", application.version));
     }
     if operation == "update_organisation" {
         let version = app.store.organisation(world.organisation).await.unwrap().unwrap().version;

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 mod blobs;
+mod registrations;
 
 use provider_api::config::{Config, Engine};
 use provider_api::store::{self, Store};
