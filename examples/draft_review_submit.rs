@@ -8,10 +8,13 @@
 //! person's browser and receives the code at its redirect URI; this example, which has no browser, fills in
 //! that page's form itself (`sign_in`), exactly as a person would, so it can run unattended.
 
-use provider_api_sdk::auth::{authorization_url, exchange_code};
+use provider_api_sdk::idempotent;
 use provider_api_sdk::types::{NewNotification, NotificationPatch};
-use provider_api_sdk::{Client, ClientBuilder, idempotent};
 use serde_json::{Value, json};
+use sign_in::sign_in;
+
+#[path = "support/sign_in.rs"]
+mod sign_in;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -26,8 +29,8 @@ async fn main() -> anyhow::Result<()> {
     let organisation: uuid::Uuid = demo["organisation_id"].as_str().unwrap_or_default().parse()?;
     let location: uuid::Uuid = demo["location_id"].as_str().unwrap_or_default().parse()?;
 
-    let drafter = sign_in(&base_url, &app_id, &redirect, &person("drafter")).await?;
-    let submitter = sign_in(&base_url, &app_id, &redirect, &person("submitter")).await?;
+    let drafter = sign_in(&base_url, &app_id, &redirect, &credentials(&person("drafter"))).await?;
+    let submitter = sign_in(&base_url, &app_id, &redirect, &credentials(&person("submitter"))).await?;
 
     // The drafter writes what they know so far; the draft is saved although it is incomplete.
     let started = json!({"type": "abuse", "person": {"identifier": "RES-0107", "age_band": "75-84"},
@@ -118,28 +121,9 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fills in the sign-in page as the person would in their browser, and returns an SDK client for them.
-async fn sign_in(base_url: &str, app_id: &str, redirect: &str, person: &Value) -> anyhow::Result<Client> {
-    let (email, password) =
-        (person["email"].as_str().unwrap_or_default(), person["password"].as_str().unwrap_or_default());
-    let request = authorization_url(base_url, app_id, redirect, &[])?;
-    let query = request.url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    let mut form: Vec<(String, String)> = serde_urlencoded::from_str(query)?;
-    form.extend([
-        ("email".into(), email.into()),
-        ("password".into(), password.into()),
-        ("decision".into(), "allow".into()),
-    ]);
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let answer = browser.post(format!("{base_url}/v1/oauth/authorize")).form(&form).send().await?;
-    let location = answer.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(location.split_once('?').map(|(_, q)| q).unwrap_or_default())?;
-    let code = pairs
-        .into_iter()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v)
-        .ok_or_else(|| anyhow::anyhow!("sign-in failed for {email}"))?;
-    let tokens = exchange_code(base_url, app_id, None, redirect, &code, &request.pkce_verifier).await?;
-    Ok(ClientBuilder::new(base_url).person(app_id.to_owned(), None, tokens.refresh_token).build()?)
+fn credentials(person: &Value) -> (String, String) {
+    (
+        person["email"].as_str().unwrap_or_default().to_owned(),
+        person["password"].as_str().unwrap_or_default().to_owned(),
+    )
 }

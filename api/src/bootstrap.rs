@@ -31,11 +31,14 @@ pub struct DemoCredentials {
     pub client_secret: String,
     /// A public integrator application (PKCE) the demo people can sign in through.
     pub integrator_app_id: Uuid,
+    /// A public application holding the `staff` scope too, as the regulator's own staff portal would: staff
+    /// (made with `create-staff`) sign in through it to use `/v1/admin/`.
+    pub staff_app_id: Uuid,
     pub redirect_uri: String,
 }
 
 crate::redact::debug_redacting!(DemoCredentials {
-    shown: [organisation_id, location_id, users, client_id, integrator_app_id, redirect_uri],
+    shown: [organisation_id, location_id, users, client_id, integrator_app_id, staff_app_id, redirect_uri],
     redacted: [client_secret]
 });
 
@@ -141,6 +144,17 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
         revoked_at: None,
     };
     store.create_integrator_app(&app).await?;
+    let staff_app = IntegratorApp {
+        id: Uuid::new_v4(),
+        name: format!("Regulator staff portal ({tag})"),
+        redirect_uris: redirect_uri.clone(),
+        secret_hash: None,
+        scopes: join_list(Capability::ALL, |c| c.as_str()),
+        created_by: None,
+        created_at: now,
+        revoked_at: None,
+    };
+    store.create_integrator_app(&staff_app).await?;
 
     Ok(DemoCredentials {
         organisation_id: organisation.id,
@@ -149,6 +163,7 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
         client_id: client.id,
         client_secret,
         integrator_app_id: app.id,
+        staff_app_id: staff_app.id,
         redirect_uri,
     })
 }
