@@ -58,7 +58,10 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "remove_member" | "revoke_api_client" => ORG_ADMIN_DELETES,
         // The regulator's staff only (the matrix's staff member is a staff_admin).
         "list_all_organisations" | "list_users" | "disable_user" | "list_integrator_apps" => STAFF,
-        "create_provider_record" | "issue_enrolment_code" | "register_integrator_app" => STAFF_CREATES,
+        "create_provider_record"
+        | "issue_enrolment_code"
+        | "register_integrator_app"
+        | "record_registered_location" => STAFF_CREATES,
         // People only; the code here is not a real one, so every person is told so.
         "redeem_enrolment_code" => [401, 422, 422, 422, 422, 422, 403, 403],
         "list_invitations" => ORG_ADMIN,
@@ -436,7 +439,11 @@ async fn request(
         "disable_user" => world.disposable_user,
         _ => world.drafter,
     };
-    let organisation = if operation == "issue_enrolment_code" { world.provider_record } else { world.organisation };
+    let organisation = if matches!(operation, "issue_enrolment_code" | "record_registered_location") {
+        world.provider_record
+    } else {
+        world.organisation
+    };
     let invitation = world.pending_invitation;
     let client_id = match operation {
         "revoke_api_client" => world.disposable_client,
@@ -605,6 +612,10 @@ async fn request(
         "request_information" => Some(json(serde_json::json!({"message": "Tell us more.", "due_on": "2099-01-01"}))),
         "close_notification" => Some(json(serde_json::json!({"outcome": "no_further_action"}))),
         "create_application" => Some(json(serde_json::json!({"type": "add_location"}))),
+        "record_registered_location" => Some(json(serde_json::json!({
+            "location_id": format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999)),
+            "name": "Matrix Lodge", "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"},
+            "regulated_activities": ["personal_care"]}))),
         "put_application_section" => {
             Some(json(serde_json::json!({"effective_date": (today + time::Duration::days(30)).to_string()})))
         }

@@ -65,7 +65,7 @@ async fn registered_demo(app: &TestApp) -> (provider_api::bootstrap::DemoCredent
     (demo, registered)
 }
 
-async fn staff(app: &TestApp) -> (Client, Uuid) {
+async fn staff(app: &TestApp) -> (Client, Uuid, String) {
     let email = format!("inspector.{}@cqc.example", Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffRegistration].into();
     let user = provider_api::bootstrap::create_staff(
@@ -77,7 +77,7 @@ async fn staff(app: &TestApp) -> (Client, Uuid) {
     )
     .await
     .unwrap();
-    (app.sdk_for_person(&email, "correct horse battery").await, user.id)
+    (app.sdk_for_person(&email, "correct horse battery").await, user.id, email)
 }
 
 async fn create(client: &Client, organisation: Uuid, type_name: &str) -> ApplicationView {
@@ -399,8 +399,19 @@ fn message(text: &str, attachments: Vec<Uuid>) -> ApplicantMessage {
 async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_what_is_registered() {
     let app = TestApp::spawn().await;
     let (org, software) = applicant(&app).await;
-    let (inspector, inspector_id) = staff(&app).await;
+    let (inspector, inspector_id, inspector_email) = staff(&app).await;
     let nothing = Registered { location_id: Uuid::nil(), partner_id: Uuid::nil(), condition_id: Uuid::nil() };
+
+    // An organisation that is not registered has nothing to change: only a new-provider application can
+    // be complete.
+    let premature = create(&software, org, "add_partner").await;
+    complete(&software, org, premature.id, "add_partner", nothing).await;
+    let list = checklist(&software, org, premature.id).await;
+    assert!(!list.ready);
+    assert_eq!(
+        (list.sections[0].problems[0].pointer.as_str(), list.sections[0].problems[0].code.as_str()),
+        ("", "not_registered")
+    );
 
     let application = create(&software, org, "new_provider").await;
     complete(&software, org, application.id, "new_provider", nothing).await;
@@ -419,6 +430,12 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
     let target = accepted.target.expect("the 10-week target runs from acceptance");
     assert_eq!(target.days_left, Some(70));
     inspector.assign_inspector().application_id(id).body(InspectorAssignment { inspector_id }).send().await.unwrap();
+    // An age beyond the calendar is refused, not a crash (the SDK will not even send it).
+    assert!(inspector.registration_queue().older_than_days(u32::MAX).send().await.is_err());
+    let token = app.sign_in(&inspector_email, "correct horse battery").await.access_token;
+    let url = app.url(&format!("/v1/admin/registration-applications?older_than_days={}", u32::MAX));
+    let ancient = app.http.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(ancient.status(), 400);
     let mine = inspector.registration_queue().inspector_id(inspector_id).send().await.unwrap().into_inner();
     assert_eq!(mine.items.iter().map(|i| i.id).collect::<Vec<_>>(), [id]);
 
@@ -490,6 +507,7 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
     };
     let early = decide(DecisionKind::GrantWithConditions, vec![condition.into()]).await.unwrap_err();
     assert_eq!(early.problem().unwrap().code, "representations_window_open");
+    let feed_before = software.organisation_events().organisation_id(org).send().await.unwrap().into_inner();
     software
         .make_representations()
         .organisation_id(org)
@@ -498,6 +516,8 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
         .send()
         .await
         .unwrap();
+    let unproposed = decide(DecisionKind::GrantWithConditions, vec!["Open only on weekdays.".into()]).await;
+    assert_eq!(unproposed.unwrap_err().problem().unwrap().code, "not_proposed", "conditions only as proposed");
     let decided = decide(DecisionKind::GrantWithConditions, vec![condition.into()]).await.unwrap().into_inner();
     assert_eq!(decided.status, Status::Granted);
     let decision = decided.decision.expect("the notice of decision");
@@ -575,7 +595,9 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
     let feed = software.organisation_events().organisation_id(org).send().await.unwrap().into_inner();
     let changes: Vec<(String, String, String)> =
         feed.items.iter().map(|e| (e.object_type.to_string(), e.action.clone(), e.status.clone())).collect();
+    assert_eq!(feed_before.items.len(), 7, "{:?}", feed_before.items);
     let application_changes = [
+        ("registration_application", "created", "draft"),
         ("registration_application", "created", "draft"),
         ("registration_application", "submitted", "submitted"),
         ("registration_application", "accepted", "under_assessment"),
@@ -591,7 +613,7 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
     assert_eq!(changes, expected);
     assert!(feed.items.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(feed.items.last().unwrap().object_id, notification.id);
-    let rest = software.organisation_events().organisation_id(org).after(feed.items[6].seq).send().await.unwrap();
+    let rest = software.organisation_events().organisation_id(org).after(feed.items[7].seq).send().await.unwrap();
     assert_eq!(rest.items.len(), 2);
     let none = software.organisation_events().organisation_id(org).after(feed.next).send().await.unwrap();
     assert!(none.items.is_empty());
@@ -617,7 +639,7 @@ async fn the_representations_window_opens_for_28_days_from_service_and_then_clos
     let app = TestApp::spawn().await;
     let (demo, registered) = registered_demo(&app).await;
     let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
-    let (inspector, _) = staff(&app).await;
+    let (inspector, _, _) = staff(&app).await;
     let org = demo.organisation_id;
     let propose = |id: Uuid, served_on: Option<chrono::NaiveDate>| {
         inspector
@@ -700,7 +722,7 @@ async fn withdrawal_and_return_for_correction() {
     let drafter = app.sdk_for_person(&demo.users[1].email, &demo.users[1].password).await;
     let submitter = app.sdk_for_person(&demo.users[2].email, &demo.users[2].password).await;
     let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
-    let (inspector, _) = staff(&app).await;
+    let (inspector, _, _) = staff(&app).await;
     async fn withdraw(
         client: &Client,
         org: Uuid,
@@ -785,4 +807,118 @@ async fn another_organisation_sees_nothing() {
     let attach = json!({"attachments": [{"document_id": foreign, "purpose": "statement_of_purpose"}]});
     let refused = put(&ours, demo.organisation_id, application.id, "documents", attach).await.unwrap_err();
     assert_eq!(refused.http_status(), Some(404));
+}
+
+#[tokio::test]
+async fn a_decision_on_what_has_changed_since_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (demo, registered) = registered_demo(&app).await;
+    let org = demo.organisation_id;
+    let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let (inspector, _, _) = staff(&app).await;
+    let grant = |id: Uuid| {
+        inspector
+            .issue_decision()
+            .application_id(id)
+            .body(NewDecision {
+                decision: DecisionKind::Grant,
+                conditions: vec![],
+                reasons: "Agreed.".parse().unwrap(),
+                served_on: None,
+            })
+            .send()
+    };
+    // Two applications to remove the same partner, both complete when made.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let application = create(&software, org, "remove_partner").await;
+        complete(&software, org, application.id, "remove_partner", registered).await;
+        submit(&software, org, application.id).await.unwrap();
+        inspector.accept_application().application_id(application.id).send().await.unwrap();
+        ids.push(application.id);
+    }
+    assert_eq!(grant(ids[0]).await.unwrap().into_inner().status, Status::Granted);
+    let second = grant(ids[1]).await.unwrap_err();
+    assert_eq!(second.http_status(), Some(409));
+    assert_eq!(second.problem().unwrap().code, "registration_changed");
+    assert_eq!(current(&software, org, ids[1]).await.status, Status::UnderAssessment, "nothing was decided");
+    let details = software.registration_details().organisation_id(org).send().await.unwrap().into_inner();
+    assert!(details.partners.is_empty());
+
+    // One document cannot stand for two required documents.
+    let application = create(&software, org, "add_partner").await;
+    complete(&software, org, application.id, "add_partner", registered).await;
+    let one = upload(&software, org, "statement and finances").await;
+    let twice = json!({"attachments": [{"document_id": one, "purpose": "statement_of_purpose"},
+                                       {"document_id": one, "purpose": "financial_viability_statement"}]});
+    put(&software, org, application.id, "documents", twice).await.unwrap();
+    let list = checklist(&software, org, application.id).await;
+    assert!(!list.ready);
+    let codes: Vec<&str> = list.documents.iter().flat_map(|d| d.problems.iter().map(|p| p.code.as_str())).collect();
+    assert_eq!(codes, ["same_document"]);
+}
+
+#[tokio::test]
+async fn a_provider_registered_before_this_service_is_brought_across_location_by_location() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let email = format!("admin.{}@cqc.example", Uuid::new_v4().simple());
+    let roles: BTreeSet<StaffRole> = [StaffRole::StaffAdmin].into();
+    provider_api::bootstrap::create_staff(app.store.as_ref(), &email, "Ad Min", "correct horse battery", &roles)
+        .await
+        .unwrap();
+    let admin = app.sdk_for_person(&email, "correct horse battery").await;
+    let record = |location_id: &str| {
+        serde_json::from_value::<provider_api_sdk::types::RegisteredLocationRecord>(json!({
+            "location_id": location_id, "name": "Quayside House",
+            "address": {"line_1": "9 Quay Road", "town": "Newcastle upon Tyne", "postcode": "ne1 3dx"},
+            "regulated_activities": ["personal_care"], "manager": {"full_name": "Jo King", "email": "jo@quay.example"}
+        }))
+        .unwrap()
+    };
+    let details = admin
+        .record_registered_location()
+        .organisation_id(demo.organisation_id)
+        .body(record("1-246813579"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let quayside = details.locations.iter().find(|l| l.location_id == "1-246813579").expect("recorded");
+    assert_eq!(quayside.activities, ["personal_care"]);
+    let again = admin.record_registered_location().organisation_id(demo.organisation_id).body(record("1-246813579"));
+    assert_eq!(again.send().await.unwrap_err().http_status(), Some(409), "a location ID is recorded once");
+
+    // An organisation that is not a provider record cannot have locations brought across.
+    let (applicant_org, _) = applicant(&app).await;
+    let refused = admin.record_registered_location().organisation_id(applicant_org).body(record("1-135792468"));
+    assert_eq!(refused.send().await.unwrap_err().problem().unwrap().code, "not_a_provider");
+
+    // The provider can now notify about the location, for what is registered there only.
+    let notify = |activity: &str| {
+        let mut form = provider_api_tests::forms::valid("serious_injury");
+        form["reporter"]["regulated_activities"] = json!([activity]);
+        let body = provider_api_sdk::types::NotificationSubmission {
+            location_id: Some(quayside.id),
+            follows_id: None,
+            content: serde_json::from_value(form).unwrap(),
+            attachments: Vec::new(),
+        };
+        let software = software.clone();
+        async move {
+            idempotent::with_key(|key| {
+                software
+                    .submit_new_notification()
+                    .organisation_id(demo.organisation_id)
+                    .idempotency_key(key)
+                    .body(body.clone())
+                    .send()
+            })
+            .await
+        }
+    };
+    notify("personal_care").await.unwrap();
+    let refused = notify("nursing_care").await.unwrap_err();
+    assert_eq!(refused.problem().unwrap().errors[0].code, "activity_not_registered");
 }

@@ -34,6 +34,130 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users))
         .routes(routes!(disable_user))
         .routes(routes!(register_integrator_app, list_integrator_apps))
+        .routes(routes!(record_registered_location))
+}
+
+/// A location already on the regulator's register, brought across with what it is registered for.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredLocationRecord {
+    /// The regulator's location ID (`1-` and 8 to 11 digits, or an NHS site's ODS code).
+    #[validate(custom(function = "valid_location_id"))]
+    #[schema(max_length = 32, example = "1-545611283")]
+    pub location_id: String,
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300, example = "Riverside House")]
+    pub name: String,
+    #[validate(nested)]
+    pub address: crate::organisations::Address,
+    /// Regulated activity codes registered there.
+    #[validate(length(min = 1, max = 14))]
+    #[schema(min_items = 1, max_items = 14, example = json!(["personal_care"]))]
+    pub regulated_activities: Vec<String>,
+    /// Its registered manager, if it has one.
+    #[serde(default)]
+    #[validate(nested)]
+    #[schema(nullable = false)]
+    pub manager: Option<ManagerRecord>,
+}
+
+/// A registered manager, as the register holds them.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManagerRecord {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
+    pub full_name: String,
+    #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+}
+
+fn valid_location_id(value: &str) -> Result<(), ValidationError> {
+    crate::domain::LocationId::parse(value).map(drop).map_err(|e| ValidationError::new(e.code).with_message(e.message))
+}
+
+/// Record a registered location
+///
+/// Brings a location of a provider registered before this service across from the register, with its
+/// regulated activities and manager, so the provider can notify about it. Locations registered through an
+/// application here need no such record. The organisation must be a provider record (with a provider ID;
+/// 409 otherwise); a location ID can be recorded once (409).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/organisations/{organisation_id}/registered-locations",
+    tag = tags::ADMIN,
+    operation_id = "record_registered_location",
+    params(("organisation_id" = Uuid, Path)),
+    request_body = RegisteredLocationRecord,
+    responses(
+        (status = 201, description = "Recorded: the organisation's registered details now", body = crate::registrations::registered::RegisteredDetails),
+        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not a provider record, or that location ID is recorded already", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn record_registered_location(
+    State(state): State<AppState>,
+    _: StaffAdmin,
+    Path(organisation_id): Path<Uuid>,
+    ValidatedJson(record): ValidatedJson<RegisteredLocationRecord>,
+) -> Result<(StatusCode, Json<crate::registrations::registered::RegisteredDetails>), Problem> {
+    use crate::registrations::registered::{Changes, NewRegisteredLocation, RegisteredManager};
+    let organisation = state
+        .store
+        .organisation(organisation_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("There is no organisation with this id."))?;
+    if organisation.provider_id.is_none() {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not_a_provider",
+            "Not a registered provider",
+            "Only a provider record (with a provider ID) can have locations brought across from the register.",
+        ));
+    }
+    let mut errors = Vec::new();
+    for (i, code) in record.regulated_activities.iter().enumerate() {
+        if !state.activity_codes.contains(code) || record.regulated_activities[..i].contains(code) {
+            errors.push(crate::http::FieldError::new(
+                format!("/regulated_activities/{i}"),
+                "unknown_activity",
+                "Give each regulated activity code once, from GET /v1/reference/regulated-activities.",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let postcode = crate::domain::Postcode::parse(&record.address.postcode)
+        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/address/postcode", e.code, e.message)]))?;
+    let location_id = crate::domain::LocationId::parse(&record.location_id)
+        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/location_id", e.code, e.message)]))?;
+    let now = OffsetDateTime::now_utc();
+    let id = Uuid::now_v7();
+    let changes = Changes {
+        new_locations: vec![NewRegisteredLocation {
+            id,
+            location_id: location_id.as_str().to_owned(),
+            name: record.name.trim().to_owned(),
+            line_1: record.address.line_1.trim().to_owned(),
+            line_2: record.address.line_2.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+            town: record.address.town.trim().to_owned(),
+            postcode: postcode.to_string(),
+        }],
+        add_activities: record.regulated_activities.iter().map(|a| (id, a.clone())).collect(),
+        managers: record
+            .manager
+            .map(|m| {
+                (id, RegisteredManager { full_name: m.full_name.trim().to_owned(), email: m.email, registered_at: now })
+            })
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    state.store.record_registration(organisation_id, &changes, now).await?;
+    Ok((StatusCode::CREATED, Json(state.store.registered_details(organisation_id).await?)))
 }
 
 /// A registered provider's record, as the regulator holds it.

@@ -51,6 +51,21 @@ impl After {
     }
 }
 
+/// The moment `amount` before now, for an age filter whose largest value the spec states as `maximum`
+/// (400 beyond it, rather than a date outside the calendar).
+pub fn ago(
+    amount: Option<u32>,
+    maximum: u32,
+    unit: time::Duration,
+    name: &str,
+) -> Result<Option<OffsetDateTime>, Problem> {
+    match amount {
+        None => Ok(None),
+        Some(amount) if amount <= maximum => Ok(Some(OffsetDateTime::now_utc() - unit * amount)),
+        Some(_) => Err(invalid(&format!("{name} must be at most {maximum}."))),
+    }
+}
+
 fn invalid(detail: &str) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail)
 }
@@ -90,6 +105,14 @@ pub fn page<R, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_age_beyond_its_maximum_is_refused_not_a_panic() {
+        assert!(ago(None, 10, time::Duration::DAY, "days").unwrap().is_none());
+        let day_ago = ago(Some(1), 10, time::Duration::DAY, "days").unwrap().unwrap();
+        assert!(OffsetDateTime::now_utc() - day_ago >= time::Duration::DAY);
+        assert_eq!(ago(Some(u32::MAX), 10, time::Duration::HOUR, "hours").unwrap_err().status, 400);
+    }
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {

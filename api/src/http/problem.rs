@@ -194,6 +194,18 @@ impl Problem {
         )
     }
 
+    /// 409: the object's state does not allow this; `current_status` names the state it is in.
+    pub fn in_state(code: &'static str, title: &'static str, current_status: &str, detail: impl Into<String>) -> Self {
+        let mut problem = Self::new(StatusCode::CONFLICT, code, title, detail);
+        problem.current_status = Some(current_status.to_owned());
+        problem
+    }
+
+    /// 409 `invalid_transition`: not a step the object's lifecycle allows from `current_status`.
+    pub fn invalid_transition(current_status: &str, detail: impl Into<String>) -> Self {
+        Self::in_state("invalid_transition", "Not possible in this state", current_status, detail)
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
     }

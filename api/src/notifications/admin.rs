@@ -20,7 +20,7 @@ use super::model::{Action, Actor, Event, Notification, Status};
 use super::routes::{changed_meanwhile, single};
 use super::views::*;
 use crate::auth::principal::StaffTriage;
-use crate::http::pagination::{After, PageQuery, page};
+use crate::http::pagination::{After, PageQuery, ago, page};
 use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -94,9 +94,7 @@ async fn triage_queue(
         statuses,
         kind: query.kind.map(|k| k.as_str().to_owned()),
         locations: query.location_id.map(|l| vec![l]),
-        submitted_before: query
-            .older_than_hours
-            .map(|hours| OffsetDateTime::now_utc() - time::Duration::hours(i64::from(hours))),
+        submitted_before: ago(query.older_than_hours, 100_000, time::Duration::HOUR, "older_than_hours")?,
         ..Default::default()
     };
     let rows = state.store.notifications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;

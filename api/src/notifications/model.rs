@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -75,14 +74,10 @@ impl Status {
         if self.can_become(next) {
             return Ok(next);
         }
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Not possible in this state",
+        Err(Problem::invalid_transition(
+            self.as_str(),
             format!("This notification is {self}; it cannot become {next}."),
-        );
-        problem.current_status = Some(self.as_str().to_owned());
-        Err(problem)
+        ))
     }
 
     /// 409 unless it is a draft: sent content is frozen.
@@ -90,14 +85,10 @@ impl Status {
         if self == Self::Draft {
             return Ok(());
         }
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Not possible in this state",
+        Err(Problem::invalid_transition(
+            self.as_str(),
             format!("Only drafts can be edited; this notification is {self}, and what was sent cannot change."),
-        );
-        problem.current_status = Some(self.as_str().to_owned());
-        Err(problem)
+        ))
     }
 
     /// Whether the regulator can see it: never a draft or a discarded draft.

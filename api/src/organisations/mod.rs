@@ -8,7 +8,7 @@ mod invitations;
 mod members;
 mod routes;
 
-pub use routes::OrganisationView;
+pub use routes::{Address, OrganisationView};
 
 use std::collections::BTreeSet;
 

@@ -21,7 +21,7 @@ use super::routes::{changed_meanwhile, contents, full};
 use super::views::*;
 use crate::auth::StaffRole;
 use crate::auth::principal::StaffRegistration;
-use crate::http::pagination::{After, PageQuery, page};
+use crate::http::pagination::{After, PageQuery, ago, page};
 use crate::http::{FieldError, Path, Problem, Query, ValidatedJson};
 use crate::notifications::fields::parse_date;
 use crate::notifications::model::Actor;
@@ -106,7 +106,7 @@ async fn registration_queue(
         statuses: if overdue { statuses.into_iter().filter(|s| open.contains(s)).collect() } else { statuses },
         kind: query.kind.map(|k| k.as_str().to_owned()),
         inspector_id: query.inspector_id,
-        submitted_before: query.older_than_days.map(|days| now - time::Duration::days(i64::from(days))),
+        submitted_before: ago(query.older_than_days, 10_000, time::Duration::DAY, "older_than_days")?,
         accepted_before: overdue.then(|| now - DECISION_TARGET),
     };
     if filter.statuses.is_empty() {
@@ -543,6 +543,24 @@ async fn issue_decision(
                 ),
             ));
         }
+        let proposed: std::collections::BTreeSet<&str> = proposal.conditions.iter().map(String::as_str).collect();
+        if body.decision == DecisionKind::GrantWithConditions
+            && !body.conditions.iter().all(|c| proposed.contains(c.trim()))
+        {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "not_proposed",
+                "Those conditions were not proposed",
+                "Conditions can be imposed only as proposed (some may be dropped); propose new ones in a new notice.",
+            ));
+        }
+        if served(body.served_on.as_deref()) < proposal.served_on {
+            return Err(Problem::validation(vec![FieldError::new(
+                "/served_on",
+                "before_proposal",
+                "A notice of decision cannot be served before the notice of proposal it follows.",
+            )]));
+        }
         if body.decision == DecisionKind::Refuse && proposal.proposal != ProposalKind::Refuse {
             return Err(Problem::new(
                 StatusCode::CONFLICT,
@@ -584,6 +602,15 @@ async fn issue_decision(
         match state.store.update_application(&updated, current.version, &[event], None, changes.as_ref()).await {
             Ok(true) => return full(&state, StatusCode::OK, updated).await,
             Ok(false) => return Err(changed_meanwhile()),
+            Err(StoreError::Conflict { constraint }) if constraint == crate::store::registrations::DETAILS_CHANGED => {
+                return Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "registration_changed",
+                    "The registered details have changed",
+                    "What this application changes has changed since it was made (another decision removed or \
+changed it); refuse it, or ask the applicant to withdraw it and apply again.",
+                ));
+            }
             Err(StoreError::Conflict { constraint }) => {
                 tracing::warn!(constraint, "a new identifier collided; drawing again");
             }
@@ -605,14 +632,10 @@ async fn sent(state: &AppState, id: Uuid) -> Result<Application, Problem> {
 
 fn not_decided(application: &Application) -> Result<(), Problem> {
     if application.status().decided() {
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Not possible in this state",
+        return Err(Problem::invalid_transition(
+            &application.status,
             format!("This application is {}; nothing more happens to it.", application.status()),
-        );
-        problem.current_status = Some(application.status.clone());
-        return Err(problem);
+        ));
     }
     Ok(())
 }

@@ -127,6 +127,21 @@ pub async fn build(
         };
         checks.push(SectionCheck { section, status, problems });
     }
+    if kind != ApplicationType::NewProvider && facts.registered.locations.is_empty() {
+        // Changes to a registration need one to change; an applicant applies as a new provider first.
+        if let Some(first) = checks.first_mut() {
+            first.problems.insert(
+                0,
+                FieldError::new(
+                    "",
+                    "not_registered",
+                    "The organisation has no registered location, so there is nothing to change: apply as a new \
+provider first.",
+                ),
+            );
+            first.status = ItemStatus::Incomplete;
+        }
+    }
     let documents = document_checks(state, kind, organisation_id, &facts.sections).await?;
     let ready = checks.iter().all(|c| c.status == ItemStatus::Complete)
         && documents.iter().all(|d| d.status == ItemStatus::Complete);
@@ -149,6 +164,15 @@ async fn document_checks(
     let mut problems_by_purpose: BTreeMap<DocumentPurpose, Vec<FieldError>> = BTreeMap::new();
     for (i, attachment) in attached.iter().enumerate() {
         let pointer = format!("/sections/documents/attachments/{i}/document_id");
+        if attached[..i].iter().any(|earlier| earlier.document_id == attachment.document_id) {
+            // Each required document is a separate file: one upload cannot stand for two of them.
+            problems_by_purpose.entry(attachment.purpose).or_default().push(FieldError::new(
+                pointer,
+                "same_document",
+                "This document is attached already, for another purpose; each must be a separate file.",
+            ));
+            continue;
+        }
         let document =
             state.store.document(attachment.document_id).await?.filter(|d| d.organisation_id == organisation_id);
         let problem = match document {

@@ -76,7 +76,9 @@ pub fn changes(
                 let location = c.new_locations.get(index).ok_or_else(Problem::internal)?;
                 c.managers.push((location.id, manager(&entry.manager)));
             }
-            c.add_partners = who.partners.iter().flatten().map(partner).collect();
+            if who.provider_type == ProviderType::Partnership {
+                c.add_partners = who.partners.iter().flatten().map(partner).collect();
+            }
         }
         ApplicationType::AddLocation => {
             let place: ProposedLocation = section(sections, SectionName::Where)?;

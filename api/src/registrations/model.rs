@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -85,14 +84,7 @@ impl Status {
         if self.can_become(next) {
             return Ok(next);
         }
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Not possible in this state",
-            format!("This application is {self}; it cannot become {next}."),
-        );
-        problem.current_status = Some(self.as_str().to_owned());
-        Err(problem)
+        Err(Problem::invalid_transition(self.as_str(), format!("This application is {self}; it cannot become {next}.")))
     }
 
     /// 409 unless the applicant may edit it: a draft, or an application returned as incomplete.
@@ -100,16 +92,12 @@ impl Status {
         if self.editable() {
             return Ok(());
         }
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Not possible in this state",
+        Err(Problem::invalid_transition(
+            self.as_str(),
             format!(
                 "Only drafts and returned applications can be edited; this one is {self}, and what was sent cannot change."
             ),
-        );
-        problem.current_status = Some(self.as_str().to_owned());
-        Err(problem)
+        ))
     }
 
     pub fn editable(self) -> bool {

@@ -25,12 +25,6 @@ impl RegisteredDetails {
     pub fn location(&self, id: Uuid) -> Option<&RegisteredLocation> {
         self.locations.iter().find(|l| l.id == id)
     }
-
-    /// Whether anything is registered here (an organisation with no registered location has nothing to
-    /// check notifications against; see `docs/registrations.md`).
-    pub fn any(&self) -> bool {
-        !self.locations.is_empty()
-    }
 }
 
 /// A registered location and what is registered there.
@@ -86,7 +80,7 @@ pub struct Partner {
 pub struct Changes {
     /// Set the organisation's provider ID (a first registration).
     pub provider_id: Option<String>,
-    /// New registered locations: (id, location ID, name, address line 1, line 2, town, postcode, places).
+    /// New registered locations, each with its regulator location ID.
     pub new_locations: Vec<NewRegisteredLocation>,
     /// Existing locations of the organisation to register, with a location ID.
     pub register_locations: Vec<(Uuid, String)>,

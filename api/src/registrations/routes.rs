@@ -121,7 +121,7 @@ async fn list_applications(
     authorized: Authorized<ReadRegistrations>,
     Query(query): Query<ApplicationQuery>,
 ) -> Result<Json<ApplicationPage>, Problem> {
-    require_unlimited(&authorized.access)?;
+    require_unlimited(&authorized.access, Capability::RegistrationsRead)?;
     let paging = PageQuery { limit: query.limit, cursor: query.cursor.clone() };
     let (limit, after) = (paging.limit()?, paging.after()?);
     let filter = Filter {
@@ -169,7 +169,7 @@ async fn create_application(
     ValidatedJsonBytes(new, raw): ValidatedJsonBytes<NewApplication>,
 ) -> Result<Response, Problem> {
     let Authorized { principal, access, .. } = authorized;
-    require_unlimited(&access)?;
+    require_unlimited(&access, Capability::RegistrationsWrite)?;
     let operation = format!("create_application {}", access.organisation_id);
     let claim = match Claim::begin(&state, &principal, key, &operation, &raw).await? {
         Claimed::Replay(response) => return Ok(response),
@@ -297,7 +297,7 @@ async fn put_application_section(
     authorized: Authorized<WriteRegistrations>,
     Path((_, id, section)): Path<(Uuid, Uuid, SectionName)>,
     if_match: IfMatch,
-    Json(content): Json<SectionContent>,
+    ValidatedJson(content): ValidatedJson<SectionContent>,
 ) -> Result<Response, Problem> {
     let Authorized { principal, access, .. } = authorized;
     let application = visible(&state, &access, id).await?;
@@ -342,8 +342,9 @@ async fn put_application_section(
         SectionWrite::Written => Ok(section_response(updated)),
         SectionWrite::Stale => Err(stale()),
         SectionWrite::Frozen => {
-            let now = visible(&state, &access, id).await?;
-            now.status().require_editable().map(|()| section_response(updated))
+            // Sent (or withdrawn) since we read it: say what it is now.
+            visible(&state, &access, id).await?.status().require_editable()?;
+            Err(changed_meanwhile())
         }
     }
 }
@@ -555,7 +556,8 @@ async fn withdraw_application(
         access.require(Capability::RegistrationsSubmit, None)?;
     }
     let now = OffsetDateTime::now_utc();
-    let updated = current.moved(next, now);
+    // Withdrawal ends it: the 10-week clock stops too.
+    let updated = Application { decided_at: Some(now), ..current.moved(next, now) };
     let event = Event::new(id, Action::Withdrawn, Actor::of(&principal), now).transition(from, next);
     if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
         return Err(changed_meanwhile());
@@ -651,17 +653,22 @@ async fn answer_information_request(
         .iter()
         .find(|t| t.id == request_id)
         .ok_or_else(|| Problem::not_found("There is no such request for information on this application."))?;
-    if !thread.open || current.status() != Status::InformationRequested {
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
+    if current.status() != Status::InformationRequested && thread.open {
+        return Err(Problem::invalid_transition(
+            &current.status,
+            format!("This application is {}; requests can no longer be answered.", current.status()),
+        ));
+    }
+    if !thread.open {
+        return Err(Problem::in_state(
             "already_answered",
             "Already answered",
+            &current.status,
             "This request has been answered already; the regulator will ask again if it needs more.",
-        );
-        problem.current_status = Some(current.status.clone());
-        return Err(problem);
+        ));
     }
     check_documents(&state, &access, answer.attachments.iter().copied()).await?;
+    require_clean(&state, &answer.attachments).await?;
     freeze_ids(&state, &answer.attachments).await?;
     let now = OffsetDateTime::now_utc();
     let mut event = Event::new(id, Action::InformationProvided, Actor::of(&principal), now);
@@ -709,14 +716,12 @@ async fn make_representations(
     let proposal = match (&mut workflow.proposal, current.status()) {
         (Some(proposal), Status::ProposalIssued) => proposal,
         _ => {
-            let mut problem = Problem::new(
-                StatusCode::CONFLICT,
+            return Err(Problem::in_state(
                 "no_proposal",
                 "No notice of proposal",
+                &current.status,
                 "Representations answer a notice of proposal, and none is open on this application.",
-            );
-            problem.current_status = Some(current.status.clone());
-            return Err(problem);
+            ));
         }
     };
     if !representations_open(proposal, now.date()) {
@@ -731,6 +736,7 @@ async fn make_representations(
         ));
     }
     check_documents(&state, &access, representations.attachments.iter().copied()).await?;
+    require_clean(&state, &representations.attachments).await?;
     freeze_ids(&state, &representations.attachments).await?;
     proposal.representations_made_at = Some(now);
     let mut updated = Application { version: current.version + 1, updated_at: now, ..current.clone() };
@@ -761,6 +767,7 @@ async fn registration_details(
     State(state): State<AppState>,
     authorized: Authorized<ReadRegistrations>,
 ) -> Result<Json<RegisteredDetails>, Problem> {
+    require_unlimited(&authorized.access, Capability::RegistrationsRead)?;
     Ok(Json(state.store.registered_details(authorized.access.organisation_id).await?))
 }
 
@@ -769,7 +776,7 @@ async fn registration_details(
 /// The application, if the caller can see it: 404 for another organisation's. Registration is the whole
 /// organisation's business, so access limited to some locations is refused (403).
 async fn visible(state: &AppState, access: &Access, id: Uuid) -> Result<Application, Problem> {
-    require_unlimited(access)?;
+    require_unlimited(access, Capability::RegistrationsRead)?;
     let not_found = || Problem::not_found("There is no application with this id that you can see.");
     let application = state.store.application(id).await?.ok_or_else(not_found)?;
     if application.organisation_id != access.organisation_id {
@@ -778,7 +785,7 @@ async fn visible(state: &AppState, access: &Access, id: Uuid) -> Result<Applicat
     Ok(application)
 }
 
-fn require_unlimited(access: &Access) -> Result<(), Problem> {
+fn require_unlimited(access: &Access, capability: Capability) -> Result<(), Problem> {
     if access.locations.is_some() {
         let mut problem = Problem::new(
             StatusCode::FORBIDDEN,
@@ -786,7 +793,7 @@ fn require_unlimited(access: &Access) -> Result<(), Problem> {
             "Not permitted",
             "Registration concerns the whole organisation; your access is limited to some locations.",
         );
-        problem.permission = Some(Capability::RegistrationsRead.as_str().to_owned());
+        problem.permission = Some(capability.as_str().to_owned());
         return Err(problem);
     }
     Ok(())
@@ -854,6 +861,22 @@ async fn check_documents(state: &AppState, access: &Access, ids: impl Iterator<I
         }
     }
     Ok(())
+}
+
+/// Documents sent with a message must be scanned clean, as a submission's must (422 naming each other one).
+async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
+    let mut errors = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let status = state.store.document(*id).await?.map(|d| d.scan_status).unwrap_or_default();
+        if status != crate::documents::ScanStatus::Clean.as_str() {
+            errors.push(crate::http::FieldError::new(
+                format!("/attachments/{i}"),
+                "not_clean",
+                format!("This document's malware scan is {status}; only documents scanned clean can be sent."),
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
 }
 
 /// Documents sent with a message are frozen, as a submission's are.

@@ -14,6 +14,10 @@ use crate::http::idempotency::Completion;
 use crate::registrations::model::{Application, Event, Filter, SectionRow};
 use crate::registrations::registered::{Changes, RegisteredDetails};
 
+/// The `constraint` of the conflict a decision meets when what it changes has changed since (a location
+/// already removed, a condition already lifted): the decision is not written.
+pub const DETAILS_CHANGED: &str = "registered_details_changed";
+
 /// What became of a section edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SectionWrite {
@@ -401,7 +405,8 @@ macro_rules! impl_registration_queries {
                     .collect();
                 let conditions = sqlx::query_as(
                     "SELECT id, location_id, wording, imposed_at FROM registration_conditions \
-                     WHERE organisation_id = $1 AND removed_at IS NULL ORDER BY imposed_at, id",
+                     WHERE organisation_id = $1 AND removed_at IS NULL AND (location_id IS NULL OR location_id IN \
+                     (SELECT id FROM locations WHERE deregistered_at IS NULL)) ORDER BY imposed_at, id",
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
@@ -497,6 +502,12 @@ macro_rules! impl_registration_queries {
             now: time::OffsetDateTime,
             c: &$crate::registrations::registered::Changes,
         ) -> Result<(), $crate::store::StoreError> {
+            // Each change must find what it changes as the application saw it; otherwise the whole decision
+            // is refused (and rolled back with the transaction).
+            let changed = || $crate::store::StoreError::Conflict {
+                constraint: $crate::store::registrations::DETAILS_CHANGED.to_owned(),
+            };
+            let exactly_one = |rows: u64| if rows == 1 { Ok(()) } else { Err(changed()) };
             if let Some(provider_id) = &c.provider_id {
                 sqlx::query("UPDATE organisations SET provider_id = $1, updated_at = $2 WHERE id = $3")
                     .bind(provider_id)
@@ -548,14 +559,34 @@ macro_rules! impl_registration_queries {
                 c.deregister_locations.clone()
             };
             for id in &deregister {
-                sqlx::query("UPDATE locations SET deregistered_at = $1 WHERE id = $2 AND organisation_id = $3")
-                    .bind(now)
-                    .bind(id)
-                    .bind(organisation_id)
-                    .execute(&mut **tx)
-                    .await?;
+                let rows = sqlx::query(
+                    "UPDATE locations SET deregistered_at = $1 WHERE id = $2 AND organisation_id = $3 \
+                     AND registered_at IS NOT NULL AND deregistered_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(organisation_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                exactly_one(rows)?;
                 sqlx::query("DELETE FROM location_activities WHERE location_id = $1").bind(id).execute(&mut **tx).await?;
                 sqlx::query("DELETE FROM registered_managers WHERE location_id = $1").bind(id).execute(&mut **tx).await?;
+            }
+            let mut touched: Vec<uuid::Uuid> = c.add_activities.iter().map(|(l, _)| *l).collect();
+            touched.extend(c.managers.iter().map(|(l, _)| *l));
+            touched.sort();
+            touched.dedup();
+            for location in &touched {
+                let active: Option<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT id FROM locations WHERE id = $1 AND organisation_id = $2 AND registered_at IS NOT NULL \
+                     AND deregistered_at IS NULL",
+                )
+                .bind(location)
+                .bind(organisation_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                active.ok_or_else(changed)?;
             }
             for (location, activity) in &c.add_activities {
                 sqlx::query(
@@ -570,11 +601,13 @@ macro_rules! impl_registration_queries {
                 .await?;
             }
             for (location, activity) in &c.remove_activities {
-                sqlx::query("DELETE FROM location_activities WHERE location_id = $1 AND activity = $2")
+                let rows = sqlx::query("DELETE FROM location_activities WHERE location_id = $1 AND activity = $2")
                     .bind(location)
                     .bind(activity)
                     .execute(&mut **tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                exactly_one(rows)?;
             }
             for (location, manager) in &c.managers {
                 sqlx::query("DELETE FROM registered_managers WHERE location_id = $1")
@@ -594,10 +627,12 @@ macro_rules! impl_registration_queries {
                 .await?;
             }
             for location in &c.remove_managers {
-                sqlx::query("DELETE FROM registered_managers WHERE location_id = $1")
+                let rows = sqlx::query("DELETE FROM registered_managers WHERE location_id = $1")
                     .bind(location)
                     .execute(&mut **tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                exactly_one(rows)?;
             }
             for condition in &c.add_conditions {
                 sqlx::query(
@@ -614,20 +649,30 @@ macro_rules! impl_registration_queries {
                 .await?;
             }
             for id in &c.remove_conditions {
-                sqlx::query("UPDATE registration_conditions SET removed_at = $1 WHERE id = $2 AND organisation_id = $3")
-                    .bind(now)
-                    .bind(id)
-                    .bind(organisation_id)
-                    .execute(&mut **tx)
-                    .await?;
+                let rows = sqlx::query(
+                    "UPDATE registration_conditions SET removed_at = $1 WHERE id = $2 AND organisation_id = $3 \
+                     AND removed_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(organisation_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                exactly_one(rows)?;
             }
             for (id, wording) in &c.vary_conditions {
-                sqlx::query("UPDATE registration_conditions SET wording = $1 WHERE id = $2 AND organisation_id = $3")
-                    .bind(wording)
-                    .bind(id)
-                    .bind(organisation_id)
-                    .execute(&mut **tx)
-                    .await?;
+                let rows = sqlx::query(
+                    "UPDATE registration_conditions SET wording = $1 WHERE id = $2 AND organisation_id = $3 \
+                     AND removed_at IS NULL",
+                )
+                .bind(wording)
+                .bind(id)
+                .bind(organisation_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                exactly_one(rows)?;
             }
             for partner in &c.add_partners {
                 sqlx::query(
@@ -644,12 +689,17 @@ macro_rules! impl_registration_queries {
                 .await?;
             }
             for id in &c.remove_partners {
-                sqlx::query("UPDATE registered_partners SET removed_at = $1 WHERE id = $2 AND organisation_id = $3")
-                    .bind(now)
-                    .bind(id)
-                    .bind(organisation_id)
-                    .execute(&mut **tx)
-                    .await?;
+                let rows = sqlx::query(
+                    "UPDATE registered_partners SET removed_at = $1 WHERE id = $2 AND organisation_id = $3 \
+                     AND removed_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(organisation_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                exactly_one(rows)?;
             }
             Ok(())
         }

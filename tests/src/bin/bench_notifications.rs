@@ -177,7 +177,8 @@ async fn main() -> anyhow::Result<()> {
 
 /// What the server asks of the database for one create-and-submit by an API client, in the same order:
 /// the client's record with its token's revocation, the idempotency key, the organisation's four-eyes setting
-/// and location, then the notification, its history entries and the stored response in one transaction.
+/// and location, its registered activities, then the notification, its history entries (whose trigger numbers
+/// the event feed) and the stored response in one transaction.
 async fn one_submission(
     store: &dyn Store,
     organisation: Uuid,
@@ -190,6 +191,8 @@ async fn one_submission(
     let (scope, key) = (format!("client:{client}"), Uuid::new_v4().to_string());
     store.begin_idempotent(&scope, &key, "fingerprint", now, now + time::Duration::seconds(35)).await?;
     store.submission_context(organisation, Some(location)).await?;
+    // Notifications are checked against the registered activities (see `docs/registrations.md`).
+    store.registered_activities(organisation).await?;
     let id = Uuid::now_v7();
     let notification = Notification {
         id,
