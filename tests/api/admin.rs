@@ -52,7 +52,15 @@ async fn a_provider_is_claimed_with_a_single_use_enrolment_code() {
         someone_else.redeem_enrolment_code().body(Enrolment::builder().code(issued.code)).send().await.unwrap_err();
     assert_eq!(again.problem().unwrap().errors[0].code, "invalid_code", "a code works once");
 
-    let applicant_code = staff.issue_enrolment_code().organisation_id(demo.organisation_id).send().await.unwrap_err();
+    // An applicant's own organisation (made by a person, so without a provider ID) gets no code.
+    let applicant = person
+        .create_organisation()
+        .body(provider_api_sdk::types::NewOrganisation::builder().name("Hillside Homes Ltd"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let applicant_code = staff.issue_enrolment_code().organisation_id(applicant.id).send().await.unwrap_err();
     assert_eq!(applicant_code.http_status(), Some(409), "codes are for registered providers");
 }
 
