@@ -5,7 +5,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -114,19 +113,7 @@ async fn organisation_events(
     Query(query): Query<EventQuery>,
 ) -> Result<Json<EventPage>, Problem> {
     let access = &authorized.access;
-    let invalid = |detail: &str| {
-        Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail.to_owned())
-    };
-    let after = match query.after {
-        None => 0,
-        Some(after @ 0..) => after,
-        Some(_) => return Err(invalid("after is the seq of an event: 0 or more.")),
-    };
-    let limit = match query.limit {
-        None => 100,
-        Some(limit @ 1..=500) => limit,
-        Some(_) => return Err(invalid("limit must be between 1 and 500.")),
-    };
+    let (after, limit) = crate::http::pagination::by_seq(query.after, query.limit)?;
     let filter = EventFilter {
         notifications: access.decide(Capability::NotificationsRead, None).allowed,
         notification_locations: access.locations.as_ref().map(|l| l.iter().copied().collect()),

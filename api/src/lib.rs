@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 mod redact;
 pub mod accounts;
 mod admin;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
@@ -100,6 +101,7 @@ impl Application {
                     .collect(),
             ),
             documents: documents.clone(),
+            audit: audit::AuditWriter::start(store.clone()),
         };
         let router = router(state, &config);
         Ok(Self {
@@ -195,6 +197,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let (api, _) = openapi::api_router().split_for_parts();
     let spec = openapi::spec_json();
     let router = api
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .route(
             SPEC_ROUTE,
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec).into_response() }),

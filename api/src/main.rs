@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use provider_api::auth::StaffRole;
 use provider_api::auth::keys::KeyRing;
 use provider_api::config::Config;
-use provider_api::{Application, DOCS_ROUTE, bootstrap, openapi, store, telemetry};
+use provider_api::{Application, DOCS_ROUTE, audit, bootstrap, openapi, store, telemetry};
 
 /// The Care Quality Commission's provider API.
 ///
@@ -47,6 +47,11 @@ enum Command {
     },
     /// Make a new token-signing key; the old one stays published until its tokens expire.
     RotateKeys,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Write the OpenAPI document the code describes.
     Openapi {
         /// Where to write it.
@@ -56,6 +61,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain from the first entry to the last; exit 1 and name the first broken link if it
+    /// does not hold.
+    Verify,
 }
 
 #[tokio::main]
@@ -100,14 +112,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_migrated(&config).await?;
             let roles = roles.into_iter().collect();
             let user = bootstrap::create_staff(store.as_ref(), &email, &name, &password, &roles).await?;
+            let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            let entry = audit::NewEntry {
+                detail: Some(serde_json::json!({"roles": roles}).to_string()),
+                ..audit::NewEntry::now("cli.create_staff", "CLI", &format!("/v1/admin/users/{}", user.id))
+            };
+            store.append_audit(&[entry]).await?;
             store.close().await;
             eprintln!("provider-api: created staff account {} ({})", user.email, user.id);
         }
         Command::RotateKeys => {
             let store = open_migrated(&config).await?;
             let kid = KeyRing::rotate(store.as_ref()).await?;
+            let entry = audit::NewEntry {
+                detail: Some(serde_json::json!({"kid": kid}).to_string()),
+                ..audit::NewEntry::now("cli.rotate_keys", "CLI", "/.well-known/jwks.json")
+            };
+            store.append_audit(&[entry]).await?;
             store.close().await;
             eprintln!("provider-api: new signing key {kid}; restart or wait for nodes to pick it up");
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let store = open_migrated(&config).await?;
+            let verdict = audit::verify(store.as_ref()).await?;
+            store.close().await;
+            match verdict.first_broken {
+                None => eprintln!("provider-api: the audit chain holds ({} entries)", verdict.entries),
+                Some((seq, why)) => {
+                    eprintln!(
+                        "provider-api: the audit chain is broken at entry {seq}: {why} ({} entries before it hold)",
+                        verdict.entries
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
         Command::Openapi { .. } => unreachable!("handled before configuration"),
     }

@@ -87,6 +87,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::documents::router())
         .merge(crate::registrations::router())
         .merge(crate::events::router())
+        .merge(crate::audit::router())
 }
 
 /// Adds the problem responses an operation can give besides its own, by what the operation is:

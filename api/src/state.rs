@@ -26,6 +26,8 @@ pub struct AppState {
     pub activity_codes: Arc<std::collections::BTreeSet<String>>,
     /// Document storage, limits and scanning.
     pub documents: Arc<crate::documents::Documents>,
+    /// Appends to the audit trail, in batches.
+    pub audit: crate::audit::AuditWriter,
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per

@@ -2,10 +2,12 @@
 //! through the SDK, and through raw HTTP for what the SDK cannot send. One file per resource or concern.
 
 mod admin;
+mod audit;
 mod docs;
 mod documents;
 mod errors;
 mod health;
+mod hostile;
 mod identifiers;
 mod invitations;
 mod lifecycle;
@@ -17,3 +19,4 @@ mod rate_limits;
 mod reference;
 mod registrations;
 mod sign_in;
+mod two_nodes;

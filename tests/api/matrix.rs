@@ -57,7 +57,9 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         "create_location" | "create_api_client" => ORG_ADMIN_CREATES,
         "remove_member" | "revoke_api_client" => ORG_ADMIN_DELETES,
         // The regulator's staff only (the matrix's staff member is a staff_admin).
-        "list_all_organisations" | "list_users" | "disable_user" | "list_integrator_apps" => STAFF,
+        "list_all_organisations" | "list_users" | "disable_user" | "list_integrator_apps" | "list_audit_entries" => {
+            STAFF
+        }
         "create_provider_record"
         | "issue_enrolment_code"
         | "register_integrator_app"

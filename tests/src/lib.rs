@@ -122,6 +122,22 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     pub database: TestDatabase,
+    /// What the server was started with, for starting more nodes beside it.
+    config: Config,
+}
+
+/// Another server process's equivalent: a second node on the same database and document store.
+pub struct Node {
+    pub base_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
 }
 
 impl TestApp {
@@ -149,7 +165,7 @@ impl TestApp {
         }
         configure(&mut config);
 
-        let application = Application::build(config).await.expect("the server builds");
+        let application = Application::build(config.clone()).await.expect("the server builds");
         let address = application.local_addr();
         let store = application.store();
         let documents = application.documents();
@@ -172,7 +188,22 @@ impl TestApp {
             shutdown: Some(shutdown),
             server: Some(server),
             database,
+            config,
         }
+    }
+
+    /// Starts another node on the same database and document store, as a second server process behind a
+    /// load balancer would be. Give the first node a `public_base_url`, so both issue and accept the same
+    /// tokens.
+    pub async fn second_node(&self) -> Node {
+        let config = Config { bind: SocketAddr::from_str("127.0.0.1:0").unwrap(), ..self.config.clone() };
+        let application = Application::build(config).await.expect("the second node builds");
+        let base_url = format!("http://{}", application.local_addr());
+        let (shutdown, stop) = oneshot::channel::<()>();
+        tokio::spawn(application.run_until(async move {
+            let _ = stop.await;
+        }));
+        Node { base_url, shutdown: Some(shutdown) }
     }
 
     pub fn url(&self, path: &str) -> String {

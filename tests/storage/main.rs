@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+mod audit;
 mod blobs;
 mod registrations;
 

@@ -138,6 +138,7 @@ async fn show_authorization_page(
 async fn submit_authorization_page(
     State(state): State<AppState>,
     ClientAddress(peer): ClientAddress,
+    slot: Option<axum::Extension<crate::audit::AuditSlot>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -149,6 +150,13 @@ async fn submit_authorization_page(
         Outcome::Redirect(redirect) => return Ok(redirect),
         Outcome::Refuse(why) => return Ok(refuse(why, &headers)),
     };
+    // The audit trail records the application signed in through, and on success who signed in.
+    let record = |user: Option<uuid::Uuid>| {
+        if let Some(axum::Extension(slot)) = &slot {
+            slot.set(user, Some(checked.app.id));
+        }
+    };
+    record(None);
     if form.decision.as_deref() != Some("allow") {
         return Ok(back(&checked.redirect_uri, &[("error", "access_denied")], checked.state.as_deref()));
     }
@@ -189,6 +197,7 @@ async fn submit_authorization_page(
         return Ok(page(StatusCode::UNAUTHORIZED, &checked, Some(message), &email));
     };
     throttle.accounts.succeeded(&account_key);
+    record(Some(user.id));
 
     let code = secret::generate(secret::prefix::AUTHORIZATION_CODE);
     state

@@ -169,6 +169,7 @@ fn invalid_client(description: &str) -> Problem {
 )]
 async fn issue_token(
     State(state): State<AppState>,
+    slot: Option<axum::Extension<crate::audit::AuditSlot>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<TokenResponse>, Problem> {
@@ -186,6 +187,13 @@ async fn issue_token(
         ));
     }
     let client = authenticate_client(&state, &headers, request.client_authentication()).await?;
+    // The audit trail records which client asked, whatever the answer.
+    if let Some(axum::Extension(slot)) = &slot {
+        match &client {
+            OAuthClient::Api(client) => slot.set(None, Some(client.id)),
+            OAuthClient::App(app) => slot.set(None, Some(app.id)),
+        }
+    }
     match (grant, client) {
         ("client_credentials", OAuthClient::Api(client)) => {
             client_credentials(&state, client, &request).await.map(Json)
@@ -277,7 +285,19 @@ async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `refresh_token`."));
     };
     let now = OffsetDateTime::now_utc();
-    let token = match state.store.redeem_refresh_token(&secret::hash(presented), app.id, now).await? {
+    let hash = secret::hash(presented);
+    // A refused request changes nothing: a live token asked for more than it holds is refused before it is
+    // spent, so the client can retry with it. (A spent or revoked one goes on to redemption, whose reuse
+    // detection must not be dodged by asking for a bad scope.)
+    if let Some(live) = state
+        .store
+        .refresh_token(&hash)
+        .await?
+        .filter(|t| t.app_id == app.id && t.used_at.is_none() && t.revoked_at.is_none() && t.expires_at >= now)
+    {
+        narrowed_scopes(&live, request.scope.as_deref())?;
+    }
+    let token = match state.store.redeem_refresh_token(&hash, app.id, now).await? {
         Redemption::Fresh(token) => token,
         Redemption::Replayed(token) => {
             state.store.revoke_refresh_family(token.family_id, now).await?;
@@ -290,21 +310,20 @@ async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -
     if token.app_id != app.id || token.expires_at < now {
         return Err(invalid_grant("The refresh token is not valid for this application, or has expired."));
     }
-    let held: BTreeSet<Capability> = parse_list(&token.scopes).unwrap_or_default();
-    let scopes = match request.scope.as_deref().filter(|s| !s.trim().is_empty()) {
-        None => held,
-        Some(asked) => match parse_list::<Capability>(asked) {
-            Ok(asked) if asked.is_subset(&held) => asked,
-            _ => {
-                return Err(oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    "A refresh may only narrow the scopes.",
-                ));
-            }
-        },
-    };
+    let scopes = narrowed_scopes(&token, request.scope.as_deref())?;
     person_tokens(state, &app, token.user_id, scopes, token.family_id).await
+}
+
+/// The scopes a refresh asks for (`asked`, or all the token holds when absent): only ever fewer.
+fn narrowed_scopes(token: &RefreshToken, asked: Option<&str>) -> Result<BTreeSet<Capability>, Problem> {
+    let held: BTreeSet<Capability> = parse_list(&token.scopes).unwrap_or_default();
+    match asked.filter(|s| !s.trim().is_empty()) {
+        None => Ok(held),
+        Some(asked) => match parse_list::<Capability>(asked) {
+            Ok(asked) if asked.is_subset(&held) => Ok(asked),
+            _ => Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "A refresh may only narrow the scopes.")),
+        },
+    }
 }
 
 /// An access token and the next refresh token for a person, issued to an integrator application.
@@ -687,4 +706,35 @@ async fn get_authorization_server_metadata(State(state): State<AppState>) -> Jso
 )]
 async fn get_jwks(State(state): State<AppState>) -> Json<Jwks> {
     Json(state.tokens.keys.jwks())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(scopes: &str) -> RefreshToken {
+        let now = OffsetDateTime::now_utc();
+        RefreshToken {
+            token_hash: "h".into(),
+            family_id: Uuid::new_v4(),
+            app_id: Uuid::new_v4(),
+            user_id: Uuid::new_v4(),
+            scopes: scopes.into(),
+            created_at: now,
+            expires_at: now,
+            used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_refresh_may_narrow_its_scopes_but_never_widen_them() {
+        let held = token("org:read notifications:read");
+        assert_eq!(narrowed_scopes(&held, None).unwrap().len(), 2);
+        assert_eq!(narrowed_scopes(&held, Some(" ")).unwrap().len(), 2, "blank asks for all it holds");
+        assert_eq!(narrowed_scopes(&held, Some("org:read")).unwrap(), BTreeSet::from([Capability::OrgRead]));
+        for wider in ["org:read org:admin", "org:read superuser"] {
+            assert_eq!(narrowed_scopes(&held, Some(wider)).unwrap_err().code, "invalid_scope", "{wider}");
+        }
+    }
 }

@@ -69,6 +69,13 @@ impl FromRequestParts<AppState> for Principal {
                 _ => return Err(invalid_token("The account this token was issued for is disabled.")),
             }
         };
+        if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
+            let integrator = claims.act.as_ref().map(|act| act.sub);
+            match &subject {
+                Subject::User(user) => slot.set(Some(user.id), integrator),
+                Subject::Client(client) => slot.set(None, Some(client.id)),
+            }
+        }
         Ok(Self { claims, subject })
     }
 }

@@ -193,19 +193,32 @@ impl TokenService {
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<AccessClaims>(token, &key, &validation).map(|data| data.claims).map_err(|error| {
-            use jsonwebtoken::errors::ErrorKind;
-            match error.kind() {
-                ErrorKind::ExpiredSignature => InvalidToken::Expired,
-                ErrorKind::ImmatureSignature => InvalidToken::NotYetValid,
-                ErrorKind::InvalidAudience => InvalidToken::WrongAudience,
-                ErrorKind::InvalidIssuer => InvalidToken::WrongIssuer,
-                ErrorKind::InvalidSignature => InvalidToken::BadSignature,
-                ErrorKind::InvalidAlgorithm => InvalidToken::WrongAlgorithm,
-                _ => InvalidToken::Malformed,
-            }
-        })
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation).map(|data| data.claims).map_err(
+            |error| {
+                use jsonwebtoken::errors::ErrorKind;
+                match error.kind() {
+                    ErrorKind::ExpiredSignature => InvalidToken::Expired,
+                    ErrorKind::ImmatureSignature => InvalidToken::NotYetValid,
+                    ErrorKind::InvalidAudience => InvalidToken::WrongAudience,
+                    ErrorKind::InvalidIssuer => InvalidToken::WrongIssuer,
+                    ErrorKind::InvalidSignature => InvalidToken::BadSignature,
+                    ErrorKind::InvalidAlgorithm => InvalidToken::WrongAlgorithm,
+                    _ => InvalidToken::Malformed,
+                }
+            },
+        )?;
+        check_issued_at(&claims, OffsetDateTime::now_utc().unix_timestamp())?;
+        Ok(claims)
     }
+}
+
+/// `jsonwebtoken` checks `exp` and `nbf` but not `iat`. We issue tokens with `nbf` equal to `iat`, so a token
+/// issued later than now (beyond the clock leeway) is not one we issued as it stands: refuse it as not yet valid.
+fn check_issued_at(claims: &AccessClaims, now: i64) -> Result<(), InvalidToken> {
+    if claims.iat > now + LEEWAY_SECONDS as i64 {
+        return Err(InvalidToken::NotYetValid);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -229,6 +242,15 @@ mod tests {
             org_roles: BTreeMap::new(),
             act: None,
         }
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_not_valid_yet_beyond_the_leeway() {
+        let token = claims(600);
+        let now = token.iat;
+        assert_eq!(check_issued_at(&token, now), Ok(()));
+        assert_eq!(check_issued_at(&token, now - LEEWAY_SECONDS as i64), Ok(()), "within the leeway");
+        assert_eq!(check_issued_at(&token, now - LEEWAY_SECONDS as i64 - 1), Err(InvalidToken::NotYetValid));
     }
 
     #[test]

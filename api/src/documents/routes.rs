@@ -239,16 +239,11 @@ async fn upload_document(
     if length > max {
         return Err(writer::too_large(max));
     }
-    if query.filename.trim().is_empty() {
-        return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "The query string is invalid",
-            "Give the file's name in `filename`.",
-        ));
+    if let Some(detail) = filename_problem(&query.filename) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail));
     }
     let (user, client) = uploader(&auth.principal);
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     // The same staging a tus upload uses, for one request: `length` is an upper bound when the body's length
     // is not declared, and the document takes the size that arrived.
     let mut upload = Upload {
@@ -268,6 +263,7 @@ async fn upload_document(
     };
     let documents = &state.documents;
     let written = match writer::write(documents, &upload, media, body, false).await {
+        Ok(written) if written.stalled => Err(Problem::request_timeout()),
         Ok(written) if written.interrupted => Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "unreadable_body",
@@ -295,6 +291,21 @@ async fn upload_document(
     let mut response = (StatusCode::CREATED, Json(DocumentView::from(document))).into_response();
     response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("ASCII"));
     Ok(response)
+}
+
+/// The longest `filename` accepted, in characters, as the parameter's schema publishes (the name is then kept
+/// safe and at most 255 bytes long).
+const MAX_FILENAME_CHARS: usize = 1000;
+
+/// Why `filename` is refused, if it is: blank, or longer than its published limit.
+fn filename_problem(filename: &str) -> Option<&'static str> {
+    if filename.trim().is_empty() {
+        Some("Give the file's name in `filename`.")
+    } else if filename.chars().count() > MAX_FILENAME_CHARS {
+        Some("`filename` is at most 1000 characters long.")
+    } else {
+        None
+    }
 }
 
 fn bad_length() -> Problem {
@@ -547,5 +558,13 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 100), RangeRequest::Ignore);
         assert_eq!(parse_range("items=0-1", 100), RangeRequest::Ignore);
         assert_eq!(parse_range("bytes=5-2", 100), RangeRequest::Ignore);
+    }
+
+    #[test]
+    fn a_filename_is_refused_when_blank_or_past_its_published_limit_in_characters() {
+        assert!(filename_problem(" \t").is_some());
+        assert!(filename_problem(&"é".repeat(MAX_FILENAME_CHARS)).is_none(), "characters, not bytes");
+        assert!(filename_problem(&"f".repeat(MAX_FILENAME_CHARS + 1)).is_some());
+        assert!(filename_problem("../../etc/passwd").is_none(), "a path is made safe, not refused");
     }
 }

@@ -143,7 +143,7 @@ async fn visible_upload(state: &AppState, access: &Access, id: Uuid) -> Result<U
         Some(u)
             if u.organisation_id == access.organisation_id
                 && access.decide(Capability::DocumentsWrite, u.location_id).allowed
-                && (u.document_id.is_some() || u.expires_at > OffsetDateTime::now_utc()) =>
+                && (u.document_id.is_some() || u.expires_at > crate::domain::now()) =>
         {
             Ok(u)
         }
@@ -245,7 +245,7 @@ async fn create_upload(
     let wanted_checksum = checksum(&headers)?;
 
     let (user, client) = uploader(&auth.principal);
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let upload = Upload {
         id: Uuid::now_v7(),
         organisation_id,
@@ -313,7 +313,7 @@ async fn append(
         }
     }
     let received = upload.received + written.stored as i64;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let expires_at = now + documents.settings.upload_expiry;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if received == upload.length {

@@ -10,7 +10,6 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::hashing::Hasher;
@@ -29,6 +28,8 @@ pub struct Written {
     pub part_sha256: Option<Vec<u8>>,
     /// The body ended early (the connection dropped or stalled): the bytes before that are kept.
     pub interrupted: bool,
+    /// It ended because it stalled past the body timeout (the client is slow, not gone).
+    pub stalled: bool,
     /// Whether this request saw the file's first bytes and checked them against the declared type.
     pub type_checked: bool,
 }
@@ -46,6 +47,7 @@ struct Progress {
     head: Option<Vec<u8>>,
     type_checked: bool,
     interrupted: bool,
+    stalled: bool,
     refusal: Option<Refusal>,
 }
 
@@ -97,6 +99,7 @@ pub async fn write(
         head: (upload.received == 0).then(Vec::new),
         type_checked: false,
         interrupted: false,
+        stalled: false,
         refusal: None,
     }));
     let shared = progress.clone();
@@ -108,8 +111,10 @@ pub async fn write(
             }
             let bytes: Bytes = match body.next().await? {
                 Ok(bytes) => bytes,
-                Err(_) => {
-                    progress.lock().expect("not poisoned").interrupted = true;
+                Err(error) => {
+                    let mut progress = progress.lock().expect("not poisoned");
+                    progress.interrupted = true;
+                    progress.stalled = is_stall(&error);
                     return None;
                 }
             };
@@ -138,9 +143,22 @@ pub async fn write(
             hasher: progress.hasher,
             part_sha256: progress.part.map(|h| hex_to_bytes(&h.hex())),
             interrupted: progress.interrupted,
+            stalled: progress.stalled,
             type_checked: progress.type_checked,
         }),
     }
+}
+
+/// Whether a body error is the body timeout (`http/middleware.rs`) rather than a failed connection.
+fn is_stall(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Takes one piece of the body into the running totals; says why not when it must be refused.
@@ -192,7 +210,7 @@ pub async fn finish(
     }
     let id = Uuid::now_v7();
     documents.blobs.promote(upload.id, upload.length as u64, id).await.map_err(storage_failed)?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let scanned = documents.settings.clamd.is_none();
     Ok(Document {
         id,
@@ -213,4 +231,25 @@ pub async fn finish(
         scan_next_at: now,
         frozen_at: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    async fn first_error(body: Body) -> axum::Error {
+        body.into_data_stream().next().await.expect("an item").expect_err("an error")
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_past_the_timeout_is_told_from_one_that_fails() {
+        let silent = Body::from_stream(futures_util::stream::pending::<Result<Bytes, io::Error>>());
+        let stalled = Body::new(tower_http::timeout::TimeoutBody::new(Duration::from_millis(10), silent));
+        assert!(is_stall(&first_error(stalled).await));
+
+        let broken = Body::from_stream(futures_util::stream::iter([Err::<Bytes, _>(io::Error::other("reset"))]));
+        assert!(!is_stall(&first_error(broken).await));
+    }
 }

@@ -19,7 +19,9 @@ use super::problem::{FieldError, Problem, pointer_token};
 /// - 413 `payload_too_large` past the configured body limit, 408 `request_timeout` for a stalled body;
 /// - 400 `malformed_json` for bytes that are not JSON (with line and column);
 /// - 422 `validation_failed` for JSON of the wrong shape (missing, unknown or mistyped fields: serde stops at
-///   the first) and then for every field rule that fails (all of them at once), each with a JSON Pointer.
+///   the first), for a key given twice in any object (`duplicate_field`, free-form ones too) or a NUL character
+///   in any string (`nul_character`), and then for every field rule that fails (all of them at once), each
+///   with a JSON Pointer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ValidatedJson<T>(pub T);
 
@@ -148,9 +150,10 @@ pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let error = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => {
-            return match deserializer.end() {
-                Ok(()) => Ok(value),
-                Err(trailing) => Err(malformed(&trailing)),
+            deserializer.end().map_err(|trailing| malformed(&trailing))?;
+            return match refused_anywhere(body) {
+                Some(refusal) => Err(Problem::validation(vec![refusal])),
+                None => Ok(value),
             };
         }
         Err(error) => error,
@@ -169,6 +172,102 @@ pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
             }
             Err(Problem::validation(vec![FieldError::new(pointer, code, shape_error_detail(code, &message))]))
         }
+    }
+}
+
+/// What a typed parse lets through but the API refuses, wherever it is (free-form objects included): a key
+/// given twice (serde_json would keep the last silently) and a NUL character (PostgreSQL text cannot hold one,
+/// so SQLite would keep what PostgreSQL fails on). The body is already known to be well-formed JSON.
+fn refused_anywhere(body: &[u8]) -> Option<FieldError> {
+    let found = std::cell::RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let _ = serde::de::DeserializeSeed::deserialize(Scan { pointer: String::new(), found: &found }, &mut deserializer);
+    found.into_inner()
+}
+
+/// Walks any JSON value, stopping at the first refusal, which it leaves in `found`.
+struct Scan<'a> {
+    pointer: String,
+    found: &'a std::cell::RefCell<Option<FieldError>>,
+}
+
+impl Scan<'_> {
+    fn refuse<E: serde::de::Error>(&self, pointer: String, code: &'static str, detail: &str) -> E {
+        *self.found.borrow_mut() = Some(FieldError::new(pointer, code, detail));
+        E::custom(code)
+    }
+
+    fn child(&self, token: &str) -> Self {
+        Scan { pointer: format!("{}/{}", self.pointer, pointer_token(token)), found: self.found }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Scan<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+const NUL_DETAIL: &str = "This text contains a NUL character (U+0000), which cannot be stored.";
+
+impl<'de> serde::de::Visitor<'de> for Scan<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+        if text.contains('\0') {
+            return Err(self.refuse(self.pointer.clone(), "nul_character", NUL_DETAIL));
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        while items.next_element_seed(self.child(&index.to_string()))?.is_some() {
+            index += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+            let child = self.child(&key);
+            if key.contains('\0') {
+                let detail = "A key in this object contains a NUL character (U+0000), which cannot be stored.";
+                return Err(self.refuse(self.pointer.clone(), "nul_character", detail));
+            }
+            if !seen.insert(key) {
+                return Err(self.refuse(child.pointer, "duplicate_field", "This field appears more than once."));
+            }
+            members.next_value_seed(child)?;
+        }
+        Ok(())
     }
 }
 
@@ -317,6 +416,47 @@ mod tests {
     fn an_unknown_field_is_refused_not_ignored() {
         let problem = rejected(r#"{"name": "a", "items": [], "colour": "red"}"#);
         assert_eq!(problem.errors[0].code, "unknown_field");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct FreeForm {
+        content: serde_json::Map<String, serde_json::Value>,
+    }
+
+    fn free_form(body: &str) -> Result<FreeForm, Problem> {
+        deserialize::<FreeForm>(body.as_bytes())
+    }
+
+    #[test]
+    fn a_duplicate_key_in_a_free_form_object_is_refused_where_it_is() {
+        let problem = free_form(r#"{"content": {"a": [{"b": 1, "b~/": 2, "b~/": 3}]}}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].code, "duplicate_field");
+        assert_eq!(problem.errors[0].pointer, "/content/a/0/b~0~1");
+        // The same key in different objects is fine, and escapes that spell the same key are the same key.
+        assert!(free_form(r#"{"content": {"a": {"b": 1}, "c": {"b": 2}}}"#).is_ok());
+        assert_eq!(free_form(r#"{"content": {"b": 1, "\u0062": 2}}"#).unwrap_err().errors[0].pointer, "/content/b");
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_in_any_string_or_key() {
+        let problem = rejected(r#"{"name": "a\u0000b", "items": []}"#);
+        assert_eq!((problem.status, problem.errors[0].code.as_ref()), (422, "nul_character"));
+        assert_eq!(problem.errors[0].pointer, "/name");
+        let problem = free_form(r#"{"content": {"list": ["ok", "\u0000"]}}"#).unwrap_err();
+        assert_eq!(
+            (problem.errors[0].code.as_ref(), problem.errors[0].pointer.as_str()),
+            ("nul_character", "/content/list/1")
+        );
+        let problem = free_form(r#"{"content": {"k\u0000": 1}}"#).unwrap_err();
+        assert_eq!(
+            (problem.errors[0].code.as_ref(), problem.errors[0].pointer.as_str()),
+            ("nul_character", "/content")
+        );
+        // Other control characters are text like any other; an escaped backslash before `u0000` is not a NUL.
+        assert!(free_form(r#"{"content": {"a": "line\nbreak\ttab", "b": "\\u0000"}}"#).is_ok());
     }
 
     #[test]

@@ -66,6 +66,22 @@ pub fn ago(
     }
 }
 
+/// Where a feed read by number starts (`?after=`, the last `seq` read; 0 or absent for the start) and how many
+/// to return (`?limit=`, 1–500, default 100): 400 outside those.
+pub fn by_seq(after: Option<i64>, limit: Option<u32>) -> Result<(i64, u32), Problem> {
+    let after = match after {
+        None => 0,
+        Some(after @ 0..) => after,
+        Some(_) => return Err(invalid("after is the seq of the last item read: 0 or more.")),
+    };
+    let limit = match limit {
+        None => 100,
+        Some(limit @ 1..=500) => limit,
+        Some(_) => return Err(invalid("limit must be between 1 and 500.")),
+    };
+    Ok((after, limit))
+}
+
 fn invalid(detail: &str) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail)
 }

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -176,7 +175,7 @@ async fn staff_get_notification(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let notification = sent(&state, id).await?;
-    let event = Event::new(id, Action::ViewedByStaff, staff_actor(&staff), OffsetDateTime::now_utc());
+    let event = Event::new(id, Action::ViewedByStaff, staff_actor(&staff), crate::domain::now());
     // Recorded before the content leaves: a read that cannot be recorded does not happen.
     state.store.append_notification_event(&event).await?;
     Ok(single(StatusCode::OK, notification))
@@ -218,7 +217,7 @@ async fn step(
     let current = sent(state, id).await?;
     let from = current.status();
     from.transition(next)?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -256,7 +255,7 @@ async fn acknowledge_notification(
 
 fn future_date(value: &str) -> Result<(), ValidationError> {
     match parse_date(value) {
-        Some(date) if date >= OffsetDateTime::now_utc().date() => Ok(()),
+        Some(date) if date >= crate::domain::now().date() => Ok(()),
         Some(_) => Err(ValidationError::new("in_past").with_message("The due date must not be in the past.".into())),
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
     }

@@ -243,7 +243,7 @@ async fn create_draft(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let actor = Actor::of(principal);
     let notification = Notification::draft(
         access.organisation_id,
@@ -400,7 +400,7 @@ async fn update_notification(
     if changed.is_empty() {
         return Ok(single(StatusCode::OK, current));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let actor = Actor::of(&principal);
     updated.content = content.to_string();
     updated.version = current.version + 1;
@@ -499,7 +499,7 @@ async fn submit_draft(
         return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
     }
     let attachments = freeze_attachments(state, &current).await?;
-    let submitted = seal(state, current.clone(), kind, actor, attachments, OffsetDateTime::now_utc())?;
+    let submitted = seal(state, current.clone(), kind, actor, attachments, crate::domain::now())?;
     let event = Event::new(submitted.id, Action::Submitted, actor, submitted.updated_at)
         .transition(Status::Draft, Status::Submitted);
     let headers = notification_headers(&submitted, false);
@@ -645,7 +645,7 @@ async fn create_and_submit(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let draft = Notification::draft(
         access.organisation_id,
         kind,
@@ -697,7 +697,7 @@ async fn discard_notification(
         return Err(stale());
     }
     let actor = Actor::of(&principal);
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -769,7 +769,7 @@ async fn respond_to_notification(
     let from = current.status();
     let next = from.transition(Status::Responded)?;
     let actor = Actor::of(&principal);
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -856,7 +856,7 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
         // Frozen before the submission is written: a document can never be deleted from under a sent
         // notification (if the write then fails, the documents merely stay frozen).
         let ids: Vec<Uuid> = frozen.iter().map(|a| a.document_id).collect();
-        state.store.freeze_documents(&ids, OffsetDateTime::now_utc()).await?;
+        state.store.freeze_documents(&ids, crate::domain::now()).await?;
     }
     Ok(frozen)
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use time::{Date, OffsetDateTime};
+use time::Date;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -99,7 +99,7 @@ async fn registration_queue(
         Some(status) => vec![status],
         None => open.to_vec(),
     };
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let overdue = query.overdue == Some(true);
     let filter = Filter {
         organisation_id: query.organisation_id,
@@ -138,10 +138,7 @@ async fn staff_get_application(
 ) -> Result<Response, Problem> {
     let application = sent(&state, id).await?;
     let actor = Actor { user: Some(staff.id), client: None };
-    state
-        .store
-        .append_application_event(&Event::new(id, Action::ViewedByStaff, actor, OffsetDateTime::now_utc()))
-        .await?;
+    state.store.append_application_event(&Event::new(id, Action::ViewedByStaff, actor, crate::domain::now())).await?;
     full(&state, StatusCode::OK, application).await
 }
 
@@ -190,7 +187,7 @@ async fn accept_application(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let next = current.status().transition(Status::UnderAssessment)?;
     let mut updated = current.moved(next, now);
     updated.accepted_at = Some(now);
@@ -240,7 +237,7 @@ async fn return_application(
     ValidatedJson(body): ValidatedJson<ReturnReasons>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let next = current.status().transition(Status::Returned)?;
     let mut updated = current.moved(next, now);
     let mut workflow = current.workflow();
@@ -291,7 +288,7 @@ async fn assign_inspector(
             "This is not a member of staff with the staff_registration role.",
         )]));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let updated = Application {
         inspector_id: Some(body.inspector_id),
         version: current.version + 1,
@@ -319,7 +316,7 @@ pub struct NewApplicationInformationRequest {
 fn not_past(value: &str) -> Result<(), ValidationError> {
     match parse_date(value) {
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
-        Some(date) if date < OffsetDateTime::now_utc().date() => {
+        Some(date) if date < crate::domain::now().date() => {
             Err(ValidationError::new("in_past").with_message("This date has passed.".into()))
         }
         Some(_) => Ok(()),
@@ -352,7 +349,7 @@ async fn request_application_information(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::InformationRequested)?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let updated = current.moved(next, now);
     let mut event = Event::new(id, Action::InformationRequested, staff_actor(&staff), now);
     if from != next {
@@ -404,7 +401,7 @@ fn conditions_rule(with_conditions: bool, conditions: &[String]) -> Result<(), V
 
 /// A notice is served today or in the last 90 days, never in the future.
 fn served_recently(value: &str) -> Result<(), ValidationError> {
-    let today = OffsetDateTime::now_utc().date();
+    let today = crate::domain::now().date();
     match parse_date(value) {
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
         Some(date) if date > today => {
@@ -419,7 +416,7 @@ fn served_recently(value: &str) -> Result<(), ValidationError> {
 }
 
 fn served(value: Option<&str>) -> Date {
-    value.and_then(parse_date).unwrap_or_else(|| OffsetDateTime::now_utc().date())
+    value.and_then(parse_date).unwrap_or_else(|| crate::domain::now().date())
 }
 
 /// Serve a notice of proposal
@@ -448,7 +445,7 @@ async fn issue_proposal(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::ProposalIssued)?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let served_on = served(body.served_on.as_deref());
     let mut workflow = current.workflow();
     workflow.proposal = Some(Proposal {
@@ -530,7 +527,7 @@ async fn issue_decision(
     let target = if body.decision == DecisionKind::Refuse { Status::Refused } else { Status::Granted };
     let next = from.transition(target)?;
     let mut workflow = current.workflow();
-    let today = OffsetDateTime::now_utc().date();
+    let today = crate::domain::now().date();
     if let (Some(proposal), Status::ProposalIssued) = (&workflow.proposal, from) {
         if representations_open(proposal, today) {
             return Err(Problem::new(
@@ -576,7 +573,7 @@ async fn issue_decision(
     let conditions: Vec<String> = body.conditions.iter().map(|c| c.trim().to_owned()).collect();
     // A fresh identifier that collides with an existing one fails its unique constraint: try again with new ones.
     for _ in 0..3 {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::domain::now();
         let (changes, provider_id, location_ids) = if next == Status::Granted {
             let (changes, provider_id, location_ids) =
                 super::grant::changes(current.kind(), &sections, organisation.provider_id.is_some(), &conditions, now)?;

@@ -176,7 +176,7 @@ async fn create_application(
         Claimed::Fresh(claim) => claim,
     };
     let result = async {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::domain::now();
         let actor = Actor::of(&principal);
         let application = Application {
             id: Uuid::now_v7(),
@@ -325,7 +325,7 @@ async fn put_application_section(
     if changed.is_empty() {
         return Ok(section_response(current));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let actor = Actor::of(&principal);
     let updated = SectionRow {
         content: content.to_string(),
@@ -458,7 +458,7 @@ async fn submit(
         ));
     }
     let documents = freeze(state, current.organisation_id, &sections).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let sections_json: serde_json::Map<String, Value> =
         sections.into_iter().map(|(name, content)| (name.as_str().to_owned(), content)).collect();
     let content_sha256 =
@@ -523,7 +523,7 @@ async fn freeze(
     }
     if !frozen.is_empty() {
         let ids: Vec<Uuid> = frozen.iter().map(|d| d.document_id).collect();
-        state.store.freeze_documents(&ids, OffsetDateTime::now_utc()).await?;
+        state.store.freeze_documents(&ids, crate::domain::now()).await?;
     }
     Ok(frozen)
 }
@@ -555,7 +555,7 @@ async fn withdraw_application(
     if from != Status::Draft {
         access.require(Capability::RegistrationsSubmit, None)?;
     }
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     // Withdrawal ends it: the 10-week clock stops too.
     let updated = Application { decided_at: Some(now), ..current.moved(next, now) };
     let event = Event::new(id, Action::Withdrawn, Actor::of(&principal), now).transition(from, next);
@@ -670,7 +670,7 @@ async fn answer_information_request(
     check_documents(&state, &access, answer.attachments.iter().copied()).await?;
     require_clean(&state, &answer.attachments).await?;
     freeze_ids(&state, &answer.attachments).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let mut event = Event::new(id, Action::InformationProvided, Actor::of(&principal), now);
     event.thread_id = Some(request_id);
     event.message = Some(answer.message);
@@ -712,7 +712,7 @@ async fn make_representations(
     let Authorized { principal, access, .. } = authorized;
     let current = visible(&state, &access, id).await?;
     let mut workflow = current.workflow();
-    let now = OffsetDateTime::now_utc();
+    let now = crate::domain::now();
     let proposal = match (&mut workflow.proposal, current.status()) {
         (Some(proposal), Status::ProposalIssued) => proposal,
         _ => {
@@ -882,7 +882,7 @@ async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
 /// Documents sent with a message are frozen, as a submission's are.
 async fn freeze_ids(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
     if !ids.is_empty() {
-        state.store.freeze_documents(ids, OffsetDateTime::now_utc()).await?;
+        state.store.freeze_documents(ids, crate::domain::now()).await?;
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ use crate::http::idempotency::{Begin, Completion};
 use crate::notifications::{Event, Filter, Notification};
 use crate::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
+pub mod audit;
 mod documents;
 mod notifications;
 mod postgres;
@@ -74,6 +75,7 @@ pub trait Store:
     + IdempotencyStore
     + DocumentStore
     + registrations::RegistrationStore
+    + audit::AuditStore
     + Send
     + Sync
     + 'static

@@ -604,9 +604,14 @@ macro_rules! impl_shared_queries {
                 app_id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<$crate::accounts::Redemption<$crate::accounts::RefreshToken>, $crate::store::StoreError> {
+                // A family with any revoked token is revoked as a whole, including a successor inserted after
+                // the revocation by a rotation that raced with the replay that caused it.
                 let spent: Option<$crate::accounts::RefreshToken> = sqlx::query_as(
                     "UPDATE refresh_tokens SET used_at = $2 \
-                     WHERE token_hash = $1 AND app_id = $3 AND used_at IS NULL AND revoked_at IS NULL RETURNING *",
+                     WHERE token_hash = $1 AND app_id = $3 AND used_at IS NULL AND revoked_at IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM refresh_tokens AS f \
+                                     WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL) \
+                     RETURNING *",
                 )
                 .bind(token_hash)
                 .bind(at)
