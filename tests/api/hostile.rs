@@ -159,7 +159,12 @@ impl World {
             Db::Sqlite(c) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(c).await.unwrap(),
             Db::Postgres(c) => sqlx::query_scalar(POSTGRES_TABLES).fetch_all(c).await.unwrap(),
         };
-        let mut rows = BTreeMap::from([("blob files".to_owned(), files(self.app.blob_folder.path()))]);
+        // Files are counted in the filesystem blob store only: s3s-fs (TEST_S3S_FS) keeps its own bookkeeping
+        // files beside each object, so there the document rows stand for what was stored.
+        let mut rows = BTreeMap::new();
+        if self.app.s3.is_none() {
+            rows.insert("blob files".to_owned(), files(self.app.blob_folder.path()));
+        }
         for table in tables {
             // The name comes from the catalogue, not from input.
             let count = || sqlx::AssertSqlSafe(format!(r#"SELECT COUNT(*) FROM "{table}""#));
@@ -380,7 +385,9 @@ async fn run(w: &World, cases: Vec<Case>) -> Vec<String> {
                 None => problems.push(format!("table {table} is gone")),
             }
         }
-        if added != case.stored {
+        let expected: Vec<(&str, i64)> =
+            case.stored.iter().copied().filter(|(table, _)| before.contains_key(*table)).collect();
+        if added != expected {
             problems.push(format!("stored {added:?}, expected {:?}", case.stored));
         }
         if !problems.is_empty() {
