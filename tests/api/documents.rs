@@ -3,7 +3,7 @@
 //! With `TEST_S3S_FS` set, the same tests run against S3 storage; with `TEST_DATABASE_URL`, on PostgreSQL.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
@@ -64,19 +64,36 @@ async fn settled(p: &Provider, id: Uuid) -> types::DocumentView {
 /// A loopback proxy to the server that cuts the first connection carrying more than `cut_after` bytes
 /// towards the server, once: a real dropped connection in the middle of a request body.
 async fn cutting_proxy(target: std::net::SocketAddr, cut_after: u64) -> (String, Arc<AtomicBool>) {
+    let (url, cuts) = cutting_proxy_at(target, vec![cut_after]).await;
+    let cut = Arc::new(AtomicBool::new(false));
+    let flag = cut.clone();
+    tokio::spawn(async move {
+        while cuts.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        flag.store(true, Ordering::SeqCst);
+    });
+    (url, cut)
+}
+
+/// A proxy that cuts connections mid-body: each time the bytes sent through it (all connections together)
+/// pass the next of `offsets` (ascending), the connection carrying them is dropped there, after half of that
+/// read. Counts the cuts made.
+async fn cutting_proxy_at(target: std::net::SocketAddr, offsets: Vec<u64>) -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let cut = Arc::new(AtomicBool::new(false));
-    let done = cut.clone();
+    let made = Arc::new(AtomicUsize::new(0));
+    let counter = made.clone();
+    let offsets = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(offsets)));
+    let sent = Arc::new(AtomicU64::new(0));
     tokio::spawn(async move {
         loop {
             let Ok((mut inbound, _)) = listener.accept().await else { return };
-            let cut = done.clone();
+            let (made, offsets, sent) = (counter.clone(), offsets.clone(), sent.clone());
             tokio::spawn(async move {
                 let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
                 let (mut in_read, mut in_write) = inbound.split();
                 let (mut out_read, mut out_write) = outbound.split();
-                let sent = AtomicU64::new(0);
                 let upstream = async {
                     let mut buffer = vec![0u8; 16 * 1024];
                     loop {
@@ -85,7 +102,16 @@ async fn cutting_proxy(target: std::net::SocketAddr, cut_after: u64) -> (String,
                             return;
                         }
                         let total = sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
-                        if total > cut_after && !cut.swap(true, Ordering::SeqCst) {
+                        let cut = {
+                            let mut offsets = offsets.lock().unwrap();
+                            let due = offsets.front().is_some_and(|at| total > *at);
+                            if due {
+                                offsets.pop_front();
+                            }
+                            due
+                        };
+                        if cut {
+                            made.fetch_add(1, Ordering::SeqCst);
                             // Forward part of this read, then drop both sides mid-body.
                             let _ = out_write.write_all(&buffer[..n / 2]).await;
                             return;
@@ -105,7 +131,48 @@ async fn cutting_proxy(target: std::net::SocketAddr, cut_after: u64) -> (String,
             });
         }
     });
-    (format!("http://{address}"), cut)
+    (format!("http://{address}"), made)
+}
+
+#[tokio::test]
+async fn uploads_cut_at_random_offsets_again_and_again_all_complete_by_resuming() {
+    let app = TestApp::spawn().await;
+    let p = provider(&app).await;
+    // Random offsets (seeded from the clock, printed to reproduce a failure): three cuts per upload.
+    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    println!("cut offsets seed {seed}");
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // Cut points through the whole transfer (about 4-6 MiB), each 300-800 KiB after the one before, so a
+    // resumed request always gets somewhere before the next cut.
+    let mut at = 0;
+    let offsets: Vec<u64> = (0..10)
+        .map(|_| {
+            at += 300 * 1024 + random() % (500 * 1024);
+            at
+        })
+        .collect();
+    let (proxy_url, cuts) = cutting_proxy_at(app.address, offsets).await;
+    let through_proxy = sdk_with_token(&proxy_url, &p.token);
+    for i in 0..4 {
+        let bytes = pdf(1024 * 1024 + (random() % 500_000) as usize);
+        let uploaded = through_proxy
+            .uploader(p.organisation_id)
+            .chunk_size(1024 * 1024)
+            // Without per-chunk checksums the server keeps the bytes of a cut request, so each resume goes on
+            // from where the cut left it.
+            .checksums(false)
+            .upload_reader(&bytes[..], bytes.len() as u64, &format!("part-{i}.pdf"), "application/pdf")
+            .await
+            .unwrap_or_else(|e| panic!("upload {i} did not complete: {e}"));
+        assert_eq!(uploaded.document.sha256, hex_sha256(&bytes), "upload {i}");
+        assert_eq!(uploaded.document.size, bytes.len() as i64, "upload {i}");
+    }
+    assert!(cuts.load(Ordering::SeqCst) >= 4, "connections were cut: {}", cuts.load(Ordering::SeqCst));
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod applications;
+pub mod bench;
 pub mod forms;
 pub mod services;
 pub mod smtp;

@@ -8,14 +8,12 @@
 //!
 //! Defaults: 20 seconds, 32 requests in flight, 16 API clients (each of its own organisation).
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use provider_api::http::idempotency::Completion;
 use provider_api::notifications::{Action, Event, Notification, Status};
 use provider_api::store::Store;
-use provider_api_tests::TestApp;
+use provider_api_tests::bench::drive;
 use provider_api_tests::forms::valid;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -24,99 +22,13 @@ use uuid::Uuid;
 /// A national year of statutory notifications.
 const NATIONAL_YEAR: f64 = 800_000.0;
 
-struct Figures {
-    completed: usize,
-    failed: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Figures {
-    fn per_second(&self) -> f64 {
-        self.completed as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[index]
-    }
-
-    fn print(&self, what: &str) {
-        println!(
-            "{what:<34} {:>8.1}/s  p50 {:>6.1} ms  p95 {:>6.1} ms  p99 {:>6.1} ms  ({} done, {} failed)",
-            self.per_second(),
-            ms(self.percentile(0.50)),
-            ms(self.percentile(0.95)),
-            ms(self.percentile(0.99)),
-            self.completed,
-            self.failed,
-        );
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Runs `concurrency` workers calling `one` until `seconds` have passed.
-async fn drive<F, Fut>(seconds: u64, concurrency: usize, one: F) -> Figures
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let one = Arc::new(one);
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(seconds);
-    let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let one = one.clone();
-            tokio::spawn(async move {
-                let (mut latencies, mut failed) = (Vec::new(), 0);
-                while Instant::now() < deadline {
-                    let began = Instant::now();
-                    if one(worker).await {
-                        latencies.push(began.elapsed());
-                    } else {
-                        failed += 1;
-                    }
-                }
-                (latencies, failed)
-            })
-        })
-        .collect();
-    let (mut latencies, mut failed) = (Vec::new(), 0);
-    for worker in workers {
-        let (l, f) = worker.await.expect("a worker finishes");
-        latencies.extend(l);
-        failed += f;
-    }
-    let elapsed = start.elapsed();
-    latencies.sort();
-    Figures { completed: latencies.len(), failed, elapsed, latencies }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
     let seconds = args.first().copied().unwrap_or(20);
     let concurrency = args.get(1).copied().unwrap_or(32) as usize;
     let clients = args.get(2).copied().unwrap_or(16) as usize;
-    anyhow::ensure!(
-        std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")),
-        "set TEST_DATABASE_URL to a PostgreSQL server: this benchmark measures the production engine"
-    );
-
-    let unlimited = NonZeroU32::new(1_000_000_000).expect("not zero");
-    let app = TestApp::spawn_with(|config| {
-        config.rate_limit_per_principal = unlimited;
-        config.rate_limit_per_organisation = unlimited;
-        config.rate_limit_per_address = unlimited;
-        config.database_max_connections = 16;
-    })
-    .await;
+    let app = provider_api_tests::bench::server_without_limits().await?;
     let mut tenants = Vec::new();
     for _ in 0..clients {
         let demo = app.demo().await;
