@@ -90,11 +90,19 @@ fn start_server(binary: &Path, dir: &Path, max_size: u64) -> anyhow::Result<Serv
         ("PROVIDER_API_RATE_LIMIT_PER_ORGANISATION", "1000000".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    let demo = Command::new(binary).args(["demo", "--json"]).envs(envs.clone()).stderr(Stdio::null()).output()?;
+    // The server refuses PROVIDER_API_* variables it does not know (a typo must not pass silently), and this
+    // program's own PROVIDER_API_BIN is one.
+    let demo = Command::new(binary)
+        .args(["demo", "--json"])
+        .env_remove("PROVIDER_API_BIN")
+        .envs(envs.clone())
+        .stderr(Stdio::null())
+        .output()?;
     anyhow::ensure!(demo.status.success(), "provider-api demo failed");
     let demo: serde_json::Value = serde_json::from_slice(&demo.stdout)?;
     let log = dir.join("server.log");
     let child = Command::new(binary)
+        .env_remove("PROVIDER_API_BIN")
         .envs(envs)
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(&log)?))

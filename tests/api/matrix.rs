@@ -40,7 +40,8 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         | "list_service_user_bands"
         | "validate_identifiers"
         | "get_authorization_server_metadata"
-        | "get_jwks" => PUBLIC,
+        | "get_jwks"
+        | "get_receipt_keys" => PUBLIC,
         // Client authentication is in the form, not the bearer token: without it, nobody gets anything.
         "issue_token" | "revoke_token" => [401; 8],
         // A sign-in page without an application is refused whoever asks.

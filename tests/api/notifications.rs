@@ -469,6 +469,10 @@ async fn a_receipt_verifies_offline_against_the_published_keys() {
     let header = jsonwebtoken::decode_header(&receipt.jws).unwrap();
     assert_eq!(header.typ.as_deref(), Some("notification-receipt+jwt"));
     let jwk = jwks.find(header.kid.as_deref().unwrap()).expect("the signing key is published");
+    // Receipts outlive access tokens: the receipt keys hold every key that ever signed, this one included.
+    let receipt_keys: jsonwebtoken::jwk::JwkSet =
+        app.http.get(app.url("/.well-known/receipt-keys.json")).send().await.unwrap().json().await.unwrap();
+    assert!(receipt_keys.find(header.kid.as_deref().unwrap()).is_some(), "the receipt key is kept");
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
     validation.required_spec_claims.clear();
     validation.validate_exp = false;

@@ -141,6 +141,13 @@ impl KeyRing {
         ring.keys.iter().find(|k| k.kid == kid && k.retired_at.is_none_or(|at| at > cutoff)).map(|k| k.decoding.clone())
     }
 
+    /// Every key there has been, retired ones included: what receipts are verified against, for as long as they
+    /// are kept (`/.well-known/receipt-keys.json`).
+    pub fn every_key(&self) -> Jwks {
+        let ring = self.ring.read().expect("not poisoned");
+        Jwks { keys: ring.keys.iter().map(|k| k.public.clone()).collect() }
+    }
+
     /// The published key set: the signing key and retired keys whose tokens may still be valid.
     pub fn jwks(&self) -> Jwks {
         let ring = self.ring.read().expect("not poisoned");

@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_token))
         .routes(routes!(get_authorization_server_metadata))
         .routes(routes!(get_jwks))
+        .routes(routes!(get_receipt_keys))
 }
 
 /// A token request (`application/x-www-form-urlencoded`). Parameters this server does not know are ignored,
@@ -694,8 +695,9 @@ async fn get_authorization_server_metadata(State(state): State<AppState>) -> Jso
 
 /// Get the token-signing keys
 ///
-/// The public keys access tokens are signed with (a JSON Web Key Set), for verifying tokens and receipts
-/// offline. After a key rotation the previous key stays here until tokens it signed have expired.
+/// The public keys access tokens are signed with (a JSON Web Key Set), for verifying tokens offline. After a
+/// key rotation the previous key stays here until tokens it signed have expired. Receipts outlive that: verify
+/// them against `/.well-known/receipt-keys.json`.
 #[utoipa::path(
     get,
     path = "/.well-known/jwks.json",
@@ -706,6 +708,23 @@ async fn get_authorization_server_metadata(State(state): State<AppState>) -> Jso
 )]
 async fn get_jwks(State(state): State<AppState>) -> Json<Jwks> {
     Json(state.tokens.keys.jwks())
+}
+
+/// Get the receipt-signing keys
+///
+/// Every public key that has ever signed (a JSON Web Key Set), retired ones included and never dropped: a
+/// receipt (notification or registration) stays verifiable for as long as anyone keeps it. Only these keys'
+/// receipts are genuine; an access token signed with a retired key is refused all the same.
+#[utoipa::path(
+    get,
+    path = "/.well-known/receipt-keys.json",
+    tag = tags::OAUTH,
+    operation_id = "get_receipt_keys",
+    responses((status = 200, description = "Every key that has signed", body = Jwks)),
+    security(()),
+)]
+async fn get_receipt_keys(State(state): State<AppState>) -> Json<Jwks> {
+    Json(state.tokens.keys.every_key())
 }
 
 #[cfg(test)]
