@@ -66,8 +66,13 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Check the hash chain from the first entry to the last; exit 1 and name the first broken link if it
-    /// does not hold.
-    Verify,
+    /// does not hold. Prints the head (`seq:hash`): keep it outside the database and pass it back with
+    /// `--head`, so that removing the newest entries (which leaves a shorter, intact chain) shows too.
+    Verify {
+        /// A head recorded earlier (`seq:hash`): the chain must still hold that entry with that hash.
+        #[arg(long)]
+        head: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -103,6 +108,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { json } => {
             let store = open_migrated(&config).await?;
             let demo = bootstrap::create_demo(store.as_ref()).await?;
+            // Its people and API client hold credentials: on record like any other.
+            let entry = audit::NewEntry {
+                organisation_id: Some(demo.organisation_id),
+                detail: Some(serde_json::json!({"client_id": demo.client_id}).to_string()),
+                ..audit::NewEntry::now("cli.demo", "CLI", &format!("/v1/organisations/{}", demo.organisation_id))
+            };
+            store.append_audit(&[entry]).await?;
             store.close().await;
             print_demo(&demo, json)?;
         }
@@ -132,12 +144,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             eprintln!("provider-api: new signing key {kid}; restart or wait for nodes to pick it up");
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit { command: AuditCommand::Verify { head } } => {
             let store = open_migrated(&config).await?;
             let verdict = audit::verify(store.as_ref()).await?;
+            let recorded = match head.as_deref().map(|h| h.split_once(':')) {
+                None => None,
+                Some(Some((seq, hash))) => Some((seq.parse::<i64>().context("--head is seq:hash")?, hash.to_owned())),
+                Some(None) => anyhow::bail!("--head is seq:hash"),
+            };
+            let head_holds = match &recorded {
+                Some((seq, hash)) => audit::holds_head(store.as_ref(), *seq, hash).await?,
+                None => true,
+            };
+            let head = audit::head(store.as_ref(), verdict.entries).await?;
             store.close().await;
+            if let Some((seq, _)) = recorded.as_ref().filter(|_| !head_holds) {
+                eprintln!(
+                    "provider-api: the audit chain no longer holds entry {seq} with the recorded hash: entries were removed or rewritten"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
             match verdict.first_broken {
-                None => eprintln!("provider-api: the audit chain holds ({} entries)", verdict.entries),
+                None => {
+                    eprintln!("provider-api: the audit chain holds ({} entries)", verdict.entries);
+                    println!("{head}");
+                }
                 Some((seq, why)) => {
                     eprintln!(
                         "provider-api: the audit chain is broken at entry {seq}: {why} ({} entries before it hold)",

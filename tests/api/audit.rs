@@ -200,6 +200,16 @@ async fn an_entry_changed_or_removed_in_the_database_breaks_the_chain_where_it_h
         .await
         .unwrap();
     assert_eq!(provider_api::audit::verify(app.store.as_ref()).await.unwrap().first_broken, None, "restored");
+    // Removing the newest entries leaves an intact, shorter chain: only a head recorded elsewhere shows it.
+    let whole = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
+    let head = provider_api::audit::head(app.store.as_ref(), whole.entries).await.unwrap();
+    let (seq, hash) = head.split_once(':').unwrap();
+    let seq: i64 = seq.parse().unwrap();
+    assert!(provider_api::audit::holds_head(app.store.as_ref(), seq, hash).await.unwrap());
+    sql(&app, &format!("DELETE FROM audit_log WHERE seq = {seq}")).await.unwrap();
+    assert_eq!(provider_api::audit::verify(app.store.as_ref()).await.unwrap().first_broken, None, "still intact");
+    assert!(!provider_api::audit::holds_head(app.store.as_ref(), seq, hash).await.unwrap(), "the head is gone");
+
     sql(&app, "DELETE FROM audit_log WHERE seq = 2").await.unwrap();
     let removed = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
     assert_eq!(removed.first_broken.as_ref().map(|(seq, _)| *seq), Some(3), "{removed:?}");

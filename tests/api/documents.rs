@@ -138,7 +138,7 @@ async fn cutting_proxy_at(target: std::net::SocketAddr, offsets: Vec<u64>) -> (S
 async fn uploads_cut_at_random_offsets_again_and_again_all_complete_by_resuming() {
     let app = TestApp::spawn().await;
     let p = provider(&app).await;
-    // Random offsets (seeded from the clock, printed to reproduce a failure): three cuts per upload.
+    // Random offsets (seeded from the clock, printed to reproduce a failure).
     let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     println!("cut offsets seed {seed}");
     let mut random = move || {
@@ -147,10 +147,10 @@ async fn uploads_cut_at_random_offsets_again_and_again_all_complete_by_resuming(
         seed ^= seed << 17;
         seed
     };
-    // Cut points through the whole transfer (about 4-6 MiB), each 300-800 KiB after the one before, so a
-    // resumed request always gets somewhere before the next cut.
+    // Cut points through the whole transfer, each 300-800 KiB after the one before: every upload (over 1 MiB)
+    // meets at least one, and a resumed request always gets somewhere before the next.
     let mut at = 0;
-    let offsets: Vec<u64> = (0..10)
+    let offsets: Vec<u64> = (0..24)
         .map(|_| {
             at += 300 * 1024 + random() % (500 * 1024);
             at
@@ -159,6 +159,7 @@ async fn uploads_cut_at_random_offsets_again_and_again_all_complete_by_resuming(
     let (proxy_url, cuts) = cutting_proxy_at(app.address, offsets).await;
     let through_proxy = sdk_with_token(&proxy_url, &p.token);
     for i in 0..4 {
+        let cuts_before = cuts.load(Ordering::SeqCst);
         let bytes = pdf(1024 * 1024 + (random() % 500_000) as usize);
         let uploaded = through_proxy
             .uploader(p.organisation_id)
@@ -171,6 +172,7 @@ async fn uploads_cut_at_random_offsets_again_and_again_all_complete_by_resuming(
             .unwrap_or_else(|e| panic!("upload {i} did not complete: {e}"));
         assert_eq!(uploaded.document.sha256, hex_sha256(&bytes), "upload {i}");
         assert_eq!(uploaded.document.size, bytes.len() as i64, "upload {i}");
+        assert!(cuts.load(Ordering::SeqCst) > cuts_before, "upload {i} was cut at least once and resumed");
     }
     assert!(cuts.load(Ordering::SeqCst) >= 4, "connections were cut: {}", cuts.load(Ordering::SeqCst));
 }

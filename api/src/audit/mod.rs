@@ -205,6 +205,19 @@ pub async fn verify(store: &dyn Store) -> Result<Verdict, crate::store::StoreErr
     }
 }
 
+/// Whether the chain still holds entry `seq` with `hash`: a head recorded earlier, outside the database. The
+/// chain alone cannot show its newest entries were removed (what is left is intact); this can.
+pub async fn holds_head(store: &dyn Store, seq: i64, hash: &str) -> Result<bool, crate::store::StoreError> {
+    let found = store.audit_entries(&Filter::default(), seq - 1, 1).await?;
+    Ok(found.first().is_some_and(|entry| entry.seq == seq && entry.hash == hash))
+}
+
+/// The last entry's `seq:hash`, to record outside the database (`0:` for an empty trail).
+pub async fn head(store: &dyn Store, entries: i64) -> Result<String, crate::store::StoreError> {
+    let last = store.audit_entries(&Filter::default(), entries.max(1) - 1, 1).await?;
+    Ok(last.first().map_or_else(|| "0:".to_owned(), |e| format!("{}:{}", e.seq, e.hash)))
+}
+
 /// Filters for reading the trail.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

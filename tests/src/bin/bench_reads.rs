@@ -130,5 +130,6 @@ async fn main() -> anyhow::Result<()> {
     );
     let ratio = p95(&beside).as_secs_f64() / p95(&alone).as_secs_f64().max(1e-6);
     println!("ratio: {ratio:.2} (target <= 2.00)");
+    anyhow::ensure!(ratio <= 2.0, "a flooding organisation slowed another's reads beyond the target");
     Ok(())
 }

@@ -3,6 +3,9 @@
 //! 503 problem+json and `Retry-After`, and `/readyz` must say not ready; within 5 seconds of the database's
 //! return requests must succeed again, without restarting the API. Prints the figures; exits 1 otherwise.
 //!
+//! Twelve clients load it (each request waits at most the pool's acquire timeout while the database is down,
+//! so a dozen keep answers coming); a request with no answer within 10 s counts as a hang.
+//!
 //! It stops and starts this machine's PostgreSQL cluster (`pg_ctlcluster`), so run it alone:
 //!
 //!     cargo build -p provider-api
@@ -79,7 +82,8 @@ async fn main() -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    // Longer than any prompt answer, far shorter than the server's request timeout: a hang shows as a failure.
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
     for _ in 0..200 {
         if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
             break;
@@ -102,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
     let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
-    for client in 0..4 {
+    for client in 0..12 {
         let (http, token, url, body, samples, stop, base) = (
             http.clone(),
             token.clone(),
@@ -124,7 +128,21 @@ async fn main() -> anyhow::Result<()> {
                 } else {
                     http.get(format!("{base}/v1/me")).bearer_auth(token.as_str())
                 };
-                let Ok(response) = request.send().await else { continue };
+                let response = match request.send().await {
+                    Ok(response) => response,
+                    // No answer at all (a hang past the client's timeout, a dropped connection): recorded as 0.
+                    Err(_) => {
+                        let hung = Sample {
+                            at: started,
+                            status: 0,
+                            took: started.elapsed(),
+                            problem: false,
+                            retry_after: false,
+                        };
+                        samples.lock().await.push(hung);
+                        continue;
+                    }
+                };
                 let sample = Sample {
                     at: started,
                     status: response.status().as_u16(),
@@ -185,14 +203,14 @@ async fn main() -> anyhow::Result<()> {
 
     let samples = samples.lock().await;
     let during: Vec<&Sample> = samples.iter().filter(|s| s.at >= stopped_at && s.at < restarting_at).collect();
-    let failures: Vec<&&Sample> = during.iter().filter(|s| s.status >= 500).collect();
+    let failures: Vec<&&Sample> = during.iter().filter(|s| s.status >= 500 || s.status == 0).collect();
     let bad_failures = failures.iter().filter(|s| s.status != 503 || !s.problem || !s.retry_after).count();
     let slowest = during.iter().map(|s| s.took).max().unwrap_or_default();
     let mut statuses = std::collections::BTreeMap::new();
     for sample in &during {
         *statuses.entry(sample.status).or_insert(0) += 1;
     }
-    println!("statuses while the database was down: {statuses:?}");
+    println!("statuses while the database was down (0: no answer): {statuses:?}");
 
     println!(
         "provider-api database outage: PostgreSQL stopped for {:.1} s under load",
