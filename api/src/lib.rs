@@ -194,10 +194,13 @@ impl Application {
 
 /// The whole HTTP surface: documented API routes, the spec and its docs page, and a problem for anything else.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let (api, _) = openapi::api_router().split_for_parts();
-    let spec = openapi::spec_json();
+    // One document: served as the spec, and read by the audit layer for each route's operation id.
+    let (api, mut document) = openapi::api_router().split_for_parts();
+    openapi::add_common_responses(&mut document);
+    let spec = openapi::to_json(&document);
+    let operations = Arc::new(audit::Operations::of(&document));
     let router = api
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
+        .route_layer(axum::middleware::from_fn_with_state((state.clone(), operations), audit::record))
         .route(
             SPEC_ROUTE,
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec).into_response() }),

@@ -216,7 +216,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// The document as committed in `openapi/v1.json`: pretty, with a final newline, so diffs read well.
 pub fn spec_json() -> String {
-    let mut json = serde_json::to_string_pretty(&document()).expect("the document serialises");
+    to_json(&document())
+}
+
+pub fn to_json(document: &utoipa::openapi::OpenApi) -> String {
+    let mut json = serde_json::to_string_pretty(document).expect("the document serialises");
     json.push('\n');
     json
 }

@@ -316,7 +316,7 @@ async fn sections_are_checked_field_by_field_and_edited_independently_under_four
     // A manager whose DBS check is over 12 months old: the checklist says so, precisely.
     put(&drafter, org, application.id, "who_manages", json!({"manager": person("Old Check", 400)})).await.unwrap();
     let list = checklist(&drafter, org, application.id).await;
-    let manager = list.sections.iter().find(|s| s.name_is("who_manages")).unwrap();
+    let manager = list.sections.iter().find(|s| s.section.to_string() == "who_manages").unwrap();
     assert_eq!(manager.status, ItemStatus::Incomplete);
     assert_eq!(manager.problems[0].pointer, "/sections/who_manages/manager/dbs/issued_on");
     assert_eq!(manager.problems[0].code, "dbs_too_old");
@@ -345,16 +345,6 @@ async fn sections_are_checked_field_by_field_and_edited_independently_under_four
     let edits: Vec<_> = history.items.iter().filter(|e| e.action.to_string() == "section_edited").collect();
     assert!(edits.iter().any(|e| e.fields.contains(&"/sections/declaration/role".to_owned())), "{edits:?}");
     assert!(history.items.iter().all(|e| e.by.is_some()), "every entry says who");
-}
-
-trait Named {
-    fn name_is(&self, name: &str) -> bool;
-}
-
-impl Named for provider_api_sdk::types::SectionCheck {
-    fn name_is(&self, name: &str) -> bool {
-        self.section.to_string() == name
-    }
 }
 
 /// A fresh organisation that is not yet registered, with software allowed to draft and submit.
@@ -626,11 +616,10 @@ fn regex_lite(id: &str) -> bool {
         .is_some_and(|digits| (8..=11).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
-async fn submitted(app: &TestApp, software: &Client, org: Uuid, registered: Registered) -> Uuid {
+async fn submitted(software: &Client, org: Uuid, registered: Registered) -> Uuid {
     let application = create(software, org, "add_regulated_activity").await;
     complete(software, org, application.id, "add_regulated_activity", registered).await;
     submit(software, org, application.id).await.unwrap();
-    let _ = app;
     application.id
 }
 
@@ -667,7 +656,7 @@ async fn the_representations_window_opens_for_28_days_from_service_and_then_clos
     };
 
     // Refusal needs a notice of proposal first.
-    let open = submitted(&app, &software, org, registered).await;
+    let open = submitted(&software, org, registered).await;
     inspector.accept_application().application_id(open).send().await.unwrap();
     assert_eq!(refuse(open).await.unwrap_err().problem().unwrap().code, "proposal_required");
 
@@ -693,7 +682,7 @@ async fn the_representations_window_opens_for_28_days_from_service_and_then_clos
     assert_eq!(refuse(open).await.unwrap().into_inner().status, Status::Refused);
 
     // Served 29 days ago: the window has closed, representations are refused, and a decision can be made.
-    let closed = submitted(&app, &software, org, registered).await;
+    let closed = submitted(&software, org, registered).await;
     inspector.accept_application().application_id(closed).send().await.unwrap();
     let served = (today - time::Duration::days(29)).to_string().parse().unwrap();
     propose(closed, Some(served)).await.unwrap();
@@ -737,7 +726,7 @@ async fn withdrawal_and_return_for_correction() {
     assert_eq!(withdraw(&drafter, org, draft.id).await.unwrap_err().http_status(), Some(409));
 
     // A sent application needs `registrations:submit` to withdraw.
-    let sent = submitted(&app, &software, org, registered).await;
+    let sent = submitted(&software, org, registered).await;
     let refused = withdraw(&drafter, org, sent).await.unwrap_err();
     assert_eq!(refused.problem().unwrap().permission.as_deref(), Some("registrations:submit"));
 
@@ -783,7 +772,7 @@ async fn another_organisation_sees_nothing() {
     let other = app.demo().await;
     let ours = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
     let theirs = app.sdk_for_client(other.client_id, &other.client_secret, &[]);
-    let id = submitted(&app, &ours, demo.organisation_id, registered).await;
+    let id = submitted(&ours, demo.organisation_id, registered).await;
 
     for organisation in [demo.organisation_id, other.organisation_id] {
         let read = theirs.get_application().organisation_id(organisation).application_id(id).send().await;

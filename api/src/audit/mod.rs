@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
 
-pub use record::{AuditSlot, AuditWriter, record};
+pub use record::{AuditSlot, AuditWriter, Operations, record};
 pub use routes::router;
 
 use crate::http::idempotency::hex;

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, header};
@@ -50,34 +50,42 @@ const SENSITIVE_READS: &[&str] = &[
     "list_audit_entries",
 ];
 
-/// Each documented operation's id by method and path template, from the OpenAPI document.
-static OPERATIONS: LazyLock<HashMap<(String, String), String>> = LazyLock::new(|| {
-    let document = crate::openapi::document();
-    let mut operations = HashMap::new();
-    for (path, item) in &document.paths.paths {
-        let methods = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-            ("HEAD", &item.head),
-            ("OPTIONS", &item.options),
-        ];
-        for (method, operation) in methods {
-            if let Some(id) = operation.as_ref().and_then(|o| o.operation_id.clone()) {
-                operations.insert((method.to_owned(), path.clone()), id);
+/// Each documented operation's id by method and path template, read from the OpenAPI document the router
+/// serves.
+pub struct Operations(HashMap<(String, String), String>);
+
+impl Operations {
+    pub fn of(document: &utoipa::openapi::OpenApi) -> Self {
+        let mut operations = HashMap::new();
+        for (path, item) in &document.paths.paths {
+            let methods = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+                ("HEAD", &item.head),
+                ("OPTIONS", &item.options),
+            ];
+            for (method, operation) in methods {
+                if let Some(id) = operation.as_ref().and_then(|o| o.operation_id.clone()) {
+                    operations.insert((method.to_owned(), path.clone()), id);
+                }
             }
         }
+        Self(operations)
     }
-    operations
-});
+}
 
 /// The route layer.
-pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn record(
+    State((state, operations)): State<(AppState, Arc<Operations>)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let template = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    let operation = OPERATIONS.get(&(method.as_str().to_owned(), template.clone())).cloned();
+    let operation = operations.0.get(&(method.as_str().to_owned(), template.clone())).cloned();
     let Some(operation) = operation else { return next.run(request).await };
     let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let sign_in = SIGN_INS.contains(&operation.as_str());
@@ -179,7 +187,8 @@ mod tests {
 
     #[test]
     fn every_recorded_operation_exists() {
-        let ids: Vec<&String> = OPERATIONS.values().collect();
+        let operations = Operations::of(&crate::openapi::document());
+        let ids: Vec<&String> = operations.0.values().collect();
         for name in SIGN_INS.iter().chain(SENSITIVE_READS) {
             assert!(ids.iter().any(|id| id == name), "{name} is not an operation");
         }

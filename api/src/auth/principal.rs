@@ -306,6 +306,17 @@ impl Access {
         Decision { permission: capability, allowed: reason.is_none(), reason }
     }
 
+    /// 403 unless the access covers every location of the organisation, for what concerns the whole of it;
+    /// `why` says what, `capability` is named as the permission the caller lacks there.
+    pub fn require_every_location(&self, capability: Capability, why: &str) -> Result<(), Problem> {
+        if self.locations.is_none() {
+            return Ok(());
+        }
+        let mut problem = Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", why.to_owned());
+        problem.permission = Some(capability.as_str().to_owned());
+        Err(problem)
+    }
+
     /// 403 unless allowed (at `location`, when the action concerns one).
     pub fn require(&self, capability: Capability, location: Option<Uuid>) -> Result<(), Problem> {
         match self.decide(capability, location).reason {

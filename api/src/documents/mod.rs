@@ -169,3 +169,29 @@ impl Drop for BusyGuard {
 pub fn router() -> OpenApiRouter<AppState> {
     routes::router().merge(tus::router())
 }
+
+/// Every document named is one the caller can see in its organisation: 404 otherwise, as for any object of
+/// another organisation (or, for access limited to some locations, of a location elsewhere). Shared by
+/// everything that attaches documents (notifications, applications, answers to the regulator).
+pub async fn require_visible(
+    state: &AppState,
+    access: &crate::auth::principal::Access,
+    ids: &[uuid::Uuid],
+) -> Result<(), crate::http::Problem> {
+    for &id in ids {
+        let document = state.store.document(id).await?;
+        let visible = document.is_some_and(|d| {
+            d.organisation_id == access.organisation_id
+                && match (&access.locations, d.location_id) {
+                    (Some(allowed), Some(location)) => allowed.contains(&location),
+                    _ => true,
+                }
+        });
+        if !visible {
+            return Err(crate::http::Problem::not_found(format!(
+                "There is no document {id} that you can see in this organisation."
+            )));
+        }
+    }
+    Ok(())
+}

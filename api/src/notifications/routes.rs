@@ -794,26 +794,9 @@ pub struct IdempotencyKeyHeader {
 
 // Shared by the provider's and the staff's handlers.
 
-/// Every attachment names a document the caller can see in this organisation (404 otherwise, as for any
-/// object of another organisation).
 async fn check_attachments(state: &AppState, access: &Access, attachments: &[NewAttachment]) -> Result<(), Problem> {
-    for attachment in attachments {
-        let document = state.store.document(attachment.document_id).await?;
-        let visible = document.is_some_and(|d| {
-            d.organisation_id == access.organisation_id
-                && match (&access.locations, d.location_id) {
-                    (Some(allowed), Some(location)) => allowed.contains(&location),
-                    _ => true,
-                }
-        });
-        if !visible {
-            return Err(Problem::not_found(format!(
-                "There is no document {} that you can see in this organisation.",
-                attachment.document_id
-            )));
-        }
-    }
-    Ok(())
+    let ids: Vec<Uuid> = attachments.iter().map(|a| a.document_id).collect();
+    crate::documents::require_visible(state, access, &ids).await
 }
 
 fn attachments_json(attachments: &[NewAttachment]) -> String {
@@ -898,17 +881,10 @@ fn four_eyes(detail: &str) -> Problem {
 }
 
 fn require_unlimited(access: &Access) -> Result<(), Problem> {
-    if access.locations.is_some() {
-        let mut problem = Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not permitted",
-            "Your access is limited to some locations, so a notification you make must name one of them.",
-        );
-        problem.permission = Some(Capability::NotificationsWrite.as_str().to_owned());
-        return Err(problem);
-    }
-    Ok(())
+    access.require_every_location(
+        Capability::NotificationsWrite,
+        "Your access is limited to some locations, so a notification you make must name one of them.",
+    )
 }
 
 /// The form's type, which every draft must name.

@@ -315,7 +315,8 @@ async fn put_application_section(
         && errors.is_empty()
         && let Ok(documents) = DocumentsSection::deserialize(&content)
     {
-        check_documents(&state, &access, documents.attachments.iter().map(|a| a.document_id)).await?;
+        let ids: Vec<Uuid> = documents.attachments.iter().map(|a| a.document_id).collect();
+        crate::documents::require_visible(&state, &access, &ids).await?;
     }
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
@@ -442,7 +443,8 @@ async fn submit(
         return Err(stale());
     }
     let kind = current.kind();
-    let sections = contents(state, current.id).await?;
+    let rows = state.store.application_sections(current.id).await?;
+    let sections = by_name(&rows)?;
     let checklist = checklist::build(state, kind, current.organisation_id, sections.clone()).await?;
     if !checklist.ready {
         return Err(Problem::validation(checklist.problems()));
@@ -482,7 +484,6 @@ async fn submit(
     submitted.submitted_by_user = actor.user;
     submitted.submitted_by_client = actor.client;
     let event = Event::new(current.id, Action::Submitted, actor, now).transition(from, Status::Submitted);
-    let rows = state.store.application_sections(current.id).await?;
     let headers = application_headers(&submitted, false);
     let view = ApplicationView::new(submitted.clone(), rows, 0);
     let (done, response) = claim.respond(StatusCode::OK, headers, &view);
@@ -667,7 +668,7 @@ async fn answer_information_request(
             "This request has been answered already; the regulator will ask again if it needs more.",
         ));
     }
-    check_documents(&state, &access, answer.attachments.iter().copied()).await?;
+    crate::documents::require_visible(&state, &access, &answer.attachments).await?;
     require_clean(&state, &answer.attachments).await?;
     freeze_ids(&state, &answer.attachments).await?;
     let now = crate::domain::now();
@@ -735,7 +736,7 @@ async fn make_representations(
             ),
         ));
     }
-    check_documents(&state, &access, representations.attachments.iter().copied()).await?;
+    crate::documents::require_visible(&state, &access, &representations.attachments).await?;
     require_clean(&state, &representations.attachments).await?;
     freeze_ids(&state, &representations.attachments).await?;
     proposal.representations_made_at = Some(now);
@@ -786,17 +787,10 @@ async fn visible(state: &AppState, access: &Access, id: Uuid) -> Result<Applicat
 }
 
 fn require_unlimited(access: &Access, capability: Capability) -> Result<(), Problem> {
-    if access.locations.is_some() {
-        let mut problem = Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not permitted",
-            "Registration concerns the whole organisation; your access is limited to some locations.",
-        );
-        problem.permission = Some(capability.as_str().to_owned());
-        return Err(problem);
-    }
-    Ok(())
+    access.require_every_location(
+        capability,
+        "Registration concerns the whole organisation; your access is limited to some locations.",
+    )
 }
 
 async fn section_row(state: &AppState, application: &Application, section: SectionName) -> Result<SectionRow, Problem> {
@@ -818,13 +812,11 @@ fn section_response(row: SectionRow) -> Response {
 
 /// Every section's content by name.
 pub(super) async fn contents(state: &AppState, id: Uuid) -> Result<BTreeMap<SectionName, Value>, Problem> {
-    state
-        .store
-        .application_sections(id)
-        .await?
-        .into_iter()
-        .map(|s| Ok((s.section(), serde_json::from_str(&s.content).map_err(|_| Problem::internal())?)))
-        .collect()
+    by_name(&state.store.application_sections(id).await?)
+}
+
+fn by_name(rows: &[SectionRow]) -> Result<BTreeMap<SectionName, Value>, Problem> {
+    rows.iter().map(|s| Ok((s.section(), serde_json::from_str(&s.content).map_err(|_| Problem::internal())?))).collect()
 }
 
 /// The application with its sections, as a response with its `ETag`.
@@ -848,19 +840,6 @@ pub(super) fn changed_meanwhile() -> Problem {
         "Changed at the same moment",
         "Someone else changed this application at the same moment; read it again and retry.",
     )
-}
-
-/// Every document is the organisation's (404 otherwise, as for any object of another organisation).
-async fn check_documents(state: &AppState, access: &Access, ids: impl Iterator<Item = Uuid>) -> Result<(), Problem> {
-    for id in ids {
-        let document = state.store.document(id).await?;
-        if document.is_none_or(|d| d.organisation_id != access.organisation_id) {
-            return Err(Problem::not_found(format!(
-                "There is no document {id} that you can see in this organisation."
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Documents sent with a message must be scanned clean, as a submission's must (422 naming each other one).
