@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod consent;
 mod docs;
 mod documents;
 mod errors;

@@ -248,7 +248,20 @@ impl TestApp {
         email: &str,
         password: &str,
     ) -> provider_api_sdk::auth::PersonTokens {
-        let request = provider_api_sdk::auth::authorization_url(&self.base_url, app_id, redirect, &[]).unwrap();
+        self.sign_in_granting(app_id, redirect, email, password, &[]).await
+    }
+
+    /// Signs a person in through a given public application (with PKCE), consenting to `scopes` only (empty:
+    /// every scope the application may ask for), and returns their tokens.
+    pub async fn sign_in_granting(
+        &self,
+        app_id: &str,
+        redirect: &str,
+        email: &str,
+        password: &str,
+        scopes: &[&str],
+    ) -> provider_api_sdk::auth::PersonTokens {
+        let request = provider_api_sdk::auth::authorization_url(&self.base_url, app_id, redirect, scopes).unwrap();
         let mut form: Vec<(String, String)> =
             serde_urlencoded::from_str(request.url.split_once('?').unwrap().1).unwrap();
         form.extend([
