@@ -29,16 +29,28 @@ pub struct DemoCredentials {
     pub users: Vec<DemoUser>,
     pub client_id: Uuid,
     pub client_secret: String,
-    /// A public integrator application (PKCE) the demo people can sign in through.
+    /// A third party's public application (PKCE) the demo people can sign in through and consent to.
     pub integrator_app_id: Uuid,
-    /// A public application holding the `staff` scope too, as the regulator's own staff portal would: staff
-    /// (made with `create-staff`) sign in through it to use `/v1/admin/`.
+    /// A first-party public application, as the regulator's provider portal would be: people signed in through
+    /// it may also manage API clients' credentials (within their own reach).
+    pub portal_app_id: Uuid,
+    /// A first-party public application holding the `staff` scope too, as the regulator's own staff portal
+    /// would: staff (made with `create-staff`) sign in through it to use `/v1/admin/`.
     pub staff_app_id: Uuid,
     pub redirect_uri: String,
 }
 
 crate::redact::debug_redacting!(DemoCredentials {
-    shown: [organisation_id, location_id, users, client_id, integrator_app_id, staff_app_id, redirect_uri],
+    shown: [
+        organisation_id,
+        location_id,
+        users,
+        client_id,
+        integrator_app_id,
+        portal_app_id,
+        staff_app_id,
+        redirect_uri
+    ],
     redacted: [client_secret]
 });
 
@@ -133,28 +145,26 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
     store.create_api_client(&client).await?;
 
     let redirect_uri = "http://localhost:3000/callback".to_owned();
-    let app = IntegratorApp {
+    let public_app = |name: String, scopes: &[Capability], first_party: bool| IntegratorApp {
         id: Uuid::new_v4(),
-        name: format!("Demo portal ({tag})"),
+        name,
         redirect_uris: redirect_uri.clone(),
         secret_hash: None,
-        scopes: join_list(&Capability::provider().collect::<Vec<_>>(), |c| c.as_str()),
+        scopes: join_list(scopes, |c| c.as_str()),
         created_by: None,
         created_at: now,
         revoked_at: None,
+        first_party,
     };
-    store.create_integrator_app(&app).await?;
-    let staff_app = IntegratorApp {
-        id: Uuid::new_v4(),
-        name: format!("Regulator staff portal ({tag})"),
-        redirect_uris: redirect_uri.clone(),
-        secret_hash: None,
-        scopes: join_list(Capability::ALL, |c| c.as_str()),
-        created_by: None,
-        created_at: now,
-        revoked_at: None,
-    };
-    store.create_integrator_app(&staff_app).await?;
+    let provider_scopes: Vec<Capability> = Capability::provider().collect();
+    // A third party's application people sign in to and consent to: it acts within what they grant it.
+    let app = public_app(format!("Demo integrator: Care Notes Online ({tag})"), &provider_scopes, false);
+    // The regulator's own provider portal: a first-party session, in which admins manage API clients.
+    let portal_app = public_app(format!("Provider portal ({tag})"), &provider_scopes, true);
+    let staff_app = public_app(format!("Regulator staff portal ({tag})"), Capability::ALL, true);
+    for each in [&app, &portal_app, &staff_app] {
+        store.create_integrator_app(each).await?;
+    }
 
     Ok(DemoCredentials {
         organisation_id: organisation.id,
@@ -163,6 +173,7 @@ pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, Bootstrap
         client_id: client.id,
         client_secret,
         integrator_app_id: app.id,
+        portal_app_id: portal_app.id,
         staff_app_id: staff_app.id,
         redirect_uri,
     })

@@ -204,9 +204,13 @@ fn print_demo(demo: &bootstrap::DemoCredentials, json: bool) -> anyhow::Result<(
     println!("\n  API client (drafter, submitter; every scope)");
     println!("  client_id      {}", demo.client_id);
     println!("  client_secret  {}  (shown once)", demo.client_secret);
-    println!("\n  Integrator application for the people to sign in through (public, PKCE S256)");
-    println!("  client_id      {}", demo.integrator_app_id);
-    println!("  redirect_uri   {}", demo.redirect_uri);
+    println!(
+        "\n  Applications for the people to sign in through (public, PKCE S256; redirect_uri {})",
+        demo.redirect_uri
+    );
+    println!("  integrator     {}  a third party: acts within the scopes a person grants it", demo.integrator_app_id);
+    println!("  portal         {}  first-party: admins may also manage API clients here", demo.portal_app_id);
+    println!("  staff portal   {}  first-party, for the regulator's staff (create-staff)", demo.staff_app_id);
     Ok(())
 }
 

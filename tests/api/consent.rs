@@ -11,9 +11,15 @@ use uuid::Uuid;
 
 const INTEGRATOR_REDIRECT: &str = "https://integrator.example/callback";
 
-/// An SDK client for a person who signed in through `app_id` and granted it `scopes` only.
-async fn through_integrator(app: &TestApp, app_id: Uuid, email: &str, password: &str, scopes: &[&str]) -> Sdk {
-    let tokens = app.sign_in_granting(&app_id.to_string(), INTEGRATOR_REDIRECT, email, password, scopes).await;
+/// An SDK client for a person who signed in through `app_id` (at `redirect`) and granted it `scopes` only.
+async fn through_integrator(
+    app: &TestApp,
+    (app_id, redirect): (Uuid, &str),
+    email: &str,
+    password: &str,
+    scopes: &[&str],
+) -> Sdk {
+    let tokens = app.sign_in_granting(&app_id.to_string(), redirect, email, password, scopes).await;
     let sdk = provider_api_sdk::ClientBuilder::new(&app.base_url)
         .person(app_id.to_string(), None, tokens.refresh_token)
         .build()
@@ -63,7 +69,8 @@ const EVERY_PROVIDER_SCOPE: &str = "org:read org:admin notifications:read notifi
 async fn an_integrator_granted_org_admin_cannot_take_over_the_organisations_software() {
     let app = TestApp::spawn().await;
     let demo = app.demo().await;
-    let integrator = app.integrator_app(INTEGRATOR_REDIRECT, EVERY_PROVIDER_SCOPE, None).await;
+    // The demo's own third-party integrator application, as a person would sign in to it.
+    let integrator = (demo.integrator_app_id, demo.redirect_uri.as_str());
     let admin = &demo.users[0];
     let acting = through_integrator(&app, integrator, &admin.email, &admin.password, &["org:read", "org:admin"]).await;
     // What the person did grant still works through it.
@@ -206,7 +213,7 @@ async fn a_person_may_not_hand_themselves_a_client_that_reaches_further_than_the
 async fn an_integrator_granted_notifications_read_cannot_create_or_claim_an_organisation() {
     let app = TestApp::spawn().await;
     let demo = app.demo().await;
-    let integrator = app.integrator_app(INTEGRATOR_REDIRECT, EVERY_PROVIDER_SCOPE, None).await;
+    let integrator = (app.integrator_app(INTEGRATOR_REDIRECT, EVERY_PROVIDER_SCOPE, None).await, INTEGRATOR_REDIRECT);
     let person = &demo.users[1];
     let acting = through_integrator(&app, integrator, &person.email, &person.password, &["notifications:read"]).await;
 

@@ -18,20 +18,32 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const WHO: [&str; 8] =
-    ["anonymous", "other-org admin", "viewer", "drafter", "submitter", "admin", "client without scopes", "staff"];
+const WHO: [&str; 10] = [
+    "anonymous",
+    "other-org admin",
+    "viewer",
+    "drafter",
+    "submitter",
+    "admin",
+    "client without scopes",
+    "staff",
+    // The same admin, signed in through a third party's application granted every provider scope.
+    "admin through an integrator",
+    // Software holding the admin role and every provider scope.
+    "admin software",
+];
 
 /// Expected status for each of `WHO`, in order.
-fn expected(operation: &str) -> Option<[u16; 8]> {
-    const PUBLIC: [u16; 8] = [200; 8];
-    const ORG_READ: [u16; 8] = [401, 404, 200, 200, 200, 200, 403, 404];
-    const ORG_ADMIN: [u16; 8] = [401, 404, 403, 403, 403, 200, 403, 404];
-    const ORG_ADMIN_CREATES: [u16; 8] = [401, 404, 403, 403, 403, 201, 403, 404];
-    const ORG_ADMIN_DELETES: [u16; 8] = [401, 404, 403, 403, 403, 204, 403, 404];
-    const STAFF: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 200];
-    const STAFF_CREATES: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 201];
+fn expected(operation: &str) -> Option<[u16; 10]> {
+    const PUBLIC: [u16; 10] = [200; 10];
+    const ORG_READ: [u16; 10] = [401, 404, 200, 200, 200, 200, 403, 404, 200, 200];
+    const ORG_ADMIN: [u16; 10] = [401, 404, 403, 403, 403, 200, 403, 404, 200, 200];
+    const ORG_ADMIN_CREATES: [u16; 10] = [401, 404, 403, 403, 403, 201, 403, 404, 201, 201];
+    const ORG_ADMIN_DELETES: [u16; 10] = [401, 404, 403, 403, 403, 204, 403, 404, 204, 204];
+    const STAFF: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 200, 403, 403];
+    const STAFF_CREATES: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 201, 403, 403];
     // Drafters, submitters and admins upload; viewers and other organisations do not.
-    const DOCUMENTS_WRITE_CREATES: [u16; 8] = [401, 404, 403, 201, 201, 201, 403, 404];
+    const DOCUMENTS_WRITE_CREATES: [u16; 10] = [401, 404, 403, 201, 201, 201, 403, 404, 201, 201];
     Some(match operation {
         "get_health"
         | "get_readiness"
@@ -43,19 +55,20 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         | "get_jwks"
         | "get_receipt_keys" => PUBLIC,
         // Client authentication is in the form, not the bearer token: without it, nobody gets anything.
-        "issue_token" | "revoke_token" => [401; 8],
+        "issue_token" | "revoke_token" => [401; 10],
         // A sign-in page without an application is refused whoever asks.
-        "show_authorization_page" | "submit_authorization_page" => [400; 8],
-        "get_me" => [401, 200, 200, 200, 200, 200, 200, 200],
-        "get_my_permissions" => [401, 404, 200, 200, 200, 200, 200, 404],
-        "create_organisation" => [401, 201, 201, 201, 201, 201, 403, 403],
+        "show_authorization_page" | "submit_authorization_page" => [400; 10],
+        "get_me" => [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        "get_my_permissions" => [401, 404, 200, 200, 200, 200, 200, 404, 200, 200],
+        // People only, with a token carrying `org:admin` (they become the new organisation's admin).
+        "create_organisation" => [401, 201, 201, 201, 201, 201, 403, 403, 201, 403],
         "get_organisation" | "list_locations" | "get_location" | "list_members" => ORG_READ,
-        "update_organisation"
-        | "update_member"
-        | "list_api_clients"
-        | "rotate_api_client_secret"
-        | "replace_api_client_keys" => ORG_ADMIN,
-        "create_location" | "create_api_client" => ORG_ADMIN_CREATES,
+        "update_organisation" | "update_member" | "list_api_clients" => ORG_ADMIN,
+        // Whoever creates, rotates or re-keys a client holds its credentials: only a person, in a first-party
+        // session, for a client within their own reach (the matrix's clients here are).
+        "rotate_api_client_secret" | "replace_api_client_keys" => [401, 404, 403, 403, 403, 200, 403, 404, 403, 403],
+        "create_api_client" => [401, 404, 403, 403, 403, 201, 403, 404, 403, 403],
+        "create_location" => ORG_ADMIN_CREATES,
         "remove_member" | "revoke_api_client" => ORG_ADMIN_DELETES,
         // The regulator's staff only (the matrix's staff member is a staff_admin).
         "list_all_organisations" | "list_users" | "disable_user" | "list_integrator_apps" | "list_audit_entries" => {
@@ -66,22 +79,23 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         | "register_integrator_app"
         | "record_registered_location" => STAFF_CREATES,
         // People only; the code here is not a real one, so every person is told so.
-        "redeem_enrolment_code" => [401, 422, 422, 422, 422, 422, 403, 403],
+        "redeem_enrolment_code" => [401, 422, 422, 422, 422, 422, 403, 403, 422, 403],
         "list_invitations" => ORG_ADMIN,
-        "create_invitation" => ORG_ADMIN_CREATES,
+        // Invitations come from people (the email names who invited).
+        "create_invitation" => [401, 404, 403, 403, 403, 201, 403, 404, 201, 403],
         "revoke_invitation" => ORG_ADMIN_DELETES,
         // Anyone may try a code; this one is not real.
-        "accept_invitation" => [422; 8],
+        "accept_invitation" => [422; 10],
         "list_notification_types" => PUBLIC,
         "list_notifications" | "get_notification" | "notification_history" | "validate_notification" => {
-            [401, 404, 200, 200, 200, 200, 403, 404]
+            [401, 404, 200, 200, 200, 200, 403, 404, 200, 200]
         }
-        "create_notification" => [401, 404, 403, 201, 201, 403, 403, 404],
+        "create_notification" => [401, 404, 403, 201, 201, 403, 403, 404, 403, 403],
         "update_notification" | "discard_notification" | "respond_to_notification" => {
-            [401, 404, 403, 200, 200, 403, 403, 404]
+            [401, 404, 403, 200, 200, 403, 403, 404, 403, 403]
         }
-        "submit_notification" => [401, 404, 403, 403, 200, 403, 403, 404],
-        "submit_new_notification" => [401, 404, 403, 403, 201, 403, 403, 404],
+        "submit_notification" => [401, 404, 403, 403, 200, 403, 403, 404, 403, 403],
+        "submit_new_notification" => [401, 404, 403, 403, 201, 403, 403, 404, 403, 403],
         // The matrix's staff member also has staff_triage.
         "triage_queue"
         | "notification_counts"
@@ -91,12 +105,14 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         | "request_information"
         | "close_notification" => STAFF,
         // tus discovery says only what the server supports, to anyone.
-        "describe_uploads" => [204; 8],
+        "describe_uploads" => [204; 10],
         "list_documents" | "get_document" | "get_document_content" => ORG_READ,
         "upload_document" | "create_upload" => DOCUMENTS_WRITE_CREATES,
-        "get_upload_offset" => [401, 404, 403, 200, 200, 200, 403, 404],
+        "get_upload_offset" => [401, 404, 403, 200, 200, 200, 403, 404, 200, 200],
         // Each call gets its own upload or document, so every writer's call can succeed.
-        "append_to_upload" | "terminate_upload" | "delete_document" => [401, 404, 403, 204, 204, 204, 403, 404],
+        "append_to_upload" | "terminate_upload" | "delete_document" => {
+            [401, 404, 403, 204, 204, 204, 403, 404, 204, 204]
+        }
         "list_application_types" => PUBLIC,
         // Registration: viewers and admins read; drafters and submitters write; submitters submit.
         "list_applications"
@@ -107,11 +123,11 @@ fn expected(operation: &str) -> Option<[u16; 8]> {
         | "list_information_requests"
         | "registration_details"
         | "organisation_events" => ORG_READ,
-        "create_application" => [401, 404, 403, 201, 201, 403, 403, 404],
+        "create_application" => [401, 404, 403, 201, 201, 403, 403, 404, 403, 403],
         "put_application_section" | "withdraw_application" | "answer_information_request" => {
-            [401, 404, 403, 200, 200, 403, 403, 404]
+            [401, 404, 403, 200, 200, 403, 403, 404, 403, 403]
         }
-        "submit_application" | "make_representations" => [401, 404, 403, 403, 200, 403, 403, 404],
+        "submit_application" | "make_representations" => [401, 404, 403, 403, 200, 403, 403, 404, 403, 403],
         // The matrix's staff member also has staff_registration.
         "registration_queue"
         | "staff_get_application"
@@ -130,13 +146,10 @@ struct World {
     organisation: Uuid,
     provider_record: Uuid,
     disposable_user: Uuid,
-    pending_invitation: Uuid,
     key_client: Uuid,
     location: Uuid,
     drafter: Uuid,
-    disposable_member: Uuid,
     rotatable_client: Uuid,
-    disposable_client: Uuid,
     document: Uuid,
     upload: Uuid,
     staff: Uuid,
@@ -330,14 +343,14 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
     (user.id, email, secret)
 }
 
-async fn client(app: &TestApp, organisation_id: Uuid, scopes: &str, secret: &str) -> Uuid {
+async fn client(app: &TestApp, organisation_id: Uuid, roles: &str, scopes: &str, secret: &str) -> Uuid {
     let client = ApiClient {
         id: Uuid::new_v4(),
         organisation_id,
         name: "Matrix client".into(),
         secret_hash: Some(provider_api::auth::secret::hash(secret)),
         jwks: None,
-        roles: "admin drafter submitter viewer".into(),
+        roles: roles.into(),
         scopes: scopes.into(),
         location_ids: None,
         created_by: None,
@@ -349,18 +362,43 @@ async fn client(app: &TestApp, organisation_id: Uuid, scopes: &str, secret: &str
     client.id
 }
 
+/// A pending invitation to the matrix's organisation.
+async fn pending_invitation(app: &TestApp, world: &World) -> Uuid {
+    let now = OffsetDateTime::now_utc();
+    let invitation = provider_api::accounts::Invitation {
+        id: Uuid::new_v4(),
+        organisation_id: world.organisation,
+        email: "pending@matrix.example".into(),
+        email_normalised: "pending@matrix.example".into(),
+        roles: "viewer".into(),
+        location_ids: None,
+        token_hash: provider_api::auth::secret::hash(&format!("pai_matrix_{}", Uuid::new_v4().simple())),
+        invited_by: world.disposable_user,
+        created_at: now,
+        expires_at: now + time::Duration::days(7),
+        accepted_at: None,
+        accepted_by: None,
+        revoked_at: None,
+    };
+    app.store.create_invitation(&invitation).await.unwrap();
+    invitation.id
+}
+
 async fn world(app: &TestApp) -> World {
     let demo = app.demo().await;
     let other = app.demo().await;
     let (viewer, viewer_email, viewer_password) = person(app, Some((demo.organisation_id, "viewer")), &[]).await;
     let _ = viewer;
-    let (disposable_member, _, _) = person(app, Some((demo.organisation_id, "drafter")), &[]).await;
     let (staff, staff_email, staff_password) =
         person(app, None, &[StaffRole::StaffAdmin, StaffRole::StaffTriage, StaffRole::StaffRegistration]).await;
-    let scopeless = client(app, demo.organisation_id, "", "pas_scopeless").await;
-    let rotatable_client = client(app, demo.organisation_id, "org:read", "pas_rotatable").await;
-    let disposable_client = client(app, demo.organisation_id, "org:read", "pas_disposable").await;
-    let key_client = client(app, demo.organisation_id, "org:read", "pas_unused").await;
+    let scopeless = client(app, demo.organisation_id, "admin drafter submitter viewer", "", "pas_scopeless").await;
+    // Within the matrix admin's reach, so that only who is asking decides whether they may take its credentials.
+    let rotatable_client = client(app, demo.organisation_id, "viewer", "org:read", "pas_rotatable").await;
+    let key_client = client(app, demo.organisation_id, "viewer", "org:read", "pas_unused").await;
+    let every_provider_scope =
+        provider_api::auth::Capability::provider().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
+    let admin_software = client(app, demo.organisation_id, "admin", &every_provider_scope, "pas_admin_software").await;
+    let integrator = app.integrator_app("https://integrator.example/cb", &every_provider_scope, None).await;
     let key = provider_api::auth::keys::generate().public_jwk;
     app.store.set_api_client_jwks(key_client, &format!(r#"{{"keys":[{key}]}}"#)).await.unwrap();
     let (disposable_user, _, _) = person(app, None, &[]).await;
@@ -375,22 +413,6 @@ async fn world(app: &TestApp) -> World {
         updated_at: now,
     };
     app.store.create_organisation(&record).await.unwrap();
-    let invitation = provider_api::accounts::Invitation {
-        id: Uuid::new_v4(),
-        organisation_id: demo.organisation_id,
-        email: "pending@matrix.example".into(),
-        email_normalised: "pending@matrix.example".into(),
-        roles: "viewer".into(),
-        location_ids: None,
-        token_hash: provider_api::auth::secret::hash("pai_matrix"),
-        invited_by: disposable_user,
-        created_at: now,
-        expires_at: now + time::Duration::days(7),
-        accepted_at: None,
-        accepted_by: None,
-        revoked_at: None,
-    };
-    app.store.create_invitation(&invitation).await.unwrap();
 
     let sign_in =
         |email: String, password: String| async move { Some(app.sign_in(&email, &password).await.access_token) };
@@ -404,6 +426,12 @@ async fn world(app: &TestApp) -> World {
         sign_in(user(0).0, user(0).1).await,
         Some(app.client_token(scopeless, "pas_scopeless").await),
         sign_in(staff_email, staff_password).await,
+        Some(
+            app.sign_in_with(&integrator.to_string(), "https://integrator.example/cb", &user(0).0, &user(0).1)
+                .await
+                .access_token,
+        ),
+        Some(app.client_token(admin_software, "pas_admin_software").await),
     ];
     // Off, so that a person may create and submit in one call (four eyes has its own tests).
     let organisation = app.store.organisation(demo.organisation_id).await.unwrap().unwrap();
@@ -414,13 +442,10 @@ async fn world(app: &TestApp) -> World {
         organisation: demo.organisation_id,
         provider_record: record.id,
         disposable_user,
-        pending_invitation: invitation.id,
         key_client,
         location: demo.location_id,
         drafter,
-        disposable_member,
         rotatable_client,
-        disposable_client,
         document: stored_document(app, demo.organisation_id).await,
         upload: fresh_upload(app, demo.organisation_id).await,
         staff,
@@ -437,8 +462,9 @@ async fn request(
     method: &Method,
     invalid_body: bool,
 ) -> reqwest::RequestBuilder {
+    // Removing and revoking answer differently the second time, so each such call gets its own target.
     let user_id = match operation {
-        "remove_member" => world.disposable_member,
+        "remove_member" => person(app, Some((world.organisation, "drafter")), &[]).await.0,
         "disable_user" => world.disposable_user,
         _ => world.drafter,
     };
@@ -447,9 +473,12 @@ async fn request(
     } else {
         world.organisation
     };
-    let invitation = world.pending_invitation;
+    let invitation = match operation {
+        "revoke_invitation" => pending_invitation(app, world).await,
+        _ => Uuid::new_v4(),
+    };
     let client_id = match operation {
-        "revoke_api_client" => world.disposable_client,
+        "revoke_api_client" => client(app, world.organisation, "viewer", "org:read", "pas_disposable").await,
         "replace_api_client_keys" => world.key_client,
         _ => world.rotatable_client,
     };

@@ -254,8 +254,9 @@ async fn nobody_hands_out_more_than_they_hold() {
     let demo = app.demo().await;
     let admin = &demo.users[0];
 
-    // An application trusted only to administer: the admin's client may not reach further than that.
-    let narrow = app.integrator_app("https://narrow.example/cb", "org:read org:admin", None).await.to_string();
+    // A first-party session whose token carries only `org:read org:admin`: the admin's client may not reach
+    // further than that.
+    let narrow = app.first_party_app("https://narrow.example/cb", "org:read org:admin").await.to_string();
     let tokens = app.sign_in_with(&narrow, "https://narrow.example/cb", &admin.email, &admin.password).await;
     let create = |body: serde_json::Value| {
         app.http

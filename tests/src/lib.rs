@@ -225,8 +225,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Signs a person in through the real sign-in page (with PKCE), as the tests' own integrator application
-    /// holding every scope, and returns their tokens.
+    /// Signs a person in through the real sign-in page (with PKCE), as the tests' own first-party application
+    /// (the regulator's portal would be one) holding every scope, and returns their tokens.
     pub async fn sign_in(&self, email: &str, password: &str) -> provider_api_sdk::auth::PersonTokens {
         const REDIRECT: &str = "https://tests.example/callback";
         let app_id = *self
@@ -234,7 +234,7 @@ impl TestApp {
             .get_or_init(|| async {
                 let every_scope =
                     provider_api::auth::Capability::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
-                self.integrator_app(REDIRECT, &every_scope, None).await
+                self.register_app(REDIRECT, &every_scope, None, true).await
             })
             .await;
         self.sign_in_with(&app_id.to_string(), REDIRECT, email, password).await
@@ -287,9 +287,25 @@ impl TestApp {
         provider_api_sdk::ClientBuilder::new(&self.base_url).person(app_id, None, tokens.refresh_token).build().unwrap()
     }
 
-    /// Registers an integrator application (as regulator staff would) with one redirect URI and the given
-    /// scopes; confidential when `secret` is given.
+    /// Registers a third party's integrator application (as regulator staff would) with one redirect URI and
+    /// the given scopes; confidential when `secret` is given.
     pub async fn integrator_app(&self, redirect_uri: &str, scopes: &str, secret: Option<&str>) -> uuid::Uuid {
+        self.register_app(redirect_uri, scopes, secret, false).await
+    }
+
+    /// Registers one of the regulator's own (first-party) public applications with one redirect URI and the
+    /// given scopes.
+    pub async fn first_party_app(&self, redirect_uri: &str, scopes: &str) -> uuid::Uuid {
+        self.register_app(redirect_uri, scopes, None, true).await
+    }
+
+    async fn register_app(
+        &self,
+        redirect_uri: &str,
+        scopes: &str,
+        secret: Option<&str>,
+        first_party: bool,
+    ) -> uuid::Uuid {
         let app = provider_api::accounts::IntegratorApp {
             id: uuid::Uuid::new_v4(),
             name: "Care Notes Online".into(),
@@ -299,6 +315,7 @@ impl TestApp {
             created_by: None,
             created_at: time::OffsetDateTime::now_utc(),
             revoked_at: None,
+            first_party,
         };
         self.store.create_integrator_app(&app).await.unwrap();
         app.id

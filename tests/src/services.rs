@@ -62,7 +62,8 @@ impl Clamd {
         )
         .unwrap();
         let binary = ["/usr/sbin/clamd", "/usr/bin/clamd"].into_iter().find(|p| std::path::Path::new(p).exists());
-        let binary = binary.expect("clamd is not installed: apt-get install -y clamav-daemon (.ci/run does)");
+        let binary =
+            binary.expect("clamd is not installed: `cargo xtask test` installs it (apt-get install -y clamav-daemon)");
         let mut child = Command::new(binary)
             .arg("-c")
             .arg(&config)

@@ -249,8 +249,15 @@ mod single_use {
             created_by: None,
             created_at: now,
             revoked_at: None,
+            first_party: true,
         };
         store.create_integrator_app(&app).await.unwrap();
+        let stored = store.integrator_app(app.id).await.unwrap().expect("the application reads back");
+        // PostgreSQL keeps microseconds; everything else reads back exactly.
+        let micros = |t: OffsetDateTime| t.unix_timestamp_nanos() / 1_000;
+        assert_eq!(micros(stored.created_at), micros(app.created_at));
+        let stored = IntegratorApp { created_at: app.created_at, ..stored };
+        assert_eq!(stored, app, "every field reads back as written, first_party included");
         (organisation.id, user.id, app.id)
     }
 

@@ -158,6 +158,10 @@ pub struct IntegratorApp {
     pub created_by: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// One of the regulator's own applications (the provider portal, the staff portal), registered as such by
+    /// staff. People signed in through it act in a first-party session; through any other, the application
+    /// acts for them as a third party, within what they consented to.
+    pub first_party: bool,
 }
 
 impl IntegratorApp {

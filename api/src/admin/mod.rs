@@ -465,6 +465,12 @@ pub struct NewIntegratorApp {
     pub scopes: Vec<Capability>,
     /// A confidential application (a server) gets a secret; a public one (browser, mobile) relies on PKCE.
     pub confidential: bool,
+    /// One of the regulator's own applications (the provider portal, the staff portal): people signed in
+    /// through it act in a first-party session, which alone may be handed an API client's credentials. Never
+    /// for a third party's software. Default `false`.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub first_party: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -475,6 +481,8 @@ pub struct IntegratorAppView {
     pub redirect_uris: Vec<String>,
     pub scopes: Vec<Capability>,
     pub confidential: bool,
+    /// One of the regulator's own applications (see `NewIntegratorApp.first_party`).
+    pub first_party: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -482,6 +490,7 @@ pub struct IntegratorAppView {
 impl From<IntegratorApp> for IntegratorAppView {
     fn from(app: IntegratorApp) -> Self {
         Self {
+            first_party: app.first_party,
             redirect_uris: app.redirect_uris().map(str::to_owned).collect(),
             scopes: app.scopes().into_iter().collect(),
             confidential: app.secret_hash.is_some(),
@@ -505,7 +514,8 @@ crate::redact::debug_redacting!(RegisteredIntegratorApp { shown: [app], redacted
 
 /// Register an integrator application
 ///
-/// Third-party software that will act for people who sign in and consent, never with more than they have.
+/// Software that will act for people who sign in and consent, never with more than they have: a third
+/// party's, or (with `first_party`) one of the regulator's own applications.
 #[utoipa::path(
     post,
     path = "/v1/admin/integrator-apps",
@@ -533,6 +543,7 @@ async fn register_integrator_app(
         created_by: Some(staff.id),
         created_at: OffsetDateTime::now_utc(),
         revoked_at: None,
+        first_party: new.first_party,
     };
     state.store.create_integrator_app(&app).await?;
     Ok((StatusCode::CREATED, Json(RegisteredIntegratorApp { app: app.into(), client_secret })))

@@ -25,6 +25,19 @@ use crate::state::AppState;
 pub struct Principal {
     pub claims: AccessClaims,
     pub subject: Subject,
+    /// Who the session is with, when a person is signed in through an application.
+    pub session: Session,
+}
+
+/// Through what a person's request comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// Software acting as itself (client credentials): no person is present.
+    Software,
+    /// The regulator's own application (`first_party`): the person acts directly.
+    FirstParty,
+    /// A third party's application the person consented to: it acts for them within the scopes granted.
+    ThirdParty,
 }
 
 #[derive(Debug, Clone)]
@@ -51,11 +64,17 @@ impl FromRequestParts<AppState> for Principal {
         if !claims.is_client() && state.store.access_token_revoked(claims.jti).await? {
             return Err(revoked());
         }
+        let mut session = Session::Software;
         if let Some(actor) = &claims.act {
-            let active = state.store.integrator_app(actor.sub).await?.is_some_and(|app| app.revoked_at.is_none());
-            if !active {
-                return Err(invalid_token("The application this token was issued to has been revoked."));
+            match state.store.integrator_app(actor.sub).await? {
+                Some(app) if app.revoked_at.is_none() => {
+                    session = if app.first_party { Session::FirstParty } else { Session::ThirdParty };
+                }
+                _ => return Err(invalid_token("The application this token was issued to has been revoked.")),
             }
+        } else if !claims.is_client() {
+            // Every person's token names the application it was issued to; one that does not is not ours.
+            return Err(invalid_token("The access token names no application."));
         }
         let subject = if claims.is_client() {
             match state.store.api_client_for_token(claims.sub, claims.jti).await? {
@@ -76,7 +95,7 @@ impl FromRequestParts<AppState> for Principal {
                 Subject::Client(client) => slot.set(None, Some(client.id)),
             }
         }
-        Ok(Self { claims, subject })
+        Ok(Self { claims, subject, session })
     }
 }
 
@@ -148,8 +167,9 @@ impl FromRequestParts<AppState> for StaffRegistration {
     }
 }
 
-/// A person acting for themselves in provider matters: not software, not regulator staff. Checked before the
-/// request body is read (403 otherwise).
+/// A person becoming an organisation's admin (creating one, or claiming a registered provider): not software,
+/// not regulator staff, and with a token that carries `org:admin`, so an application the person granted less
+/// cannot do it in their name. Checked before the request body is read (403 otherwise).
 pub struct Person(pub User);
 
 impl FromRequestParts<AppState> for Person {
@@ -159,8 +179,21 @@ impl FromRequestParts<AppState> for Person {
         let principal = Principal::from_request_parts(parts, state).await?;
         let refuse = |why: &str| Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", why));
         match principal.subject {
-            Subject::User(user) if user.staff_roles().is_empty() => Ok(Self(user)),
-            Subject::User(_) => refuse("Staff accounts cannot belong to providers."),
+            Subject::User(user) if !user.staff_roles().is_empty() => {
+                refuse("Staff accounts cannot belong to providers.")
+            }
+            Subject::User(_) if !principal.claims.scopes().contains(&Capability::OrgAdmin) => {
+                let mut problem = Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "Not permitted",
+                    "This makes you an organisation's admin, so the access token needs the `org:admin` scope, \
+                     which it was not granted.",
+                );
+                problem.permission = Some(Capability::OrgAdmin.as_str().to_owned());
+                Err(problem)
+            }
+            Subject::User(user) => Ok(Self(user)),
             Subject::Client(_) => refuse("Only people can do this; API clients belong to an organisation already."),
         }
     }

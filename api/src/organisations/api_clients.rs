@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -15,9 +16,9 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::accounts::{ApiClient, join_ids};
-use crate::auth::capability::join_list;
-use crate::auth::principal::{AdminOrg, Authorized};
-use crate::auth::{Capability, Role, Subject, secret};
+use crate::auth::capability::{granted_by, join_list};
+use crate::auth::principal::{AdminOrg, Authorized, Session};
+use crate::auth::{Access, Capability, Principal, Role, Subject, secret};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -127,6 +128,87 @@ fn public_jwks(value: &serde_json::Value) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// An admin who may be handed an API client's credentials, by creating, rotating or re-keying it: a person in
+/// a first-party session. Whoever holds a client's secret or keys acts as the client with every scope it has,
+/// so neither a third-party application the person consented to (whatever it was granted) nor software with
+/// the admin role may obtain them. On a path naming a client, that client must be within the keeper's reach.
+/// All checked before the request body is read.
+pub struct CredentialKeeper {
+    pub principal: Principal,
+    pub access: Access,
+    /// The client the path names, if it does.
+    pub client: Option<ApiClient>,
+}
+
+impl FromRequestParts<AppState> for CredentialKeeper {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Authorized { principal, access, .. } = Authorized::<AdminOrg>::from_request_parts(parts, state).await?;
+        match (&principal.subject, principal.session) {
+            (Subject::User(_), Session::FirstParty) => {
+                let mut keeper = Self { principal, access, client: None };
+                let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .map_err(|_| Problem::not_found("This organisation has no such API client."))?;
+                if let Some((_, id)) = params.iter().find(|(name, _)| *name == "client_id") {
+                    let id = id
+                        .parse::<Uuid>()
+                        .map_err(|_| Problem::not_found("This organisation has no such API client."))?;
+                    let client = client_of(state, keeper.access.organisation_id, id).await?;
+                    keeper.require_within_reach(&client)?;
+                    keeper.client = Some(client);
+                }
+                Ok(keeper)
+            }
+            (Subject::User(_), _) => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "first_party_only",
+                "Only in the regulator's own service",
+                "An API client's secret or keys go to whoever creates, rotates or re-keys it, so a third-party \
+                 application cannot do this for you, whatever it was granted. Sign in to the provider portal \
+                 to manage API clients.",
+            )),
+            (Subject::Client(_), _) => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not permitted",
+                "Only a person may create, rotate or re-key an API client: its secret or keys would give \
+                 software every scope that client holds.",
+            )),
+        }
+    }
+}
+
+impl CredentialKeeper {
+    /// The capabilities a client with `roles` and `scopes` would have that the keeper's own roles do not grant
+    /// or own token does not carry: a client is handed only to someone who could do all it can.
+    fn beyond_reach(&self, roles: &BTreeSet<Role>, scopes: &BTreeSet<Capability>) -> BTreeSet<Capability> {
+        let token = &self.access.scopes;
+        let by_roles = granted_by(roles).into_iter().filter(|c| !self.access.granted.contains(c));
+        let by_scopes = scopes.iter().copied().filter(|c| !token.contains(c));
+        by_roles.chain(by_scopes).collect()
+    }
+
+    /// 403 `beyond_your_access` unless the client is within the keeper's reach.
+    fn require_within_reach(&self, client: &ApiClient) -> Result<(), Problem> {
+        let beyond = self.beyond_reach(&client.roles(), &client.scopes());
+        if beyond.is_empty() {
+            return Ok(());
+        }
+        let names = beyond.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "beyond_your_access",
+            "This client can do more than you",
+            format!(
+                "This client can use {names}, which your own roles or access token do not give you; only someone \
+                 who holds all it can do may take its secret or keys."
+            ),
+        ))
+    }
+}
+
 /// A new API client.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +246,9 @@ pub struct NewApiClient {
 ///
 /// Credentials for the organisation's care-management software. With `jwks` it authenticates with signed
 /// assertions (`private_key_jwt`); otherwise the response carries a `client_secret`, shown this once only.
+/// Only a person signed in to the regulator's own service (a first-party session) may create one: through a
+/// third-party application, 403 `first_party_only`. Its roles and scopes may not reach beyond the creator's
+/// own roles and token (422 `beyond_your_access` on the field).
 #[utoipa::path(
     post,
     path = "/v1/organisations/{organisation_id}/api-clients",
@@ -171,37 +256,55 @@ pub struct NewApiClient {
     operation_id = "create_api_client",
     params(("organisation_id" = Uuid, Path, description = "The organisation")),
     request_body = NewApiClient,
-    responses((status = 201, description = "Created", body = ApiClientWithSecret)),
+    responses(
+        (status = 201, description = "Created", body = ApiClientWithSecret),
+        (status = 403, description = "Not an admin here, not a person, or not in a first-party session \
+            (`first_party_only`)", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
 )]
 async fn create_api_client(
     State(state): State<AppState>,
-    Authorized { principal, .. }: Authorized<AdminOrg>,
+    keeper: CredentialKeeper,
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewApiClient>,
 ) -> Result<(StatusCode, Json<ApiClientWithSecret>), Problem> {
-    let Subject::User(creator) = &principal.subject else {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not permitted",
-            "Only people create API clients.",
-        ));
+    let created_by = match &keeper.principal.subject {
+        Subject::User(creator) => Some(creator.id),
+        Subject::Client(_) => None,
     };
     super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
-    // A client's secret goes to whoever creates it, so it may not reach further than the creator's own token.
+    // By default a client may carry every scope the creator's own token does.
     let reach: BTreeSet<Capability> =
-        principal.claims.scopes().into_iter().filter(|c| *c != Capability::Staff).collect();
-    if let Some(i) = new.scopes.iter().flatten().position(|s| !reach.contains(s)) {
-        return Err(Problem::validation(vec![crate::http::FieldError::new(
-            format!("/scopes/{i}"),
-            "beyond_your_access",
-            "You cannot give a client a scope your own access token does not have.",
-        )]));
+        keeper.access.scopes.iter().copied().filter(|c| *c != Capability::Staff).collect();
+    let beyond = |roles: &[Role], scopes: &[Capability]| {
+        keeper.beyond_reach(&roles.iter().copied().collect(), &scopes.iter().copied().collect())
+    };
+    let mut errors = Vec::new();
+    for (i, role) in new.roles.iter().enumerate() {
+        let over = beyond(&[*role], &[]);
+        if let Some(first) = over.first() {
+            errors.push(crate::http::FieldError::new(
+                format!("/roles/{i}"),
+                "beyond_your_access",
+                format!("You cannot give a client a role that can do more than your own: `{role}` grants `{first}`."),
+            ));
+        }
+    }
+    for (i, scope) in new.scopes.iter().flatten().enumerate() {
+        if !beyond(&[], &[*scope]).is_empty() || *scope == Capability::Staff {
+            errors.push(crate::http::FieldError::new(
+                format!("/scopes/{i}"),
+                "beyond_your_access",
+                "You cannot give a client a scope your own access token does not have.",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
     }
     let client_secret = new.jwks.is_none().then(|| secret::generate(secret::prefix::CLIENT_SECRET));
     let roles: BTreeSet<Role> = new.roles.into_iter().collect();
     let scopes: BTreeSet<Capability> = new.scopes.map_or(reach, |s| s.into_iter().collect());
-    let created_by = Some(creator.id);
     let client = ApiClient {
         id: Uuid::new_v4(),
         organisation_id,
@@ -232,7 +335,9 @@ async fn client_of(state: &AppState, organisation_id: Uuid, client_id: Uuid) -> 
 /// Rotate an API client's secret
 ///
 /// Issues a new secret (shown this once) and stops the old one working at once. Tokens already issued run
-/// out within 15 minutes. For a `private_key_jwt` client, replace its keys instead (409).
+/// out within 15 minutes. For a `private_key_jwt` client, replace its keys instead (409). As for creating a
+/// client: a person in a first-party session only (403 `first_party_only` otherwise), and only for a client
+/// whose roles and scopes are within the caller's own (403 `beyond_your_access`).
 #[utoipa::path(
     post,
     path = "/v1/organisations/{organisation_id}/api-clients/{client_id}/rotate",
@@ -244,16 +349,18 @@ async fn client_of(state: &AppState, organisation_id: Uuid, client_id: Uuid) -> 
     ),
     responses(
         (status = 200, description = "The new secret", body = ApiClientWithSecret),
+        (status = 403, description = "Not an admin here, not a person, not in a first-party session \
+            (`first_party_only`), or the client can do more than the caller (`beyond_your_access`)",
+            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked, or uses keys rather than a secret",
             body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn rotate_api_client_secret(
     State(state): State<AppState>,
-    _: Authorized<AdminOrg>,
-    Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
+    keeper: CredentialKeeper,
 ) -> Result<Json<ApiClientWithSecret>, Problem> {
-    let mut client = client_of(&state, organisation_id, client_id).await?;
+    let mut client = keeper.client.ok_or_else(|| Problem::not_found("This organisation has no such API client."))?;
     if client.revoked_at.is_some() || client.jwks.is_some() {
         return Err(Problem::new(
             StatusCode::CONFLICT,
@@ -307,7 +414,9 @@ pub struct ClientKeys {
 ///
 /// For a `private_key_jwt` client: its new public keys. Assertions signed with keys no longer listed stop
 /// working at once, so publish the new key alongside the old one first, switch the software over, then
-/// replace again without the old one. A secret-based or revoked client cannot take keys (409).
+/// replace again without the old one. A secret-based or revoked client cannot take keys (409). As for
+/// creating a client: a person in a first-party session only (403 `first_party_only` otherwise), and only for
+/// a client whose roles and scopes are within the caller's own (403 `beyond_your_access`).
 #[utoipa::path(
     put,
     path = "/v1/organisations/{organisation_id}/api-clients/{client_id}/jwks",
@@ -320,17 +429,19 @@ pub struct ClientKeys {
     request_body = ClientKeys,
     responses(
         (status = 200, description = "Replaced", body = ApiClientView),
+        (status = 403, description = "Not an admin here, not a person, not in a first-party session \
+            (`first_party_only`), or the client can do more than the caller (`beyond_your_access`)",
+            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked, or uses a secret",
             body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn replace_api_client_keys(
     State(state): State<AppState>,
-    _: Authorized<AdminOrg>,
-    Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
+    keeper: CredentialKeeper,
     ValidatedJson(keys): ValidatedJson<ClientKeys>,
 ) -> Result<Json<ApiClientView>, Problem> {
-    let mut client = client_of(&state, organisation_id, client_id).await?;
+    let mut client = keeper.client.ok_or_else(|| Problem::not_found("This organisation has no such API client."))?;
     if client.revoked_at.is_some() || client.jwks.is_none() {
         return Err(Problem::new(
             StatusCode::CONFLICT,

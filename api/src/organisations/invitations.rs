@@ -129,6 +129,24 @@ pub struct NewInvitation {
     pub location_ids: Option<Vec<Uuid>>,
 }
 
+/// An admin of the organisation in the path who is a person: invitations come from people, since the email
+/// names who invited. Checked before the request body is read.
+struct Inviter(crate::accounts::User);
+
+impl axum::extract::FromRequestParts<AppState> for Inviter {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Problem> {
+        let Authorized { principal, .. } = Authorized::<AdminOrg>::from_request_parts(parts, state).await?;
+        match principal.subject {
+            Subject::User(user) => Ok(Self(user)),
+            Subject::Client(_) => {
+                Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Invitations come from people."))
+            }
+        }
+    }
+}
+
 /// Invite someone
 ///
 /// Emails a single-use invitation (valid 7 days) to join the organisation with these roles. The token goes
@@ -144,13 +162,10 @@ pub struct NewInvitation {
 )]
 async fn create_invitation(
     State(state): State<AppState>,
-    Authorized { principal, .. }: Authorized<AdminOrg>,
+    Inviter(inviter): Inviter,
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewInvitation>,
 ) -> Result<(StatusCode, Json<InvitationView>), Problem> {
-    let Subject::User(inviter) = &principal.subject else {
-        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted", "Invitations come from people."));
-    };
     super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
     let organisation =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;

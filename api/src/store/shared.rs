@@ -502,7 +502,7 @@ macro_rules! impl_shared_queries {
             async fn create_integrator_app(&self, a: &$crate::accounts::IntegratorApp) -> Result<(), $crate::store::StoreError> {
                 sqlx::query(
                     "INSERT INTO integrator_apps (id, name, redirect_uris, secret_hash, scopes, created_by, created_at, \
-                     revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     revoked_at, first_party) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(a.id)
                 .bind(&a.name)
@@ -512,6 +512,7 @@ macro_rules! impl_shared_queries {
                 .bind(a.created_by)
                 .bind(a.created_at)
                 .bind(a.revoked_at)
+                .bind(a.first_party)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
