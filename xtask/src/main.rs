@@ -1,0 +1,174 @@
+//! `cargo xtask test`: every test of the project, on a fresh machine. The document tests need a real ClamAV
+//! daemon and a real S3-compatible server; this installs them first (idempotently, quietly) and fails loudly,
+//! naming what it could not install. It never skips a test.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Output};
+
+/// The newest s3s-fs release that builds with the toolchain this project pins (`rust-version`).
+const S3S_FS_VERSION: &str = "0.14.1";
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+  test [FILTER…]   install what the tests need (clamd, s3s-fs), then run every test: the workspace on the
+                   embedded SQLite database with documents on S3 (s3s-fs), then the document tests on the
+                   filesystem store. Set TEST_DATABASE_URL=postgres://… to run them on PostgreSQL instead.
+                   FILTER is passed to `cargo test` (and the filesystem run is left out).
+  tools            install what the tests need, and print where the tools are";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let task = args.next().and_then(|a| a.into_string().ok());
+    let rest: Vec<OsString> = args.collect();
+    let outcome = match task.as_deref() {
+        Some("test") => tools().and_then(|tools| test(&tools, &rest)),
+        Some("tools") if rest.is_empty() => tools().map(|tools| {
+            println!("clamd: {}\ns3s-fs: {}", tools.clamd.display(), tools.s3s_fs.display());
+        }),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(Failure::Usage),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage) => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Install { what, why }) => {
+            eprintln!("cargo xtask: FAILED to install {what}: {why}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Tests(code)) => {
+            eprintln!("cargo xtask: tests FAILED");
+            ExitCode::from(code)
+        }
+    }
+}
+
+enum Failure {
+    Usage,
+    Install { what: &'static str, why: String },
+    Tests(u8),
+}
+
+struct Tools {
+    clamd: PathBuf,
+    s3s_fs: PathBuf,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn tools() -> Result<Tools, Failure> {
+    Ok(Tools { clamd: clamd()?, s3s_fs: s3s_fs()? })
+}
+
+/// The tests start their own clamd (a signature database of EICAR alone); the binary comes from Debian.
+fn clamd() -> Result<PathBuf, Failure> {
+    const WHAT: &str = "clamd (Debian packages clamav-daemon and clamav)";
+    let find = || ["/usr/sbin/clamd", "/usr/bin/clamd"].into_iter().map(PathBuf::from).find(|p| p.exists());
+    if let Some(found) = find() {
+        return Ok(found);
+    }
+    eprintln!("cargo xtask: installing {WHAT}…");
+    let root = run_quietly(Command::new("id").arg("-u")).is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    let apt = |args: &[&str]| {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run_quietly(&mut command)
+    };
+    apt(&["update", "-qq"]).map_err(|why| Failure::Install { what: WHAT, why })?;
+    apt(&["install", "-y", "-qq", "clamav-daemon", "clamav"]).map_err(|why| Failure::Install {
+        what: WHAT,
+        why: if root { why } else { format!("{why}\n(not root, and `sudo -n` was refused or failed)") },
+    })?;
+    find().ok_or(Failure::Install { what: WHAT, why: "apt-get succeeded but no clamd binary appeared".into() })
+}
+
+/// A real S3 protocol server backed by a folder, built from crates.io into the target folder.
+fn s3s_fs() -> Result<PathBuf, Failure> {
+    const WHAT: &str = "s3s-fs (cargo install s3s-fs)";
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let root = target.join("tools");
+    let binary = root.join("bin").join("s3s-fs");
+    if binary.exists() {
+        return Ok(binary);
+    }
+    eprintln!("cargo xtask: installing {WHAT} {S3S_FS_VERSION} into {} (a few minutes, once)…", root.display());
+    run_quietly(
+        Command::new(cargo())
+            .args(["install", "--quiet", "--locked", "s3s-fs", "--version", S3S_FS_VERSION, "--features", "binary"])
+            .arg("--root")
+            .arg(&root),
+    )
+    .map_err(|why| Failure::Install { what: WHAT, why })?;
+    if binary.exists() { Ok(binary) } else { Err(Failure::Install { what: WHAT, why: "no binary appeared".into() }) }
+}
+
+fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
+    let root = workspace_root();
+    let engine = if std::env::var_os("TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
+        "PostgreSQL (TEST_DATABASE_URL)"
+    } else {
+        "SQLite"
+    };
+    eprintln!("cargo xtask: every test on {engine}, documents on S3 (s3s-fs)");
+    let mut workspace = Command::new(cargo());
+    workspace
+        .current_dir(&root)
+        .args(["test", "--workspace", "--locked"])
+        .args(filter)
+        .env("TEST_S3S_FS", &tools.s3s_fs);
+    run_tests(&mut workspace)?;
+    if filter.is_empty() {
+        // The same document tests against the filesystem store, the embedded default.
+        eprintln!("cargo xtask: document tests on {engine}, documents on the filesystem store");
+        let mut filesystem = Command::new(cargo());
+        filesystem
+            .current_dir(&root)
+            .args(["test", "--locked", "-p", "provider-api-tests", "--test", "api", "documents"])
+            .env_remove("TEST_S3S_FS");
+        run_tests(&mut filesystem)?;
+    }
+    Ok(())
+}
+
+fn run_tests(command: &mut Command) -> Result<(), Failure> {
+    let status = command.status().map_err(|e| Failure::Install { what: "cargo", why: e.to_string() })?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(code) => Err(Failure::Tests(u8::try_from(code).unwrap_or(1).max(1))),
+        None => Err(Failure::Tests(1)),
+    }
+}
+
+/// Runs a command with its output captured, and returns that output only when it fails.
+fn run_quietly(command: &mut Command) -> Result<Output, String> {
+    let shown = format!("{command:?}");
+    let output = command.output().map_err(|e| format!("`{shown}` could not start: {e}"))?;
+    if output.status.success() {
+        return Ok(output);
+    }
+    let tail = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    };
+    Err(format!("`{shown}` exited with {}\n{}\n{}", output.status, tail(&output.stdout), tail(&output.stderr)))
+}
