@@ -76,14 +76,12 @@ async fn changes_sign_ins_and_staff_reads_are_recorded_with_who_what_when_and_th
     // Sign-ins are recorded whether they succeed or not; a staff read of content is recorded.
     let drafter = &demo.users[1];
     app.sign_in(&drafter.email, &drafter.password).await;
-    let wrong = app
-        .http
-        .post(app.url("/v1/oauth/authorize"))
-        .form(&[("email", drafter.email.as_str()), ("password", "not the password"), ("decision", "allow")])
-        .send()
-        .await
-        .unwrap();
-    assert!(wrong.status().is_client_error());
+    // A wrong password through a registered application: refused only after the password was checked.
+    let redirect = "https://wrong-password.example/cb";
+    let app_id = app.integrator_app(redirect, "org:read", None).await.to_string();
+    let request = provider_api_sdk::auth::authorization_url(&app.base_url, &app_id, redirect, &[]).unwrap();
+    let wrong = app.submit_sign_in(&request, &drafter.email, "not the password").await;
+    assert_eq!(provider_api_tests::problem(wrong, 401).await["code"], "invalid_credentials");
     let notification_id = location.rsplit('/').next().unwrap();
     let read = app.http.get(app.url(&format!("/v1/admin/notifications/{notification_id}"))).bearer_auth(&token).send();
     assert_eq!(read.await.unwrap().status(), 200);
@@ -92,7 +90,10 @@ async fn changes_sign_ins_and_staff_reads_are_recorded_with_who_what_when_and_th
     let drafter_id =
         app.store.user_by_email(&provider_api::accounts::normalise_email(&drafter.email)).await.unwrap().unwrap().id;
     assert!(sign_ins.items.iter().any(|e| e.status == 303 && e.actor_user == Some(drafter_id)), "{sign_ins:?}");
-    assert!(sign_ins.items.iter().any(|e| e.status >= 400 && e.actor_user.is_none()), "a failed sign-in: {sign_ins:?}");
+    let failed: Vec<_> = sign_ins.items.iter().filter(|e| e.status == 401).collect();
+    assert_eq!(failed.len(), 1, "the failed sign-in, and only it: {sign_ins:?}");
+    assert_eq!(failed[0].actor_user, None, "a failed sign-in proves nobody's identity");
+    assert_eq!(failed[0].actor_client.map(|c| c.to_string()), Some(app_id), "the application is recorded");
     let reads = trail(&app, &token, &format!("actor={auditor}&action=staff_get_notification")).await;
     assert_eq!(reads.items.len(), 1);
     assert_eq!(reads.items[0].object, format!("/v1/admin/notifications/{notification_id}"));

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use provider_api_sdk::ProblemExt;
 use provider_api_sdk::types;
 use provider_api_sdk::upload::upload_document;
 use provider_api_tests::services::{Clamd, EICAR};
@@ -526,17 +527,28 @@ async fn eicar_is_caught_by_a_real_clamd_and_never_served_while_clean_files_are(
 
 #[tokio::test]
 async fn a_scanner_that_never_answers_leaves_the_document_failed_after_bounded_retries() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A scanner that accepts every connection and never says a word: each attempt must time out on its own.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
     let app = TestApp::spawn_with(|config| {
-        config.clamd_address = Some(format!("tcp://127.0.0.1:{port}"));
+        config.clamd_address = Some(format!("tcp://{address}"));
         config.scan_attempts = 2;
+        config.scan_timeout = Duration::from_millis(300);
     })
     .await;
     let p = provider(&app).await;
     let stored = upload_document(&p.client, p.organisation_id, "a.txt", "text/plain", "text").await.unwrap();
     let mut status = types::ScanStatus::Pending;
-    for _ in 0..100 {
+    for _ in 0..200 {
         status = document(&p, stored.id).await.scan_status;
         if status != types::ScanStatus::Pending {
             break;
@@ -544,6 +556,10 @@ async fn a_scanner_that_never_answers_leaves_the_document_failed_after_bounded_r
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, types::ScanStatus::Failed);
+    let row = app.store.document(stored.id).await.unwrap().unwrap();
+    assert_eq!(row.scan_attempts, 2, "exactly the configured attempts, then it gives up");
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "each attempt reached the scanner and timed out there");
+    assert!(row.scan_detail.unwrap_or_default().contains("time"), "the failure says it timed out");
     let refused = app
         .http
         .get(app.url(&format!("/v1/organisations/{}/documents/{}/content", p.organisation_id, stored.id)))
@@ -552,6 +568,7 @@ async fn a_scanner_that_never_answers_leaves_the_document_failed_after_bounded_r
         .await
         .unwrap();
     problem(refused, 409).await;
+    silent.abort();
 }
 
 #[tokio::test]
@@ -619,15 +636,65 @@ async fn documents_are_listed_a_page_at_a_time_and_deleted_unless_frozen() {
 async fn location_limits_apply_to_uploads_and_reads() {
     let app = TestApp::spawn().await;
     let p = provider(&app).await;
-    let at_location = p
-        .client
+    // A second home, and a drafter whose membership is limited to the first.
+    let elsewhere = provider_api::accounts::Location {
+        id: Uuid::new_v4(),
+        organisation_id: p.organisation_id,
+        location_id: None,
+        name: "Second House".into(),
+        address_line_1: "2 Example Street".into(),
+        address_line_2: None,
+        town: "Newcastle upon Tyne".into(),
+        postcode: "NE1 4ST".into(),
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    app.store.create_location(&elsewhere).await.unwrap();
+    let (email, password) = app.member(p.organisation_id, "drafter", Some(&[p.location_id])).await;
+    let limited = app.sdk_for_person(&email, &password).await;
+
+    let at_home = limited
         .uploader(p.organisation_id)
         .location(p.location_id)
         .upload_reader(&b"for one home"[..], 12, "home.txt", "text/plain")
         .await
         .unwrap();
-    assert_eq!(at_location.document.location_id, Some(p.location_id));
-    // A location of another organisation cannot be named.
+    assert_eq!(at_home.document.location_id, Some(p.location_id));
+    let not_theirs = limited
+        .uploader(p.organisation_id)
+        .location(elsewhere.id)
+        .upload_reader(&b"for the other"[..], 13, "other.txt", "text/plain")
+        .await
+        .unwrap_err();
+    assert_eq!(not_theirs.status(), Some(403), "{not_theirs:?}");
+    assert_eq!(not_theirs.code(), Some("forbidden"));
+
+    // A document of the other home, uploaded by software that sees every location.
+    let theirs = p
+        .client
+        .uploader(p.organisation_id)
+        .location(elsewhere.id)
+        .upload_reader(&b"the other home's"[..], 16, "theirs.txt", "text/plain")
+        .await
+        .unwrap()
+        .document;
+    let hidden = limited.get_document().organisation_id(p.organisation_id).document_id(theirs.id).send().await;
+    assert_eq!(hidden.unwrap_err().http_status(), Some(404), "another home's document is not there for them");
+    let content = app
+        .http
+        .get(app.url(&format!("/v1/organisations/{}/documents/{}/content", p.organisation_id, theirs.id)))
+        .bearer_auth(app.sign_in(&email, &password).await.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(content, 404).await["code"], "not_found");
+    let listed = limited.list_documents().organisation_id(p.organisation_id).send().await.unwrap().into_inner().items;
+    let ids: Vec<Uuid> = listed.iter().map(|d| d.id).collect();
+    assert!(ids.contains(&at_home.document.id), "their own home's document is listed");
+    assert!(!ids.contains(&theirs.id), "the other home's is not");
+    let own = limited.get_document().organisation_id(p.organisation_id).document_id(at_home.document.id).send().await;
+    assert_eq!(own.unwrap().into_inner().id, at_home.document.id);
+
+    // A location of another organisation cannot be named at all.
     let other = provider(&app).await;
     let refused = p
         .client

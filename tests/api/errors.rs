@@ -114,13 +114,28 @@ async fn unknown_and_mistyped_fields_are_refused_with_pointers() {
 #[tokio::test]
 async fn a_refused_request_changes_nothing_and_a_valid_one_after_it_succeeds() {
     let app = TestApp::spawn().await;
-    let before = app.client.list_regulated_activities().send().await.unwrap().into_inner();
+    let demo = app.demo().await;
+    let token = app.sign_in(&demo.users[0].email, &demo.users[0].password).await.access_token;
+    let locations = app.url(&format!("/v1/organisations/{}/locations", demo.organisation_id));
+    let listed = || async {
+        let response = app.http.get(&locations).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.unwrap()["items"].as_array().unwrap().clone()
+    };
+    let before = listed().await;
 
-    let refused = app.http.post(app.url(VALIDATE)).json(&json!({"postcode": "nope"})).send().await.unwrap();
-    problem(refused, 422).await;
+    // One field wrong (the postcode), everything else valid: nothing of it may be stored.
+    let body = |postcode: &str| json!({"name": "Riverside", "address": {"line_1": "3 Quay Road", "town": "Gateshead", "postcode": postcode}});
+    let refused = app.http.post(&locations).bearer_auth(&token).json(&body("nowhere")).send().await.unwrap();
+    let problem = problem(refused, 422).await;
+    assert_eq!(problem["errors"][0]["pointer"], "/address/postcode");
+    assert_eq!(listed().await, before, "the refused request changed nothing");
 
-    let after = app.client.list_regulated_activities().send().await.unwrap().into_inner();
-    assert_eq!(before.items, after.items);
+    let created = app.http.post(&locations).bearer_auth(&token).json(&body("NE8 2AA")).send().await.unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let after = listed().await;
+    assert_eq!(after.len(), before.len() + 1, "the valid one after it was stored, once");
+    assert!(after.iter().any(|l| l["name"] == "Riverside"));
 }
 
 #[tokio::test]

@@ -30,14 +30,43 @@ async fn read_response(stream: &mut TcpStream) -> String {
     response
 }
 
+/// Reads up to the end of one interim or final response head (`\r\n\r\n`).
+async fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut byte))
+            .await
+            .expect("the server answers")
+            .unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
 #[tokio::test]
 async fn shutdown_lets_an_in_flight_request_finish_and_then_refuses_new_connections() {
     let mut app = TestApp::spawn().await;
-    let mut in_flight = start_request(&app).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // `Expect: 100-continue`: the server says `100 Continue` once the handler starts reading the body, so
+    // the request is known to be in flight before the shutdown begins (no sleeping and hoping).
+    let mut in_flight = TcpStream::connect(app.address).await.unwrap();
+    let head = format!(
+        "POST /v1/identifiers/validate HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
+        app.address,
+        BODY.len()
+    );
+    in_flight.write_all(head.as_bytes()).await.unwrap();
+    let interim = read_head(&mut in_flight).await;
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    in_flight.write_all(&BODY.as_bytes()[..10]).await.unwrap();
 
     app.begin_shutdown();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // New connections are refused once the listener has closed; the in-flight request is still waiting.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(app.address).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the listener was still open 10 s after shutdown began");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     in_flight.write_all(&BODY.as_bytes()[10..]).await.unwrap();
 
     let response = read_response(&mut in_flight).await;

@@ -753,5 +753,6 @@ async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
         }
     }
     assert!(wrong.is_empty(), "{} cells differ:\n{}", wrong.len(), wrong.join("\n"));
-    assert!(operations.len() >= 26, "the matrix walked {} operations", operations.len());
+    // The whole spec was walked, not a part of it: a new operation changes this count along with its row.
+    assert_eq!(operations.len(), 95, "the matrix walked {} operations", operations.len());
 }

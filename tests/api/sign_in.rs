@@ -89,7 +89,8 @@ async fn a_confidential_app_authenticates_when_it_exchanges_the_code() {
 
     let code = code_for(&request, &admin.email, &admin.password).await;
     let without_secret = exchange_code(&app.base_url, &app_id, None, REDIRECT, &code, &request.pkce_verifier).await;
-    assert!(without_secret.is_err(), "a confidential app must authenticate");
+    let without_secret = format!("{:?}", without_secret.unwrap_err());
+    assert!(without_secret.contains("invalid_client"), "a confidential app must authenticate: {without_secret}");
 
     let code = code_for(&request, &admin.email, &admin.password).await;
     let tokens = exchange_code(&app.base_url, &app_id, Some("pas_app-secret"), REDIRECT, &code, &request.pkce_verifier)
@@ -146,7 +147,8 @@ async fn a_wrong_pkce_verifier_or_a_replayed_code_gets_nothing() {
     let code = code_for(&request, email, password).await;
     let first = exchange_code(&app.base_url, &app_id, None, REDIRECT, &code, &request.pkce_verifier).await.unwrap();
     let replay = exchange_code(&app.base_url, &app_id, None, REDIRECT, &code, &request.pkce_verifier).await;
-    assert!(replay.is_err());
+    let replay = format!("{:?}", replay.unwrap_err());
+    assert!(replay.contains("invalid_grant"), "a code is spent once: {replay}");
     let after_replay = refresh(&app, &app_id, &first.refresh_token).await;
     assert_eq!(problem(after_replay, 400).await["error"], "invalid_grant", "a replayed code revokes what it bought");
 }
@@ -305,7 +307,8 @@ async fn another_application_cannot_spend_a_code_or_refresh_token() {
     let code = code_for(&request, &demo.users[1].email, &demo.users[1].password).await;
 
     let stolen = exchange_code(&app.base_url, &theirs, None, REDIRECT, &code, &request.pkce_verifier).await;
-    assert!(stolen.is_err());
+    let stolen = format!("{:?}", stolen.unwrap_err());
+    assert!(stolen.contains("invalid_grant"), "a code is only its own application's: {stolen}");
     let tokens = exchange_code(&app.base_url, &ours, None, REDIRECT, &code, &request.pkce_verifier).await.unwrap();
 
     let stolen_refresh = refresh(&app, &theirs, &tokens.refresh_token).await;

@@ -16,12 +16,26 @@ impl Figures {
         self.completed as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// A percentile of the successful calls' latencies; zero when none succeeded, so judge a phase with
+    /// [`Figures::require`] before reading its percentiles.
     pub fn percentile(&self, p: f64) -> Duration {
         if self.latencies.is_empty() {
             return Duration::ZERO;
         }
         let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
         self.latencies[index]
+    }
+
+    /// Fails unless every call succeeded and at least `minimum` completed: a phase that failed, or barely ran,
+    /// has figures that mean nothing (a p95 over no calls is zero, and zero passes any ceiling).
+    pub fn require(&self, what: &str, minimum: usize) -> anyhow::Result<()> {
+        anyhow::ensure!(self.failed == 0, "{what}: {} of {} calls failed", self.failed, self.failed + self.completed);
+        anyhow::ensure!(
+            self.completed >= minimum,
+            "{what}: only {} calls completed (at least {minimum} needed for the figures to mean anything)",
+            self.completed
+        );
+        Ok(())
     }
 
     pub fn print(&self, what: &str) {

@@ -262,15 +262,7 @@ impl TestApp {
         scopes: &[&str],
     ) -> provider_api_sdk::auth::PersonTokens {
         let request = provider_api_sdk::auth::authorization_url(&self.base_url, app_id, redirect, scopes).unwrap();
-        let mut form: Vec<(String, String)> =
-            serde_urlencoded::from_str(request.url.split_once('?').unwrap().1).unwrap();
-        form.extend([
-            ("email".into(), email.into()),
-            ("password".into(), password.into()),
-            ("decision".into(), "allow".into()),
-        ]);
-        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let response = browser.post(self.url("/v1/oauth/authorize")).form(&form).send().await.unwrap();
+        let response = self.submit_sign_in(&request, email, password).await;
         assert_eq!(response.status(), 303, "sign-in failed for {email}: {}", response.text().await.unwrap());
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
@@ -280,11 +272,63 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts the sign-in page's form for an authorization request, as a browser would (without following the
+    /// redirect), and returns the raw answer: 303 to the application when the password is right.
+    pub async fn submit_sign_in(
+        &self,
+        request: &provider_api_sdk::auth::AuthorizationRequest,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let mut form: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.url.split_once('?').unwrap().1).unwrap();
+        form.extend([
+            ("email".into(), email.into()),
+            ("password".into(), password.into()),
+            ("decision".into(), "allow".into()),
+        ]);
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        browser.post(self.url("/v1/oauth/authorize")).form(&form).send().await.unwrap()
+    }
+
     /// An SDK client acting for a signed-in person.
     pub async fn sdk_for_person(&self, email: &str, password: &str) -> provider_api_sdk::Client {
         let tokens = self.sign_in(email, password).await;
         let app_id = self.test_app.get().expect("sign_in registered the app").to_string();
         provider_api_sdk::ClientBuilder::new(&self.base_url).person(app_id, None, tokens.refresh_token).build().unwrap()
+    }
+
+    /// A new person who is a member of `organisation_id` with `roles` (space-separated), limited to
+    /// `locations` when given; returns their email and password.
+    pub async fn member(
+        &self,
+        organisation_id: uuid::Uuid,
+        roles: &str,
+        locations: Option<&[uuid::Uuid]>,
+    ) -> (String, String) {
+        let email = format!("{}@members.example", uuid::Uuid::new_v4().simple());
+        let password = format!("password-{}", uuid::Uuid::new_v4().simple());
+        let now = time::OffsetDateTime::now_utc();
+        let user = provider_api::accounts::User {
+            id: uuid::Uuid::new_v4(),
+            email: email.clone(),
+            email_normalised: provider_api::accounts::normalise_email(&email),
+            display_name: "A member".into(),
+            password_hash: Some(provider_api::auth::password::hash(&password)),
+            staff_roles: String::new(),
+            disabled: false,
+            created_at: now,
+        };
+        self.store.create_user(&user).await.unwrap();
+        let membership = provider_api::accounts::Membership {
+            user_id: user.id,
+            organisation_id,
+            roles: roles.into(),
+            location_ids: locations.map(|ids| ids.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>().join(" ")),
+            created_at: now,
+        };
+        self.store.put_membership(&membership).await.unwrap();
+        (email, password)
     }
 
     /// Registers a third party's integrator application (as regulator staff would) with one redirect URI and

@@ -13,8 +13,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
   test [FILTER…]   install what the tests need (clamd, s3s-fs), then run every test: the workspace on the
-                   embedded SQLite database with documents on S3 (s3s-fs), then the document tests on the
-                   filesystem store. Set TEST_DATABASE_URL=postgres://… to run them on PostgreSQL instead.
+                   embedded SQLite database with documents on S3 (s3s-fs), then the document and
+                   hostile-input tests on the filesystem store. Set TEST_DATABASE_URL=postgres://… to run them on PostgreSQL instead.
                    FILTER is passed to `cargo test` (and the filesystem run is left out).
   tools            install what the tests need, and print where the tools are";
 
@@ -137,12 +137,13 @@ fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
         .env("TEST_S3S_FS", &tools.s3s_fs);
     run_tests(&mut workspace)?;
     if filter.is_empty() {
-        // The same document tests against the filesystem store, the embedded default.
-        eprintln!("cargo xtask: document tests on {engine}, documents on the filesystem store");
+        // The same document tests against the filesystem store, the embedded default, and the hostile-input
+        // corpus, which counts stored files only there (s3s-fs keeps bookkeeping files of its own).
+        eprintln!("cargo xtask: document and hostile-input tests on {engine}, documents on the filesystem store");
         let mut filesystem = Command::new(cargo());
         filesystem
             .current_dir(&root)
-            .args(["test", "--locked", "-p", "provider-api-tests", "--test", "api", "documents"])
+            .args(["test", "--locked", "-p", "provider-api-tests", "--test", "api", "--", "documents::", "hostile::"])
             .env_remove("TEST_S3S_FS");
         run_tests(&mut filesystem)?;
     }

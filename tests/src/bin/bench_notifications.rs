@@ -84,6 +84,10 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("ratio API / ceiling: {ratio:.2} (target >= 0.50)");
     println!("a national year (800,000) at this rate: {year_minutes:.1} minutes (target < 15)");
+    api.require("the API", 1)?;
+    ceiling.require("the database ceiling", 1)?;
+    anyhow::ensure!(ratio >= 0.5, "the API reached {ratio:.2} of the database ceiling; the target is 0.50");
+    anyhow::ensure!(year_minutes < 15.0, "a national year takes {year_minutes:.1} minutes; the target is under 15");
     Ok(())
 }
 

@@ -29,17 +29,18 @@ struct Tenant {
 async fn tenant(app: &TestApp) -> anyhow::Result<Tenant> {
     let demo = app.demo().await;
     let token = app.client_token(demo.client_id, &demo.client_secret).await;
-    let created: Value = app
+    let response = app
         .http
         .post(app.url(&format!("/v1/organisations/{}/notification-submissions", demo.organisation_id)))
         .bearer_auth(&token)
         .header("idempotency-key", Uuid::new_v4().to_string())
         .json(&json!({"location_id": demo.location_id, "content": valid("serious_injury")}))
         .send()
-        .await?
-        .json()
         .await?;
-    let notification = created["id"].as_str().unwrap_or_default().to_owned();
+    anyhow::ensure!(response.status() == 201, "setting up a tenant failed: {}", response.text().await?);
+    let created: Value = response.json().await?;
+    let notification =
+        created["id"].as_str().ok_or_else(|| anyhow::anyhow!("the submission has no id: {created}"))?.to_owned();
     Ok(Tenant { organisation: demo.organisation_id, notification, token })
 }
 
@@ -83,6 +84,8 @@ async fn main() -> anyhow::Result<()> {
     };
     ceiling.print("Empty route (GET /healthz)");
     reads.print("GET one notification");
+    ceiling.require("the empty route", 1)?;
+    reads.require("the read", 1)?;
     println!("ratio read / empty route: {:.2}\n", reads.per_second() / ceiling.per_second());
     drop(app);
 
@@ -118,6 +121,11 @@ async fn main() -> anyhow::Result<()> {
     let beside = measure(http.clone(), quiet_url, quiet.token.clone()).await;
     let flood = flood.await?;
     let p95 = |f: &provider_api_tests::bench::Figures| f.percentile(0.95).saturating_sub(pause);
+    // A steady reader makes about 20 calls a second; at least half of that shows it was not starved.
+    let steady = (seconds * 10) as usize;
+    alone.require("the quiet organisation's reads alone", steady)?;
+    beside.require("the quiet organisation's reads beside the flood", steady)?;
+    anyhow::ensure!(flood.completed > 0, "the flood never got through, so it loaded nothing");
     println!(
         "flood from one organisation: {:.0} requests/s answered, {} of them refused (429) by its limits",
         (flood.completed + flood.failed) as f64 / flood.elapsed.as_secs_f64(),

@@ -171,10 +171,14 @@ async fn main() -> anyhow::Result<()> {
         }));
     }
 
-    // The faults: kill the server mid-load, several times, and bring it back.
+    // The faults: kill the server mid-load, several times, and bring it back. A kill counts only while
+    // submissions are still outstanding, checked just before it, so none lands after the load has finished.
     let mut killed = 0;
-    while killed < kills && acknowledged.load(Ordering::SeqCst) < submissions {
+    while killed < kills {
         tokio::time::sleep(Duration::from_millis(700)).await;
+        if acknowledged.load(Ordering::SeqCst) >= submissions {
+            break;
+        }
         server.kill();
         killed += 1;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -233,6 +237,9 @@ async fn main() -> anyhow::Result<()> {
     server.kill();
     anyhow::ensure!(receipts.len() == submissions, "not every submission was acknowledged");
     anyhow::ensure!(killed == kills, "the load finished before every kill ({killed} of {kills}); submit more");
+    // Each kill under load leaves at least one request unanswered, which its client must have retried.
+    let retried = retries.load(Ordering::SeqCst);
+    anyhow::ensure!(retried >= kills, "only {retried} requests were retried for {kills} kills: a kill missed the load");
     anyhow::ensure!(lost == 0 && changed == 0 && duplicated == 0, "durability failed");
     Ok(())
 }
