@@ -174,20 +174,49 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             let conditional = parameters.iter().any(|p| p.name.eq_ignore_ascii_case("if-match"));
             let organisational =
                 path.contains("{organisation_id}") || parameters.iter().any(|p| p.name == "organisation");
+            // An id in the path may name nothing (or nothing the caller can see).
+            let names_something = path.contains('{');
             let applies = |status: &str| match status {
                 "500" | "503" => true,
                 "408" | "413" | "415" | "422" => has_body,
                 "400" => has_body || has_query,
                 "401" => secured,
-                "403" | "404" => organisational,
+                "403" => organisational,
+                "404" => organisational || names_something,
                 "412" | "428" => conditional,
                 "429" => !matches!(path.as_str(), "/healthz" | "/readyz"),
                 _ => false,
             };
+            if conditional {
+                describe_if_match(operation);
+            }
             let responses = &mut operation.responses.responses;
             for (status, name, _) in ROWS.iter().filter(|(status, _, _)| applies(status)) {
                 responses.entry((*status).to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
             }
+        }
+    }
+}
+
+/// Every `If-Match` takes one strong ETag as read: the document says so, so that generated clients and
+/// fuzzers send what the server can match (`*` and weak ETags are refused: 428 and 412).
+fn describe_if_match(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && parameter.name.eq_ignore_ascii_case("if-match")
+        {
+            parameter.schema = Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .pattern(Some(crate::http::etag::IF_MATCH_PATTERN))
+                    .examples([serde_json::json!("\"3\"")])
+                    .into(),
+            );
+            let said = parameter.description.take().unwrap_or_default();
+            parameter.description = Some(format!(
+                "{said}: one strong ETag, exactly as read (e.g. `\"3\"`). `*` is refused (428) and a weak ETag never \
+                 matches (412)."
+            ));
         }
     }
 }

@@ -175,3 +175,72 @@ async fn cross_origin_requests_are_refused_unless_the_origin_is_allowed() {
     let other = app.http.get(app.url("/healthz")).header("origin", "https://evil.example").send().await.unwrap();
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn null_is_refused_where_the_published_schema_only_lets_a_field_be_left_out() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let token = app.sign_in(&demo.users[0].email, &demo.users[0].password).await.access_token;
+    let locations = app.url(&format!("/v1/organisations/{}/locations", demo.organisation_id));
+    let address = |line_2: serde_json::Value| {
+        json!({"name": "Harbour View", "address": {"line_1": "4 Quay Road", "line_2": line_2, "town": "Gateshead",
+            "postcode": "NE8 2AA"}})
+    };
+    let refused = app.http.post(&locations).bearer_auth(&token).json(&address(json!(null))).send().await.unwrap();
+    let body = problem(refused, 422).await;
+    assert_eq!(body["errors"][0]["pointer"], "/address/line_2");
+    assert_eq!(body["errors"][0]["code"], "invalid_type");
+    let listed: serde_json::Value =
+        app.http.get(&locations).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(listed["items"].as_array().unwrap().iter().all(|l| l["name"] != "Harbour View"), "nothing was stored");
+
+    // Where the schema says null means something (a membership for every location), it is taken.
+    let members: serde_json::Value = app
+        .http
+        .get(app.url(&format!("/v1/organisations/{}/members", demo.organisation_id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let drafter = members["items"].as_array().unwrap().iter().find(|m| m["email"] == demo.users[1].email).unwrap();
+    let updated = app
+        .http
+        .put(app.url(&format!(
+            "/v1/organisations/{}/members/{}",
+            demo.organisation_id,
+            drafter["user_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"roles": ["drafter"], "location_ids": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200, "{}", updated.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn if_match_star_and_weak_etags_cannot_stand_in_for_the_etag_read() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let token = app.sign_in(&demo.users[0].email, &demo.users[0].password).await.access_token;
+    let url = app.url(&format!("/v1/organisations/{}", demo.organisation_id));
+    let patch = |if_match: &str| {
+        app.http
+            .patch(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/merge-patch+json")
+            .header("if-match", if_match)
+            .body(r#"{"name": "Renamed Care Ltd"}"#)
+            .send()
+    };
+    let star = problem(patch("*").await.unwrap(), 428).await;
+    assert_eq!(star["code"], "if_match_required");
+    let weak = problem(patch("W/\"1\"").await.unwrap(), 412).await;
+    assert!(weak["detail"].as_str().unwrap().contains("weak"), "{weak}");
+    let read = app.http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(patch(&etag).await.unwrap().status(), 200, "the ETag as read is taken");
+}

@@ -67,7 +67,7 @@ async fn updates_need_the_current_etag_so_nobody_overwrites_anybody_silently() {
     let updated = admin
         .update_organisation()
         .organisation_id(demo.organisation_id)
-        .if_match(&etag)
+        .if_match(etag.as_str())
         .body(change())
         .send()
         .await
@@ -78,7 +78,7 @@ async fn updates_need_the_current_etag_so_nobody_overwrites_anybody_silently() {
     let stale = admin
         .update_organisation()
         .organisation_id(demo.organisation_id)
-        .if_match(&etag)
+        .if_match(etag.as_str())
         .body(OrganisationChanges::builder().name(Some("Renamed Ltd".parse().unwrap())))
         .send()
         .await

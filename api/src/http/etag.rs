@@ -35,9 +35,29 @@ impl IfMatch {
                 "Send the ETag you last read in an If-Match header, so a change made since then is not overwritten.",
             ));
         };
-        value.trim().trim_matches('"').parse().map_err(|_| stale())
+        let value = value.trim();
+        if value == "*" {
+            // RFC 9110 lets `*` match any current version, which would let a change overwrite whatever is
+            // there now: exactly what requiring If-Match here prevents.
+            return Err(Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                "If-Match is required",
+                "`If-Match: *` matches any version, so it cannot protect your change: send the ETag you last read.",
+            ));
+        }
+        if value.starts_with("W/") {
+            let mut problem = stale();
+            problem.detail =
+                "A weak ETag never matches here: send the strong ETag exactly as you read it, e.g. \"3\".".to_owned();
+            return Err(problem);
+        }
+        value.trim_matches('"').parse().map_err(|_| stale())
     }
 }
+
+/// What the published document says of every `If-Match` header: its form, and what is refused.
+pub const IF_MATCH_PATTERN: &str = r#"^"[0-9]+"$"#;
 
 /// 412: the resource has changed since the client read it.
 pub fn stale() -> Problem {

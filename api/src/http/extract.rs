@@ -21,14 +21,15 @@ use super::problem::{FieldError, Problem, pointer_token};
 /// - 422 `validation_failed` for JSON of the wrong shape (missing, unknown or mistyped fields: serde stops at
 ///   the first), for a key given twice in any object (`duplicate_field`, free-form ones too) or a NUL character
 ///   in any string (`nul_character`), and then for every field rule that fails (all of them at once), each
-///   with a JSON Pointer.
+///   with a JSON Pointer; last, for anything the published schema refuses that the typed parse let through
+///   (a `null` where the field may only be left out: see `http/conformance.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ValidatedJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ValidatedJson<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned + Validate,
+    T: DeserializeOwned + Validate + utoipa::ToSchema,
 {
     type Rejection = Problem;
 
@@ -45,7 +46,7 @@ pub struct ValidatedJsonBytes<T>(pub T, pub Bytes);
 impl<S, T> FromRequest<S> for ValidatedJsonBytes<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned + Validate,
+    T: DeserializeOwned + Validate + utoipa::ToSchema,
 {
     type Rejection = Problem;
 
@@ -57,7 +58,7 @@ where
 async fn read_validated<S, T>(request: Request, state: &S) -> Result<(T, Bytes), Problem>
 where
     S: Send + Sync,
-    T: DeserializeOwned + Validate,
+    T: DeserializeOwned + Validate + utoipa::ToSchema,
 {
     if !has_json_content_type(&request) {
         return Err(Problem::unsupported_media_type("application/json"));
@@ -65,6 +66,7 @@ where
     let body = Bytes::from_request(request, state).await.map_err(body_problem)?;
     let value: T = deserialize(&body)?;
     value.validate().map_err(|errors| Problem::validation(field_errors(&errors)))?;
+    super::conformance::check::<T>(&body)?;
     Ok((value, body))
 }
 

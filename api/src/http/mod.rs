@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: problem details, extractors and the middleware stack.
 
 pub mod client_address;
+pub mod conformance;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

@@ -86,7 +86,8 @@ pub struct NotificationQuery {
     /// How many items to return (1–100; default 50).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// The `next` of the previous page.
+    /// The `next` of the previous page, exactly as given: it is opaque, and anything else (an empty or made-up
+    /// one) is refused with 400 `invalid_query`.
     pub cursor: Option<String>,
     pub status: Option<Status>,
     #[serde(rename = "type")]
@@ -787,8 +788,14 @@ async fn respond_to_notification(
 #[allow(dead_code)]
 #[into_params(parameter_in = Header)]
 pub struct IdempotencyKeyHeader {
-    /// A unique key for this operation (a UUID, say): reuse it when retrying, so the work is done once.
-    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255, pattern = r#"^[!#-\[\]-~]+$"#)]
+    /// A unique key for this operation (a UUID, say): reuse it when retrying, so the work is done once. 1 to 255
+    /// printable ASCII characters other than `"` and `\`, bare or as a Structured Fields string (in quotes).
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 257,
+        pattern = r#"^([!#-\[\]-~]{1,255}|"[!#-\[\]-~]{1,255}")$"#
+    )]
     pub idempotency_key: String,
 }
 

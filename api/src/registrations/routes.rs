@@ -97,7 +97,8 @@ pub struct ApplicationQuery {
     /// How many items to return (1–100; default 50).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// The `next` of the previous page.
+    /// The `next` of the previous page, exactly as given: it is opaque, and anything else (an empty or made-up
+    /// one) is refused with 400 `invalid_query`.
     pub cursor: Option<String>,
     pub status: Option<Status>,
     #[serde(rename = "type")]
