@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a phase of load achieved.
+#[derive(Default)]
 pub struct Figures {
     pub completed: usize,
     pub failed: usize,
@@ -12,6 +13,15 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Adds another stretch of the same phase to this one.
+    pub fn absorb(&mut self, more: Figures) {
+        self.completed += more.completed;
+        self.failed += more.failed;
+        self.elapsed += more.elapsed;
+        self.latencies.extend(more.latencies);
+        self.latencies.sort();
+    }
+
     pub fn per_second(&self) -> f64 {
         self.completed as f64 / self.elapsed.as_secs_f64()
     }

@@ -47,6 +47,10 @@ fn validator(name: &str) -> Option<Arc<jsonschema::Validator>> {
 /// departures are the typed parse's and the field rules' to find (they did), or, for free-form content such as
 /// a notification's form, the machinery that validates it with its own messages.
 pub fn check<T: utoipa::ToSchema>(body: &[u8]) -> Result<(), Problem> {
+    // Most bodies hold no `null` at all: a byte scan spares them a second parse.
+    if !body.windows(4).any(|w| w == b"null") {
+        return Ok(());
+    }
     let Ok(value) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
     if !has_null(&value) {
         return Ok(());
