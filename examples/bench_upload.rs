@@ -157,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
     // chunks mean fewer such waits. BENCH_CHUNK_MIB overrides the default of 256.
     let chunk_mib: u64 = std::env::var("BENCH_CHUNK_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
 
-    println!("chunk {chunk_mib} MiB; server {}", binary.display());
+    println!("chunk {chunk_mib} MiB; server {}", binary.file_name().unwrap_or_default().to_string_lossy());
     println!("size_mib upload_s upload_mib_s raw_write_mib_s ratio idle_rss_mib peak_rss_mib rss_growth_mib");
     for size_mib in sizes {
         let _ = std::fs::remove_dir_all(&work);

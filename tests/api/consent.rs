@@ -2,11 +2,9 @@
 //! to, or software with the admin role, must not obtain an API client's credentials (and with them every
 //! scope that client holds), nor act in the person's name beyond the scopes the person granted.
 
-use provider_api::accounts::ApiClient;
 use provider_api_sdk::ProblemExt;
 use provider_api_sdk::types::{ClientKeys, Enrolment, NewOrganisation};
 use provider_api_tests::TestApp;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 const INTEGRATOR_REDIRECT: &str = "https://integrator.example/callback";
@@ -35,24 +33,18 @@ async fn through_integrator(
 
 type Sdk = provider_api_sdk::Client;
 
-/// An API client made past the API (as an earlier admin would have), with a secret.
-async fn software(app: &TestApp, organisation_id: Uuid, roles: &str, scopes: &str, secret: &str) -> Uuid {
-    let client = ApiClient {
-        id: Uuid::new_v4(),
-        organisation_id,
-        name: "Care records system".into(),
-        secret_hash: Some(provider_api::auth::secret::hash(secret)),
-        jwks: None,
-        roles: roles.into(),
-        scopes: scopes.into(),
-        location_ids: None,
-        created_by: None,
-        created_at: OffsetDateTime::now_utc(),
-        revoked_at: None,
-        last_used_at: None,
-    };
-    app.store.create_api_client(&client).await.unwrap();
-    client.id
+/// A `private_key_jwt` client holding `roles` and every provider scope; returns it and its key set.
+async fn key_client(app: &TestApp, organisation_id: Uuid, roles: &str) -> (Uuid, String) {
+    let id = app.api_client(organisation_id, roles, EVERY_PROVIDER_SCOPE, "pas_unused").await;
+    let keys = format!(r#"{{"keys":[{}]}}"#, provider_api::auth::keys::generate().public_jwk);
+    app.store.set_api_client_jwks(id, &keys).await.unwrap();
+    (id, keys)
+}
+
+/// A replacement key set of one new public key, as a caller would send it.
+fn new_keys() -> provider_api_sdk::types::builder::ClientKeys {
+    let key: serde_json::Value = serde_json::from_str(&provider_api::auth::keys::generate().public_jwk).unwrap();
+    ClientKeys::builder().jwks(serde_json::Map::from_iter([("keys".to_owned(), serde_json::json!([key]))]))
 }
 
 fn assert_forbidden(error: &provider_api_sdk::Error<provider_api_sdk::types::Problem>, code: &str, why: &str) {
@@ -88,20 +80,12 @@ async fn an_integrator_granted_org_admin_cannot_take_over_the_organisations_soft
     app.client_token(demo.client_id, &demo.client_secret).await;
 
     // Installing its own keys on a private_key_jwt client would hand it the client just as well.
-    let key_client =
-        software(&app, demo.organisation_id, "drafter submitter", EVERY_PROVIDER_SCOPE, "pas_unused").await;
-    let original = format!(r#"{{"keys":[{}]}}"#, provider_api::auth::keys::generate().public_jwk);
-    app.store.set_api_client_jwks(key_client, &original).await.unwrap();
-    let attacker_key: serde_json::Value =
-        serde_json::from_str(&provider_api::auth::keys::generate().public_jwk).unwrap();
+    let (key_client, original) = key_client(&app, demo.organisation_id, "drafter submitter").await;
     let replaced = acting
         .replace_api_client_keys()
         .organisation_id(demo.organisation_id)
         .client_id(key_client)
-        .body(
-            ClientKeys::builder()
-                .jwks(serde_json::Map::from_iter([("keys".to_owned(), serde_json::json!([attacker_key]))])),
-        )
+        .body(new_keys())
         .send()
         .await
         .unwrap_err();
@@ -128,7 +112,7 @@ async fn an_integrator_granted_org_admin_cannot_take_over_the_organisations_soft
 async fn software_with_the_admin_role_cannot_take_over_a_sibling() {
     let app = TestApp::spawn().await;
     let demo = app.demo().await;
-    let admin_software = software(&app, demo.organisation_id, "admin", EVERY_PROVIDER_SCOPE, "pas_admin").await;
+    let admin_software = app.api_client(demo.organisation_id, "admin", EVERY_PROVIDER_SCOPE, "pas_admin").await;
     let acting = app.sdk_for_client(admin_software, "pas_admin", &[]);
     // It is an admin: it may read the organisation's clients.
     acting.list_api_clients().organisation_id(demo.organisation_id).send().await.unwrap();
@@ -143,17 +127,12 @@ async fn software_with_the_admin_role_cannot_take_over_a_sibling() {
     assert_forbidden(&rotated, "forbidden", "Only a person");
     app.client_token(demo.client_id, &demo.client_secret).await;
 
-    let key_client = software(&app, demo.organisation_id, "submitter", EVERY_PROVIDER_SCOPE, "pas_unused").await;
-    let original = format!(r#"{{"keys":[{}]}}"#, provider_api::auth::keys::generate().public_jwk);
-    app.store.set_api_client_jwks(key_client, &original).await.unwrap();
-    let own_key: serde_json::Value = serde_json::from_str(&provider_api::auth::keys::generate().public_jwk).unwrap();
+    let (key_client, original) = key_client(&app, demo.organisation_id, "submitter").await;
     let replaced = acting
         .replace_api_client_keys()
         .organisation_id(demo.organisation_id)
         .client_id(key_client)
-        .body(
-            ClientKeys::builder().jwks(serde_json::Map::from_iter([("keys".to_owned(), serde_json::json!([own_key]))])),
-        )
+        .body(new_keys())
         .send()
         .await
         .unwrap_err();
@@ -197,7 +176,7 @@ async fn a_person_may_not_hand_themselves_a_client_that_reaches_further_than_the
     assert!(listed.items.iter().all(|c| c.name != "Submits for me"), "nothing was created");
 
     // Within their reach, the same person rotates and re-keys freely.
-    let readonly = software(&app, demo.organisation_id, "viewer", "org:read notifications:read", "pas_readonly").await;
+    let readonly = app.api_client(demo.organisation_id, "viewer", "org:read notifications:read", "pas_readonly").await;
     let rotated = admin
         .rotate_api_client_secret()
         .organisation_id(demo.organisation_id)

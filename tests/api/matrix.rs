@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use provider_api::accounts::{ApiClient, Membership, User, normalise_email};
+use provider_api::accounts::{Membership, User, normalise_email};
 use provider_api::auth::{StaffRole, password};
 use provider_api::notifications::model::Actor;
 use provider_api::notifications::{Notification, Status};
@@ -343,25 +343,6 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
     (user.id, email, secret)
 }
 
-async fn client(app: &TestApp, organisation_id: Uuid, roles: &str, scopes: &str, secret: &str) -> Uuid {
-    let client = ApiClient {
-        id: Uuid::new_v4(),
-        organisation_id,
-        name: "Matrix client".into(),
-        secret_hash: Some(provider_api::auth::secret::hash(secret)),
-        jwks: None,
-        roles: roles.into(),
-        scopes: scopes.into(),
-        location_ids: None,
-        created_by: None,
-        created_at: OffsetDateTime::now_utc(),
-        revoked_at: None,
-        last_used_at: None,
-    };
-    app.store.create_api_client(&client).await.unwrap();
-    client.id
-}
-
 /// A pending invitation to the matrix's organisation.
 async fn pending_invitation(app: &TestApp, world: &World) -> Uuid {
     let now = OffsetDateTime::now_utc();
@@ -391,13 +372,14 @@ async fn world(app: &TestApp) -> World {
     let _ = viewer;
     let (staff, staff_email, staff_password) =
         person(app, None, &[StaffRole::StaffAdmin, StaffRole::StaffTriage, StaffRole::StaffRegistration]).await;
-    let scopeless = client(app, demo.organisation_id, "admin drafter submitter viewer", "", "pas_scopeless").await;
+    let scopeless = app.api_client(demo.organisation_id, "admin drafter submitter viewer", "", "pas_scopeless").await;
     // Within the matrix admin's reach, so that only who is asking decides whether they may take its credentials.
-    let rotatable_client = client(app, demo.organisation_id, "viewer", "org:read", "pas_rotatable").await;
-    let key_client = client(app, demo.organisation_id, "viewer", "org:read", "pas_unused").await;
+    let rotatable_client = app.api_client(demo.organisation_id, "viewer", "org:read", "pas_rotatable").await;
+    let key_client = app.api_client(demo.organisation_id, "viewer", "org:read", "pas_unused").await;
     let every_provider_scope =
         provider_api::auth::Capability::provider().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
-    let admin_software = client(app, demo.organisation_id, "admin", &every_provider_scope, "pas_admin_software").await;
+    let admin_software =
+        app.api_client(demo.organisation_id, "admin", &every_provider_scope, "pas_admin_software").await;
     let integrator = app.integrator_app("https://integrator.example/cb", &every_provider_scope, None).await;
     let key = provider_api::auth::keys::generate().public_jwk;
     app.store.set_api_client_jwks(key_client, &format!(r#"{{"keys":[{key}]}}"#)).await.unwrap();
@@ -478,7 +460,7 @@ async fn request(
         _ => Uuid::new_v4(),
     };
     let client_id = match operation {
-        "revoke_api_client" => client(app, world.organisation, "viewer", "org:read", "pas_disposable").await,
+        "revoke_api_client" => app.api_client(world.organisation, "viewer", "org:read", "pas_disposable").await,
         "replace_api_client_keys" => world.key_client,
         _ => world.rotatable_client,
     };

@@ -354,24 +354,7 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
 
     // A client with a secret rather than keys, within the admin's reach (the demo's own submits, which the
     // admin cannot).
-    let secret_client_id = uuid::Uuid::new_v4();
-    app.store
-        .create_api_client(&provider_api::accounts::ApiClient {
-            id: secret_client_id,
-            organisation_id: demo.organisation_id,
-            name: "Secret-holding rota system".into(),
-            secret_hash: Some(provider_api::auth::secret::hash("pas_rota")),
-            jwks: None,
-            roles: "viewer".into(),
-            scopes: "org:read".into(),
-            location_ids: None,
-            created_by: None,
-            created_at: time::OffsetDateTime::now_utc(),
-            revoked_at: None,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
+    let secret_client_id = app.api_client(demo.organisation_id, "viewer", "org:read", "pas_rota").await;
     let secret_client = app
         .http
         .put(app.url(&format!("/v1/organisations/{}/api-clients/{}/jwks", demo.organisation_id, secret_client_id)))

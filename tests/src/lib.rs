@@ -331,6 +331,27 @@ impl TestApp {
         (email, password)
     }
 
+    /// An API client of `organisation_id` made past the API (as an earlier admin would have), authenticating
+    /// with `secret`, holding `roles` and `scopes` (space-separated).
+    pub async fn api_client(&self, organisation_id: uuid::Uuid, roles: &str, scopes: &str, secret: &str) -> uuid::Uuid {
+        let client = provider_api::accounts::ApiClient {
+            id: uuid::Uuid::new_v4(),
+            organisation_id,
+            name: "Care records system".into(),
+            secret_hash: Some(provider_api::auth::secret::hash(secret)),
+            jwks: None,
+            roles: roles.into(),
+            scopes: scopes.into(),
+            location_ids: None,
+            created_by: None,
+            created_at: time::OffsetDateTime::now_utc(),
+            revoked_at: None,
+            last_used_at: None,
+        };
+        self.store.create_api_client(&client).await.unwrap();
+        client.id
+    }
+
     /// Registers a third party's integrator application (as regulator staff would) with one redirect URI and
     /// the given scopes; confidential when `secret` is given.
     pub async fn integrator_app(&self, redirect_uri: &str, scopes: &str, secret: Option<&str>) -> uuid::Uuid {

@@ -15,10 +15,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::accounts::{ApiClient, join_ids};
+use crate::accounts::{ApiClient, User, join_ids};
 use crate::auth::capability::{granted_by, join_list};
 use crate::auth::principal::{AdminOrg, Authorized, Session};
-use crate::auth::{Access, Capability, Principal, Role, Subject, secret};
+use crate::auth::{Access, Capability, Role, Subject, secret};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -134,7 +134,7 @@ fn public_jwks(value: &serde_json::Value) -> Result<(), ValidationError> {
 /// the admin role may obtain them. On a path naming a client, that client must be within the keeper's reach.
 /// All checked before the request body is read.
 pub struct CredentialKeeper {
-    pub principal: Principal,
+    pub person: User,
     pub access: Access,
     /// The client the path names, if it does.
     pub client: Option<ApiClient>,
@@ -145,16 +145,13 @@ impl FromRequestParts<AppState> for CredentialKeeper {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let Authorized { principal, access, .. } = Authorized::<AdminOrg>::from_request_parts(parts, state).await?;
-        match (&principal.subject, principal.session) {
-            (Subject::User(_), Session::FirstParty) => {
-                let mut keeper = Self { principal, access, client: None };
-                let params = axum::extract::RawPathParams::from_request_parts(parts, state)
-                    .await
-                    .map_err(|_| Problem::not_found("This organisation has no such API client."))?;
+        match (principal.subject, principal.session) {
+            (Subject::User(person), Session::FirstParty) => {
+                let mut keeper = Self { person, access, client: None };
+                let params =
+                    axum::extract::RawPathParams::from_request_parts(parts, state).await.map_err(|_| no_client())?;
                 if let Some((_, id)) = params.iter().find(|(name, _)| *name == "client_id") {
-                    let id = id
-                        .parse::<Uuid>()
-                        .map_err(|_| Problem::not_found("This organisation has no such API client."))?;
+                    let id = id.parse::<Uuid>().map_err(|_| no_client())?;
                     let client = client_of(state, keeper.access.organisation_id, id).await?;
                     keeper.require_within_reach(&client)?;
                     keeper.client = Some(client);
@@ -268,10 +265,7 @@ async fn create_api_client(
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewApiClient>,
 ) -> Result<(StatusCode, Json<ApiClientWithSecret>), Problem> {
-    let created_by = match &keeper.principal.subject {
-        Subject::User(creator) => Some(creator.id),
-        Subject::Client(_) => None,
-    };
+    let created_by = Some(keeper.person.id);
     super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
     // By default a client may carry every scope the creator's own token does.
     let reach: BTreeSet<Capability> =
@@ -323,13 +317,12 @@ async fn create_api_client(
     Ok((StatusCode::CREATED, Json(ApiClientWithSecret { client: client.into(), client_secret })))
 }
 
+fn no_client() -> Problem {
+    Problem::not_found("This organisation has no such API client.")
+}
+
 async fn client_of(state: &AppState, organisation_id: Uuid, client_id: Uuid) -> Result<ApiClient, Problem> {
-    state
-        .store
-        .api_client(client_id)
-        .await?
-        .filter(|c| c.organisation_id == organisation_id)
-        .ok_or_else(|| Problem::not_found("This organisation has no such API client."))
+    state.store.api_client(client_id).await?.filter(|c| c.organisation_id == organisation_id).ok_or_else(no_client)
 }
 
 /// Rotate an API client's secret
@@ -360,7 +353,7 @@ async fn rotate_api_client_secret(
     State(state): State<AppState>,
     keeper: CredentialKeeper,
 ) -> Result<Json<ApiClientWithSecret>, Problem> {
-    let mut client = keeper.client.ok_or_else(|| Problem::not_found("This organisation has no such API client."))?;
+    let mut client = keeper.client.ok_or_else(no_client)?;
     if client.revoked_at.is_some() || client.jwks.is_some() {
         return Err(Problem::new(
             StatusCode::CONFLICT,
@@ -441,7 +434,7 @@ async fn replace_api_client_keys(
     keeper: CredentialKeeper,
     ValidatedJson(keys): ValidatedJson<ClientKeys>,
 ) -> Result<Json<ApiClientView>, Problem> {
-    let mut client = keeper.client.ok_or_else(|| Problem::not_found("This organisation has no such API client."))?;
+    let mut client = keeper.client.ok_or_else(no_client)?;
     if client.revoked_at.is_some() || client.jwks.is_none() {
         return Err(Problem::new(
             StatusCode::CONFLICT,
