@@ -6,12 +6,14 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::accounts::{ApiClient, IntegratorApp, Location, Membership, Organisation, User, normalise_email};
-use crate::auth::capability::{Capability, Role, StaffRole, join_list};
 use crate::auth::{password, secret};
-use crate::domain::Postcode;
-use crate::registrations::registered::{Changes, new_identifier};
-use crate::store::{Store, StoreError};
+use provider_api_core::accounts::{
+    ApiClient, IntegratorApp, Location, Membership, Organisation, User, normalise_email,
+};
+use provider_api_core::capability::{Capability, Role, StaffRole, join_list};
+use provider_api_core::domain::Postcode;
+use provider_api_core::registrations::registered::{Changes, new_identifier};
+use provider_api_store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
@@ -40,7 +42,7 @@ pub struct DemoCredentials {
     pub redirect_uri: String,
 }
 
-crate::redact::debug_redacting!(DemoCredentials {
+provider_api_core::debug_redacting!(DemoCredentials {
     shown: [
         organisation_id,
         location_id,
@@ -61,7 +63,7 @@ pub struct DemoUser {
     pub roles: Vec<Role>,
 }
 
-crate::redact::debug_redacting!(DemoUser { shown: [email, roles], redacted: [password] });
+provider_api_core::debug_redacting!(DemoUser { shown: [email, roles], redacted: [password] });
 
 /// What the demo care home is registered for.
 pub const DEMO_ACTIVITIES: &[&str] = &[

@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use provider_api_store::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
@@ -184,7 +185,7 @@ mod defaults {
         100 * 1024 * 1024
     }
     pub fn document_types() -> Vec<String> {
-        crate::documents::MediaType::ALL.iter().map(|t| t.short_name().to_owned()).collect()
+        provider_api_core::documents::MediaType::ALL.iter().map(|t| t.short_name().to_owned()).collect()
     }
     pub fn upload_expiry() -> Duration {
         Duration::from_secs(24 * 60 * 60)
@@ -200,25 +201,6 @@ mod defaults {
 impl Default for Config {
     fn default() -> Self {
         Self::from_figment(Figment::new()).expect("the defaults are valid")
-    }
-}
-
-/// Which storage engine a database URL selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-impl Engine {
-    pub fn of_url(url: &str) -> Option<Self> {
-        if url.starts_with("sqlite:") {
-            Some(Self::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Some(Self::Postgres)
-        } else {
-            None
-        }
     }
 }
 
@@ -312,7 +294,7 @@ impl Config {
             problems.push("document_max_size must be at least 1 byte".to_owned());
         }
         for name in &self.document_types {
-            if let Err(why) = name.parse::<crate::documents::MediaType>() {
+            if let Err(why) = name.parse::<provider_api_core::documents::MediaType>() {
                 problems.push(format!("document_types: {why}"));
             }
         }
@@ -373,6 +355,17 @@ impl Config {
                 .map(|address| crate::documents::scan::Clamd { address, timeout: self.scan_timeout }),
             scan_attempts: self.scan_attempts,
         }
+    }
+
+    /// Opens the database this configuration names (without migrating it).
+    pub async fn open_store(
+        &self,
+    ) -> Result<std::sync::Arc<dyn provider_api_store::Store>, provider_api_store::StoreError> {
+        let settings = provider_api_store::PoolSettings {
+            max_connections: self.database_max_connections,
+            acquire_timeout: self.database_acquire_timeout,
+        };
+        provider_api_store::open(self.database_url.expose_secret(), settings).await
     }
 
     pub fn engine(&self) -> Option<Engine> {

@@ -12,12 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Capability;
 use crate::auth::principal::{Authorized, ReadOrg};
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
-use crate::store::registrations::{EventFilter, OrganisationEvent};
+use provider_api_core::capability::Capability;
+use provider_api_store::registrations::{EventFilter, OrganisationEvent};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(organisation_events))

@@ -15,16 +15,12 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
-#[macro_use]
-mod redact;
-pub mod accounts;
 mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod documents;
-pub mod domain;
 mod events;
 mod health;
 pub mod http;
@@ -35,8 +31,8 @@ pub mod openapi;
 pub mod organisations;
 pub mod reference;
 pub mod registrations;
+pub mod site;
 pub mod state;
-pub mod store;
 pub mod telemetry;
 
 use auth::keys::KeyRing;
@@ -44,8 +40,8 @@ use auth::token::TokenService;
 use config::Config;
 use http::Problem;
 use http::rate_limit::RateLimits;
+use provider_api_store::Store;
 use state::AppState;
-use store::Store;
 
 pub const SPEC_ROUTE: &str = "/v1/openapi.json";
 pub const DOCS_ROUTE: &str = "/docs";
@@ -63,9 +59,9 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // A form schema the validator cannot compile is a bug to catch at start-up, not on a request.
-        notifications::validation::prepare();
-        registrations::catalogue::prepare();
-        let store = store::open(&config).await.context("could not open the database")?;
+        provider_api_core::notifications::validation::prepare();
+        provider_api_core::registrations::catalogue::prepare();
+        let store = config.open_store().await.context("could not open the database")?;
         store.migrate().await.context("could not migrate the database")?;
         let listener =
             TcpListener::bind(config.bind).await.with_context(|| format!("could not listen on {}", config.bind))?;
@@ -123,6 +119,13 @@ impl Application {
     /// Document storage and scanning (tests reach the blob store through it).
     pub fn documents(&self) -> Arc<documents::Documents> {
         self.documents.clone()
+    }
+
+    /// Mounts `site` (the portal) at `/`, beside the API; the API's own paths ([`site::RESERVED`]) stay the
+    /// API's whatever `site` routes.
+    pub fn with_site(mut self, site: Router) -> Self {
+        self.router = site::mount(self.router, site);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -191,6 +191,11 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
                 describe_if_match(operation);
             }
             let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    give_problem_body(status, response);
+                }
+            }
             for (status, name, _) in ROWS.iter().filter(|(status, _, _)| applies(status)) {
                 responses.entry((*status).to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
             }
@@ -218,6 +223,18 @@ fn describe_if_match(operation: &mut Operation) {
                  matches (412)."
             ));
         }
+    }
+}
+
+/// An error row an operation states itself (`(status = 409, description = "...")`) says only when and why;
+/// its body is the one problem body every error has, added here rather than repeated in ~90 annotations.
+fn give_problem_body(status: &str, response: &mut utoipa::openapi::Response) {
+    let is_error = status.starts_with('4') || status.starts_with('5');
+    if is_error && response.content.is_empty() {
+        response.content.insert(
+            PROBLEM_CONTENT_TYPE.to_owned(),
+            RefOr::T(ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build()),
+        );
     }
 }
 
@@ -254,6 +271,27 @@ pub fn to_json(document: &utoipa::openapi::OpenApi) -> String {
     json
 }
 
+/// Writes the document to `out`, or with `check` only compares: exit 1 (and says how to regenerate) when the
+/// file differs from what the code describes.
+pub fn write_or_check(out: &std::path::Path, check: bool) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let spec = spec_json();
+    if check {
+        let current = std::fs::read_to_string(out).unwrap_or_default();
+        if current != spec {
+            eprintln!("{} is stale; run `{REGENERATE}`", out.display());
+            return Ok(ExitCode::FAILURE);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    std::fs::write(out, spec).map_err(|e| anyhow::anyhow!("could not write {}: {e}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The command that regenerates the committed document from the API alone.
+pub const REGENERATE: &str = "cargo run -p provider-api-http --bin provider-api-openapi";
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -269,7 +307,7 @@ mod tests {
         let committed = std::fs::read_to_string(committed_spec_path()).unwrap_or_default();
         assert!(
             committed == spec_json(),
-            "openapi/v1.json is stale: run `cargo run -p provider-api -- openapi` and commit the result"
+            "openapi/v1.json is stale: run `cargo run -p provider-api-http --bin provider-api-openapi` and commit the result"
         );
     }
 

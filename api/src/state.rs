@@ -4,7 +4,7 @@ use crate::auth::throttle::Throttle;
 use crate::auth::token::TokenService;
 use crate::http::rate_limit::RateLimits;
 use crate::mail::Mailer;
-use crate::store::Store;
+use provider_api_store::Store;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

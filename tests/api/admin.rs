@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use provider_api::auth::StaffRole;
+use provider_api_core::capability::StaffRole;
 use provider_api_sdk::ProblemExt;
 use provider_api_sdk::types::{Enrolment, NewIntegratorApp, NewProviderRecord, Role};
 use provider_api_tests::TestApp;
@@ -10,9 +10,15 @@ use provider_api_tests::TestApp;
 async fn staff(app: &TestApp) -> provider_api_sdk::Client {
     let email = format!("staff.{}@cqc.example", uuid::Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffAdmin].into();
-    provider_api::bootstrap::create_staff(app.store.as_ref(), &email, "Pat Staff", "correct horse battery", &roles)
-        .await
-        .unwrap();
+    provider_api_http::bootstrap::create_staff(
+        app.store.as_ref(),
+        &email,
+        "Pat Staff",
+        "correct horse battery",
+        &roles,
+    )
+    .await
+    .unwrap();
     app.sdk_for_person(&email, "correct horse battery").await
 }
 
@@ -198,9 +204,15 @@ async fn a_staff_role_gives_nothing_through_an_application_without_the_staff_sco
     let app = TestApp::spawn().await;
     let email = "careful.staff@cqc.example";
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffAdmin].into();
-    provider_api::bootstrap::create_staff(app.store.as_ref(), email, "Careful Staff", "correct horse battery", &roles)
-        .await
-        .unwrap();
+    provider_api_http::bootstrap::create_staff(
+        app.store.as_ref(),
+        email,
+        "Careful Staff",
+        "correct horse battery",
+        &roles,
+    )
+    .await
+    .unwrap();
     let ordinary = app.integrator_app("https://ordinary.example/cb", "org:read", None).await.to_string();
 
     let tokens = app.sign_in_with(&ordinary, "https://ordinary.example/cb", email, "correct horse battery").await;

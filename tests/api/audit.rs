@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use provider_api::auth::StaffRole;
+use provider_api_core::capability::StaffRole;
 use provider_api_sdk::types::AuditPage;
 use provider_api_tests::TestApp;
 use provider_api_tests::forms::valid;
@@ -15,10 +15,15 @@ use uuid::Uuid;
 async fn staff_token(app: &TestApp, roles: &[StaffRole]) -> (Uuid, String) {
     let email = format!("auditor.{}@cqc.example", Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = roles.iter().copied().collect();
-    let user =
-        provider_api::bootstrap::create_staff(app.store.as_ref(), &email, "Au Ditor", "correct horse battery", &roles)
-            .await
-            .unwrap();
+    let user = provider_api_http::bootstrap::create_staff(
+        app.store.as_ref(),
+        &email,
+        "Au Ditor",
+        "correct horse battery",
+        &roles,
+    )
+    .await
+    .unwrap();
     (user.id, app.sign_in(&email, "correct horse battery").await.access_token)
 }
 
@@ -87,8 +92,13 @@ async fn changes_sign_ins_and_staff_reads_are_recorded_with_who_what_when_and_th
     assert_eq!(read.await.unwrap().status(), 200);
 
     let sign_ins = trail(&app, &token, "action=submit_authorization_page").await;
-    let drafter_id =
-        app.store.user_by_email(&provider_api::accounts::normalise_email(&drafter.email)).await.unwrap().unwrap().id;
+    let drafter_id = app
+        .store
+        .user_by_email(&provider_api_core::accounts::normalise_email(&drafter.email))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     assert!(sign_ins.items.iter().any(|e| e.status == 303 && e.actor_user == Some(drafter_id)), "{sign_ins:?}");
     let failed: Vec<_> = sign_ins.items.iter().filter(|e| e.status == 401).collect();
     assert_eq!(failed.len(), 1, "the failed sign-in, and only it: {sign_ins:?}");
@@ -111,7 +121,7 @@ async fn changes_sign_ins_and_staff_reads_are_recorded_with_who_what_when_and_th
         after = page.next;
     }
     assert_eq!(seen, (1..=last).collect::<Vec<_>>());
-    let chain = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
+    let chain = provider_api_http::audit::verify(app.store.as_ref()).await.unwrap();
     assert_eq!(chain.first_broken, None);
     assert!(chain.entries >= 5);
 
@@ -151,7 +161,7 @@ async fn an_entry_changed_or_removed_in_the_database_breaks_the_chain_where_it_h
     }
     let entries = app.store.audit_entries(&Default::default(), 0, 100).await.unwrap();
     let third = entries[2].clone();
-    let before = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
+    let before = provider_api_http::audit::verify(app.store.as_ref()).await.unwrap();
     assert_eq!(before.first_broken, None);
     assert!(before.entries >= 5, "{before:?}");
 
@@ -167,17 +177,17 @@ async fn an_entry_changed_or_removed_in_the_database_breaks_the_chain_where_it_h
     };
     sql(&app, unguard).await.unwrap();
     sql(&app, "UPDATE audit_log SET action = 'discard_notification' WHERE seq = 3").await.unwrap();
-    let edited = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
+    let edited = provider_api_http::audit::verify(app.store.as_ref()).await.unwrap();
     assert_eq!(edited.first_broken.as_ref().map(|(seq, _)| *seq), Some(3), "{edited:?}");
     assert_eq!(edited.entries, 2, "the two entries before it still hold");
 
     // Recomputing that entry's own hash does not hide it: the next entry's link then breaks.
-    let forged = provider_api::audit::entry_hash(
+    let forged = provider_api_core::audit::entry_hash(
         3,
         &third.prev_hash,
-        &provider_api::audit::NewEntry {
+        &provider_api_core::audit::NewEntry {
             action: "discard_notification".into(),
-            ..provider_api::audit::NewEntry {
+            ..provider_api_core::audit::NewEntry {
                 id: third.id,
                 at: third.at.clone(),
                 actor_user: third.actor_user,
@@ -193,25 +203,25 @@ async fn an_entry_changed_or_removed_in_the_database_breaks_the_chain_where_it_h
         },
     );
     sql(&app, &format!("UPDATE audit_log SET hash = '{forged}' WHERE seq = 3")).await.unwrap();
-    let rehashed = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
+    let rehashed = provider_api_http::audit::verify(app.store.as_ref()).await.unwrap();
     assert_eq!(rehashed.first_broken.as_ref().map(|(seq, _)| *seq), Some(4), "{rehashed:?}");
 
     // Removing an entry is caught too.
     sql(&app, &format!("UPDATE audit_log SET action = '{}', hash = '{}' WHERE seq = 3", third.action, third.hash))
         .await
         .unwrap();
-    assert_eq!(provider_api::audit::verify(app.store.as_ref()).await.unwrap().first_broken, None, "restored");
+    assert_eq!(provider_api_http::audit::verify(app.store.as_ref()).await.unwrap().first_broken, None, "restored");
     // Removing the newest entries leaves an intact, shorter chain: only a head recorded elsewhere shows it.
-    let whole = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
-    let head = provider_api::audit::head(app.store.as_ref(), whole.entries).await.unwrap();
+    let whole = provider_api_http::audit::verify(app.store.as_ref()).await.unwrap();
+    let head = provider_api_http::audit::head(app.store.as_ref(), whole.entries).await.unwrap();
     let (seq, hash) = head.split_once(':').unwrap();
     let seq: i64 = seq.parse().unwrap();
-    assert!(provider_api::audit::holds_head(app.store.as_ref(), seq, hash).await.unwrap());
+    assert!(provider_api_http::audit::holds_head(app.store.as_ref(), seq, hash).await.unwrap());
     sql(&app, &format!("DELETE FROM audit_log WHERE seq = {seq}")).await.unwrap();
-    assert_eq!(provider_api::audit::verify(app.store.as_ref()).await.unwrap().first_broken, None, "still intact");
-    assert!(!provider_api::audit::holds_head(app.store.as_ref(), seq, hash).await.unwrap(), "the head is gone");
+    assert_eq!(provider_api_http::audit::verify(app.store.as_ref()).await.unwrap().first_broken, None, "still intact");
+    assert!(!provider_api_http::audit::holds_head(app.store.as_ref(), seq, hash).await.unwrap(), "the head is gone");
 
     sql(&app, "DELETE FROM audit_log WHERE seq = 2").await.unwrap();
-    let removed = provider_api::audit::verify(app.store.as_ref()).await.unwrap();
+    let removed = provider_api_http::audit::verify(app.store.as_ref()).await.unwrap();
     assert_eq!(removed.first_broken.as_ref().map(|(seq, _)| *seq), Some(3), "{removed:?}");
 }

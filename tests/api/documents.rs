@@ -637,7 +637,7 @@ async fn location_limits_apply_to_uploads_and_reads() {
     let app = TestApp::spawn().await;
     let p = provider(&app).await;
     // A second home, and a drafter whose membership is limited to the first.
-    let elsewhere = provider_api::accounts::Location {
+    let elsewhere = provider_api_core::accounts::Location {
         id: Uuid::new_v4(),
         organisation_id: p.organisation_id,
         location_id: None,
@@ -715,9 +715,10 @@ async fn expired_unfinished_uploads_are_removed_with_their_bytes() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     let gone = app.http.head(&url).bearer_auth(&p.token).header("tus-resumable", "1.0.0").send().await.unwrap();
     assert_eq!(gone.status(), 404, "an expired upload is not offered for resumption");
-    let removed = provider_api::documents::housekeeping::remove_expired_uploads(app.store.as_ref(), &app.documents)
-        .await
-        .unwrap();
+    let removed =
+        provider_api_http::documents::housekeeping::remove_expired_uploads(app.store.as_ref(), &app.documents)
+            .await
+            .unwrap();
     assert_eq!(removed, 1);
     if app.s3.is_none() {
         assert!(walk(&app.blob_folder.path().join("uploads")).is_empty());

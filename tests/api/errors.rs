@@ -195,7 +195,7 @@ async fn null_is_refused_where_the_published_schema_only_lets_a_field_be_left_ou
     assert!(listed["items"].as_array().unwrap().iter().all(|l| l["name"] != "Harbour View"), "nothing was stored");
 
     // Where the schema says null means something (a membership for every location), it is taken.
-    let drafter = app.store.user_by_email(&provider_api::accounts::normalise_email(&demo.users[1].email)).await;
+    let drafter = app.store.user_by_email(&provider_api_core::accounts::normalise_email(&demo.users[1].email)).await;
     let drafter = drafter.unwrap().expect("the demo drafter exists").id;
     let updated = app
         .http

@@ -13,9 +13,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use p256::pkcs8::{EncodePublicKey, LineEnding};
-use provider_api::accounts::{RefreshToken, normalise_email};
-use provider_api::auth::secret;
-use provider_api::bootstrap::DemoCredentials;
+use provider_api_core::accounts::{RefreshToken, normalise_email};
+use provider_api_http::auth::secret;
+use provider_api_http::bootstrap::DemoCredentials;
 use provider_api_tests::TestApp;
 use provider_api_tests::smtp::SmtpSink;
 use reqwest::RequestBuilder;
@@ -141,7 +141,7 @@ struct World {
 }
 
 impl World {
-    async fn new(configure: impl FnOnce(&mut provider_api::config::Config)) -> Self {
+    async fn new(configure: impl FnOnce(&mut provider_api_http::config::Config)) -> Self {
         let sink = SmtpSink::start().await;
         let smtp = sink.url();
         let app = TestApp::spawn_with(move |config| {
@@ -606,7 +606,7 @@ async fn forged_and_misused_bearer_tokens_are_401_and_write_nothing() {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let ours = w.app.store.signing_keys().await.unwrap().into_iter().find(|k| k.retired_at.is_none()).unwrap();
     let ours_key = EncodingKey::from_ec_pem(ours.private_key_pem.as_bytes()).unwrap();
-    let stranger = provider_api::auth::keys::generate();
+    let stranger = provider_api_http::auth::keys::generate();
     let stranger_key = EncodingKey::from_ec_pem(stranger.private_key_pem.as_bytes()).unwrap();
     let served = w.app.http.get(w.app.url("/.well-known/jwks.json")).send().await.unwrap().text().await.unwrap();
     let jwk = serde_json::from_str::<Value>(&served).unwrap()["keys"][0].clone();

@@ -159,8 +159,8 @@ async fn a_revoked_invitation_cannot_be_accepted() {
 async fn a_staff_account_cannot_join_a_provider_by_invitation() {
     let (app, sink) = app_with_mail().await;
     let demo = app.demo().await;
-    let roles = [provider_api::auth::StaffRole::StaffTriage].into();
-    provider_api::bootstrap::create_staff(
+    let roles = [provider_api_core::capability::StaffRole::StaffTriage].into();
+    provider_api_http::bootstrap::create_staff(
         app.store.as_ref(),
         "inspector@cqc.example",
         "Ina Spector",

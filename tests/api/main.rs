@@ -20,4 +20,5 @@ mod rate_limits;
 mod reference;
 mod registrations;
 mod sign_in;
+mod site;
 mod two_nodes;

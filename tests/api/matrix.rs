@@ -4,14 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use provider_api::accounts::{Membership, User, normalise_email};
-use provider_api::auth::{StaffRole, password};
-use provider_api::notifications::model::Actor;
-use provider_api::notifications::{Notification, Status};
-use provider_api::registrations::ApplicationType;
-use provider_api::registrations::model::{
+use provider_api_core::accounts::{Membership, User, normalise_email};
+use provider_api_core::actor::Actor;
+use provider_api_core::capability::StaffRole;
+use provider_api_core::notifications::{Notification, Status};
+use provider_api_core::registrations::ApplicationType;
+use provider_api_core::registrations::model::{
     Action as ApplicationAction, Application, Event as ApplicationEvent, SectionRow, Status as RegistrationStatus,
 };
+use provider_api_http::auth::password;
 use provider_api_tests::TestApp;
 use reqwest::Method;
 use serde_json::Value;
@@ -268,10 +269,10 @@ async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
     let staged = Uuid::new_v4();
     let id = Uuid::new_v4();
     let blobs = &app.documents.blobs;
-    blobs.stage(staged, 0, provider_api::documents::blob::once(&b"hello"[..])).await.unwrap();
+    blobs.stage(staged, 0, provider_api_http::documents::blob::once(&b"hello"[..])).await.unwrap();
     blobs.promote(staged, 5, id).await.unwrap();
     let now = OffsetDateTime::now_utc();
-    let document = provider_api::documents::Document {
+    let document = provider_api_core::documents::Document {
         id,
         organisation_id,
         location_id: None,
@@ -297,7 +298,7 @@ async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
 /// A fresh tus upload of a 5-byte text file, nothing received yet.
 async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
     let now = OffsetDateTime::now_utc();
-    let upload = provider_api::documents::Upload {
+    let upload = provider_api_core::documents::Upload {
         id: Uuid::new_v4(),
         organisation_id,
         location_id: None,
@@ -305,7 +306,7 @@ async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
         media_type: "text/plain".into(),
         length: 5,
         received: 0,
-        hash_state: provider_api::documents::hashing::Hasher::new().save(),
+        hash_state: provider_api_http::documents::hashing::Hasher::new().save(),
         created_by_user: None,
         created_by_client: Uuid::new_v4(),
         created_at: now,
@@ -346,14 +347,14 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
 /// A pending invitation to the matrix's organisation.
 async fn pending_invitation(app: &TestApp, world: &World) -> Uuid {
     let now = OffsetDateTime::now_utc();
-    let invitation = provider_api::accounts::Invitation {
+    let invitation = provider_api_core::accounts::Invitation {
         id: Uuid::new_v4(),
         organisation_id: world.organisation,
         email: "pending@matrix.example".into(),
         email_normalised: "pending@matrix.example".into(),
         roles: "viewer".into(),
         location_ids: None,
-        token_hash: provider_api::auth::secret::hash(&format!("pai_matrix_{}", Uuid::new_v4().simple())),
+        token_hash: provider_api_http::auth::secret::hash(&format!("pai_matrix_{}", Uuid::new_v4().simple())),
         invited_by: world.disposable_user,
         created_at: now,
         expires_at: now + time::Duration::days(7),
@@ -377,15 +378,15 @@ async fn world(app: &TestApp) -> World {
     let rotatable_client = app.api_client(demo.organisation_id, "viewer", "org:read", "pas_rotatable").await;
     let key_client = app.api_client(demo.organisation_id, "viewer", "org:read", "pas_unused").await;
     let every_provider_scope =
-        provider_api::auth::Capability::provider().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
+        provider_api_core::capability::Capability::provider().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
     let admin_software =
         app.api_client(demo.organisation_id, "admin", &every_provider_scope, "pas_admin_software").await;
     let integrator = app.integrator_app("https://integrator.example/cb", &every_provider_scope, None).await;
-    let key = provider_api::auth::keys::generate().public_jwk;
+    let key = provider_api_http::auth::keys::generate().public_jwk;
     app.store.set_api_client_jwks(key_client, &format!(r#"{{"keys":[{key}]}}"#)).await.unwrap();
     let (disposable_user, _, _) = person(app, None, &[]).await;
     let now = OffsetDateTime::now_utc();
-    let record = provider_api::accounts::Organisation {
+    let record = provider_api_core::accounts::Organisation {
         id: Uuid::new_v4(),
         name: "Registered Care plc".into(),
         provider_id: Some(format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999))),
@@ -601,7 +602,7 @@ async fn request(
         "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
         "create_api_client" => Some(json(serde_json::json!({"name": "Matrix software", "roles": ["viewer"]}))),
         "replace_api_client_keys" => {
-            let key: Value = serde_json::from_str(&provider_api::auth::keys::generate().public_jwk).unwrap();
+            let key: Value = serde_json::from_str(&provider_api_http::auth::keys::generate().public_jwk).unwrap();
             Some(json(serde_json::json!({"jwks": {"keys": [key]}})))
         }
         "create_provider_record" => {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use provider_api::auth::StaffRole;
+use provider_api_core::capability::StaffRole;
 use provider_api_sdk::types::{
     NewClosure, NewInformationRequest, NewNotification, NewResponse, NotificationContent, NotificationPatch,
     NotificationSubmission, NotificationView, Outcome, Status,
@@ -58,7 +58,7 @@ async fn create_draft(client: &Client, organisation: Uuid, body: NewNotification
 async fn staff(app: &TestApp) -> Client {
     let email = format!("triage.{}@cqc.example", Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffTriage].into();
-    provider_api::bootstrap::create_staff(app.store.as_ref(), &email, "Tri Age", "correct horse battery", &roles)
+    provider_api_http::bootstrap::create_staff(app.store.as_ref(), &email, "Tri Age", "correct horse battery", &roles)
         .await
         .unwrap();
     app.sdk_for_person(&email, "correct horse battery").await
@@ -398,7 +398,7 @@ async fn a_retried_submission_replays_the_receipt_and_a_changed_body_is_refused(
     // A request with the same key still running elsewhere: told to wait, not run twice.
     let now = time::OffsetDateTime::now_utc();
     let operation = format!("submit_new_notification {}", demo.organisation_id);
-    let fingerprint = provider_api::http::idempotency::fingerprint(&operation, body.as_bytes());
+    let fingerprint = provider_api_http::http::idempotency::fingerprint(&operation, body.as_bytes());
     let scope = format!("client:{}", demo.client_id);
     app.store.begin_idempotent(&scope, "in-flight", &fingerprint, now, now + time::Duration::minutes(1)).await.unwrap();
     let busy = send("in-flight", body.clone()).await.unwrap();
@@ -488,8 +488,7 @@ async fn a_receipt_verifies_offline_against_the_published_keys() {
 
     // The hash is of the canonical content (and attachments): recompute it from what the API returns.
     let content = Value::Object(sent.content.0.clone());
-    let recomputed =
-        provider_api::notifications::receipt::content_sha256(&json!({"attachments": [], "content": content}));
+    let recomputed = provider_api_core::receipt::content_sha256(&json!({"attachments": [], "content": content}));
     assert_eq!(recomputed, *receipt.content_sha256);
     let tampered = format!("{}x", &receipt.jws[..receipt.jws.len() - 1]);
     assert!(
@@ -654,7 +653,7 @@ async fn lists_filter_and_page_and_location_limits_hide_other_locations() {
 
     // A drafter limited to another location sees none of these.
     let elsewhere = Uuid::new_v4();
-    let location = provider_api::accounts::Location {
+    let location = provider_api_core::accounts::Location {
         id: elsewhere,
         organisation_id: demo.organisation_id,
         location_id: None,
@@ -744,7 +743,7 @@ async fn attached_documents_are_frozen_on_submission_and_covered_by_the_receipt(
     let receipt = sent.receipt.unwrap();
     let covered = json!({"attachments": [{"document_id": evidence.id, "purpose": "evidence", "sha256": sha256}],
                          "content": Value::Object(sent.content.0.clone())});
-    assert_eq!(provider_api::notifications::receipt::content_sha256(&covered), *receipt.content_sha256);
+    assert_eq!(provider_api_core::receipt::content_sha256(&covered), *receipt.content_sha256);
 
     let delete = software.delete_document().organisation_id(demo.organisation_id).document_id(evidence.id).send().await;
     assert_eq!(delete.unwrap_err().http_status(), Some(409), "a sent notification's documents stay");

@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use provider_api::auth::keys;
+use provider_api_http::auth::keys;
 use provider_api_sdk::ProblemExt;
 use provider_api_sdk::types::PrincipalKind;
 use provider_api_tests::{TestApp, problem};
@@ -243,7 +243,7 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
     let client_id = uuid::Uuid::new_v4();
     let now = time::OffsetDateTime::now_utc();
     app.store
-        .create_api_client(&provider_api::accounts::ApiClient {
+        .create_api_client(&provider_api_core::accounts::ApiClient {
             id: client_id,
             organisation_id: demo.organisation_id,
             name: "Key-holding care system".into(),

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use provider_api::auth::StaffRole;
-use provider_api::registrations::registered::{Changes, Condition, Partner, RegisteredManager};
+use provider_api_core::capability::StaffRole;
+use provider_api_core::registrations::registered::{Changes, Condition, Partner, RegisteredManager};
 use provider_api_sdk::types::{
     ApplicantMessage, ApplicationStatus as Status, ApplicationType, ApplicationView, Checklist, DecisionKind,
     InspectorAssignment, ItemStatus, NewApplication, NewApplicationInformationRequest, NewDecision, NewProposal,
@@ -33,7 +33,7 @@ fn content(value: Value) -> SectionContent {
 
 /// The demo organisation, given a partner, a condition and a registered manager as if its register entry
 /// had been brought across, so every type of change has something to change.
-async fn registered_demo(app: &TestApp) -> (provider_api::bootstrap::DemoCredentials, Registered) {
+async fn registered_demo(app: &TestApp) -> (provider_api_http::bootstrap::DemoCredentials, Registered) {
     let demo = app.demo().await;
     let now = OffsetDateTime::now_utc();
     let registered =
@@ -68,7 +68,7 @@ async fn registered_demo(app: &TestApp) -> (provider_api::bootstrap::DemoCredent
 async fn staff(app: &TestApp) -> (Client, Uuid, String) {
     let email = format!("inspector.{}@cqc.example", Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffRegistration].into();
-    let user = provider_api::bootstrap::create_staff(
+    let user = provider_api_http::bootstrap::create_staff(
         app.store.as_ref(),
         &email,
         "Ina Spector",
@@ -349,8 +349,8 @@ async fn sections_are_checked_field_by_field_and_edited_independently_under_four
 
 /// A fresh organisation that is not yet registered, with software allowed to draft and submit.
 async fn applicant(app: &TestApp) -> (Uuid, Client) {
-    use provider_api::accounts::{ApiClient, Organisation};
-    use provider_api::auth::capability::{Capability, Role, join_list};
+    use provider_api_core::accounts::{ApiClient, Organisation};
+    use provider_api_core::capability::{Capability, Role, join_list};
     let now = OffsetDateTime::now_utc();
     let organisation = Organisation {
         id: Uuid::new_v4(),
@@ -362,12 +362,12 @@ async fn applicant(app: &TestApp) -> (Uuid, Client) {
         updated_at: now,
     };
     app.store.create_organisation(&organisation).await.unwrap();
-    let secret = provider_api::auth::secret::generate("pas_");
+    let secret = provider_api_http::auth::secret::generate("pas_");
     let client = ApiClient {
         id: Uuid::new_v4(),
         organisation_id: organisation.id,
         name: "Riverside care system".into(),
-        secret_hash: Some(provider_api::auth::secret::hash(&secret)),
+        secret_hash: Some(provider_api_http::auth::secret::hash(&secret)),
         jwks: None,
         roles: join_list(&[Role::Drafter, Role::Submitter], |r| r.as_str()),
         scopes: join_list(&Capability::provider().collect::<Vec<_>>(), |c| c.as_str()),
@@ -854,7 +854,7 @@ async fn a_provider_registered_before_this_service_is_brought_across_location_by
     let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
     let email = format!("admin.{}@cqc.example", Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffAdmin].into();
-    provider_api::bootstrap::create_staff(app.store.as_ref(), &email, "Ad Min", "correct horse battery", &roles)
+    provider_api_http::bootstrap::create_staff(app.store.as_ref(), &email, "Ad Min", "correct horse battery", &roles)
         .await
         .unwrap();
     let admin = app.sdk_for_person(&email, "correct horse battery").await;

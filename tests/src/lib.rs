@@ -7,15 +7,14 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use provider_api::Application;
-use provider_api::config::Config;
-use provider_api::store::Store;
+use provider_api_http::Application;
+use provider_api_http::config::Config;
+use provider_api_store::Store;
 use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod applications;
-pub mod bench;
 pub mod forms;
 pub mod services;
 pub mod smtp;
@@ -114,7 +113,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub store: std::sync::Arc<dyn Store>,
     /// Document storage and scanning, to reach past the API (the blob store, the scanner's queue).
-    pub documents: std::sync::Arc<provider_api::documents::Documents>,
+    pub documents: std::sync::Arc<provider_api_http::documents::Documents>,
     /// Where the server keeps document bytes: a temporary folder, or (with `TEST_S3S_FS`) an S3 server.
     pub blob_folder: tempfile::TempDir,
     pub s3: Option<services::S3Server>,
@@ -148,8 +147,18 @@ impl TestApp {
 
     /// Starts a server whose configuration `configure` has adjusted (after port 0 and the database are set).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_serving(configure, None).await
+    }
+
+    /// Starts a server with `site` mounted at `/` beside the API, as the `provider-api` binary mounts the
+    /// portal.
+    pub async fn spawn_with_site(site: axum::Router) -> Self {
+        Self::spawn_serving(|_| {}, Some(site)).await
+    }
+
+    async fn spawn_serving(configure: impl FnOnce(&mut Config), site: Option<axum::Router>) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
-            provider_api::telemetry::init(provider_api::config::LogFormat::Pretty);
+            provider_api_http::telemetry::init(provider_api_http::config::LogFormat::Pretty);
         }
         let database = TestDatabase::fresh().await;
         let blob_folder = tempfile::tempdir().expect("a temporary directory");
@@ -166,7 +175,10 @@ impl TestApp {
         }
         configure(&mut config);
 
-        let application = Application::build(config.clone()).await.expect("the server builds");
+        let mut application = Application::build(config.clone()).await.expect("the server builds");
+        if let Some(site) = site {
+            application = application.with_site(site);
+        }
         let address = application.local_addr();
         let store = application.store();
         let documents = application.documents();
@@ -212,8 +224,8 @@ impl TestApp {
     }
 
     /// A demo provider (location, admin, drafter, submitter, API client), made as `provider-api demo` makes it.
-    pub async fn demo(&self) -> provider_api::bootstrap::DemoCredentials {
-        provider_api::bootstrap::create_demo(self.store.as_ref()).await.expect("the demo is created")
+    pub async fn demo(&self) -> provider_api_http::bootstrap::DemoCredentials {
+        provider_api_http::bootstrap::create_demo(self.store.as_ref()).await.expect("the demo is created")
     }
 
     /// An SDK client that authenticates as an API client, asking for `scopes` (empty: all it holds).
@@ -232,8 +244,11 @@ impl TestApp {
         let app_id = *self
             .test_app
             .get_or_init(|| async {
-                let every_scope =
-                    provider_api::auth::Capability::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
+                let every_scope = provider_api_core::capability::Capability::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 self.register_app(REDIRECT, &every_scope, None, true).await
             })
             .await;
@@ -309,18 +324,18 @@ impl TestApp {
         let email = format!("{}@members.example", uuid::Uuid::new_v4().simple());
         let password = format!("password-{}", uuid::Uuid::new_v4().simple());
         let now = time::OffsetDateTime::now_utc();
-        let user = provider_api::accounts::User {
+        let user = provider_api_core::accounts::User {
             id: uuid::Uuid::new_v4(),
             email: email.clone(),
-            email_normalised: provider_api::accounts::normalise_email(&email),
+            email_normalised: provider_api_core::accounts::normalise_email(&email),
             display_name: "A member".into(),
-            password_hash: Some(provider_api::auth::password::hash(&password)),
+            password_hash: Some(provider_api_http::auth::password::hash(&password)),
             staff_roles: String::new(),
             disabled: false,
             created_at: now,
         };
         self.store.create_user(&user).await.unwrap();
-        let membership = provider_api::accounts::Membership {
+        let membership = provider_api_core::accounts::Membership {
             user_id: user.id,
             organisation_id,
             roles: roles.into(),
@@ -334,11 +349,11 @@ impl TestApp {
     /// An API client of `organisation_id` made past the API (as an earlier admin would have), authenticating
     /// with `secret`, holding `roles` and `scopes` (space-separated).
     pub async fn api_client(&self, organisation_id: uuid::Uuid, roles: &str, scopes: &str, secret: &str) -> uuid::Uuid {
-        let client = provider_api::accounts::ApiClient {
+        let client = provider_api_core::accounts::ApiClient {
             id: uuid::Uuid::new_v4(),
             organisation_id,
             name: "Care records system".into(),
-            secret_hash: Some(provider_api::auth::secret::hash(secret)),
+            secret_hash: Some(provider_api_http::auth::secret::hash(secret)),
             jwks: None,
             roles: roles.into(),
             scopes: scopes.into(),
@@ -371,11 +386,11 @@ impl TestApp {
         secret: Option<&str>,
         first_party: bool,
     ) -> uuid::Uuid {
-        let app = provider_api::accounts::IntegratorApp {
+        let app = provider_api_core::accounts::IntegratorApp {
             id: uuid::Uuid::new_v4(),
             name: "Care Notes Online".into(),
             redirect_uris: redirect_uri.to_owned(),
-            secret_hash: secret.map(provider_api::auth::secret::hash),
+            secret_hash: secret.map(provider_api_http::auth::secret::hash),
             scopes: scopes.to_owned(),
             created_by: None,
             created_at: time::OffsetDateTime::now_utc(),

@@ -136,8 +136,8 @@ impl S3Server {
         }
     }
 
-    pub fn settings(&self, prefix: &str) -> provider_api::documents::blob::S3Settings {
-        provider_api::documents::blob::S3Settings {
+    pub fn settings(&self, prefix: &str) -> provider_api_http::documents::blob::S3Settings {
+        provider_api_http::documents::blob::S3Settings {
             bucket: self.bucket.clone(),
             prefix: prefix.to_owned(),
             endpoint: Some(self.endpoint.clone()),
@@ -148,7 +148,7 @@ impl S3Server {
     }
 
     /// Points a server's configuration at this bucket.
-    pub fn configure(&self, config: &mut provider_api::config::Config) {
+    pub fn configure(&self, config: &mut provider_api_http::config::Config) {
         config.document_storage = format!("s3://{}/tests", self.bucket);
         config.s3_endpoint = Some(self.endpoint.clone());
         config.s3_access_key_id = Some(self.access_key.clone());

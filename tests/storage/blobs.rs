@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use provider_api::documents::blob::{self, BlobStore, FsBlobStore, S3BlobStore};
+use provider_api_http::documents::blob::{self, BlobStore, FsBlobStore, S3BlobStore};
 use provider_api_tests::services::S3Server;
 use uuid::Uuid;
 

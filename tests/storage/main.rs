@@ -8,14 +8,14 @@ mod audit;
 mod blobs;
 mod registrations;
 
-use provider_api::config::{Config, Engine};
-use provider_api::store::{self, Store};
+use provider_api_http::config::Config;
+use provider_api_store::{Engine, Store, StoreError};
 use provider_api_tests::TestDatabase;
 
 async fn fresh_store() -> (std::sync::Arc<dyn Store>, TestDatabase) {
     let database = TestDatabase::fresh().await;
     let config = Config { database_url: database.url().to_owned().into(), ..Config::default() };
-    let store = store::open(&config).await.expect("the store opens");
+    let store = config.open_store().await.expect("the store opens");
     store.migrate().await.expect("migrations apply");
     (store, database)
 }
@@ -75,13 +75,13 @@ async fn a_closed_store_reports_unavailable_not_a_generic_error() {
 
     let error = store.ping().await.unwrap_err();
 
-    assert!(matches!(error, store::StoreError::Unavailable(_)), "{error:?}");
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
 }
 
 mod identity {
-    use provider_api::accounts::{ApiClient, Membership, Organisation, User, normalise_email};
-    use provider_api::auth::keys;
-    use provider_api::store::StoreError;
+    use provider_api_core::accounts::{ApiClient, Membership, Organisation, User, normalise_email};
+    use provider_api_http::auth::keys;
+    use provider_api_store::StoreError;
     use time::OffsetDateTime;
     use uuid::Uuid;
 
@@ -89,7 +89,7 @@ mod identity {
 
     fn organisation(provider_id: Option<&str>) -> Organisation {
         // At the precision both engines keep, so a record reads back equal field for field.
-        let now = provider_api::domain::now();
+        let now = provider_api_core::domain::now();
         Organisation {
             id: Uuid::new_v4(),
             name: "Riverside Care".into(),
@@ -110,7 +110,7 @@ mod identity {
             password_hash: None,
             staff_roles: String::new(),
             disabled: false,
-            created_at: provider_api::domain::now(),
+            created_at: provider_api_core::domain::now(),
         }
     }
 
@@ -208,7 +208,7 @@ mod identity {
 }
 
 mod single_use {
-    use provider_api::accounts::{
+    use provider_api_core::accounts::{
         AuthorizationCode, EnrolmentCode, IntegratorApp, Invitation, Organisation, Redemption, RefreshToken, User,
         normalise_email,
     };
@@ -217,7 +217,7 @@ mod single_use {
 
     use super::fresh_store;
 
-    async fn fixtures(store: &dyn provider_api::store::Store) -> (Uuid, Uuid, Uuid) {
+    async fn fixtures(store: &dyn provider_api_store::Store) -> (Uuid, Uuid, Uuid) {
         let now = OffsetDateTime::now_utc();
         let organisation = Organisation {
             id: Uuid::new_v4(),
@@ -381,16 +381,16 @@ mod single_use {
 }
 
 mod notifications {
-    use provider_api::accounts::Organisation;
-    use provider_api::http::idempotency::{Begin, Completion};
-    use provider_api::notifications::model::Actor;
-    use provider_api::notifications::{Action, Event, Filter, Notification, Status};
+    use provider_api_core::accounts::Organisation;
+    use provider_api_core::actor::Actor;
+    use provider_api_core::notifications::{Action, Event, Filter, Notification, Status};
+    use provider_api_store::idempotency::{Begin, Completion};
     use time::{Duration, OffsetDateTime};
     use uuid::Uuid;
 
     use super::fresh_store;
 
-    async fn organisation(store: &dyn provider_api::store::Store) -> Uuid {
+    async fn organisation(store: &dyn provider_api_store::Store) -> Uuid {
         let now = OffsetDateTime::now_utc();
         let organisation = Organisation {
             id: Uuid::new_v4(),
@@ -470,7 +470,7 @@ mod notifications {
         let refused = store.insert_notification(&n, &[], None).await.unwrap_err();
         // A CHECK constraint, not a lost connection or a uniqueness clash.
         assert!(
-            matches!(&refused, provider_api::store::StoreError::Database(sqlx::Error::Database(db)) if db.is_check_violation()),
+            matches!(&refused, provider_api_store::StoreError::Database(sqlx::Error::Database(db)) if db.is_check_violation()),
             "the schema refuses it: {refused:?}"
         );
         assert!(store.notification(n.id).await.unwrap().is_none(), "nothing was stored");

@@ -1,11 +1,13 @@
 //! Registration applications, registered details and the event feed: the same expectations of both engines.
 
-use provider_api::accounts::{Location, Organisation};
-use provider_api::notifications::model::Actor;
-use provider_api::registrations::model::{Action, Application, Event, Filter, SectionRow, Status};
-use provider_api::registrations::registered::{Changes, Condition, NewRegisteredLocation, Partner, RegisteredManager};
-use provider_api::store::Store;
-use provider_api::store::registrations::{EventFilter, SectionWrite};
+use provider_api_core::accounts::{Location, Organisation};
+use provider_api_core::actor::Actor;
+use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status};
+use provider_api_core::registrations::registered::{
+    Changes, Condition, NewRegisteredLocation, Partner, RegisteredManager,
+};
+use provider_api_store::Store;
+use provider_api_store::registrations::{EventFilter, SectionWrite};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -255,8 +257,8 @@ async fn the_queue_filters_by_status_inspector_and_acceptance() {
     let (store, _db) = fresh_store().await;
     let (org, _) = organisation(store.as_ref()).await;
     let start = OffsetDateTime::now_utc() - Duration::days(100);
-    let roles = [provider_api::auth::StaffRole::StaffRegistration].into();
-    let inspector = provider_api::bootstrap::create_staff(
+    let roles = [provider_api_core::capability::StaffRole::StaffRegistration].into();
+    let inspector = provider_api_http::bootstrap::create_staff(
         store.as_ref(),
         "ina@cqc.example",
         "Ina",

@@ -13,16 +13,17 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
-use crate::auth::capability::join_list;
 use crate::auth::principal::StaffAdmin;
-use crate::auth::{Capability, StaffRole, secret};
-use crate::domain::ProviderId;
+use crate::auth::secret;
 use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::organisations::{OrganisationView, not_blank};
 use crate::state::AppState;
+use provider_api_core::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
+use provider_api_core::capability::join_list;
+use provider_api_core::capability::{Capability, StaffRole};
+use provider_api_core::domain::ProviderId;
 
 /// How long an enrolment code stays redeemable.
 const ENROLMENT_CODE_LIFETIME: time::Duration = time::Duration::days(30);
@@ -74,7 +75,9 @@ pub struct ManagerRecord {
 }
 
 fn valid_location_id(value: &str) -> Result<(), ValidationError> {
-    crate::domain::LocationId::parse(value).map(drop).map_err(|e| ValidationError::new(e.code).with_message(e.message))
+    provider_api_core::domain::LocationId::parse(value)
+        .map(drop)
+        .map_err(|e| ValidationError::new(e.code).with_message(e.message))
 }
 
 /// Record a registered location
@@ -91,10 +94,10 @@ fn valid_location_id(value: &str) -> Result<(), ValidationError> {
     params(("organisation_id" = Uuid, Path)),
     request_body = RegisteredLocationRecord,
     responses(
-        (status = 201, description = "Recorded: the organisation's registered details now", body = crate::registrations::registered::RegisteredDetails),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not a provider record, or that location ID is recorded already", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 201, description = "Recorded: the organisation's registered details now", body = provider_api_core::registrations::registered::RegisteredDetails),
+        (status = 403, description = "Not staff with `staff_admin`"),
+        (status = 404, description = "No such organisation"),
+        (status = 409, description = "Not a provider record, or that location ID is recorded already"),
     ),
 )]
 async fn record_registered_location(
@@ -102,8 +105,8 @@ async fn record_registered_location(
     _: StaffAdmin,
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(record): ValidatedJson<RegisteredLocationRecord>,
-) -> Result<(StatusCode, Json<crate::registrations::registered::RegisteredDetails>), Problem> {
-    use crate::registrations::registered::{Changes, NewRegisteredLocation, RegisteredManager};
+) -> Result<(StatusCode, Json<provider_api_core::registrations::registered::RegisteredDetails>), Problem> {
+    use provider_api_core::registrations::registered::{Changes, NewRegisteredLocation, RegisteredManager};
     let organisation = state
         .store
         .organisation(organisation_id)
@@ -120,7 +123,7 @@ async fn record_registered_location(
     let mut errors = Vec::new();
     for (i, code) in record.regulated_activities.iter().enumerate() {
         if !state.activity_codes.contains(code) || record.regulated_activities[..i].contains(code) {
-            errors.push(crate::http::FieldError::new(
+            errors.push(provider_api_core::field_error::FieldError::new(
                 format!("/regulated_activities/{i}"),
                 "unknown_activity",
                 "Give each regulated activity code once, from GET /v1/reference/regulated-activities.",
@@ -130,10 +133,16 @@ async fn record_registered_location(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let postcode = crate::domain::Postcode::parse(&record.address.postcode)
-        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/address/postcode", e.code, e.message)]))?;
-    let location_id = crate::domain::LocationId::parse(&record.location_id)
-        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/location_id", e.code, e.message)]))?;
+    let postcode = provider_api_core::domain::Postcode::parse(&record.address.postcode).map_err(|e| {
+        Problem::validation(vec![provider_api_core::field_error::FieldError::new(
+            "/address/postcode",
+            e.code,
+            e.message,
+        )])
+    })?;
+    let location_id = provider_api_core::domain::LocationId::parse(&record.location_id).map_err(|e| {
+        Problem::validation(vec![provider_api_core::field_error::FieldError::new("/location_id", e.code, e.message)])
+    })?;
     let now = OffsetDateTime::now_utc();
     let id = Uuid::now_v7();
     let changes = Changes {
@@ -189,8 +198,8 @@ fn valid_provider_id(value: &str) -> Result<(), ValidationError> {
     request_body = NewProviderRecord,
     responses(
         (status = 201, description = "Created", body = OrganisationView),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "That provider ID belongs to another organisation", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
+        (status = 409, description = "That provider ID belongs to another organisation"),
     ),
 )]
 async fn create_provider_record(
@@ -198,8 +207,9 @@ async fn create_provider_record(
     _: StaffAdmin,
     ValidatedJson(new): ValidatedJson<NewProviderRecord>,
 ) -> Result<(StatusCode, Json<OrganisationView>), Problem> {
-    let provider_id = ProviderId::parse(&new.provider_id)
-        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/provider_id", e.code, e.message)]))?;
+    let provider_id = ProviderId::parse(&new.provider_id).map_err(|e| {
+        Problem::validation(vec![provider_api_core::field_error::FieldError::new("/provider_id", e.code, e.message)])
+    })?;
     let now = OffsetDateTime::now_utc();
     let organisation = Organisation {
         id: Uuid::new_v4(),
@@ -225,7 +235,7 @@ async fn create_provider_record(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of organisations", body = OrganisationPage),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
     ),
 )]
 async fn list_all_organisations(
@@ -270,7 +280,7 @@ pub struct IssuedEnrolmentCode {
     pub expires_at: OffsetDateTime,
 }
 
-crate::redact::debug_redacting!(IssuedEnrolmentCode { shown: [organisation_id, expires_at], redacted: [code] });
+provider_api_core::debug_redacting!(IssuedEnrolmentCode { shown: [organisation_id, expires_at], redacted: [code] });
 
 /// Issue an enrolment code
 ///
@@ -284,8 +294,8 @@ crate::redact::debug_redacting!(IssuedEnrolmentCode { shown: [organisation_id, e
     params(("organisation_id" = Uuid, Path, description = "The provider record")),
     responses(
         (status = 201, description = "The code, shown this once", body = IssuedEnrolmentCode),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not a registered provider", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
+        (status = 409, description = "Not a registered provider"),
     ),
 )]
 async fn issue_enrolment_code(
@@ -355,7 +365,7 @@ impl From<User> for UserView {
     params(PageQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
     ),
 )]
 async fn list_users(
@@ -381,9 +391,9 @@ async fn list_users(
     params(("user_id" = Uuid, Path, description = "The user")),
     responses(
         (status = 200, description = "Disabled", body = UserView),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Staff cannot disable themselves", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
+        (status = 404, description = "No such user"),
+        (status = 409, description = "Staff cannot disable themselves"),
     ),
 )]
 async fn disable_user(
@@ -510,7 +520,7 @@ pub struct RegisteredIntegratorApp {
     pub client_secret: Option<String>,
 }
 
-crate::redact::debug_redacting!(RegisteredIntegratorApp { shown: [app], redacted: [client_secret] });
+provider_api_core::debug_redacting!(RegisteredIntegratorApp { shown: [app], redacted: [client_secret] });
 
 /// Register an integrator application
 ///
@@ -524,7 +534,7 @@ crate::redact::debug_redacting!(RegisteredIntegratorApp { shown: [app], redacted
     request_body = NewIntegratorApp,
     responses(
         (status = 201, description = "Registered", body = RegisteredIntegratorApp),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
     ),
 )]
 async fn register_integrator_app(
@@ -564,7 +574,7 @@ pub struct IntegratorApps {
     operation_id = "list_integrator_apps",
     responses(
         (status = 200, description = "The applications", body = IntegratorApps),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
     ),
 )]
 async fn list_integrator_apps(State(state): State<AppState>, _: StaffAdmin) -> Result<Json<IntegratorApps>, Problem> {

@@ -18,9 +18,9 @@ use axum::response::Response;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::NewEntry;
 use crate::state::AppState;
-use crate::store::Store;
+use provider_api_core::audit::NewEntry;
+use provider_api_store::Store;
 
 /// Who the request turned out to be, filled in by the `Principal` extractor (or the sign-in page), read
 /// when the entry is made.

@@ -11,11 +11,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{Entry, Filter, timestamp};
 use crate::auth::principal::StaffAdmin;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::audit::{Entry, Filter, timestamp};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit_entries))
@@ -131,7 +131,7 @@ pub struct AuditPage {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of entries", body = AuditPage),
-        (status = 403, description = "Not staff with `staff_admin`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_admin`"),
     ),
 )]
 async fn list_audit_entries(

@@ -21,13 +21,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::capability::{Capability, parse_list};
 use super::{password, secret};
-use crate::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
 use crate::http::client_address::ClientAddress;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
+use provider_api_core::capability::{Capability, parse_list};
 
 /// How long a code may wait to be exchanged.
 const CODE_LIFETIME: time::Duration = time::Duration::minutes(2);
@@ -67,7 +67,7 @@ pub struct SignInForm {
     pub decision: Option<String>,
 }
 
-crate::redact::debug_redacting!(SignInForm { shown: [request, email, decision], redacted: [password] });
+provider_api_core::debug_redacting!(SignInForm { shown: [request, email, decision], redacted: [password] });
 
 /// A request whose application and redirect URI have been checked.
 struct Checked {

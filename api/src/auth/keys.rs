@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::secret;
-use crate::store::{Store, StoreError, StoredSigningKey};
+use provider_api_store::{Store, StoreError, StoredSigningKey};
 
 pub const ALGORITHM: &str = "ES256";
 const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(5);

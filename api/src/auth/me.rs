@@ -8,11 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::capability::{Capability, Role, StaffRole};
 use super::principal::{Decision, Principal, Subject};
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::capability::{Capability, Role, StaffRole};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_me)).routes(routes!(get_my_permissions))

@@ -2,7 +2,6 @@
 //! extractor that verifies them, and the rule that decides what a principal may do. See `docs/identity.md`.
 
 pub mod authorize;
-pub mod capability;
 pub mod keys;
 pub mod me;
 pub mod oauth;
@@ -12,5 +11,4 @@ pub mod secret;
 pub mod throttle;
 pub mod token;
 
-pub use capability::{Capability, Role, StaffRole};
 pub use principal::{Access, Principal, Subject};

@@ -19,14 +19,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::authorize;
-use super::capability::{Capability, parse_list};
 use super::keys::Jwks;
 use super::secret;
 use super::token::{Grant, LEEWAY_SECONDS};
-use crate::accounts::{ApiClient, IntegratorApp, Redemption, RefreshToken};
 use crate::http::Problem;
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::{ApiClient, IntegratorApp, Redemption, RefreshToken};
+use provider_api_core::capability::{Capability, parse_list};
 
 pub const TOKEN_PATH: &str = "/v1/oauth/token";
 pub const REVOKE_PATH: &str = "/v1/oauth/revoke";
@@ -86,7 +86,7 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
 }
 
-crate::redact::debug_redacting!(TokenRequest {
+provider_api_core::debug_redacting!(TokenRequest {
     shown: [grant_type, scope, client_id, client_assertion_type, redirect_uri],
     redacted: [client_assertion, code, code_verifier, refresh_token]
 });
@@ -130,7 +130,7 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-crate::redact::debug_redacting!(TokenResponse {
+provider_api_core::debug_redacting!(TokenResponse {
     shown: [token_type, expires_in, scope],
     redacted: [access_token, refresh_token]
 });
@@ -163,8 +163,7 @@ fn invalid_client(description: &str) -> Problem {
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "An access token", body = TokenResponse),
-        (status = 401, description = "The client could not be authenticated (`invalid_client`); see `WWW-Authenticate`",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "The client could not be authenticated (`invalid_client`); see `WWW-Authenticate`"),
     ),
     security(()),
 )]
@@ -595,7 +594,7 @@ pub struct RevocationRequest {
     pub client_assertion: Option<String>,
 }
 
-crate::redact::debug_redacting!(RevocationRequest {
+provider_api_core::debug_redacting!(RevocationRequest {
     shown: [token_type_hint, client_id, client_assertion_type],
     redacted: [token, client_assertion]
 });
@@ -613,8 +612,7 @@ crate::redact::debug_redacting!(RevocationRequest {
     request_body(content = RevocationRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or nothing to revoke"),
-        (status = 401, description = "The client could not be authenticated (`invalid_client`)",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "The client could not be authenticated (`invalid_client`)"),
     ),
     security(()),
 )]

@@ -9,16 +9,17 @@ use std::collections::BTreeSet;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use provider_api_core::actor::Actor;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::capability::{Capability, Role, StaffRole, granted_by};
 use super::token::AccessClaims;
-use crate::accounts::{ApiClient, User};
 use crate::http::Problem;
 use crate::http::rate_limit::VerifiedClaims;
 use crate::state::AppState;
+use provider_api_core::accounts::{ApiClient, User};
+use provider_api_core::capability::{Capability, Role, StaffRole, granted_by};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -364,6 +365,16 @@ impl Access {
 }
 
 impl Principal {
+    /// Who the record says did what this principal does: the person (with the integrator's software they
+    /// came through, if any), or the software itself.
+    pub fn actor(&self) -> Actor {
+        let integrator = self.claims.act.as_ref().map(|act| act.sub);
+        match &self.subject {
+            Subject::User(user) => Actor { user: Some(user.id), client: integrator },
+            Subject::Client(client) => Actor { user: None, client: Some(client.id) },
+        }
+    }
+
     pub fn staff_roles(&self) -> BTreeSet<StaffRole> {
         match &self.subject {
             Subject::User(user) => user.staff_roles(),

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::capability::Capability;
 use super::keys::KeyRing;
-use crate::store::Store;
+use provider_api_core::capability::Capability;
+use provider_api_store::Store;
 
 /// RFC 9068 §2.1: access tokens say what they are in their header.
 pub const TOKEN_TYPE: &str = "at+jwt";
@@ -138,6 +138,16 @@ pub enum InvalidToken {
 }
 
 impl TokenService {
+    /// A compact ES256 JWS over `claims` with the server's current token key (a submission's receipt); `typ`
+    /// says what it is, so one kind of signed statement can never pass for another (or for an access token).
+    pub fn sign_statement(&self, typ: &str, claims: &impl Serialize) -> String {
+        let (kid, key) = self.keys.signing();
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some(typ.to_owned());
+        header.kid = Some(kid);
+        jsonwebtoken::encode(&header, claims, &key).expect("ES256 signing does not fail")
+    }
+
     pub fn issue(&self, grant: Grant) -> (String, AccessClaims) {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let scope = grant.scopes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");

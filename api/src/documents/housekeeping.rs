@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::scan::{CLAMAV, NONE, Verdict};
 use super::{Document, Documents, ScanStatus};
-use crate::store::Store;
+use provider_api_store::Store;
 
 /// How often the scanner looks for due documents when nothing wakes it.
 const SCAN_POLL: Duration = Duration::from_secs(5);
@@ -36,7 +36,7 @@ pub async fn scan_forever(store: Arc<dyn Store>, documents: Arc<Documents>) {
 }
 
 /// Scans one due document, if there is one; `true` when it did (so there may be more).
-pub async fn scan_next(store: &dyn Store, documents: &Documents) -> Result<bool, crate::store::StoreError> {
+pub async fn scan_next(store: &dyn Store, documents: &Documents) -> Result<bool, provider_api_store::StoreError> {
     let now = OffsetDateTime::now_utc();
     let Some(document) = store.claim_scan(now, now + SCAN_LEASE).await? else { return Ok(false) };
     let Some(clamd) = &documents.settings.clamd else {
@@ -66,7 +66,7 @@ async fn retry_or_fail(
     document: &Document,
     error: &str,
     at: OffsetDateTime,
-) -> Result<(), crate::store::StoreError> {
+) -> Result<(), provider_api_store::StoreError> {
     if document.scan_attempts >= i64::from(documents.settings.scan_attempts) {
         tracing::error!(document = %document.id, attempts = document.scan_attempts, error, "giving up scanning a document");
         return store.record_scan(document.id, ScanStatus::Failed.as_str(), CLAMAV, Some(error), at).await;
@@ -81,7 +81,7 @@ async fn retry_or_fail(
 pub async fn remove_expired_uploads(
     store: &dyn Store,
     documents: &Documents,
-) -> Result<usize, crate::store::StoreError> {
+) -> Result<usize, provider_api_store::StoreError> {
     let expired = store.expired_uploads(OffsetDateTime::now_utc(), 100).await?;
     let mut removed = 0;
     for upload in expired {

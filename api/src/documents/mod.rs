@@ -9,7 +9,6 @@
 pub mod blob;
 pub mod hashing;
 pub mod housekeeping;
-pub mod media;
 mod routes;
 pub mod scan;
 mod tus;
@@ -19,102 +18,17 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use tokio::sync::Notify;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
+
+use provider_api_core::documents::{Document, MediaType, ScanStatus, Upload};
 
 use crate::state::AppState;
 use blob::BlobStore;
 use scan::Clamd;
 
-pub use media::{MediaType, sanitise_filename};
 pub use routes::DocumentView;
-
-/// Where a document stands with the malware scanner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ScanStatus {
-    /// Not scanned yet; the content cannot be downloaded.
-    Pending,
-    /// Scanned and found clean (or no scanner is configured: see `scanner`).
-    Clean,
-    /// The scanner found malware; the content is never served.
-    Infected,
-    /// The scanner could not give an answer after several attempts; the content is not served.
-    Failed,
-}
-
-impl ScanStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Clean => "clean",
-            Self::Infected => "infected",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Clean, Self::Infected, Self::Failed].into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-/// A stored document: the metadata row; its bytes are the blob named [`blob::document_key`] of its id.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Document {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
-    pub location_id: Option<Uuid>,
-    /// Sanitised: no path, no control characters, no reserved names. Metadata only, never a storage name.
-    pub filename: String,
-    pub media_type: String,
-    pub size: i64,
-    /// Lower-case hex SHA-256 of the content, computed as the bytes arrived.
-    pub sha256: String,
-    pub uploaded_by_user: Option<Uuid>,
-    /// The OAuth client the upload came through (an API client, or an integrator acting for a person).
-    pub uploaded_by_client: Uuid,
-    pub created_at: OffsetDateTime,
-    /// `pending`, `clean`, `infected` or `failed` (see [`ScanStatus`]).
-    pub scan_status: String,
-    /// `clamav` with its signature name for a finding, or `none` when no scanner is configured.
-    pub scanner: Option<String>,
-    pub scan_detail: Option<String>,
-    pub scanned_at: Option<OffsetDateTime>,
-    pub scan_attempts: i64,
-    pub scan_next_at: OffsetDateTime,
-    /// Set when something that attaches the document was submitted; a frozen document cannot be deleted.
-    pub frozen_at: Option<OffsetDateTime>,
-}
-
-impl Document {
-    pub fn status(&self) -> ScanStatus {
-        ScanStatus::parse(&self.scan_status).unwrap_or(ScanStatus::Failed)
-    }
-}
-
-/// A tus upload in progress (or just finished: `document_id` is then set, so a client that lost the last
-/// response can still learn which document it made).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Upload {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
-    pub location_id: Option<Uuid>,
-    pub filename: String,
-    pub media_type: String,
-    /// The total size the client declared (`Upload-Length`).
-    pub length: i64,
-    /// Bytes received and stored so far (`Upload-Offset`).
-    pub received: i64,
-    /// The SHA-256 state after `received` bytes ([`hashing::Hasher::save`]).
-    pub hash_state: Vec<u8>,
-    pub created_by_user: Option<Uuid>,
-    pub created_by_client: Uuid,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    pub document_id: Option<Uuid>,
-}
 
 /// The limits and services documents need, from the configuration.
 #[derive(Debug, Clone)]

@@ -14,15 +14,16 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::hashing::Hasher;
-use super::media::{MediaType, content_disposition, sanitise_filename};
 use super::{Document, ScanStatus, Upload, writer};
 use crate::auth::principal::{Access, Authorized, ReadDocuments, WriteDocuments};
-use crate::auth::{Capability, Principal, Subject};
+use crate::auth::{Principal, Subject};
 use crate::http::pagination::{After, PageQuery, page};
-use crate::http::problem::ProblemDetails;
-use crate::http::{FieldError, Path, Problem, Query};
+use crate::http::{Path, Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::capability::Capability;
+use provider_api_core::documents::media::{MediaType, content_disposition, sanitise_filename};
+use provider_api_core::field_error::FieldError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -214,10 +215,8 @@ async fn visible_document(state: &AppState, access: &Access, id: Uuid) -> Result
     responses(
         (status = 201, description = "Stored; scanning follows", body = DocumentView,
             headers(("Location" = String, description = "The document"))),
-        (status = 413, description = "Larger than the configured limit (`document_too_large`), refused before it is stored",
-            body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "A type not accepted (`document_type_not_allowed`), or content that is not of the declared type (`content_type_mismatch`)",
-            body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the configured limit (`document_too_large`), refused before it is stored"),
+        (status = 415, description = "A type not accepted (`document_type_not_allowed`), or content that is not of the declared type (`content_type_mismatch`)"),
     ),
 )]
 async fn upload_document(
@@ -243,7 +242,7 @@ async fn upload_document(
         return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail));
     }
     let (user, client) = uploader(&auth.principal);
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     // The same staging a tus upload uses, for one request: `length` is an upper bound when the body's length
     // is not declared, and the document takes the size that arrived.
     let mut upload = Upload {
@@ -382,8 +381,7 @@ async fn get_document(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 409, description = "Attached to something submitted (`document_frozen`)",
-            body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Attached to something submitted (`document_frozen`)"),
     ),
 )]
 async fn delete_document(
@@ -436,10 +434,8 @@ async fn delete_document(
         (status = 206, description = "The requested range", content_type = "*/*", body = FileContent,
             headers(("Content-Range" = String, description = "Which bytes these are"))),
         (status = 304, description = "Unchanged since the ETag in `If-None-Match`"),
-        (status = 409, description = "Not scanned clean (`document_not_clean`): pending, infected or failed",
-            body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 416, description = "The range is outside the content (`range_not_satisfiable`)",
-            body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not scanned clean (`document_not_clean`): pending, infected or failed"),
+        (status = 416, description = "The range is outside the content (`range_not_satisfiable`)"),
     ),
 )]
 async fn get_document_content(

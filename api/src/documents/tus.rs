@@ -19,15 +19,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::hashing::Hasher;
-use super::media::{MediaType, sanitise_filename};
 use super::routes::{FileContent, accepted_type, check_location, uploader};
 use super::{Upload, writer};
-use crate::auth::Capability;
 use crate::auth::principal::{Access, Authorized, WriteDocuments};
-use crate::http::problem::ProblemDetails;
 use crate::http::{Path, Problem};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::capability::Capability;
+use provider_api_core::documents::media::{MediaType, sanitise_filename};
 
 pub const TUS_VERSION: &str = "1.0.0";
 
@@ -143,7 +142,7 @@ async fn visible_upload(state: &AppState, access: &Access, id: Uuid) -> Result<U
         Some(u)
             if u.organisation_id == access.organisation_id
                 && access.decide(Capability::DocumentsWrite, u.location_id).allowed
-                && (u.document_id.is_some() || u.expires_at > crate::domain::now()) =>
+                && (u.document_id.is_some() || u.expires_at > provider_api_core::domain::now()) =>
         {
             Ok(u)
         }
@@ -204,10 +203,10 @@ async fn describe_uploads(State(state): State<AppState>, Path(_): Path<Uuid>) ->
             ("Upload-Offset" = u64, description = "Bytes stored, when the request had a body"),
             ("Upload-Expires" = String, description = "When the unfinished upload will be removed"),
         )),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0` (`tus_version_unsupported`)", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "`Upload-Length` past the limit (`document_too_large`)", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "A type not accepted, or content not of the declared type", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 460, description = "The body does not match `Upload-Checksum` (`checksum_mismatch`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0` (`tus_version_unsupported`)"),
+        (status = 413, description = "`Upload-Length` past the limit (`document_too_large`)"),
+        (status = 415, description = "A type not accepted, or content not of the declared type"),
+        (status = 460, description = "The body does not match `Upload-Checksum` (`checksum_mismatch`)"),
     ),
 )]
 async fn create_upload(
@@ -245,7 +244,7 @@ async fn create_upload(
     let wanted_checksum = checksum(&headers)?;
 
     let (user, client) = uploader(&auth.principal);
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let upload = Upload {
         id: Uuid::now_v7(),
         organisation_id,
@@ -313,7 +312,7 @@ async fn append(
         }
     }
     let received = upload.received + written.stored as i64;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let expires_at = now + documents.settings.upload_expiry;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if received == upload.length {
@@ -379,7 +378,7 @@ fn offset_conflict() -> Problem {
             ("Upload-Expires" = String, description = "When the unfinished upload will be removed"),
             ("Document-Id" = String, description = "The document it became, once complete"),
         )),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
     ),
 )]
 async fn get_upload_offset(
@@ -434,10 +433,9 @@ async fn get_upload_offset(
             ("Upload-Expires" = String, description = "When the unfinished upload will be removed"),
             ("Document-Id" = String, description = "The document, when this was the last byte"),
         )),
-        (status = 409, description = "`Upload-Offset` is not the server's (`upload_offset_mismatch`), or another request is writing to this upload (`upload_busy`)",
-            body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 460, description = "The body does not match `Upload-Checksum` (`checksum_mismatch`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "`Upload-Offset` is not the server's (`upload_offset_mismatch`), or another request is writing to this upload (`upload_busy`)"),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
+        (status = 460, description = "The body does not match `Upload-Checksum` (`checksum_mismatch`)"),
     ),
 )]
 async fn append_to_upload(
@@ -488,8 +486,8 @@ async fn append_to_upload(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 409, description = "Another request is writing to this upload (`upload_busy`)", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 412, description = "Not `Tus-Resumable: 1.0.0`", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Another request is writing to this upload (`upload_busy`)"),
+        (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
     ),
 )]
 async fn terminate_upload(

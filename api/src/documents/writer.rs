@@ -13,10 +13,10 @@ use futures_util::StreamExt;
 use uuid::Uuid;
 
 use super::hashing::Hasher;
-use super::media::{MediaType, SNIFF_LEN};
 use super::scan::NONE;
 use super::{Document, Documents, ScanStatus, Upload};
 use crate::http::Problem;
+use provider_api_core::documents::media::{MediaType, SNIFF_LEN};
 
 /// What one request added to an upload.
 pub struct Written {
@@ -210,7 +210,7 @@ pub async fn finish(
     }
     let id = Uuid::now_v7();
     documents.blobs.promote(upload.id, upload.length as u64, id).await.map_err(storage_failed)?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let scanned = documents.settings.clamd.is_none();
     Ok(Document {
         id,

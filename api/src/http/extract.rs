@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use super::problem::{FieldError, Problem, pointer_token};
+use super::problem::Problem;
+use provider_api_core::field_error::{FieldError, pointer_token};
 
 /// A JSON request body that has been parsed into `T` and has passed `T`'s field rules.
 ///

@@ -12,6 +12,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use provider_api_core::hex;
+use provider_api_store::idempotency::{Begin, Completion, StoredResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -52,34 +54,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         }
         Ok(Self(key.to_owned()))
     }
-}
-
-/// What claiming a key found.
-#[derive(Debug)]
-pub enum Begin {
-    Started,
-    InFlight { fingerprint: String },
-    Completed(StoredResponse),
-}
-
-#[derive(Debug)]
-pub struct StoredResponse {
-    pub fingerprint: String,
-    pub status: i64,
-    /// The response headers worth replaying, as a JSON array of `[name, value]` pairs.
-    pub headers: String,
-    pub body: String,
-}
-
-/// A response to store, written with the change it reports.
-#[derive(Debug, Clone)]
-pub struct Completion {
-    pub scope: String,
-    pub key: String,
-    pub status: i64,
-    pub headers: String,
-    pub body: String,
-    pub at: OffsetDateTime,
 }
 
 /// A key this request holds.
@@ -198,10 +172,6 @@ pub fn fingerprint(operation: &str, body: &[u8]) -> String {
     hash.update([0]);
     hash.update(body);
     hex(&hash.finalize())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -12,4 +12,4 @@ pub mod rate_limit;
 
 pub use etag::IfMatch;
 pub use extract::{Path, Query, ValidatedJson, ValidatedJsonBytes};
-pub use problem::{FieldError, Problem};
+pub use problem::Problem;

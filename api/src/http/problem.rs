@@ -9,6 +9,8 @@ use std::borrow::Cow;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use provider_api_core::field_error::FieldError;
+use provider_api_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -101,25 +103,6 @@ pub struct ProblemDetails {
     #[serde(skip)]
     #[schema(ignore)]
     pub internal: Option<String>,
-}
-
-/// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON Pointer (RFC 6901) to the field in the request body; `""` means the whole body.
-    #[schema(example = "/postcode")]
-    pub pointer: String,
-    /// A stable machine-readable code for what is wrong with the field.
-    #[schema(example = "postcode_format")]
-    pub code: Cow<'static, str>,
-    /// What is wrong with the field and how to fix it.
-    pub detail: String,
-}
-
-impl FieldError {
-    pub fn new(pointer: impl Into<String>, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self { pointer: pointer.into(), code: code.into(), detail: detail.into() }
-    }
 }
 
 impl Problem {
@@ -258,6 +241,40 @@ impl Problem {
     }
 }
 
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        let mut problem = match &error {
+            StoreError::Unavailable(_) => {
+                Self::service_unavailable("The database is unavailable; try again shortly.", 5)
+            }
+            StoreError::Conflict { .. } => Self::new(
+                axum::http::StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                "This would duplicate something that already exists.",
+            ),
+            StoreError::Migration(_) | StoreError::Database(_) | StoreError::UnknownEngine => Self::internal(),
+        };
+        problem.internal = Some(error.to_string());
+        problem
+    }
+}
+
+/// A decision whose application's sections no longer read: a bug, logged (the cause) and answered 500.
+impl From<provider_api_core::registrations::grant::UnreadableSections> for Problem {
+    fn from(error: provider_api_core::registrations::grant::UnreadableSections) -> Self {
+        let mut problem = Self::internal();
+        problem.internal = Some(error.to_string());
+        problem
+    }
+}
+
+impl From<provider_api_core::transition::TransitionError> for Problem {
+    fn from(refused: provider_api_core::transition::TransitionError) -> Self {
+        Self::invalid_transition(refused.current, refused.detail)
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut response = self.render();
@@ -266,25 +283,9 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Escapes one JSON Pointer reference token (RFC 6901 §3).
-pub fn pointer_token(token: &str) -> Cow<'_, str> {
-    if token.contains(['~', '/']) {
-        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
-    } else {
-        Cow::Borrowed(token)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pointer_tokens_are_escaped_per_rfc_6901() {
-        assert_eq!(pointer_token("a/b"), "a~1b");
-        assert_eq!(pointer_token("m~n"), "m~0n");
-        assert_eq!(pointer_token("plain"), "plain");
-    }
 
     #[test]
     fn validation_problem_names_a_single_field_in_its_detail() {

@@ -8,10 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use validator::{Validate, ValidationError};
 
-use crate::domain::{Invalid, LocationId, NhsNumber, OdsCode, Postcode, ProviderId};
-use crate::http::{FieldError, Problem, ValidatedJson};
+use crate::http::{Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::domain::{Invalid, LocationId, NhsNumber, OdsCode, Postcode, ProviderId};
+use provider_api_core::field_error::FieldError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(validate_identifiers))

@@ -13,9 +13,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use super::catalogue::NotificationType;
-use super::fields::parse_date;
-use super::model::{Action, Actor, Event, Notification, Status};
 use super::routes::{changed_meanwhile, single};
 use super::views::*;
 use crate::auth::principal::StaffTriage;
@@ -23,6 +20,10 @@ use crate::http::pagination::{After, PageQuery, ago, page};
 use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::actor::Actor;
+use provider_api_core::forms::fields::parse_date;
+use provider_api_core::notifications::catalogue::NotificationType;
+use provider_api_core::notifications::model::{Action, Event, Notification, Status};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,7 +72,7 @@ pub struct QueueQuery {
     params(QueueQuery),
     responses(
         (status = 200, description = "A page of the queue", body = NotificationPage),
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
     ),
 )]
 async fn triage_queue(
@@ -89,7 +90,7 @@ async fn triage_queue(
     if statuses.is_empty() {
         return Ok(Json(NotificationPage { items: Vec::new(), next: None }));
     }
-    let filter = super::model::Filter {
+    let filter = provider_api_core::notifications::model::Filter {
         organisation_id: query.organisation_id,
         statuses,
         kind: query.kind.map(|k| k.as_str().to_owned()),
@@ -122,7 +123,7 @@ pub struct StatusCounts {
     operation_id = "notification_counts",
     responses(
         (status = 200, description = "Counts", body = StatusCounts),
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
     ),
 )]
 async fn notification_counts(
@@ -167,7 +168,7 @@ fn staff_actor(staff: &StaffTriage) -> Actor {
     responses(
         (status = 200, description = "The notification", body = NotificationView,
             headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
     ),
 )]
 async fn staff_get_notification(
@@ -176,7 +177,7 @@ async fn staff_get_notification(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let notification = sent(&state, id).await?;
-    let event = Event::new(id, Action::ViewedByStaff, staff_actor(&staff), crate::domain::now());
+    let event = Event::new(id, Action::ViewedByStaff, staff_actor(&staff), provider_api_core::domain::now());
     // Recorded before the content leaves: a read that cannot be recorded does not happen.
     state.store.append_notification_event(&event).await?;
     Ok(single(StatusCode::OK, notification))
@@ -193,7 +194,7 @@ async fn staff_get_notification(
     params(("notification_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The history", body = History),
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
     ),
 )]
 async fn staff_notification_history(
@@ -218,7 +219,7 @@ async fn step(
     let current = sent(state, id).await?;
     let from = current.status();
     from.transition(next)?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -241,9 +242,9 @@ async fn step(
     operation_id = "acknowledge_notification",
     params(("notification_id" = Uuid, Path)),
     responses(
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
         (status = 200, description = "Acknowledged", body = NotificationView),
-        (status = 409, description = "Not in a state to acknowledge", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a state to acknowledge"),
     ),
 )]
 async fn acknowledge_notification(
@@ -256,7 +257,7 @@ async fn acknowledge_notification(
 
 fn future_date(value: &str) -> Result<(), ValidationError> {
     match parse_date(value) {
-        Some(date) if date >= crate::domain::now().date() => Ok(()),
+        Some(date) if date >= provider_api_core::domain::now().date() => Ok(()),
         Some(_) => Err(ValidationError::new("in_past").with_message("The due date must not be in the past.".into())),
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
     }
@@ -289,9 +290,9 @@ pub struct NewInformationRequest {
     params(("notification_id" = Uuid, Path)),
     request_body = NewInformationRequest,
     responses(
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
         (status = 200, description = "Requested", body = NotificationView),
-        (status = 409, description = "Not in a state to ask", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a state to ask"),
     ),
 )]
 async fn request_information(
@@ -331,9 +332,9 @@ pub struct NewClosure {
     params(("notification_id" = Uuid, Path)),
     request_body = NewClosure,
     responses(
-        (status = 403, description = "Not staff with `staff_triage`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_triage`"),
         (status = 200, description = "Closed", body = NotificationView),
-        (status = 409, description = "Not in a state to close", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a state to close"),
     ),
 )]
 async fn close_notification(

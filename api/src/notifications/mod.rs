@@ -2,20 +2,15 @@
 //! forms; drafts shared by a team and edited with `If-Match`; complete checking; four-eyes submission with
 //! a signed receipt; idempotent creation and submission; and the regulator's triage. See
 //! `docs/notifications.md`.
+//!
+//! The forms, their rules and the record's lifecycle are core's (`provider_api_core::notifications`); this
+//! module is the HTTP side: routes, views and the regulator's triage.
 
 mod admin;
-pub mod catalogue;
-pub mod fields;
-pub mod forms;
-pub mod model;
-pub mod receipt;
 mod routes;
-pub mod validation;
 pub mod views;
 
-pub use catalogue::{NotificationContent, NotificationType};
-pub use model::{Action, Event, Filter, Notification, Status};
-pub use routes::{IdempotencyKeyHeader, changed_fields};
+pub use routes::IdempotencyKeyHeader;
 
 use utoipa_axum::router::OpenApiRouter;
 

@@ -14,22 +14,25 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::catalogue::{LocationRule, NotificationContent, NotificationType};
-use super::model::{Action, Actor, Event, Filter, Notification, Status};
-use super::receipt::{self, ReceiptClaims};
-use super::validation::{Completeness, check};
 use super::views::*;
-use crate::auth::Capability;
 use crate::auth::principal::{
     Access, Authorized, Principal, ReadNotifications, SubmitNotifications, WriteNotifications,
 };
 use crate::http::etag::stale;
 use crate::http::idempotency::{Claim, Claimed, IdempotencyKey};
 use crate::http::pagination::{After, PageQuery, page};
-use crate::http::{FieldError, IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
+use crate::http::{IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
 use crate::openapi::tags;
 use crate::state::AppState;
-use crate::store::SubmissionContext;
+use provider_api_core::actor::Actor;
+use provider_api_core::capability::Capability;
+use provider_api_core::field_error::FieldError;
+use provider_api_core::forms::validation::Completeness;
+use provider_api_core::notifications::catalogue::{LocationRule, NotificationContent, NotificationType};
+use provider_api_core::notifications::model::{Action, Event, Filter, Notification, Status};
+use provider_api_core::notifications::receipt::{self, ReceiptClaims};
+use provider_api_core::notifications::validation::check;
+use provider_api_store::SubmissionContext;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -201,8 +204,8 @@ pub struct NewNotification {
     responses(
         (status = 201, description = "The draft", body = NotificationView,
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "Its address"))),
-        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The same Idempotency-Key is in use by a request still running", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "No Idempotency-Key"),
+        (status = 409, description = "The same Idempotency-Key is in use by a request still running"),
     ),
 )]
 async fn create_notification(
@@ -244,8 +247,8 @@ async fn create_draft(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = crate::domain::now();
-    let actor = Actor::of(principal);
+    let now = provider_api_core::domain::now();
+    let actor = principal.actor();
     let notification = Notification::draft(
         access.organisation_id,
         kind,
@@ -326,7 +329,7 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<O
     responses(
         (status = 200, description = "The edited draft", body = NotificationView,
             headers(("ETag" = String, description = "The new version"))),
-        (status = 409, description = "Not a draft any more", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft any more"),
     ),
 )]
 async fn update_notification(
@@ -388,7 +391,8 @@ async fn update_notification(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let mut changed = prefixed_pointers("/content", changed_fields(&old_content, &content));
+    let mut changed =
+        prefixed_pointers("/content", provider_api_core::forms::changes::changed_fields(&old_content, &content));
     if updated.location_id != current.location_id {
         changed.push("/location_id".into());
     }
@@ -401,8 +405,8 @@ async fn update_notification(
     if changed.is_empty() {
         return Ok(single(StatusCode::OK, current));
     }
-    let now = crate::domain::now();
-    let actor = Actor::of(&principal);
+    let now = provider_api_core::domain::now();
+    let actor = principal.actor();
     updated.content = content.to_string();
     updated.version = current.version + 1;
     updated.updated_at = now;
@@ -428,7 +432,7 @@ async fn update_notification(
     params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Ready to submit", body = ValidationReport),
-        (status = 422, description = "Every problem, each with a JSON Pointer", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Every problem, each with a JSON Pointer"),
     ),
 )]
 async fn validate_notification(
@@ -458,9 +462,9 @@ async fn validate_notification(
     responses(
         (status = 200, description = "Submitted, with its receipt", body = NotificationView,
             headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft, or the same Idempotency-Key is in use", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "Not complete: every problem", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "No Idempotency-Key"),
+        (status = 409, description = "Not a draft, or the same Idempotency-Key is in use"),
+        (status = 422, description = "Not complete: every problem"),
     ),
 )]
 async fn submit_notification(
@@ -494,13 +498,13 @@ async fn submit_draft(
         return Err(stale());
     }
     let (kind, facts) = complete_check(state, &current).await?;
-    let actor = Actor::of(principal);
+    let actor = principal.actor();
     // Four eyes is about people: software acting as itself submits under the scope an admin granted it.
     if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
         return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
     }
     let attachments = freeze_attachments(state, &current).await?;
-    let submitted = seal(state, current.clone(), kind, actor, attachments, crate::domain::now())?;
+    let submitted = seal(state, current.clone(), kind, actor, attachments, provider_api_core::domain::now())?;
     let event = Event::new(submitted.id, Action::Submitted, actor, submitted.updated_at)
         .transition(Status::Draft, Status::Submitted);
     let headers = notification_headers(&submitted, false);
@@ -522,7 +526,7 @@ fn seal(
 ) -> Result<Notification, Problem> {
     let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
     let schema_version = kind.info().schema_version;
-    let reference = receipt::new_reference(now);
+    let reference = provider_api_core::receipt::new_reference(now);
     let content_sha256 = receipt::submission_sha256(&content, &attachments);
     n.attachments = serde_json::to_string(&attachments).expect("attachments serialise");
     let claims = ReceiptClaims {
@@ -536,7 +540,7 @@ fn seal(
         schema_version,
         content_sha256: content_sha256.clone(),
     };
-    n.receipt = Some(receipt::sign(&state.tokens, &claims));
+    n.receipt = Some(state.tokens.sign_statement(receipt::RECEIPT_TYPE, &claims));
     n.status = Status::Submitted.as_str().to_owned();
     n.reference = Some(reference);
     n.content_sha256 = Some(content_sha256);
@@ -587,8 +591,8 @@ pub struct NotificationSubmission {
     responses(
         (status = 201, description = "Submitted, with its receipt", body = NotificationView,
             headers(("ETag" = String, description = "The version"), ("Location" = String, description = "Its address"))),
-        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The same Idempotency-Key is in use by a request still running", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "No Idempotency-Key"),
+        (status = 409, description = "The same Idempotency-Key is in use by a request still running"),
     ),
 )]
 async fn submit_new_notification(
@@ -621,7 +625,7 @@ async fn create_and_submit(
     if submission.location_id.is_none() {
         require_unlimited(access)?;
     }
-    let actor = Actor::of(principal);
+    let actor = principal.actor();
     let facts = context(state, access.organisation_id, submission.location_id).await?;
     if facts.four_eyes && actor.user.is_some() {
         return Err(four_eyes(
@@ -646,7 +650,7 @@ async fn create_and_submit(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let draft = Notification::draft(
         access.organisation_id,
         kind,
@@ -680,7 +684,7 @@ async fn create_and_submit(
         ("If-Match" = String, Header, description = "The ETag you last read")),
     responses(
         (status = 200, description = "Discarded", body = NotificationView, headers(("ETag" = String, description = "The new version"))),
-        (status = 409, description = "Not a draft", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft"),
     ),
 )]
 async fn discard_notification(
@@ -697,8 +701,8 @@ async fn discard_notification(
     if expected != current.version {
         return Err(stale());
     }
-    let actor = Actor::of(&principal);
-    let now = crate::domain::now();
+    let actor = principal.actor();
+    let now = provider_api_core::domain::now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -755,7 +759,7 @@ pub struct NewResponse {
     request_body = NewResponse,
     responses(
         (status = 200, description = "Answered", body = NotificationView, headers(("ETag" = String, description = "The new version"))),
-        (status = 409, description = "No open request", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "No open request"),
     ),
 )]
 async fn respond_to_notification(
@@ -769,8 +773,8 @@ async fn respond_to_notification(
     access.require(Capability::NotificationsWrite, current.location_id)?;
     let from = current.status();
     let next = from.transition(Status::Responded)?;
-    let actor = Actor::of(&principal);
-    let now = crate::domain::now();
+    let actor = principal.actor();
+    let now = provider_api_core::domain::now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -827,7 +831,7 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
             .await?
             .filter(|d| d.organisation_id == n.organisation_id)
             .ok_or_else(|| Problem::not_found("An attached document no longer exists."))?;
-        if document.scan_status != crate::documents::ScanStatus::Clean.as_str() {
+        if document.scan_status != provider_api_core::documents::ScanStatus::Clean.as_str() {
             errors.push(FieldError::new(
                 format!("/attachments/{i}/document_id"),
                 "not_clean",
@@ -846,7 +850,7 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
         // Frozen before the submission is written: a document can never be deleted from under a sent
         // notification (if the write then fails, the documents merely stay frozen).
         let ids: Vec<Uuid> = frozen.iter().map(|a| a.document_id).collect();
-        state.store.freeze_documents(&ids, crate::domain::now()).await?;
+        state.store.freeze_documents(&ids, provider_api_core::domain::now()).await?;
     }
     Ok(frozen)
 }
@@ -1042,41 +1046,4 @@ fn prefixed(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
 
 fn prefixed_pointers(prefix: &str, pointers: Vec<String>) -> Vec<String> {
     pointers.into_iter().map(|p| format!("{prefix}{p}")).collect()
-}
-
-/// JSON Pointers of the members that differ between two forms (objects are compared member by member;
-/// anything else as a whole).
-pub fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
-    fn walk(old: Option<&Value>, new: Option<&Value>, at: &str, out: &mut Vec<String>) {
-        match (old, new) {
-            (Some(Value::Object(a)), Some(Value::Object(b))) => {
-                let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-                keys.sort();
-                keys.dedup();
-                for key in keys {
-                    let path = format!("{at}/{}", crate::http::problem::pointer_token(key));
-                    walk(a.get(key), b.get(key), &path, out);
-                }
-            }
-            (a, b) if a != b => out.push(at.to_owned()),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(Some(old), Some(new), "", &mut out);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn changed_fields_names_each_leaf_that_moved() {
-        let old = json!({"a": 1, "b": {"c": "x", "d": [1]}, "gone": true});
-        let new = json!({"a": 1, "b": {"c": "y", "d": [1, 2]}, "new~/": 0});
-        assert_eq!(changed_fields(&old, &new), ["/b/c", "/b/d", "/gone", "/new~0~1"]);
-    }
 }

@@ -9,10 +9,10 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::catalogue::{Deadline, LocationRule, NotificationType};
-use super::model::{Event, Notification, Status};
-use super::receipt::Receipt;
 use crate::http::etag::etag;
+use provider_api_core::notifications::catalogue::{Deadline, LocationRule, NotificationType};
+use provider_api_core::notifications::model::{Event, Notification, Status};
+use provider_api_core::notifications::receipt::Receipt;
 
 /// Who did something: a person, software, or a person through an integrator's software (both).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -219,21 +219,6 @@ impl NotificationView {
     }
 }
 
-impl Notification {
-    pub fn receipt_view(&self) -> Option<Receipt> {
-        Some(Receipt {
-            reference: self.reference.clone()?,
-            notification_id: self.id,
-            organisation_id: self.organisation_id,
-            kind: self.kind.parse().ok()?,
-            received_at: self.submitted_at?,
-            schema_version: u32::try_from(self.schema_version?).ok()?,
-            content_sha256: self.content_sha256.clone()?,
-            jws: self.receipt.clone()?,
-        })
-    }
-}
-
 /// The headers of a single notification: its `ETag`, and where it lives.
 pub fn notification_headers(n: &Notification, with_location: bool) -> HeaderMap {
     let mut headers = HeaderMap::new();
@@ -301,7 +286,7 @@ pub struct HistoryEntry {
     pub id: Uuid,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    pub action: super::model::Action,
+    pub action: provider_api_core::notifications::model::Action,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub by: Option<ActorView>,
@@ -328,7 +313,7 @@ impl From<Event> for HistoryEntry {
         Self {
             id: e.id,
             at: e.at,
-            action: e.action.parse().unwrap_or(super::model::Action::Edited),
+            action: e.action.parse().unwrap_or(provider_api_core::notifications::model::Action::Edited),
             by: ActorView::new(e.actor_user, e.actor_client),
             from_status: e.from_status.and_then(|s| s.parse().ok()),
             to_status: e.to_status.and_then(|s| s.parse().ok()),

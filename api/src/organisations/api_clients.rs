@@ -15,13 +15,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::accounts::{ApiClient, User, join_ids};
-use crate::auth::capability::{granted_by, join_list};
 use crate::auth::principal::{AdminOrg, Authorized, Session};
-use crate::auth::{Access, Capability, Role, Subject, secret};
+use crate::auth::{Access, Subject, secret};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::{ApiClient, User, join_ids};
+use provider_api_core::capability::{Capability, Role};
+use provider_api_core::capability::{granted_by, join_list};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -88,7 +89,7 @@ pub struct ApiClientWithSecret {
     pub client_secret: Option<String>,
 }
 
-crate::redact::debug_redacting!(ApiClientWithSecret { shown: [client], redacted: [client_secret] });
+provider_api_core::debug_redacting!(ApiClientWithSecret { shown: [client], redacted: [client_secret] });
 
 /// List API clients
 ///
@@ -256,7 +257,7 @@ pub struct NewApiClient {
     responses(
         (status = 201, description = "Created", body = ApiClientWithSecret),
         (status = 403, description = "Not an admin here, not a person, or not in a first-party session \
-            (`first_party_only`)", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+            (`first_party_only`)"),
     ),
 )]
 async fn create_api_client(
@@ -277,7 +278,7 @@ async fn create_api_client(
     for (i, role) in new.roles.iter().enumerate() {
         let over = beyond(&[*role], &[]);
         if let Some(first) = over.first() {
-            errors.push(crate::http::FieldError::new(
+            errors.push(provider_api_core::field_error::FieldError::new(
                 format!("/roles/{i}"),
                 "beyond_your_access",
                 format!("You cannot give a client a role that can do more than your own: `{role}` grants `{first}`."),
@@ -286,7 +287,7 @@ async fn create_api_client(
     }
     for (i, scope) in new.scopes.iter().flatten().enumerate() {
         if !beyond(&[], &[*scope]).is_empty() || *scope == Capability::Staff {
-            errors.push(crate::http::FieldError::new(
+            errors.push(provider_api_core::field_error::FieldError::new(
                 format!("/scopes/{i}"),
                 "beyond_your_access",
                 "You cannot give a client a scope your own access token does not have.",
@@ -343,10 +344,8 @@ async fn client_of(state: &AppState, organisation_id: Uuid, client_id: Uuid) -> 
     responses(
         (status = 200, description = "The new secret", body = ApiClientWithSecret),
         (status = 403, description = "Not an admin here, not a person, not in a first-party session \
-            (`first_party_only`), or the client can do more than the caller (`beyond_your_access`)",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The client is revoked, or uses keys rather than a secret",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+            (`first_party_only`), or the client can do more than the caller (`beyond_your_access`)"),
+        (status = 409, description = "The client is revoked, or uses keys rather than a secret"),
     ),
 )]
 async fn rotate_api_client_secret(
@@ -423,10 +422,8 @@ pub struct ClientKeys {
     responses(
         (status = 200, description = "Replaced", body = ApiClientView),
         (status = 403, description = "Not an admin here, not a person, not in a first-party session \
-            (`first_party_only`), or the client can do more than the caller (`beyond_your_access`)",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The client is revoked, or uses a secret",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+            (`first_party_only`), or the client can do more than the caller (`beyond_your_access`)"),
+        (status = 409, description = "The client is revoked, or uses a secret"),
     ),
 )]
 async fn replace_api_client_keys(

@@ -10,12 +10,14 @@ use utoipa_axum::routes;
 use validator::Validate;
 
 use super::OrganisationView;
-use crate::accounts::Membership;
 use crate::auth::principal::Person;
-use crate::auth::{Role, secret};
-use crate::http::{FieldError, Problem, ValidatedJson};
+use crate::auth::secret;
+use crate::http::{Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::Membership;
+use provider_api_core::capability::Role;
+use provider_api_core::field_error::FieldError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(redeem_enrolment_code))
@@ -30,7 +32,7 @@ pub struct Enrolment {
     pub code: String,
 }
 
-crate::redact::debug_redacting!(Enrolment { shown: [], redacted: [code] });
+provider_api_core::debug_redacting!(Enrolment { shown: [], redacted: [code] });
 
 /// Redeem an enrolment code
 ///
@@ -45,7 +47,7 @@ crate::redact::debug_redacting!(Enrolment { shown: [], redacted: [code] });
     request_body = Enrolment,
     responses(
         (status = 200, description = "Now an admin of this organisation", body = OrganisationView),
-        (status = 403, description = "Only people can enrol", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Only people can enrol"),
     ),
 )]
 async fn redeem_enrolment_code(
@@ -66,7 +68,7 @@ async fn redeem_enrolment_code(
         Some(existing) => {
             let mut roles = existing.roles();
             roles.insert(Role::Admin);
-            crate::auth::capability::join_list(&roles, |r| r.as_str())
+            provider_api_core::capability::join_list(&roles, |r| r.as_str())
         }
         None => Role::Admin.as_str().to_owned(),
     };

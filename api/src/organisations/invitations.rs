@@ -12,15 +12,17 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::accounts::{Invitation, Membership, User, join_ids, normalise_email};
-use crate::auth::capability::join_list;
 use crate::auth::principal::{AdminOrg, Authorized};
-use crate::auth::{Role, Subject, password, secret};
+use crate::auth::{Subject, password, secret};
 use crate::http::client_address::ClientAddress;
-use crate::http::{FieldError, Path, Problem, ValidatedJson};
+use crate::http::{Path, Problem, ValidatedJson};
 use crate::mail::Mail;
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::{Invitation, Membership, User, join_ids, normalise_email};
+use provider_api_core::capability::Role;
+use provider_api_core::capability::join_list;
+use provider_api_core::field_error::FieldError;
 
 /// How long an invitation stays open.
 const INVITATION_LIFETIME: time::Duration = time::Duration::days(7);
@@ -131,7 +133,7 @@ pub struct NewInvitation {
 
 /// An admin of the organisation in the path who is a person: invitations come from people, since the email
 /// names who invited. Checked before the request body is read.
-struct Inviter(crate::accounts::User);
+struct Inviter(provider_api_core::accounts::User);
 
 impl axum::extract::FromRequestParts<AppState> for Inviter {
     type Rejection = Problem;
@@ -223,7 +225,7 @@ async fn create_invitation(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 409, description = "Not pending any more", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending any more"),
     ),
 )]
 async fn revoke_invitation(
@@ -265,7 +267,7 @@ pub struct Acceptance {
     pub password: String,
 }
 
-crate::redact::debug_redacting!(Acceptance { shown: [display_name], redacted: [token, password] });
+provider_api_core::debug_redacting!(Acceptance { shown: [display_name], redacted: [token, password] });
 
 /// The membership an accepted invitation gave.
 #[derive(Debug, Serialize, ToSchema)]
@@ -298,8 +300,8 @@ fn invalid_token() -> Problem {
     request_body = Acceptance,
     responses(
         (status = 200, description = "Accepted", body = AcceptedInvitation),
-        (status = 401, description = "Wrong password for the existing account", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The email belongs to a staff account", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong password for the existing account"),
+        (status = 409, description = "The email belongs to a staff account"),
     ),
     security(()),
 )]

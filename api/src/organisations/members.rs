@@ -13,13 +13,13 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::accounts::{Member, Membership, join_ids};
-use crate::auth::Role;
-use crate::auth::capability::join_list;
 use crate::auth::principal::{AdminOrg, Authorized, ReadOrg};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::{Member, Membership, join_ids};
+use provider_api_core::capability::Role;
+use provider_api_core::capability::join_list;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_members)).routes(routes!(update_member, remove_member))
@@ -119,8 +119,7 @@ fn last_admin() -> Problem {
     request_body = MemberRoles,
     responses(
         (status = 200, description = "Updated", body = MemberView),
-        (status = 409, description = "This would leave the organisation without an admin (`last_admin`)",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "This would leave the organisation without an admin (`last_admin`)"),
     ),
 )]
 async fn update_member(
@@ -166,8 +165,7 @@ async fn update_member(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 409, description = "This would leave the organisation without an admin (`last_admin`)",
-            body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "This would leave the organisation without an admin (`last_admin`)"),
     ),
 )]
 async fn remove_member(

@@ -33,7 +33,7 @@ pub(crate) async fn check_locations(
         .enumerate()
         .filter(|(_, id)| !known.contains(id))
         .map(|(i, _)| {
-            crate::http::FieldError::new(
+            provider_api_core::field_error::FieldError::new(
                 format!("/location_ids/{i}"),
                 "unknown_location",
                 "This organisation has no such location.",

@@ -10,14 +10,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::accounts::{Location, Membership, Organisation};
-use crate::auth::Role;
 use crate::auth::principal::{AdminOrg, Authorized, Person, ReadOrg};
-use crate::domain::Postcode;
 use crate::http::etag::{etag, stale};
 use crate::http::{IfMatch, Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
+use provider_api_core::accounts::{Location, Membership, Organisation};
+use provider_api_core::capability::Role;
+use provider_api_core::domain::Postcode;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -104,8 +104,7 @@ pub struct NewOrganisation {
     responses(
         (status = 201, description = "Created; the caller is its admin", body = OrganisationView,
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "Its address"))),
-        (status = 403, description = "Only people can create organisations", body = crate::http::problem::ProblemDetails,
-            content_type = "application/problem+json"),
+        (status = 403, description = "Only people can create organisations"),
     ),
 )]
 async fn create_organisation(
@@ -328,8 +327,13 @@ async fn create_location(
     Path(organisation_id): Path<Uuid>,
     ValidatedJson(new): ValidatedJson<NewLocation>,
 ) -> Result<(StatusCode, HeaderMap, Json<LocationView>), Problem> {
-    let postcode = Postcode::parse(&new.address.postcode)
-        .map_err(|e| Problem::validation(vec![crate::http::FieldError::new("/address/postcode", e.code, e.message)]))?;
+    let postcode = Postcode::parse(&new.address.postcode).map_err(|e| {
+        Problem::validation(vec![provider_api_core::field_error::FieldError::new(
+            "/address/postcode",
+            e.code,
+            e.message,
+        )])
+    })?;
     let location = Location {
         id: Uuid::new_v4(),
         organisation_id,

@@ -15,19 +15,22 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use super::catalogue::ApplicationType;
-use super::model::{Action, Application, Decision, DecisionKind, Event, Filter, Proposal, ProposalKind, Status};
 use super::routes::{changed_meanwhile, contents, full};
 use super::views::*;
-use crate::auth::StaffRole;
 use crate::auth::principal::StaffRegistration;
 use crate::http::pagination::{After, PageQuery, ago, page};
-use crate::http::{FieldError, Path, Problem, Query, ValidatedJson};
-use crate::notifications::fields::parse_date;
-use crate::notifications::model::Actor;
+use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use crate::store::StoreError;
+use provider_api_core::actor::Actor;
+use provider_api_core::capability::StaffRole;
+use provider_api_core::field_error::FieldError;
+use provider_api_core::forms::fields::parse_date;
+use provider_api_core::registrations::catalogue::ApplicationType;
+use provider_api_core::registrations::model::{
+    Action, Application, Decision, DecisionKind, Event, Filter, Proposal, ProposalKind, Status,
+};
+use provider_api_store::StoreError;
 
 /// Representations may be made for 28 days after a notice of proposal is served; an appeal may be made for
 /// 28 days after a notice of decision is served.
@@ -84,7 +87,7 @@ pub struct RegistrationQueueQuery {
     params(RegistrationQueueQuery),
     responses(
         (status = 200, description = "A page of the queue", body = ApplicationPage),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
     ),
 )]
 async fn registration_queue(
@@ -100,7 +103,7 @@ async fn registration_queue(
         Some(status) => vec![status],
         None => open.to_vec(),
     };
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let overdue = query.overdue == Some(true);
     let filter = Filter {
         organisation_id: query.organisation_id,
@@ -129,7 +132,7 @@ async fn registration_queue(
     params(("application_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The application", body = ApplicationView, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
     ),
 )]
 async fn staff_get_application(
@@ -139,7 +142,10 @@ async fn staff_get_application(
 ) -> Result<Response, Problem> {
     let application = sent(&state, id).await?;
     let actor = Actor { user: Some(staff.id), client: None };
-    state.store.append_application_event(&Event::new(id, Action::ViewedByStaff, actor, crate::domain::now())).await?;
+    state
+        .store
+        .append_application_event(&Event::new(id, Action::ViewedByStaff, actor, provider_api_core::domain::now()))
+        .await?;
     full(&state, StatusCode::OK, application).await
 }
 
@@ -154,7 +160,7 @@ async fn staff_get_application(
     params(("application_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The history", body = ApplicationHistory),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
     ),
 )]
 async fn staff_application_history(
@@ -178,8 +184,8 @@ async fn staff_application_history(
     params(("application_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Under assessment", body = ApplicationView),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not waiting for validation", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
+        (status = 409, description = "Not waiting for validation"),
     ),
 )]
 async fn accept_application(
@@ -188,7 +194,7 @@ async fn accept_application(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let next = current.status().transition(Status::UnderAssessment)?;
     let mut updated = current.moved(next, now);
     updated.accepted_at = Some(now);
@@ -227,8 +233,8 @@ fn all_written(reasons: &[String]) -> Result<(), ValidationError> {
     request_body = ReturnReasons,
     responses(
         (status = 200, description = "Returned", body = ApplicationView),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not waiting for validation", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
+        (status = 409, description = "Not waiting for validation"),
     ),
 )]
 async fn return_application(
@@ -238,7 +244,7 @@ async fn return_application(
     ValidatedJson(body): ValidatedJson<ReturnReasons>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let next = current.status().transition(Status::Returned)?;
     let mut updated = current.moved(next, now);
     let mut workflow = current.workflow();
@@ -269,8 +275,8 @@ pub struct InspectorAssignment {
     request_body = InspectorAssignment,
     responses(
         (status = 200, description = "Assigned", body = ApplicationView),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
+        (status = 409, description = "Already decided"),
     ),
 )]
 async fn assign_inspector(
@@ -289,7 +295,7 @@ async fn assign_inspector(
             "This is not a member of staff with the staff_registration role.",
         )]));
     }
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let updated = Application {
         inspector_id: Some(body.inspector_id),
         version: current.version + 1,
@@ -317,7 +323,7 @@ pub struct NewApplicationInformationRequest {
 fn not_past(value: &str) -> Result<(), ValidationError> {
     match parse_date(value) {
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
-        Some(date) if date < crate::domain::now().date() => {
+        Some(date) if date < provider_api_core::domain::now().date() => {
             Err(ValidationError::new("in_past").with_message("This date has passed.".into()))
         }
         Some(_) => Ok(()),
@@ -337,8 +343,8 @@ fn not_past(value: &str) -> Result<(), ValidationError> {
     request_body = NewApplicationInformationRequest,
     responses(
         (status = 200, description = "Asked", body = ApplicationView),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not under assessment", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
+        (status = 409, description = "Not under assessment"),
     ),
 )]
 async fn request_application_information(
@@ -350,7 +356,7 @@ async fn request_application_information(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::InformationRequested)?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let updated = current.moved(next, now);
     let mut event = Event::new(id, Action::InformationRequested, staff_actor(&staff), now);
     if from != next {
@@ -402,7 +408,7 @@ fn conditions_rule(with_conditions: bool, conditions: &[String]) -> Result<(), V
 
 /// A notice is served today or in the last 90 days, never in the future.
 fn served_recently(value: &str) -> Result<(), ValidationError> {
-    let today = crate::domain::now().date();
+    let today = provider_api_core::domain::now().date();
     match parse_date(value) {
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
         Some(date) if date > today => {
@@ -417,7 +423,7 @@ fn served_recently(value: &str) -> Result<(), ValidationError> {
 }
 
 fn served(value: Option<&str>) -> Date {
-    value.and_then(parse_date).unwrap_or_else(|| crate::domain::now().date())
+    value.and_then(parse_date).unwrap_or_else(|| provider_api_core::domain::now().date())
 }
 
 /// Serve a notice of proposal
@@ -433,8 +439,8 @@ fn served(value: Option<&str>) -> Date {
     request_body = NewProposal,
     responses(
         (status = 200, description = "Served", body = ApplicationView),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not under assessment", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
+        (status = 409, description = "Not under assessment"),
     ),
 )]
 async fn issue_proposal(
@@ -446,7 +452,7 @@ async fn issue_proposal(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::ProposalIssued)?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let served_on = served(body.served_on.as_deref());
     let mut workflow = current.workflow();
     workflow.proposal = Some(Proposal {
@@ -505,8 +511,8 @@ fn decision_conditions(d: &NewDecision) -> Result<(), ValidationError> {
     request_body = NewDecision,
     responses(
         (status = 200, description = "Decided", body = ApplicationView),
-        (status = 403, description = "Not staff with `staff_registration`", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not ready for this decision (no proposal, or the window for representations is open)", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff with `staff_registration`"),
+        (status = 409, description = "Not ready for this decision (no proposal, or the window for representations is open)"),
     ),
 )]
 async fn issue_decision(
@@ -528,7 +534,7 @@ async fn issue_decision(
     let target = if body.decision == DecisionKind::Refuse { Status::Refused } else { Status::Granted };
     let next = from.transition(target)?;
     let mut workflow = current.workflow();
-    let today = crate::domain::now().date();
+    let today = provider_api_core::domain::now().date();
     if let (Some(proposal), Status::ProposalIssued) = (&workflow.proposal, from) {
         if representations_open(proposal, today) {
             return Err(Problem::new(
@@ -574,10 +580,15 @@ async fn issue_decision(
     let conditions: Vec<String> = body.conditions.iter().map(|c| c.trim().to_owned()).collect();
     // A fresh identifier that collides with an existing one fails its unique constraint: try again with new ones.
     for _ in 0..3 {
-        let now = crate::domain::now();
+        let now = provider_api_core::domain::now();
         let (changes, provider_id, location_ids) = if next == Status::Granted {
-            let (changes, provider_id, location_ids) =
-                super::grant::changes(current.kind(), &sections, organisation.provider_id.is_some(), &conditions, now)?;
+            let (changes, provider_id, location_ids) = provider_api_core::registrations::grant::changes(
+                current.kind(),
+                &sections,
+                organisation.provider_id.is_some(),
+                &conditions,
+                now,
+            )?;
             (Some(changes), provider_id, location_ids)
         } else {
             (None, None, Vec::new())
@@ -600,7 +611,9 @@ async fn issue_decision(
         match state.store.update_application(&updated, current.version, &[event], None, changes.as_ref()).await {
             Ok(true) => return full(&state, StatusCode::OK, updated).await,
             Ok(false) => return Err(changed_meanwhile()),
-            Err(StoreError::Conflict { constraint }) if constraint == crate::store::registrations::DETAILS_CHANGED => {
+            Err(StoreError::Conflict { constraint })
+                if constraint == provider_api_store::registrations::DETAILS_CHANGED =>
+            {
                 return Err(Problem::new(
                     StatusCode::CONFLICT,
                     "registration_changed",
@@ -638,7 +651,7 @@ fn not_decided(application: &Application) -> Result<(), Problem> {
     Ok(())
 }
 
-fn staff_actor(staff: &crate::accounts::User) -> Actor {
+fn staff_actor(staff: &provider_api_core::accounts::User) -> Actor {
     Actor { user: Some(staff.id), client: None }
 }
 

@@ -17,13 +17,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::catalogue::{ApplicationType, SectionName};
-use super::checklist::{self, Checklist};
-use super::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
-use super::registered::RegisteredDetails;
-use super::sections::DocumentsSection;
+use super::checklist;
 use super::views::*;
-use crate::auth::Capability;
 use crate::auth::principal::{
     Access, Authorized, Principal, ReadRegistrations, SubmitRegistrations, WriteRegistrations,
 };
@@ -31,12 +26,16 @@ use crate::http::etag::stale;
 use crate::http::idempotency::{Claim, Claimed, IdempotencyKey};
 use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
-use crate::notifications::model::Actor;
-use crate::notifications::receipt;
-use crate::notifications::validation::Completeness;
 use crate::openapi::tags;
 use crate::state::AppState;
-use crate::store::registrations::SectionWrite;
+use provider_api_core::capability::Capability;
+use provider_api_core::forms::validation::Completeness;
+use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
+use provider_api_core::registrations::checklist::Checklist;
+use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
+use provider_api_core::registrations::registered::RegisteredDetails;
+use provider_api_core::registrations::sections::DocumentsSection;
+use provider_api_store::registrations::SectionWrite;
 
 /// The JWS `typ` of an application's receipt.
 pub const RECEIPT_TYPE: &str = "registration-receipt+jwt";
@@ -159,8 +158,8 @@ pub struct NewApplication {
     responses(
         (status = 201, description = "The new application", body = ApplicationView,
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String, description = "Its address"))),
-        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The same Idempotency-Key is in use by a request still running", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "No Idempotency-Key"),
+        (status = 409, description = "The same Idempotency-Key is in use by a request still running"),
     ),
 )]
 async fn create_application(
@@ -177,8 +176,8 @@ async fn create_application(
         Claimed::Fresh(claim) => claim,
     };
     let result = async {
-        let now = crate::domain::now();
-        let actor = Actor::of(&principal);
+        let now = provider_api_core::domain::now();
+        let actor = principal.actor();
         let application = Application {
             id: Uuid::now_v7(),
             organisation_id: access.organisation_id,
@@ -260,7 +259,7 @@ async fn get_application(
     params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path), ("section" = SectionName, Path)),
     responses(
         (status = 200, description = "The section", body = SectionView, headers(("ETag" = String, description = "The section's version"))),
-        (status = 404, description = "No such application, or this type has no such section", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such application, or this type has no such section"),
     ),
 )]
 async fn get_application_section(
@@ -289,8 +288,8 @@ async fn get_application_section(
     request_body = SectionContent,
     responses(
         (status = 200, description = "The section as written", body = SectionView, headers(("ETag" = String, description = "The section's new version"))),
-        (status = 404, description = "No such application, or this type has no such section", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not editable any more", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such application, or this type has no such section"),
+        (status = 409, description = "Not editable any more"),
     ),
 )]
 async fn put_application_section(
@@ -323,12 +322,12 @@ async fn put_application_section(
         return Err(Problem::validation(errors));
     }
     let old: Value = serde_json::from_str(&current.content).map_err(|_| Problem::internal())?;
-    let changed = crate::notifications::changed_fields(&old, &content);
+    let changed = provider_api_core::forms::changes::changed_fields(&old, &content);
     if changed.is_empty() {
         return Ok(section_response(current));
     }
-    let now = crate::domain::now();
-    let actor = Actor::of(&principal);
+    let now = provider_api_core::domain::now();
+    let actor = principal.actor();
     let updated = SectionRow {
         content: content.to_string(),
         version: current.version + 1,
@@ -392,9 +391,9 @@ async fn application_checklist(
     responses(
         (status = 200, description = "Submitted, with its receipt", body = ApplicationView,
             headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "No Idempotency-Key", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft, or the same Idempotency-Key is in use", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "The checklist is not clean: every problem", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "No Idempotency-Key"),
+        (status = 409, description = "Not a draft, or the same Idempotency-Key is in use"),
+        (status = 422, description = "The checklist is not clean: every problem"),
     ),
 )]
 async fn submit_application(
@@ -450,7 +449,7 @@ async fn submit(
     if !checklist.ready {
         return Err(Problem::validation(checklist.problems()));
     }
-    let actor = Actor::of(principal);
+    let actor = principal.actor();
     let facts = state.store.submission_context(current.organisation_id, None).await?.ok_or_else(Problem::internal)?;
     if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
         return Err(Problem::new(
@@ -461,12 +460,13 @@ async fn submit(
         ));
     }
     let documents = freeze(state, current.organisation_id, &sections).await?;
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let sections_json: serde_json::Map<String, Value> =
         sections.into_iter().map(|(name, content)| (name.as_str().to_owned(), content)).collect();
-    let content_sha256 =
-        receipt::content_sha256(&serde_json::json!({"documents": documents, "sections": sections_json}));
-    let reference = receipt::reference_with('R', now);
+    let content_sha256 = provider_api_core::receipt::content_sha256(
+        &serde_json::json!({"documents": documents, "sections": sections_json}),
+    );
+    let reference = provider_api_core::receipt::reference_with('R', now);
     let claims = ReceiptClaims {
         iss: state.tokens.issuer.clone(),
         sub: current.id,
@@ -478,7 +478,7 @@ async fn submit(
         content_sha256: content_sha256.clone(),
     };
     let mut submitted = current.moved(Status::Submitted, now);
-    submitted.receipt = Some(receipt::sign_as(&state.tokens, RECEIPT_TYPE, &claims));
+    submitted.receipt = Some(state.tokens.sign_statement(RECEIPT_TYPE, &claims));
     submitted.reference = Some(reference);
     submitted.content_sha256 = Some(content_sha256);
     submitted.submitted_at = Some(now);
@@ -498,7 +498,7 @@ async fn submit(
 #[derive(Debug, Clone, Serialize)]
 struct FrozenDocument {
     document_id: Uuid,
-    purpose: super::sections::DocumentPurpose,
+    purpose: provider_api_core::registrations::sections::DocumentPurpose,
     sha256: String,
 }
 
@@ -525,7 +525,7 @@ async fn freeze(
     }
     if !frozen.is_empty() {
         let ids: Vec<Uuid> = frozen.iter().map(|d| d.document_id).collect();
-        state.store.freeze_documents(&ids, crate::domain::now()).await?;
+        state.store.freeze_documents(&ids, provider_api_core::domain::now()).await?;
     }
     Ok(frozen)
 }
@@ -542,7 +542,7 @@ async fn freeze(
     params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Withdrawn", body = ApplicationView, headers(("ETag" = String, description = "The new version"))),
-        (status = 409, description = "Already decided or withdrawn", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided or withdrawn"),
     ),
 )]
 async fn withdraw_application(
@@ -557,10 +557,10 @@ async fn withdraw_application(
     if from != Status::Draft {
         access.require(Capability::RegistrationsSubmit, None)?;
     }
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     // Withdrawal ends it: the 10-week clock stops too.
     let updated = Application { decided_at: Some(now), ..current.moved(next, now) };
-    let event = Event::new(id, Action::Withdrawn, Actor::of(&principal), now).transition(from, next);
+    let event = Event::new(id, Action::Withdrawn, principal.actor(), now).transition(from, next);
     if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
         return Err(changed_meanwhile());
     }
@@ -637,7 +637,7 @@ pub struct ApplicantMessage {
     request_body = ApplicantMessage,
     responses(
         (status = 200, description = "Answered: the requests now", body = InformationThreads),
-        (status = 409, description = "Already answered, or the application is past that stage", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Already answered, or the application is past that stage"),
     ),
 )]
 async fn answer_information_request(
@@ -672,8 +672,8 @@ async fn answer_information_request(
     crate::documents::require_visible(&state, &access, &answer.attachments).await?;
     require_clean(&state, &answer.attachments).await?;
     freeze_ids(&state, &answer.attachments).await?;
-    let now = crate::domain::now();
-    let mut event = Event::new(id, Action::InformationProvided, Actor::of(&principal), now);
+    let now = provider_api_core::domain::now();
+    let mut event = Event::new(id, Action::InformationProvided, principal.actor(), now);
     event.thread_id = Some(request_id);
     event.message = Some(answer.message);
     event.attachments = Some(serde_json::to_string(&answer.attachments).expect("ids serialise"));
@@ -702,7 +702,7 @@ async fn answer_information_request(
     request_body = ApplicantMessage,
     responses(
         (status = 200, description = "Made", body = ApplicationView, headers(("ETag" = String, description = "The new version"))),
-        (status = 409, description = "No notice of proposal, or its window has closed", body = crate::http::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "No notice of proposal, or its window has closed"),
     ),
 )]
 async fn make_representations(
@@ -714,7 +714,7 @@ async fn make_representations(
     let Authorized { principal, access, .. } = authorized;
     let current = visible(&state, &access, id).await?;
     let mut workflow = current.workflow();
-    let now = crate::domain::now();
+    let now = provider_api_core::domain::now();
     let proposal = match (&mut workflow.proposal, current.status()) {
         (Some(proposal), Status::ProposalIssued) => proposal,
         _ => {
@@ -743,7 +743,7 @@ async fn make_representations(
     proposal.representations_made_at = Some(now);
     let mut updated = Application { version: current.version + 1, updated_at: now, ..current.clone() };
     updated.workflow = serde_json::to_string(&workflow).expect("a workflow serialises");
-    let mut event = Event::new(id, Action::RepresentationsMade, Actor::of(&principal), now);
+    let mut event = Event::new(id, Action::RepresentationsMade, principal.actor(), now);
     event.message = Some(representations.message);
     event.attachments = Some(serde_json::to_string(&representations.attachments).expect("ids serialise"));
     if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
@@ -848,8 +848,8 @@ async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
     let mut errors = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let status = state.store.document(*id).await?.map(|d| d.scan_status).unwrap_or_default();
-        if status != crate::documents::ScanStatus::Clean.as_str() {
-            errors.push(crate::http::FieldError::new(
+        if status != provider_api_core::documents::ScanStatus::Clean.as_str() {
+            errors.push(provider_api_core::field_error::FieldError::new(
                 format!("/attachments/{i}"),
                 "not_clean",
                 format!("This document's malware scan is {status}; only documents scanned clean can be sent."),
@@ -862,7 +862,7 @@ async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
 /// Documents sent with a message are frozen, as a submission's are.
 async fn freeze_ids(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
     if !ids.is_empty() {
-        state.store.freeze_documents(ids, crate::domain::now()).await?;
+        state.store.freeze_documents(ids, provider_api_core::domain::now()).await?;
     }
     Ok(())
 }

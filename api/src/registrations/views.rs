@@ -9,11 +9,11 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type}
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::catalogue::{ApplicationType, SectionName};
-use super::model::{Action, Application, Decision, Event, Proposal, SectionRow, Status};
-use super::sections::DocumentPurpose;
 use crate::http::etag::etag;
 use crate::notifications::views::ActorView;
+use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
+use provider_api_core::registrations::model::{Action, Application, Decision, Event, Proposal, SectionRow, Status};
+use provider_api_core::registrations::sections::DocumentPurpose;
 
 /// The 10-week target for a decision, counted from acceptance as complete.
 pub const DECISION_TARGET: time::Duration = time::Duration::weeks(10);
@@ -130,7 +130,7 @@ pub struct ApplicationReceipt {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Target {
     /// Ten weeks after acceptance as complete.
-    #[serde(with = "super::iso_date")]
+    #[serde(with = "provider_api_core::registrations::iso_date")]
     #[schema(value_type = String, format = Date)]
     pub decision_due_on: Date,
     /// Days left (negative once overdue); absent once decided.
@@ -396,7 +396,7 @@ pub struct InformationThread {
     pub id: Uuid,
     pub request: ThreadMessage,
     /// The date the regulator needs the answer by.
-    #[serde(with = "super::iso_date")]
+    #[serde(with = "provider_api_core::registrations::iso_date")]
     #[schema(value_type = String, format = Date)]
     pub due_on: Date,
     pub answers: Vec<ThreadMessage>,
@@ -434,7 +434,7 @@ impl InformationThreads {
                     due_on: request
                         .due_on
                         .as_deref()
-                        .and_then(crate::notifications::fields::parse_date)
+                        .and_then(provider_api_core::forms::fields::parse_date)
                         .unwrap_or(request.at.date()),
                     open: answers.is_empty(),
                     answers,

@@ -10,8 +10,17 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
 /// The first line of the generated file.
-pub const HEADER: &str = "// @generated from openapi/v1.json by provider-api-sdk-codegen. Do not edit: change the API \
-and run `cargo run -p provider-api -- openapi`.\n";
+pub const HEADER: &str = "// @generated from openapi/v1.json by provider-api-sdk-codegen. Do not edit: change the API, \
+then run `cargo run -p provider-api-http --bin provider-api-openapi` and `cargo run -p provider-api-sdk-codegen`.\n";
+
+/// The committed spec and the committed generated code, relative to the workspace root.
+pub const SPEC_PATH: &str = "openapi/v1.json";
+pub const GENERATED_PATH: &str = "sdk/src/generated.rs";
+
+/// The workspace root, from this crate's manifest directory (`sdk/codegen`).
+pub fn workspace_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
 
 /// Reads the 3.1 document at `path` and returns the SDK's generated source.
 pub fn generate_from_path(path: &Path) -> Result<String> {

@@ -1,0 +1,264 @@
+//! The records behind identity: organisations, their locations, people, memberships and API clients.
+//! (See `docs/identity.md`.) Lists are kept as the space-separated text they are stored as, and parsed by
+//! the accessors, so a record read from either engine is the same value.
+
+use std::collections::BTreeSet;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::capability::{Capability, Role, StaffRole, parse_list};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    pub provider_id: Option<String>,
+    /// The person who submits must not be the last person who edited.
+    pub four_eyes: bool,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Location {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub location_id: Option<String>,
+    pub name: String,
+    pub address_line_1: String,
+    pub address_line_2: Option<String>,
+    pub town: String,
+    pub postcode: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub email_normalised: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub staff_roles: String,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+crate::debug_redacting!(User {
+    shown: [id, email, email_normalised, display_name, staff_roles, disabled, created_at],
+    redacted: [password_hash]
+});
+
+impl User {
+    pub fn staff_roles(&self) -> BTreeSet<StaffRole> {
+        parse_list(&self.staff_roles).unwrap_or_default()
+    }
+}
+
+/// A membership with the person it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub roles: String,
+    pub location_ids: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Member {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
+/// Emails are unique regardless of case; matching uses this form.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Membership {
+    pub user_id: Uuid,
+    pub organisation_id: Uuid,
+    pub roles: String,
+    /// `None`: every location of the organisation.
+    pub location_ids: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Membership {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct ApiClient {
+    /// Also the OAuth `client_id`.
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    /// A JSON Web Key Set of the client's public keys, for `private_key_jwt`.
+    pub jwks: Option<String>,
+    pub roles: String,
+    pub scopes: String,
+    pub location_ids: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl ApiClient {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn scopes(&self) -> BTreeSet<Capability> {
+        parse_list(&self.scopes).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
+fn parse_ids(text: Option<&str>) -> Option<BTreeSet<Uuid>> {
+    text.map(|ids| ids.split_ascii_whitespace().filter_map(|id| id.parse().ok()).collect())
+}
+
+/// The stored form of a list of ids.
+pub fn join_ids(ids: &BTreeSet<Uuid>) -> String {
+    ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(" ")
+}
+
+/// Third-party software (or the regulator's own portal) that acts for users who consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct IntegratorApp {
+    /// Also the OAuth `client_id`.
+    pub id: Uuid,
+    pub name: String,
+    /// Exact redirect URIs, one a line.
+    pub redirect_uris: String,
+    /// `None`: a public client, relying on PKCE alone.
+    pub secret_hash: Option<String>,
+    pub scopes: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    /// One of the regulator's own applications (the provider portal, the staff portal), registered as such by
+    /// staff. People signed in through it act in a first-party session; through any other, the application
+    /// acts for them as a third party, within what they consented to.
+    pub first_party: bool,
+}
+
+impl IntegratorApp {
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty())
+    }
+
+    pub fn scopes(&self) -> BTreeSet<Capability> {
+        parse_list(&self.scopes).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub redirect_uri: String,
+    /// BASE64URL(SHA-256(code_verifier)), as the client sent it (PKCE S256).
+    pub code_challenge: String,
+    pub scopes: String,
+    pub family_id: Uuid,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct RefreshToken {
+    pub token_hash: String,
+    /// Every refresh token descended from one sign-in shares a family; reuse of any revokes them all.
+    pub family_id: Uuid,
+    pub app_id: Uuid,
+    pub user_id: Uuid,
+    pub scopes: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A single-use code the regulator issues so that a person can claim a registered provider's organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct EnrolmentCode {
+    pub code_hash: String,
+    pub organisation_id: Uuid,
+    pub issued_by: Uuid,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub redeemed_at: Option<OffsetDateTime>,
+    pub redeemed_by: Option<Uuid>,
+}
+
+/// An admin's invitation for an email address to join an organisation with roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Invitation {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub email: String,
+    pub email_normalised: String,
+    pub roles: String,
+    pub location_ids: Option<String>,
+    pub token_hash: String,
+    pub invited_by: Uuid,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub accepted_at: Option<OffsetDateTime>,
+    pub accepted_by: Option<Uuid>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Invitation {
+    pub fn roles(&self) -> BTreeSet<Role> {
+        parse_list(&self.roles).unwrap_or_default()
+    }
+
+    pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
+        parse_ids(self.location_ids.as_deref())
+    }
+}
+
+/// The outcome of spending a single-use credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption<T> {
+    /// Spent now, for the first time.
+    Fresh(T),
+    /// Spent before: a replay.
+    Replayed(T),
+    Unknown,
+}

@@ -1,0 +1,174 @@
+//! Checking a form against its published JSON Schema: every problem at once, each with a JSON Pointer and
+//! words a person can act on.
+//!
+//! Validating with the published schema itself, rather than a second copy of its rules, is what lets
+//! software that validates offline be sure the server agrees. The server adds only what the schema names in
+//! a custom `format` (dates not in the future, the NHS number check digit) and each form's cross-field rules.
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+
+use super::fields::{formats, is_nhs_number, is_past_date, is_past_date_time, parse_date};
+use crate::domain::NhsNumber;
+use crate::field_error::{FieldError, pointer_token};
+
+/// How much a form must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completeness {
+    /// A draft: fields may be missing, but what is there must be right.
+    Draft,
+    /// For submission: everything required, and the rules between fields hold.
+    Complete,
+}
+
+/// A validator for a published schema, enforcing the custom formats the server defines.
+pub fn compile(schema: &Value) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .with_format(formats::PAST_DATE, is_past_date)
+        .with_format(formats::PAST_DATE_TIME, is_past_date_time)
+        .with_format(formats::NHS_NUMBER, is_nhs_number)
+        .with_format(formats::POSTCODE, |value: &str| crate::domain::Postcode::parse(value).is_ok())
+        // OpenAPI's integer formats: the type and bounds in the schema already say it all.
+        .with_format("int32", |_: &str| true)
+        .with_format("int64", |_: &str| true)
+        .with_format("uuid", |value: &str| uuid::Uuid::parse_str(value).is_ok())
+        .build(schema)
+}
+
+/// Every problem the schema finds in `content` (pointers relative to it); a draft may lack required fields.
+pub fn schema_errors(
+    validator: &jsonschema::Validator,
+    content: &Value,
+    completeness: Completeness,
+) -> Vec<FieldError> {
+    validator
+        .iter_errors(content)
+        .filter(|error| {
+            completeness == Completeness::Complete || !matches!(error.kind(), ValidationErrorKind::Required { .. })
+        })
+        .flat_map(|error| field_errors(error.instance_path().as_str(), error.kind(), error.instance()))
+        .collect()
+}
+
+fn field_errors(path: &str, kind: &ValidationErrorKind, instance: &Value) -> Vec<FieldError> {
+    let at = |code: &'static str, detail: String| vec![FieldError::new(path.to_owned(), code, detail)];
+    match kind {
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            vec![FieldError::new(format!("{path}/{}", escape(name)), "required", "This is required.")]
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|name| {
+                FieldError::new(
+                    format!("{path}/{}", escape(name)),
+                    "unknown_field",
+                    format!("There is no field `{name}` here; check its spelling against the form's schema."),
+                )
+            })
+            .collect(),
+        ValidationErrorKind::Type { kind } => at("wrong_type", format!("This must be {}.", type_name(kind))),
+        ValidationErrorKind::Enum { options } => {
+            let choices: Vec<String> =
+                options.as_array().into_iter().flatten().map(|o| o.as_str().unwrap_or_default().to_owned()).collect();
+            at("not_allowed", format!("Choose one of: {}.", choices.join(", ")))
+        }
+        ValidationErrorKind::MinLength { limit: 1 } => at("blank", "This must not be empty.".into()),
+        ValidationErrorKind::MinLength { limit } => {
+            at("too_short", format!("This must be at least {limit} characters."))
+        }
+        ValidationErrorKind::MaxLength { limit } => at("too_long", format!("This must be at most {limit} characters.")),
+        ValidationErrorKind::Pattern { pattern } => pattern_error(path, pattern),
+        ValidationErrorKind::Format { format } => format_error(path, format, instance),
+        ValidationErrorKind::Minimum { limit } => at("too_small", format!("This must be at least {limit}.")),
+        ValidationErrorKind::Maximum { limit } => at("too_large", format!("This must be at most {limit}.")),
+        ValidationErrorKind::MinItems { limit } => at("too_few", format!("Give at least {limit}.")),
+        ValidationErrorKind::MaxItems { limit } => at("too_many", format!("Give at most {limit}.")),
+        ValidationErrorKind::UniqueItems => at("duplicate", "Give each value once.".into()),
+        other => at("invalid", format!("{other:?}")),
+    }
+}
+
+fn pattern_error(path: &str, pattern: &str) -> Vec<FieldError> {
+    let (code, detail) = match pattern {
+        // The validator reports `\S` expanded into the ECMAScript whitespace class it compiled it to.
+        p if p == r"\S" || p.starts_with("[^ \t\n") => ("blank", "This must not be blank.".to_owned()),
+        p if p.contains("@") => ("email_format", "This is not an email address.".to_owned()),
+        p if p.starts_with(r"^\+?") => (
+            "phone_format",
+            "Give a telephone number: digits, spaces, brackets or hyphens, optionally starting with +.".into(),
+        ),
+        p if p.starts_with("^[A-Za-z0-9]") => (
+            "identifier_format",
+            "Your identifier for the person: letters, digits and . _ / - only (never their name).".to_owned(),
+        ),
+        p if p.ends_with(r"[0-9]{2}$") && p.len() < 40 => ("date_format", "Give a date as YYYY-MM-DD.".to_owned()),
+        p if p.contains("T[0-9]") => {
+            ("date_time_format", "Give a date and time with its offset, for example 2026-11-20T14:05:00Z.".to_owned())
+        }
+        "^[0-9]{10}$" => ("nhs_number_format", "An NHS number is 10 digits, without spaces.".to_owned()),
+        "^[a-z][a-z_]*$" => ("code_format", "Give a code in lower case, for example personal_care.".to_owned()),
+        other => ("format", format!("This does not match the pattern {other}.")),
+    };
+    vec![FieldError::new(path.to_owned(), code, detail)]
+}
+
+fn format_error(path: &str, format: &str, instance: &Value) -> Vec<FieldError> {
+    let text = instance.as_str().unwrap_or_default();
+    let (code, detail): (&'static str, String) = match format {
+        formats::PAST_DATE if parse_date(text).is_none() => ("not_a_date", "This is not a real date.".into()),
+        formats::PAST_DATE => ("in_future", "This date is in the future.".into()),
+        formats::PAST_DATE_TIME
+            if time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_err() =>
+        {
+            ("not_a_date_time", "This is not a real date and time.".into())
+        }
+        formats::PAST_DATE_TIME => ("in_future", "This is in the future.".into()),
+        formats::NHS_NUMBER => match NhsNumber::parse(text) {
+            Err(invalid) => (invalid.code, invalid.message.into_owned()),
+            Ok(_) => ("nhs_number_format", "Give the NHS number as 10 digits without spaces.".into()),
+        },
+        formats::POSTCODE => match crate::domain::Postcode::parse(text) {
+            Err(invalid) => (invalid.code, invalid.message.into_owned()),
+            Ok(_) => ("postcode_format", "This is not a UK postcode.".into()),
+        },
+        "uuid" => ("uuid_format", "This is not an id (a UUID).".into()),
+        "email" => ("email_format", "This is not an email address.".into()),
+        "date" => ("not_a_date", "This is not a real date.".into()),
+        other => ("format", format!("This is not a valid {other}.")),
+    };
+    // Pattern and format can both fail on one value; the pattern's message is enough then.
+    if matches!(code, "not_a_date" | "not_a_date_time" | "nhs_number_format") && !looks_like(format, text) {
+        return Vec::new();
+    }
+    vec![FieldError::new(path.to_owned(), code, detail)]
+}
+
+/// Whether the value has the shape the pattern asks for (so the format's own message adds something).
+fn looks_like(format: &str, text: &str) -> bool {
+    match format {
+        formats::PAST_DATE | "date" => text.len() == 10,
+        formats::NHS_NUMBER => text.len() == 10 && text.bytes().all(|b| b.is_ascii_digit()),
+        _ => true,
+    }
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    let name = |t: &jsonschema::JsonType| match t.to_string().as_str() {
+        "object" => "an object".to_owned(),
+        "array" => "a list".to_owned(),
+        "integer" => "a whole number".to_owned(),
+        "boolean" => "true or false".to_owned(),
+        other => format!("a {other}"),
+    };
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => name(t),
+        jsonschema::error::TypeKind::Multiple(set) => set.iter().map(|t| name(&t)).collect::<Vec<_>>().join(" or "),
+    }
+}
+
+fn escape(name: &str) -> String {
+    pointer_token(name).into_owned()
+}
