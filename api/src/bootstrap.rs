@@ -2,11 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-use time::OffsetDateTime;
-use uuid::Uuid;
-
-use crate::auth::{password, secret};
 use provider_api_core::accounts::{
     ApiClient, IntegratorApp, Location, Membership, Organisation, User, normalise_email,
 };
@@ -14,6 +9,11 @@ use provider_api_core::capability::{Capability, Role, StaffRole, join_list};
 use provider_api_core::domain::Postcode;
 use provider_api_core::registrations::registered::{Changes, new_identifier};
 use provider_api_store::{Store, StoreError};
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::{password, secret};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {

@@ -5,6 +5,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use provider_api_core::capability::Capability;
+use provider_api_store::registrations::{EventFilter, OrganisationEvent};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -16,8 +18,6 @@ use crate::auth::principal::{Authorized, ReadOrg};
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::capability::Capability;
-use provider_api_store::registrations::{EventFilter, OrganisationEvent};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(organisation_events))

@@ -15,6 +15,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
+mod actor_view;
 mod admin;
 pub mod audit;
 pub mod auth;

@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::State;
+use provider_api_core::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -8,7 +9,6 @@ use utoipa_axum::routes;
 use crate::http::Problem;
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,10 +1,11 @@
 use std::sync::Arc;
 
+use provider_api_store::Store;
+
 use crate::auth::throttle::Throttle;
 use crate::auth::token::TokenService;
 use crate::http::rate_limit::RateLimits;
 use crate::mail::Mailer;
-use provider_api_store::Store;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

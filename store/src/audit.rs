@@ -2,9 +2,9 @@
 //! the migration's triggers refuse updates and deletes.
 
 use async_trait::async_trait;
+use provider_api_core::audit::{Entry, Filter, NewEntry};
 
 use super::StoreError;
-use provider_api_core::audit::{Entry, Filter, NewEntry};
 
 #[async_trait]
 pub trait AuditStore: Send + Sync {

@@ -2,11 +2,11 @@
 //! [`impl_document_queries`], as `shared.rs` does for the rest).
 
 use async_trait::async_trait;
+use provider_api_core::documents::{Document, Upload};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
-use provider_api_core::documents::{Document, Upload};
 
 /// Document metadata and upload progress. The bytes are in the blob store, not here.
 #[async_trait]

@@ -6,13 +6,13 @@
 //! written by triggers on the history tables (see the migration), so no code path can forget it.
 
 use async_trait::async_trait;
+use provider_api_core::registrations::model::{Application, Event, Filter, SectionRow};
+use provider_api_core::registrations::registered::{Changes, RegisteredDetails};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::idempotency::Completion;
-use provider_api_core::registrations::model::{Application, Event, Filter, SectionRow};
-use provider_api_core::registrations::registered::{Changes, RegisteredDetails};
 
 /// The `constraint` of the conflict a decision meets when what it changes has changed since (a location
 /// already removed, a condition already lifted): the decision is not written.

@@ -5,6 +5,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use provider_api_core::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
+use provider_api_core::capability::join_list;
+use provider_api_core::capability::{Capability, StaffRole};
+use provider_api_core::domain::ProviderId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -20,10 +24,6 @@ use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::organisations::{OrganisationView, not_blank};
 use crate::state::AppState;
-use provider_api_core::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
-use provider_api_core::capability::join_list;
-use provider_api_core::capability::{Capability, StaffRole};
-use provider_api_core::domain::ProviderId;
 
 /// How long an enrolment code stays redeemable.
 const ENROLMENT_CODE_LIFETIME: time::Duration = time::Duration::days(30);

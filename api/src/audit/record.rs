@@ -15,12 +15,12 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use provider_api_core::audit::NewEntry;
+use provider_api_store::Store;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::state::AppState;
-use provider_api_core::audit::NewEntry;
-use provider_api_store::Store;
 
 /// Who the request turned out to be, filled in by the `Principal` extractor (or the sign-in page), read
 /// when the entry is made.

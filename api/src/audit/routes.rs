@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use provider_api_core::audit::{Entry, Filter, timestamp};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +16,6 @@ use crate::auth::principal::StaffAdmin;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::audit::{Entry, Filter, timestamp};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit_entries))

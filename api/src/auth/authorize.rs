@@ -13,6 +13,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use provider_api_core::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
+use provider_api_core::capability::{Capability, parse_list};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -26,8 +28,6 @@ use crate::http::client_address::ClientAddress;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
-use provider_api_core::capability::{Capability, parse_list};
 
 /// How long a code may wait to be exchanged.
 const CODE_LIFETIME: time::Duration = time::Duration::minutes(2);

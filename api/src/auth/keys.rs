@@ -13,13 +13,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
+use provider_api_store::{Store, StoreError, StoredSigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::secret;
-use provider_api_store::{Store, StoreError, StoredSigningKey};
 
 pub const ALGORITHM: &str = "ES256";
 const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(5);

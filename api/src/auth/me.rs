@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use provider_api_core::capability::{Capability, Role, StaffRole};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +13,6 @@ use super::principal::{Decision, Principal, Subject};
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::capability::{Capability, Role, StaffRole};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_me)).routes(routes!(get_my_permissions))

@@ -11,6 +11,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use provider_api_core::accounts::{ApiClient, IntegratorApp, Redemption, RefreshToken};
+use provider_api_core::capability::{Capability, parse_list};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -25,8 +27,6 @@ use super::token::{Grant, LEEWAY_SECONDS};
 use crate::http::Problem;
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::{ApiClient, IntegratorApp, Redemption, RefreshToken};
-use provider_api_core::capability::{Capability, parse_list};
 
 pub const TOKEN_PATH: &str = "/v1/oauth/token";
 pub const REVOKE_PATH: &str = "/v1/oauth/revoke";

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use provider_api_core::accounts::{ApiClient, User};
 use provider_api_core::actor::Actor;
+use provider_api_core::capability::{Capability, Role, StaffRole, granted_by};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,8 +20,6 @@ use super::token::AccessClaims;
 use crate::http::Problem;
 use crate::http::rate_limit::VerifiedClaims;
 use crate::state::AppState;
-use provider_api_core::accounts::{ApiClient, User};
-use provider_api_core::capability::{Capability, Role, StaffRole, granted_by};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]

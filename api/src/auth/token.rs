@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
+use provider_api_core::capability::Capability;
+use provider_api_store::Store;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::keys::KeyRing;
-use provider_api_core::capability::Capability;
-use provider_api_store::Store;
 
 /// RFC 9068 §2.1: access tokens say what they are in their header.
 pub const TOKEN_TYPE: &str = "at+jwt";

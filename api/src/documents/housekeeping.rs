@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use provider_api_store::Store;
 use time::OffsetDateTime;
 
 use super::scan::{CLAMAV, NONE, Verdict};
 use super::{Document, Documents, ScanStatus};
-use provider_api_store::Store;
 
 /// How often the scanner looks for due documents when nothing wakes it.
 const SCAN_POLL: Duration = Duration::from_secs(5);

@@ -6,6 +6,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use provider_api_core::capability::Capability;
+use provider_api_core::documents::media::{MediaType, content_disposition, sanitise_filename};
+use provider_api_core::field_error::FieldError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -21,9 +24,6 @@ use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{Path, Problem, Query};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::capability::Capability;
-use provider_api_core::documents::media::{MediaType, content_disposition, sanitise_filename};
-use provider_api_core::field_error::FieldError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -11,6 +11,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use provider_api_core::capability::Capability;
+use provider_api_core::documents::media::{MediaType, sanitise_filename};
 use time::OffsetDateTime;
 use time::macros::format_description;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -25,8 +27,6 @@ use crate::auth::principal::{Access, Authorized, WriteDocuments};
 use crate::http::{Path, Problem};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::capability::Capability;
-use provider_api_core::documents::media::{MediaType, sanitise_filename};
 
 pub const TUS_VERSION: &str = "1.0.0";
 

@@ -10,13 +10,13 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use provider_api_core::documents::media::{MediaType, SNIFF_LEN};
 use uuid::Uuid;
 
 use super::hashing::Hasher;
 use super::scan::NONE;
 use super::{Document, Documents, ScanStatus, Upload};
 use crate::http::Problem;
-use provider_api_core::documents::media::{MediaType, SNIFF_LEN};
 
 /// What one request added to an upload.
 pub struct Written {

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use provider_api_core::forms::validation::{Completeness, schema_errors};
 use serde_json::{Value, json};
 
 use super::problem::Problem;
-use provider_api_core::forms::validation::{Completeness, schema_errors};
 
 /// The published document's schemas, read once.
 static SCHEMAS: LazyLock<Value> = LazyLock::new(|| {

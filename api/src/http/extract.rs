@@ -6,12 +6,12 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use provider_api_core::field_error::{FieldError, pointer_token};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use super::problem::Problem;
-use provider_api_core::field_error::{FieldError, pointer_token};
 
 /// A JSON request body that has been parsed into `T` and has passed `T`'s field rules.
 ///

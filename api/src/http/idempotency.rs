@@ -17,6 +17,7 @@ use provider_api_store::idempotency::{Begin, Completion, StoredResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use utoipa::IntoParams;
 
 use super::Problem;
 use crate::auth::principal::{Principal, Subject};
@@ -54,6 +55,22 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         }
         Ok(Self(key.to_owned()))
     }
+}
+
+/// Documents the `Idempotency-Key` request header (the [`IdempotencyKey`] extractor reads it).
+#[derive(Debug, IntoParams)]
+#[allow(dead_code)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// A unique key for this operation (a UUID, say): reuse it when retrying, so the work is done once. 1 to 255
+    /// printable ASCII characters other than `"` and `\`, bare or as a Structured Fields string (in quotes).
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 257,
+        pattern = r#"^([!#-\[\]-~]{1,255}|"[!#-\[\]-~]{1,255}")$"#
+    )]
+    pub idempotency_key: String,
 }
 
 /// A key this request holds.

@@ -2,6 +2,8 @@
 //! NHS numbers (Modulus 11), postcodes, provider and location IDs and ODS codes. Stores nothing.
 
 use axum::Json;
+use provider_api_core::domain::{Invalid, LocationId, NhsNumber, OdsCode, Postcode, ProviderId};
+use provider_api_core::field_error::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,8 +13,6 @@ use validator::{Validate, ValidationError};
 use crate::http::{Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::domain::{Invalid, LocationId, NhsNumber, OdsCode, Postcode, ProviderId};
-use provider_api_core::field_error::FieldError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(validate_identifiers))

@@ -6,6 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use provider_api_core::actor::Actor;
+use provider_api_core::forms::fields::parse_date;
+use provider_api_core::notifications::catalogue::NotificationType;
+use provider_api_core::notifications::model::{Action, Event, Notification, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -20,10 +24,6 @@ use crate::http::pagination::{After, PageQuery, ago, page};
 use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::actor::Actor;
-use provider_api_core::forms::fields::parse_date;
-use provider_api_core::notifications::catalogue::NotificationType;
-use provider_api_core::notifications::model::{Action, Event, Notification, Status};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

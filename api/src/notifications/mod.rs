@@ -10,8 +10,6 @@ mod admin;
 mod routes;
 pub mod views;
 
-pub use routes::IdempotencyKeyHeader;
-
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;

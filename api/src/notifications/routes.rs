@@ -5,6 +5,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use provider_api_core::actor::Actor;
+use provider_api_core::capability::Capability;
+use provider_api_core::field_error::FieldError;
+use provider_api_core::forms::validation::Completeness;
+use provider_api_core::notifications::catalogue::{LocationRule, NotificationContent, NotificationType};
+use provider_api_core::notifications::model::{Action, Event, Filter, Notification, Status};
+use provider_api_core::notifications::receipt::{self, ReceiptClaims};
+use provider_api_core::notifications::validation::check;
+use provider_api_store::SubmissionContext;
 use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -19,20 +28,11 @@ use crate::auth::principal::{
     Access, Authorized, Principal, ReadNotifications, SubmitNotifications, WriteNotifications,
 };
 use crate::http::etag::stale;
-use crate::http::idempotency::{Claim, Claimed, IdempotencyKey};
+use crate::http::idempotency::{Claim, Claimed, IdempotencyKey, IdempotencyKeyHeader};
 use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::actor::Actor;
-use provider_api_core::capability::Capability;
-use provider_api_core::field_error::FieldError;
-use provider_api_core::forms::validation::Completeness;
-use provider_api_core::notifications::catalogue::{LocationRule, NotificationContent, NotificationType};
-use provider_api_core::notifications::model::{Action, Event, Filter, Notification, Status};
-use provider_api_core::notifications::receipt::{self, ReceiptClaims};
-use provider_api_core::notifications::validation::check;
-use provider_api_store::SubmissionContext;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -785,22 +785,6 @@ async fn respond_to_notification(
         return Err(changed_meanwhile());
     }
     Ok(single(StatusCode::OK, updated))
-}
-
-/// Documents the `Idempotency-Key` request header (the [`IdempotencyKey`] extractor reads it).
-#[derive(Debug, IntoParams)]
-#[allow(dead_code)]
-#[into_params(parameter_in = Header)]
-pub struct IdempotencyKeyHeader {
-    /// A unique key for this operation (a UUID, say): reuse it when retrying, so the work is done once. 1 to 255
-    /// printable ASCII characters other than `"` and `\`, bare or as a Structured Fields string (in quotes).
-    #[param(
-        rename = "Idempotency-Key",
-        min_length = 1,
-        max_length = 257,
-        pattern = r#"^([!#-\[\]-~]{1,255}|"[!#-\[\]-~]{1,255}")$"#
-    )]
-    pub idempotency_key: String,
 }
 
 // Shared by the provider's and the staff's handlers.

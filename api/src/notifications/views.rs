@@ -1,6 +1,9 @@
 //! What the API shows of a notification, to providers and to the regulator's staff.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use provider_api_core::notifications::catalogue::{Deadline, LocationRule, NotificationType};
+use provider_api_core::notifications::model::{Event, Notification, Status};
+use provider_api_core::notifications::receipt::Receipt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -9,28 +12,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use crate::actor_view::ActorView;
 use crate::http::etag::etag;
-use provider_api_core::notifications::catalogue::{Deadline, LocationRule, NotificationType};
-use provider_api_core::notifications::model::{Event, Notification, Status};
-use provider_api_core::notifications::receipt::Receipt;
-
-/// Who did something: a person, software, or a person through an integrator's software (both).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ActorView {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub user_id: Option<Uuid>,
-    /// The API client or integrator application.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub client_id: Option<Uuid>,
-}
-
-impl ActorView {
-    pub fn new(user_id: Option<Uuid>, client_id: Option<Uuid>) -> Option<Self> {
-        (user_id.is_some() || client_id.is_some()).then_some(Self { user_id, client_id })
-    }
-}
 
 /// The regulator's open request for more information.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -7,6 +7,9 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use provider_api_core::accounts::{ApiClient, User, join_ids};
+use provider_api_core::capability::{Capability, Role};
+use provider_api_core::capability::{granted_by, join_list};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -20,9 +23,6 @@ use crate::auth::{Access, Subject, secret};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::{ApiClient, User, join_ids};
-use provider_api_core::capability::{Capability, Role};
-use provider_api_core::capability::{granted_by, join_list};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

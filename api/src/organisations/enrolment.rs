@@ -2,6 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
+use provider_api_core::accounts::Membership;
+use provider_api_core::capability::Role;
+use provider_api_core::field_error::FieldError;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -15,9 +18,6 @@ use crate::auth::secret;
 use crate::http::{Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::Membership;
-use provider_api_core::capability::Role;
-use provider_api_core::field_error::FieldError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(redeem_enrolment_code))

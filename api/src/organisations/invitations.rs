@@ -4,6 +4,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use provider_api_core::accounts::{Invitation, Membership, User, join_ids, normalise_email};
+use provider_api_core::capability::Role;
+use provider_api_core::capability::join_list;
+use provider_api_core::field_error::FieldError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -19,10 +23,6 @@ use crate::http::{Path, Problem, ValidatedJson};
 use crate::mail::Mail;
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::{Invitation, Membership, User, join_ids, normalise_email};
-use provider_api_core::capability::Role;
-use provider_api_core::capability::join_list;
-use provider_api_core::field_error::FieldError;
 
 /// How long an invitation stays open.
 const INVITATION_LIFETIME: time::Duration = time::Duration::days(7);

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use provider_api_core::accounts::{Member, Membership, join_ids};
+use provider_api_core::capability::Role;
+use provider_api_core::capability::join_list;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -17,9 +20,6 @@ use crate::auth::principal::{AdminOrg, Authorized, ReadOrg};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::{Member, Membership, join_ids};
-use provider_api_core::capability::Role;
-use provider_api_core::capability::join_list;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_members)).routes(routes!(update_member, remove_member))

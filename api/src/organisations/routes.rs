@@ -2,6 +2,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use provider_api_core::accounts::{Location, Membership, Organisation};
+use provider_api_core::capability::Role;
+use provider_api_core::domain::Postcode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -15,9 +18,6 @@ use crate::http::etag::{etag, stale};
 use crate::http::{IfMatch, Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::accounts::{Location, Membership, Organisation};
-use provider_api_core::capability::Role;
-use provider_api_core::domain::Postcode;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

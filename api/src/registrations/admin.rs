@@ -7,6 +7,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use provider_api_core::actor::Actor;
+use provider_api_core::capability::StaffRole;
+use provider_api_core::field_error::FieldError;
+use provider_api_core::forms::fields::parse_date;
+use provider_api_core::registrations::catalogue::ApplicationType;
+use provider_api_core::registrations::model::{
+    Action, Application, Decision, DecisionKind, Event, Filter, Proposal, ProposalKind, Status,
+};
+use provider_api_store::StoreError;
 use serde::Deserialize;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
@@ -22,15 +31,6 @@ use crate::http::pagination::{After, PageQuery, ago, page};
 use crate::http::{Path, Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::actor::Actor;
-use provider_api_core::capability::StaffRole;
-use provider_api_core::field_error::FieldError;
-use provider_api_core::forms::fields::parse_date;
-use provider_api_core::registrations::catalogue::ApplicationType;
-use provider_api_core::registrations::model::{
-    Action, Application, Decision, DecisionKind, Event, Filter, Proposal, ProposalKind, Status,
-};
-use provider_api_store::StoreError;
 
 /// Representations may be made for 28 days after a notice of proposal is served; an appeal may be made for
 /// 28 days after a notice of decision is served.

@@ -8,6 +8,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use provider_api_core::capability::Capability;
+use provider_api_core::forms::validation::Completeness;
+use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
+use provider_api_core::registrations::checklist::Checklist;
+use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
+use provider_api_core::registrations::registered::RegisteredDetails;
+use provider_api_core::registrations::sections::DocumentsSection;
+use provider_api_store::registrations::SectionWrite;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -28,14 +36,6 @@ use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
 use crate::openapi::tags;
 use crate::state::AppState;
-use provider_api_core::capability::Capability;
-use provider_api_core::forms::validation::Completeness;
-use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
-use provider_api_core::registrations::checklist::Checklist;
-use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
-use provider_api_core::registrations::registered::RegisteredDetails;
-use provider_api_core::registrations::sections::DocumentsSection;
-use provider_api_store::registrations::SectionWrite;
 
 /// The JWS `typ` of an application's receipt.
 pub const RECEIPT_TYPE: &str = "registration-receipt+jwt";
@@ -153,7 +153,7 @@ pub struct NewApplication {
     path = "/v1/organisations/{organisation_id}/registration-applications",
     tag = tags::REGISTRATIONS,
     operation_id = "create_application",
-    params(("organisation_id" = Uuid, Path), crate::notifications::IdempotencyKeyHeader),
+    params(("organisation_id" = Uuid, Path), crate::http::idempotency::IdempotencyKeyHeader),
     request_body = NewApplication,
     responses(
         (status = 201, description = "The new application", body = ApplicationView,
@@ -387,7 +387,7 @@ async fn application_checklist(
     operation_id = "submit_application",
     params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path),
         ("If-Match" = String, Header, description = "The ETag of the version you reviewed"),
-        crate::notifications::IdempotencyKeyHeader),
+        crate::http::idempotency::IdempotencyKeyHeader),
     responses(
         (status = 200, description = "Submitted, with its receipt", body = ApplicationView,
             headers(("ETag" = String, description = "The new version"))),

@@ -1,6 +1,9 @@
 //! What the API shows of applications.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
+use provider_api_core::registrations::model::{Action, Application, Decision, Event, Proposal, SectionRow, Status};
+use provider_api_core::registrations::sections::DocumentPurpose;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
@@ -9,11 +12,8 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type}
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use crate::actor_view::ActorView;
 use crate::http::etag::etag;
-use crate::notifications::views::ActorView;
-use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
-use provider_api_core::registrations::model::{Action, Application, Decision, Event, Proposal, SectionRow, Status};
-use provider_api_core::registrations::sections::DocumentPurpose;
 
 /// The 10-week target for a decision, counted from acceptance as complete.
 pub const DECISION_TARGET: time::Duration = time::Duration::weeks(10);

@@ -4,7 +4,7 @@
 //! Prints throughput, p50/p95/p99 latency and the ratio of the two.
 //!
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!         cargo run --release -p provider-api-tests --bin bench_notifications -- [SECONDS] [CONCURRENCY] [CLIENTS]
+//!         cargo run --release -p provider-api-benches --bin bench_notifications -- [SECONDS] [CONCURRENCY] [CLIENTS]
 //!
 //! Defaults: 20 seconds, 32 requests in flight, 16 API clients (each of its own organisation).
 

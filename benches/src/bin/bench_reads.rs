@@ -9,7 +9,7 @@
 //! Run:
 //!
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!         cargo run --release -p provider-api-tests --bin bench_reads -- [SECONDS] [CONCURRENCY]
+//!         cargo run --release -p provider-api-benches --bin bench_reads -- [SECONDS] [CONCURRENCY]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //!
 //!     cargo build -p provider-api
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!         cargo run -p provider-api-tests --bin fault_crash -- [SUBMISSIONS] [KILLS] [target/debug/provider-api]
+//!         cargo run -p provider-api-benches --bin fault_crash -- [SUBMISSIONS] [KILLS] [target/debug/provider-api]
 //!
 //! Without TEST_DATABASE_URL it runs on SQLite. The server is the real binary, as a child process.
 

@@ -10,7 +10,7 @@
 //!
 //!     cargo build -p provider-api
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!         cargo run -p provider-api-tests --bin fault_outage -- [target/debug/provider-api]
+//!         cargo run -p provider-api-benches --bin fault_outage -- [target/debug/provider-api]
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
