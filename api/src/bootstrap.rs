@@ -76,8 +76,7 @@ pub const DEMO_ACTIVITIES: &[&str] = &[
 /// Creates a demo provider with one (registered) location, an admin, a drafter and a submitter, and an API client with
 /// every scope and the drafter and submitter roles. Each run makes a new one (its emails carry a fresh tag),
 /// so it never collides with an earlier demo.
-pub async fn create_demo(store: &dyn Store) -> Result<DemoCredentials, BootstrapError> {
-    let now = OffsetDateTime::now_utc();
+pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredentials, BootstrapError> {
     let tag = secret::hex(&secret::random_bytes::<3>());
     let organisation = Organisation {
         id: Uuid::new_v4(),
@@ -188,12 +187,13 @@ pub async fn create_staff(
     display_name: &str,
     password: &str,
     roles: &BTreeSet<StaffRole>,
+    now: OffsetDateTime,
 ) -> Result<User, BootstrapError> {
     password::check_new(password).map_err(|why| BootstrapError::Invalid(why.to_owned()))?;
     if !email.contains('@') || display_name.trim().is_empty() || roles.is_empty() {
         return Err(BootstrapError::Invalid("give an email, a name and at least one staff role".into()));
     }
-    let user = new_user(email, display_name, Some(password), roles, OffsetDateTime::now_utc());
+    let user = new_user(email, display_name, Some(password), roles, now);
     store.create_user(&user).await?;
     Ok(user)
 }

@@ -41,6 +41,7 @@ use auth::token::TokenService;
 use config::Config;
 use http::Problem;
 use http::rate_limit::RateLimits;
+use provider_api_core::clock::{Clock, SystemClock};
 use provider_api_store::Store;
 use state::AppState;
 
@@ -55,10 +56,16 @@ pub struct Application {
     tokens: Arc<TokenService>,
     shutdown_grace: Duration,
     documents: Arc<documents::Documents>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`build`](Self::build), reading the time from `clock` (tests set the time this way).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         // A form schema the validator cannot compile is a bug to catch at start-up, not on a request.
         provider_api_core::notifications::validation::prepare();
         provider_api_core::registrations::catalogue::prepare();
@@ -70,16 +77,23 @@ impl Application {
             Some(url) => url.clone(),
             None => format!("http://{}", listener.local_addr()?),
         };
-        let keys =
-            KeyRing::load(store.as_ref(), config.access_token_ttl).await.context("could not load signing keys")?;
-        let tokens =
-            Arc::new(TokenService { issuer, ttl: config.access_token_ttl, keys, verified: Default::default() });
+        let keys = KeyRing::load(store.as_ref(), config.access_token_ttl, clock.clone())
+            .await
+            .context("could not load signing keys")?;
+        let tokens = Arc::new(TokenService {
+            clock: clock.clone(),
+            issuer,
+            ttl: config.access_token_ttl,
+            keys,
+            verified: Default::default(),
+        });
         let rate_limits = Arc::new(RateLimits::new(config.quotas()));
         let blobs = documents::blob::open(&config.blob_settings()).context("could not open the document store")?;
         let documents = Arc::new(documents::Documents::new(blobs, config.document_settings()));
         let public_base_url = tokens.issuer.clone();
         let token_service = tokens.clone();
         let state = AppState {
+            clock: clock.clone(),
             store: store.clone(),
             tokens,
             sign_in: Default::default(),
@@ -109,6 +123,7 @@ impl Application {
             tokens: token_service,
             shutdown_grace: config.shutdown_grace,
             documents,
+            clock,
         })
     }
 
@@ -148,8 +163,12 @@ impl Application {
             let _ = stopping_tx.send(());
         };
         let rate_limits = self.rate_limits.clone();
-        let (tokens, store) = (self.tokens.clone(), self.store.clone());
-        let scanner = tokio::spawn(documents::housekeeping::scan_forever(self.store.clone(), self.documents.clone()));
+        let (tokens, store, clock) = (self.tokens.clone(), self.store.clone(), self.clock.clone());
+        let scanner = tokio::spawn(documents::housekeeping::scan_forever(
+            self.store.clone(),
+            self.documents.clone(),
+            self.clock.clone(),
+        ));
         let document_service = self.documents.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every_minute = tokio::time::interval(auth::keys::RELOAD_EVERY);
@@ -161,11 +180,12 @@ impl Application {
                     tracing::warn!(%error, "could not reload signing keys");
                 }
                 if let Err(error) =
-                    documents::housekeeping::remove_expired_uploads(store.as_ref(), &document_service).await
+                    documents::housekeeping::remove_expired_uploads(store.as_ref(), &document_service, clock.now())
+                        .await
                 {
                     tracing::warn!(%error, "could not remove expired uploads");
                 }
-                let kept_since = time::OffsetDateTime::now_utc() - http::idempotency::KEPT_FOR;
+                let kept_since = clock.now() - http::idempotency::KEPT_FOR;
                 if let Err(error) = store.purge_idempotency_keys(kept_since).await {
                     tracing::warn!(%error, "could not purge old idempotency keys");
                 }
@@ -212,6 +232,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(SwaggerUi::new(DOCS_ROUTE).config(utoipa_swagger_ui::Config::from(SPEC_ROUTE)))
         .fallback(|| async { Problem::not_found("There is nothing at this address. The API lives under /v1.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::rate_limit::limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::request_time::keep))
         .with_state(state);
     http::middleware::apply(router, &config.http_policy())
 }

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use provider_api_core::clock::Clock;
 use provider_api_store::Store;
 
 use crate::auth::throttle::Throttle;
@@ -10,6 +11,8 @@ use crate::mail::Mailer;
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The time, for everything the server does (the system clock; tests set their own).
+    pub clock: Arc<dyn Clock>,
     pub store: Arc<dyn Store>,
     pub tokens: Arc<TokenService>,
     pub sign_in: Arc<SignInThrottles>,

@@ -37,10 +37,11 @@ pub struct NewEntry {
 }
 
 impl NewEntry {
-    pub fn now(action: &str, method: &str, object: &str) -> Self {
+    /// An entry for `action` at `at`, by nobody yet (the recorder fills in who, where and how it ended).
+    pub fn at(at: OffsetDateTime, action: &str, method: &str, object: &str) -> Self {
         Self {
             id: Uuid::now_v7(),
-            at: timestamp(OffsetDateTime::now_utc()),
+            at: timestamp(at),
             actor_user: None,
             actor_client: None,
             action: action.to_owned(),
@@ -199,8 +200,13 @@ mod tests {
 
     #[test]
     fn a_chain_links_each_entry_to_the_one_before() {
-        let first = Entry::chain(1, GENESIS, NewEntry::now("create_notification", "POST", "/v1/x"));
-        let second = Entry::chain(2, &first.hash, NewEntry::now("submit_notification", "POST", "/v1/x/submit"));
+        let first =
+            Entry::chain(1, GENESIS, NewEntry::at(OffsetDateTime::UNIX_EPOCH, "create_notification", "POST", "/v1/x"));
+        let second = Entry::chain(
+            2,
+            &first.hash,
+            NewEntry::at(OffsetDateTime::UNIX_EPOCH, "submit_notification", "POST", "/v1/x/submit"),
+        );
         assert_eq!(second.prev_hash, first.hash);
         assert_eq!(entry_hash(2, &first.hash, &second.fields()), second.hash);
         let mut edited = second.clone();

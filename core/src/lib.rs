@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod capability;
+pub mod clock;
 pub mod documents;
 pub mod domain;
 pub mod field_error;

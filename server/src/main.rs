@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use provider_api_core::audit::NewEntry;
 use provider_api_core::capability::StaffRole;
+use provider_api_core::clock::{Clock, SystemClock};
 use provider_api_http::auth::keys::KeyRing;
 use provider_api_http::config::Config;
 use provider_api_http::{Application, DOCS_ROUTE, audit, bootstrap, openapi, telemetry};
@@ -113,12 +114,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { json } => {
             let store = open_migrated(&config).await?;
-            let demo = bootstrap::create_demo(store.as_ref()).await?;
+            let demo = bootstrap::create_demo(store.as_ref(), SystemClock.now()).await?;
             // Its people and API client hold credentials: on record like any other.
             let entry = NewEntry {
                 organisation_id: Some(demo.organisation_id),
                 detail: Some(serde_json::json!({"client_id": demo.client_id}).to_string()),
-                ..NewEntry::now("cli.demo", "CLI", &format!("/v1/organisations/{}", demo.organisation_id))
+                ..NewEntry::at(
+                    SystemClock.now(),
+                    "cli.demo",
+                    "CLI",
+                    &format!("/v1/organisations/{}", demo.organisation_id),
+                )
             };
             store.append_audit(&[entry]).await?;
             store.close().await;
@@ -129,11 +135,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("set PROVIDER_API_STAFF_PASSWORD to the new account's password")?;
             let store = open_migrated(&config).await?;
             let roles = roles.into_iter().collect();
-            let user = bootstrap::create_staff(store.as_ref(), &email, &name, &password, &roles).await?;
+            let user =
+                bootstrap::create_staff(store.as_ref(), &email, &name, &password, &roles, SystemClock.now()).await?;
             let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             let entry = NewEntry {
                 detail: Some(serde_json::json!({"roles": roles}).to_string()),
-                ..NewEntry::now("cli.create_staff", "CLI", &format!("/v1/admin/users/{}", user.id))
+                ..NewEntry::at(SystemClock.now(), "cli.create_staff", "CLI", &format!("/v1/admin/users/{}", user.id))
             };
             store.append_audit(&[entry]).await?;
             store.close().await;
@@ -141,10 +148,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::RotateKeys => {
             let store = open_migrated(&config).await?;
-            let kid = KeyRing::rotate(store.as_ref()).await?;
+            let kid = KeyRing::rotate(store.as_ref(), SystemClock.now()).await?;
             let entry = NewEntry {
                 detail: Some(serde_json::json!({"kid": kid}).to_string()),
-                ..NewEntry::now("cli.rotate_keys", "CLI", "/.well-known/jwks.json")
+                ..NewEntry::at(SystemClock.now(), "cli.rotate_keys", "CLI", "/.well-known/jwks.json")
             };
             store.append_audit(&[entry]).await?;
             store.close().await;

@@ -179,6 +179,7 @@ pub trait IdentityStore: Send + Sync {
         client_id: Uuid,
         jti: &str,
         expires_at: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 }
 
@@ -209,7 +210,12 @@ pub trait GrantStore: Send + Sync {
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError>;
     /// Revokes every refresh token of a family (one sign-in and all its rotations).
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
-    async fn revoke_access_token(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn revoke_access_token(
+        &self,
+        jti: Uuid,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError>;
 }
 

@@ -477,8 +477,8 @@ macro_rules! impl_shared_queries {
                 client_id: uuid::Uuid,
                 jti: &str,
                 expires_at: time::OffsetDateTime,
+                now: time::OffsetDateTime,
             ) -> Result<bool, $crate::StoreError> {
-                let now = time::OffsetDateTime::now_utc();
                 sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
                     .bind(now)
                     .execute(&self.pool)
@@ -656,9 +656,10 @@ macro_rules! impl_shared_queries {
                 &self,
                 jti: uuid::Uuid,
                 expires_at: time::OffsetDateTime,
+                now: time::OffsetDateTime,
             ) -> Result<(), $crate::StoreError> {
                 sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at < $1")
-                    .bind(time::OffsetDateTime::now_utc())
+                    .bind(now)
                     .execute(&self.pool)
                     .await?;
                 sqlx::query("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")

@@ -16,6 +16,7 @@ async fn staff(app: &TestApp) -> provider_api_sdk::Client {
         "Pat Staff",
         "correct horse battery",
         &roles,
+        time::OffsetDateTime::now_utc(),
     )
     .await
     .unwrap();
@@ -210,6 +211,7 @@ async fn a_staff_role_gives_nothing_through_an_application_without_the_staff_sco
         "Careful Staff",
         "correct horse battery",
         &roles,
+        time::OffsetDateTime::now_utc(),
     )
     .await
     .unwrap();

@@ -21,6 +21,7 @@ async fn staff_token(app: &TestApp, roles: &[StaffRole]) -> (Uuid, String) {
         "Au Ditor",
         "correct horse battery",
         &roles,
+        time::OffsetDateTime::now_utc(),
     )
     .await
     .unwrap();

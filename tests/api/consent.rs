@@ -36,14 +36,19 @@ type Sdk = provider_api_sdk::Client;
 /// A `private_key_jwt` client holding `roles` and every provider scope; returns it and its key set.
 async fn key_client(app: &TestApp, organisation_id: Uuid, roles: &str) -> (Uuid, String) {
     let id = app.api_client(organisation_id, roles, EVERY_PROVIDER_SCOPE, "pas_unused").await;
-    let keys = format!(r#"{{"keys":[{}]}}"#, provider_api_http::auth::keys::generate().public_jwk);
+    let keys = format!(
+        r#"{{"keys":[{}]}}"#,
+        provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc()).public_jwk
+    );
     app.store.set_api_client_jwks(id, &keys).await.unwrap();
     (id, keys)
 }
 
 /// A replacement key set of one new public key, as a caller would send it.
 fn new_keys() -> provider_api_sdk::types::builder::ClientKeys {
-    let key: serde_json::Value = serde_json::from_str(&provider_api_http::auth::keys::generate().public_jwk).unwrap();
+    let key: serde_json::Value =
+        serde_json::from_str(&provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc()).public_jwk)
+            .unwrap();
     ClientKeys::builder().jwks(serde_json::Map::from_iter([("keys".to_owned(), serde_json::json!([key]))]))
 }
 

@@ -715,10 +715,13 @@ async fn expired_unfinished_uploads_are_removed_with_their_bytes() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     let gone = app.http.head(&url).bearer_auth(&p.token).header("tus-resumable", "1.0.0").send().await.unwrap();
     assert_eq!(gone.status(), 404, "an expired upload is not offered for resumption");
-    let removed =
-        provider_api_http::documents::housekeeping::remove_expired_uploads(app.store.as_ref(), &app.documents)
-            .await
-            .unwrap();
+    let removed = provider_api_http::documents::housekeeping::remove_expired_uploads(
+        app.store.as_ref(),
+        &app.documents,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
     assert_eq!(removed, 1);
     if app.s3.is_none() {
         assert!(walk(&app.blob_folder.path().join("uploads")).is_empty());

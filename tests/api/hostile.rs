@@ -606,7 +606,7 @@ async fn forged_and_misused_bearer_tokens_are_401_and_write_nothing() {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let ours = w.app.store.signing_keys().await.unwrap().into_iter().find(|k| k.retired_at.is_none()).unwrap();
     let ours_key = EncodingKey::from_ec_pem(ours.private_key_pem.as_bytes()).unwrap();
-    let stranger = provider_api_http::auth::keys::generate();
+    let stranger = provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc());
     let stranger_key = EncodingKey::from_ec_pem(stranger.private_key_pem.as_bytes()).unwrap();
     let served = w.app.http.get(w.app.url("/.well-known/jwks.json")).send().await.unwrap().text().await.unwrap();
     let jwk = serde_json::from_str::<Value>(&served).unwrap()["keys"][0].clone();

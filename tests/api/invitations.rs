@@ -166,6 +166,7 @@ async fn a_staff_account_cannot_join_a_provider_by_invitation() {
         "Ina Spector",
         "correct horse battery",
         &roles,
+        time::OffsetDateTime::now_utc(),
     )
     .await
     .unwrap();

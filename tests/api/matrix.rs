@@ -382,7 +382,7 @@ async fn world(app: &TestApp) -> World {
     let admin_software =
         app.api_client(demo.organisation_id, "admin", &every_provider_scope, "pas_admin_software").await;
     let integrator = app.integrator_app("https://integrator.example/cb", &every_provider_scope, None).await;
-    let key = provider_api_http::auth::keys::generate().public_jwk;
+    let key = provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc()).public_jwk;
     app.store.set_api_client_jwks(key_client, &format!(r#"{{"keys":[{key}]}}"#)).await.unwrap();
     let (disposable_user, _, _) = person(app, None, &[]).await;
     let now = OffsetDateTime::now_utc();
@@ -602,7 +602,10 @@ async fn request(
         "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
         "create_api_client" => Some(json(serde_json::json!({"name": "Matrix software", "roles": ["viewer"]}))),
         "replace_api_client_keys" => {
-            let key: Value = serde_json::from_str(&provider_api_http::auth::keys::generate().public_jwk).unwrap();
+            let key: Value = serde_json::from_str(
+                &provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc()).public_jwk,
+            )
+            .unwrap();
             Some(json(serde_json::json!({"jwks": {"keys": [key]}})))
         }
         "create_provider_record" => {

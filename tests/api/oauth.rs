@@ -203,7 +203,7 @@ async fn forged_expired_and_misdirected_tokens_are_refused() {
     let confused = jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(public_key_text.as_bytes())).unwrap();
     refused_as_invalid_token(&app, &confused, "HS256 with the public key").await;
 
-    let stranger = keys::generate();
+    let stranger = keys::generate(time::OffsetDateTime::now_utc());
     let mut header = Header::new(Algorithm::ES256);
     header.typ = Some("at+jwt".into());
     header.kid = Some(stranger.kid.clone());
@@ -239,7 +239,7 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
     let app = TestApp::spawn().await;
     let demo = app.demo().await;
     // The client's own key pair; the server knows only the public half.
-    let client_key = keys::generate();
+    let client_key = keys::generate(time::OffsetDateTime::now_utc());
     let client_id = uuid::Uuid::new_v4();
     let now = time::OffsetDateTime::now_utc();
     app.store
@@ -302,7 +302,7 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
     assert!(problem(long_lived, 401).await["detail"].as_str().unwrap().contains("too far ahead"));
 
     let forged_by_stranger = {
-        let stranger = keys::generate();
+        let stranger = keys::generate(time::OffsetDateTime::now_utc());
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = json!({"iss": client_id, "sub": client_id, "aud": app.url("/v1/oauth/token"), "exp": now + 60,
             "jti": uuid::Uuid::new_v4()});
@@ -330,7 +330,7 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
     assert_eq!(app.http.get(app.url("/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 401);
 
     // Its admin replaces its keys: assertions signed with the old key stop working, the new key's work.
-    let new_key = keys::generate();
+    let new_key = keys::generate(time::OffsetDateTime::now_utc());
     let admin = app.sign_in(&demo.users[0].email, &demo.users[0].password).await.access_token;
     let replaced = app
         .http
@@ -398,7 +398,7 @@ async fn after_a_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_k
     let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
 
     // Another node (or `provider-api rotate-keys`) rotates the key in the shared database.
-    let new_kid = keys::KeyRing::rotate(app.store.as_ref()).await.unwrap();
+    let new_kid = keys::KeyRing::rotate(app.store.as_ref(), time::OffsetDateTime::now_utc()).await.unwrap();
     // A token signed with the new key makes this node look again (at most every few seconds).
     tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
     let id = demo.client_id.to_string();

@@ -74,6 +74,7 @@ async fn staff(app: &TestApp) -> (Client, Uuid, String) {
         "Ina Spector",
         "correct horse battery",
         &roles,
+        time::OffsetDateTime::now_utc(),
     )
     .await
     .unwrap();
@@ -854,9 +855,16 @@ async fn a_provider_registered_before_this_service_is_brought_across_location_by
     let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
     let email = format!("admin.{}@cqc.example", Uuid::new_v4().simple());
     let roles: BTreeSet<StaffRole> = [StaffRole::StaffAdmin].into();
-    provider_api_http::bootstrap::create_staff(app.store.as_ref(), &email, "Ad Min", "correct horse battery", &roles)
-        .await
-        .unwrap();
+    provider_api_http::bootstrap::create_staff(
+        app.store.as_ref(),
+        &email,
+        "Ad Min",
+        "correct horse battery",
+        &roles,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
     let admin = app.sdk_for_person(&email, "correct horse battery").await;
     let record = |location_id: &str| {
         serde_json::from_value::<provider_api_sdk::types::RegisteredLocationRecord>(json!({

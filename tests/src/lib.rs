@@ -7,6 +7,9 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+use std::sync::Arc;
+
+use provider_api_core::clock::{Clock, ManualClock, SystemClock};
 use provider_api_http::Application;
 use provider_api_http::config::Config;
 use provider_api_store::Store;
@@ -147,16 +150,25 @@ impl TestApp {
 
     /// Starts a server whose configuration `configure` has adjusted (after port 0 and the database are set).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        Self::spawn_serving(configure, None).await
+        Self::spawn_serving(configure, None, Arc::new(SystemClock)).await
+    }
+
+    /// Starts a server whose clock is `clock`: it reads the time the test sets.
+    pub async fn spawn_with_clock(clock: Arc<ManualClock>) -> Self {
+        Self::spawn_serving(|_| {}, None, clock).await
     }
 
     /// Starts a server with `site` mounted at `/` beside the API, as the `provider-api` binary mounts the
     /// portal.
     pub async fn spawn_with_site(site: axum::Router) -> Self {
-        Self::spawn_serving(|_| {}, Some(site)).await
+        Self::spawn_serving(|_| {}, Some(site), Arc::new(SystemClock)).await
     }
 
-    async fn spawn_serving(configure: impl FnOnce(&mut Config), site: Option<axum::Router>) -> Self {
+    async fn spawn_serving(
+        configure: impl FnOnce(&mut Config),
+        site: Option<axum::Router>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             provider_api_http::telemetry::init(provider_api_http::config::LogFormat::Pretty);
         }
@@ -175,7 +187,7 @@ impl TestApp {
         }
         configure(&mut config);
 
-        let mut application = Application::build(config.clone()).await.expect("the server builds");
+        let mut application = Application::build_with_clock(config.clone(), clock).await.expect("the server builds");
         if let Some(site) = site {
             application = application.with_site(site);
         }
@@ -225,7 +237,9 @@ impl TestApp {
 
     /// A demo provider (location, admin, drafter, submitter, API client), made as `provider-api demo` makes it.
     pub async fn demo(&self) -> provider_api_http::bootstrap::DemoCredentials {
-        provider_api_http::bootstrap::create_demo(self.store.as_ref()).await.expect("the demo is created")
+        provider_api_http::bootstrap::create_demo(self.store.as_ref(), time::OffsetDateTime::now_utc())
+            .await
+            .expect("the demo is created")
     }
 
     /// An SDK client that authenticates as an API client, asking for `scopes` (empty: all it holds).

@@ -12,7 +12,12 @@ async fn concurrent_audit_appends_make_one_unbroken_chain() {
             for i in 0..10 {
                 let entries: Vec<_> = (0..3)
                     .map(|k| {
-                        provider_api_core::audit::NewEntry::now("test", "POST", &format!("/v1/w/{writer}/{i}/{k}"))
+                        provider_api_core::audit::NewEntry::at(
+                            time::OffsetDateTime::now_utc(),
+                            "test",
+                            "POST",
+                            &format!("/v1/w/{writer}/{i}/{k}"),
+                        )
                     })
                     .collect();
                 store.append_audit(&entries).await.unwrap();

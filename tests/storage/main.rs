@@ -89,7 +89,7 @@ mod identity {
 
     fn organisation(provider_id: Option<&str>) -> Organisation {
         // At the precision both engines keep, so a record reads back equal field for field.
-        let now = provider_api_core::domain::now();
+        let now = provider_api_core::clock::Clock::now(&provider_api_core::clock::SystemClock);
         Organisation {
             id: Uuid::new_v4(),
             name: "Riverside Care".into(),
@@ -110,7 +110,7 @@ mod identity {
             password_hash: None,
             staff_roles: String::new(),
             disabled: false,
-            created_at: provider_api_core::domain::now(),
+            created_at: provider_api_core::clock::Clock::now(&provider_api_core::clock::SystemClock),
         }
     }
 
@@ -187,17 +187,32 @@ mod identity {
         store.create_api_client(&client).await.unwrap();
         let expires = OffsetDateTime::now_utc() + time::Duration::minutes(5);
 
-        assert!(store.remember_client_assertion(client.id, "jti-1", expires).await.unwrap());
-        assert!(!store.remember_client_assertion(client.id, "jti-1", expires).await.unwrap());
-        assert!(store.remember_client_assertion(client.id, "jti-2", expires).await.unwrap());
+        assert!(
+            store
+                .remember_client_assertion(client.id, "jti-1", expires, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .remember_client_assertion(client.id, "jti-1", expires, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .remember_client_assertion(client.id, "jti-2", expires, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn rotating_keys_retires_the_old_one_and_keeps_it() {
         let (store, _database) = fresh_store().await;
-        let first = keys::generate();
+        let first = keys::generate(time::OffsetDateTime::now_utc());
         store.insert_signing_key(&first).await.unwrap();
-        let second = keys::generate();
+        let second = keys::generate(time::OffsetDateTime::now_utc());
         store.rotate_signing_key(&second, OffsetDateTime::now_utc()).await.unwrap();
 
         let all = store.signing_keys().await.unwrap();

@@ -264,6 +264,7 @@ async fn the_queue_filters_by_status_inspector_and_acceptance() {
         "Ina",
         "correct horse battery",
         &roles,
+        time::OffsetDateTime::now_utc(),
     )
     .await
     .unwrap()

@@ -143,7 +143,7 @@ async fn record_registered_location(
     let location_id = provider_api_core::domain::LocationId::parse(&record.location_id).map_err(|e| {
         Problem::validation(vec![provider_api_core::field_error::FieldError::new("/location_id", e.code, e.message)])
     })?;
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let id = Uuid::now_v7();
     let changes = Changes {
         new_locations: vec![NewRegisteredLocation {
@@ -210,7 +210,7 @@ async fn create_provider_record(
     let provider_id = ProviderId::parse(&new.provider_id).map_err(|e| {
         Problem::validation(vec![provider_api_core::field_error::FieldError::new("/provider_id", e.code, e.message)])
     })?;
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let organisation = Organisation {
         id: Uuid::new_v4(),
         name: new.name.trim().to_owned(),
@@ -314,7 +314,7 @@ async fn issue_enrolment_code(
         ));
     }
     let code = secret::generate(secret::prefix::ENROLMENT_CODE);
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let record = EnrolmentCode {
         code_hash: secret::hash(&code),
         organisation_id,
@@ -551,7 +551,7 @@ async fn register_integrator_app(
         secret_hash: client_secret.as_deref().map(secret::hash),
         scopes: join_list(&scopes, |s| s.as_str()),
         created_by: Some(staff.id),
-        created_at: OffsetDateTime::now_utc(),
+        created_at: state.clock.now(),
         revoked_at: None,
         first_party: new.first_party,
     };

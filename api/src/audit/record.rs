@@ -121,7 +121,7 @@ pub async fn record(
         request_id,
         status: i32::from(status.as_u16()),
         detail: address.map(|a| serde_json::json!({"client_address": a.to_string()}).to_string()),
-        ..NewEntry::now(&operation, method.as_str(), &object)
+        ..NewEntry::at(state.clock.now(), &operation, method.as_str(), &object)
     };
     if let Err(error) = state.audit.append(entry).await {
         // The change has happened and cannot be undone here; say so loudly.

@@ -17,7 +17,6 @@ use provider_api_core::accounts::{AuthorizationCode, IntegratorApp, normalise_em
 use provider_api_core::capability::{Capability, parse_list};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -210,7 +209,7 @@ async fn submit_authorization_page(
             code_challenge: checked.code_challenge.clone(),
             scopes: checked.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
             family_id: Uuid::new_v4(),
-            expires_at: OffsetDateTime::now_utc() + CODE_LIFETIME,
+            expires_at: state.clock.now() + CODE_LIFETIME,
             used_at: None,
         })
         .await?;

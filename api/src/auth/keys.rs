@@ -5,6 +5,9 @@
 //! A token whose `kid` is unknown makes the ring reload from the database (at most every few seconds), so a
 //! key another node created is picked up without a restart.
 
+use std::sync::Arc;
+
+use provider_api_core::clock::Clock;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -68,6 +71,7 @@ struct Ring {
 
 pub struct KeyRing {
     ring: RwLock<Ring>,
+    clock: Arc<dyn Clock>,
     /// How long a retired key stays published: the longest a token it signed can live, plus leeway.
     publish_retired_for: time::Duration,
 }
@@ -82,7 +86,7 @@ pub enum KeyError {
 
 impl KeyRing {
     /// Loads the keys, creating the first one if there is none.
-    pub async fn load(store: &dyn Store, token_ttl: Duration) -> Result<Self, KeyError> {
+    pub async fn load(store: &dyn Store, token_ttl: Duration, clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
         // A node learns of a rotation within a reload interval and may sign with the old key until then, so the
         // old key stays valid for a token's lifetime after that, plus clock leeway.
         let publish_retired_for = time::Duration::try_from(token_ttl).unwrap_or(time::Duration::HOUR)
@@ -90,17 +94,17 @@ impl KeyRing {
             + time::Duration::seconds(super::token::LEEWAY_SECONDS as i64);
         let mut stored = store.signing_keys().await?;
         if !stored.iter().any(|k| k.retired_at.is_none()) {
-            store.insert_signing_key(&generate()).await?;
+            store.insert_signing_key(&generate(clock.now())).await?;
             stored = store.signing_keys().await?;
         }
         let ring = Ring { keys: decode_all(stored)?, loaded_at: Instant::now() };
-        Ok(Self { ring: RwLock::new(ring), publish_retired_for })
+        Ok(Self { ring: RwLock::new(ring), clock, publish_retired_for })
     }
 
     /// Makes a new key the signing key and retires the others; they stay published until their tokens expire.
-    pub async fn rotate(store: &dyn Store) -> Result<String, KeyError> {
-        let key = generate();
-        store.rotate_signing_key(&key, OffsetDateTime::now_utc()).await?;
+    pub async fn rotate(store: &dyn Store, now: OffsetDateTime) -> Result<String, KeyError> {
+        let key = generate(now);
+        store.rotate_signing_key(&key, now).await?;
         Ok(key.kid)
     }
 
@@ -137,7 +141,7 @@ impl KeyRing {
 
     fn find(&self, kid: &str) -> Option<DecodingKey> {
         let ring = self.ring.read().expect("not poisoned");
-        let cutoff = OffsetDateTime::now_utc() - self.publish_retired_for;
+        let cutoff = self.clock.now() - self.publish_retired_for;
         ring.keys.iter().find(|k| k.kid == kid && k.retired_at.is_none_or(|at| at > cutoff)).map(|k| k.decoding.clone())
     }
 
@@ -151,7 +155,7 @@ impl KeyRing {
     /// The published key set: the signing key and retired keys whose tokens may still be valid.
     pub fn jwks(&self) -> Jwks {
         let ring = self.ring.read().expect("not poisoned");
-        let cutoff = OffsetDateTime::now_utc() - self.publish_retired_for;
+        let cutoff = self.clock.now() - self.publish_retired_for;
         Jwks {
             keys: ring
                 .keys
@@ -180,7 +184,7 @@ fn decode(stored: StoredSigningKey) -> Result<Key, KeyError> {
 }
 
 /// A fresh P-256 key, with its `kid` the RFC 7638 thumbprint of its public half.
-pub fn generate() -> StoredSigningKey {
+pub fn generate(created_at: OffsetDateTime) -> StoredSigningKey {
     let secret_key = loop {
         // Of 2^256 random values, all but about 2^-32 of them are valid scalars.
         if let Ok(key) = p256::SecretKey::from_bytes(&secret::random_bytes::<32>().into()) {
@@ -207,7 +211,7 @@ pub fn generate() -> StoredSigningKey {
         algorithm: ALGORITHM.into(),
         private_key_pem: secret_key.to_pkcs8_pem(LineEnding::LF).expect("PKCS#8 encodes").to_string(),
         public_jwk: serde_json::to_string(&public).expect("a JWK serialises"),
-        created_at: OffsetDateTime::now_utc(),
+        created_at,
         retired_at: None,
     }
 }
@@ -224,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_generated_key_signs_tokens_its_published_half_verifies() {
-        let stored = generate();
+        let stored = generate(OffsetDateTime::UNIX_EPOCH);
         let key = decode(stored.clone()).unwrap();
         assert_eq!(key.kid, key.public.kid);
         assert_eq!(key.kid.len(), 43, "a base64url SHA-256");
@@ -235,7 +239,7 @@ mod tests {
         let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation).unwrap();
 
-        let other = decode(generate()).unwrap();
+        let other = decode(generate(OffsetDateTime::UNIX_EPOCH)).unwrap();
         assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &other.decoding, &validation).is_err());
     }
 }

@@ -231,7 +231,7 @@ async fn client_credentials(
         org_roles: Default::default(),
         acting_client: None,
     });
-    state.store.api_client_used(client.id, OffsetDateTime::now_utc()).await?;
+    state.store.api_client_used(client.id, state.clock.now()).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -257,7 +257,7 @@ async fn authorization_code(
     let (Some(code), Some(verifier)) = (request.code.as_deref(), request.code_verifier.as_deref()) else {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `code` and `code_verifier`."));
     };
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let code = match state.store.redeem_authorization_code(&secret::hash(code), app.id, now).await? {
         Redemption::Fresh(code) => code,
         Redemption::Replayed(code) => {
@@ -284,7 +284,7 @@ async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -
     let Some(presented) = request.refresh_token.as_deref() else {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Send `refresh_token`."));
     };
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let hash = secret::hash(presented);
     // A refused request changes nothing: a live token asked for more than it holds is refused before it is
     // spent, so the client can retry with it. (A spent or revoked one goes on to redemption, whose reuse
@@ -355,7 +355,7 @@ async fn person_tokens(
         acting_client: Some(app.id),
     });
     let refresh_token = secret::generate(secret::prefix::REFRESH_TOKEN);
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     state
         .store
         .create_refresh_token(&RefreshToken {
@@ -543,7 +543,8 @@ async fn authenticate_with_assertion(
 
     let token_endpoint = format!("{}{TOKEN_PATH}", state.tokens.issuer);
     let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.leeway = LEEWAY_SECONDS;
+    // Expiry is checked below against the server's clock, not by jsonwebtoken against the system's.
+    validation.validate_exp = false;
     validation.set_audience(&[token_endpoint.as_str(), state.tokens.issuer.as_str()]);
     validation.set_issuer(&[issuer.as_str()]);
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
@@ -557,13 +558,17 @@ async fn authenticate_with_assertion(
     if claims.sub != claims.iss {
         return Err(refused("sub must equal iss, the client id"));
     }
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now_at = state.clock.now();
+    let now = now_at.unix_timestamp();
+    if claims.exp + LEEWAY_SECONDS as i64 <= now {
+        return Err(refused("it has expired"));
+    }
     if claims.exp - now > MAX_ASSERTION_LIFETIME_SECONDS + LEEWAY_SECONDS as i64 {
         return Err(refused("it expires too far ahead (at most 5 minutes)"));
     }
     let jti = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256).ok_or_else(|| refused("it has no jti"))?;
-    let expires = OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or_else(|_| OffsetDateTime::now_utc());
-    if !state.store.remember_client_assertion(client.id, &jti, expires).await? {
+    let expires = OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(now_at);
+    if !state.store.remember_client_assertion(client.id, &jti, expires, now_at).await? {
         return Err(refused("it has been used before"));
     }
     Ok(client)
@@ -622,7 +627,7 @@ async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: B
         oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("The request is malformed: {e}."))
     })?;
     let client_id = authenticate_client(&state, &headers, request.client_authentication()).await?.id();
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     if request.token.starts_with(secret::prefix::REFRESH_TOKEN) {
         if let Some(token) = state.store.refresh_token(&secret::hash(&request.token)).await?
             && token.app_id == client_id
@@ -633,7 +638,7 @@ async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: B
         && claims.client_id == client_id
     {
         let expires = OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(now);
-        state.store.revoke_access_token(claims.jti, expires).await?;
+        state.store.revoke_access_token(claims.jti, expires, state.clock.now()).await?;
     }
     Ok(StatusCode::OK)
 }
@@ -730,7 +735,7 @@ mod tests {
     use super::*;
 
     fn token(scopes: &str) -> RefreshToken {
-        let now = OffsetDateTime::now_utc();
+        let now = OffsetDateTime::UNIX_EPOCH;
         RefreshToken {
             token_hash: "h".into(),
             family_id: Uuid::new_v4(),

@@ -1,5 +1,8 @@
 //! Access tokens: JWTs per RFC 9068, signed ES256, verified with the algorithm pinned.
 
+use std::sync::Arc;
+
+use provider_api_core::clock::Clock;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -7,7 +10,6 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use provider_api_core::capability::Capability;
 use provider_api_store::Store;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::keys::KeyRing;
@@ -78,6 +80,7 @@ pub struct Grant {
 
 /// Issues and verifies access tokens for one issuer.
 pub struct TokenService {
+    pub clock: Arc<dyn Clock>,
     pub issuer: String,
     pub ttl: Duration,
     pub keys: KeyRing,
@@ -100,9 +103,8 @@ impl VerifiedTokens {
         sha2::Sha256::digest(token.as_bytes()).into()
     }
 
-    fn get(&self, token: &str) -> Option<Result<AccessClaims, InvalidToken>> {
+    fn get(&self, token: &str, now: i64) -> Option<Result<AccessClaims, InvalidToken>> {
         let claims = self.0.lock().expect("the cache lock is never poisoned").get(&Self::key(token)).cloned()?;
-        let now = OffsetDateTime::now_utc().unix_timestamp();
         Some(if claims.exp + LEEWAY_SECONDS as i64 <= now { Err(InvalidToken::Expired) } else { Ok(claims) })
     }
 
@@ -149,7 +151,7 @@ impl TokenService {
     }
 
     pub fn issue(&self, grant: Grant) -> (String, AccessClaims) {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.clock.now().unix_timestamp();
         let scope = grant.scopes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ");
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -175,7 +177,7 @@ impl TokenService {
     }
 
     pub async fn verify(&self, token: &str, store: &dyn Store) -> Result<AccessClaims, InvalidToken> {
-        if let Some(known) = self.verified.get(token) {
+        if let Some(known) = self.verified.get(token, self.clock.now().unix_timestamp()) {
             return known;
         }
         let claims = self.verify_signed(token, store).await?;
@@ -198,8 +200,9 @@ impl TokenService {
         let key = self.keys.decoding(&kid, store).await.ok_or(InvalidToken::UnknownKey)?;
 
         let mut validation = Validation::new(Algorithm::ES256);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
+        // The times are checked below against the server's clock, not by jsonwebtoken against the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
@@ -217,15 +220,20 @@ impl TokenService {
                 }
             },
         )?;
-        check_issued_at(&claims, OffsetDateTime::now_utc().unix_timestamp())?;
+        check_times(&claims, self.clock.now().unix_timestamp())?;
         Ok(claims)
     }
 }
 
-/// `jsonwebtoken` checks `exp` and `nbf` but not `iat`. We issue tokens with `nbf` equal to `iat`, so a token
-/// issued later than now (beyond the clock leeway) is not one we issued as it stands: refuse it as not yet valid.
-fn check_issued_at(claims: &AccessClaims, now: i64) -> Result<(), InvalidToken> {
-    if claims.iat > now + LEEWAY_SECONDS as i64 {
+/// A token's times against `now`, each with the clock leeway: expired at `exp`, not valid before `nbf`, and
+/// (since we issue tokens with `nbf` equal to `iat`) one issued later than now is not one we issued as it
+/// stands: refused as not yet valid.
+fn check_times(claims: &AccessClaims, now: i64) -> Result<(), InvalidToken> {
+    let leeway = LEEWAY_SECONDS as i64;
+    if claims.exp + leeway <= now {
+        return Err(InvalidToken::Expired);
+    }
+    if claims.nbf > now + leeway || claims.iat > now + leeway {
         return Err(InvalidToken::NotYetValid);
     }
     Ok(())
@@ -236,7 +244,7 @@ mod tests {
     use super::*;
 
     fn claims(exp_in_seconds: i64) -> AccessClaims {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = 1_780_000_000;
         AccessClaims {
             iss: "http://issuer".into(),
             aud: AUDIENCE.into(),
@@ -258,9 +266,9 @@ mod tests {
     fn a_token_issued_in_the_future_is_not_valid_yet_beyond_the_leeway() {
         let token = claims(600);
         let now = token.iat;
-        assert_eq!(check_issued_at(&token, now), Ok(()));
-        assert_eq!(check_issued_at(&token, now - LEEWAY_SECONDS as i64), Ok(()), "within the leeway");
-        assert_eq!(check_issued_at(&token, now - LEEWAY_SECONDS as i64 - 1), Err(InvalidToken::NotYetValid));
+        assert_eq!(check_times(&token, now), Ok(()));
+        assert_eq!(check_times(&token, now - LEEWAY_SECONDS as i64), Ok(()), "within the leeway");
+        assert_eq!(check_times(&token, now - LEEWAY_SECONDS as i64 - 1), Err(InvalidToken::NotYetValid));
     }
 
     #[test]
@@ -268,9 +276,9 @@ mod tests {
         let cache = VerifiedTokens::default();
         let live = claims(600);
         cache.insert("token-a", &live);
-        assert_eq!(cache.get("token-a"), Some(Ok(live)));
-        assert_eq!(cache.get("token-b"), None);
+        assert_eq!(cache.get("token-a", live.iat + 60), Some(Ok(live.clone())));
+        assert_eq!(cache.get("token-b", live.iat + 60), None);
         cache.insert("token-old", &claims(-(LEEWAY_SECONDS as i64) - 1));
-        assert_eq!(cache.get("token-old"), Some(Err(InvalidToken::Expired)));
+        assert_eq!(cache.get("token-old", live.iat + 60), Some(Err(InvalidToken::Expired)));
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use provider_api_core::clock::Clock;
 use provider_api_store::Store;
 use time::OffsetDateTime;
 
@@ -16,10 +17,10 @@ const SCAN_POLL: Duration = Duration::from_secs(5);
 const SCAN_LEASE: time::Duration = time::Duration::minutes(10);
 
 /// Scans pending documents until the task is aborted.
-pub async fn scan_forever(store: Arc<dyn Store>, documents: Arc<Documents>) {
+pub async fn scan_forever(store: Arc<dyn Store>, documents: Arc<Documents>, clock: Arc<dyn Clock>) {
     loop {
         loop {
-            match scan_next(store.as_ref(), &documents).await {
+            match scan_next(store.as_ref(), &documents, clock.as_ref()).await {
                 Ok(true) => continue,
                 Ok(false) => break,
                 Err(error) => {
@@ -36,8 +37,12 @@ pub async fn scan_forever(store: Arc<dyn Store>, documents: Arc<Documents>) {
 }
 
 /// Scans one due document, if there is one; `true` when it did (so there may be more).
-pub async fn scan_next(store: &dyn Store, documents: &Documents) -> Result<bool, provider_api_store::StoreError> {
-    let now = OffsetDateTime::now_utc();
+pub async fn scan_next(
+    store: &dyn Store,
+    documents: &Documents,
+    clock: &dyn Clock,
+) -> Result<bool, provider_api_store::StoreError> {
+    let now = clock.now();
     let Some(document) = store.claim_scan(now, now + SCAN_LEASE).await? else { return Ok(false) };
     let Some(clamd) = &documents.settings.clamd else {
         // Left pending by a node that had a scanner; this one has none, and says so.
@@ -48,7 +53,7 @@ pub async fn scan_next(store: &dyn Store, documents: &Documents) -> Result<bool,
         Ok(content) => clamd.scan(content).await,
         Err(error) => Err(error),
     };
-    let at = OffsetDateTime::now_utc();
+    let at = clock.now();
     match verdict {
         Ok(Verdict::Clean) => store.record_scan(document.id, ScanStatus::Clean.as_str(), CLAMAV, None, at).await?,
         Ok(Verdict::Infected(signature)) => {
@@ -81,8 +86,9 @@ async fn retry_or_fail(
 pub async fn remove_expired_uploads(
     store: &dyn Store,
     documents: &Documents,
+    now: OffsetDateTime,
 ) -> Result<usize, provider_api_store::StoreError> {
-    let expired = store.expired_uploads(OffsetDateTime::now_utc(), 100).await?;
+    let expired = store.expired_uploads(now, 100).await?;
     let mut removed = 0;
     for upload in expired {
         if let Err(error) = documents.blobs.discard(upload.id).await {

@@ -242,7 +242,7 @@ async fn upload_document(
         return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail));
     }
     let (user, client) = uploader(&auth.principal);
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     // The same staging a tus upload uses, for one request: `length` is an upper bound when the body's length
     // is not declared, and the document takes the size that arrived.
     let mut upload = Upload {
@@ -280,7 +280,15 @@ async fn upload_document(
         }
     };
     upload.length = written.stored as i64;
-    let document = writer::finish(documents, &upload, media, written.hasher, written.type_checked).await?;
+    let document = writer::finish(
+        documents,
+        &upload,
+        media,
+        written.hasher,
+        written.type_checked,
+        state.clock.now_for(upload.organisation_id),
+    )
+    .await?;
     if let Err(error) = state.store.create_document(&document).await {
         let _ = documents.blobs.delete(document.id).await;
         return Err(error.into());

@@ -142,7 +142,7 @@ async fn visible_upload(state: &AppState, access: &Access, id: Uuid) -> Result<U
         Some(u)
             if u.organisation_id == access.organisation_id
                 && access.decide(Capability::DocumentsWrite, u.location_id).allowed
-                && (u.document_id.is_some() || u.expires_at > provider_api_core::domain::now()) =>
+                && (u.document_id.is_some() || u.expires_at > state.clock.now()) =>
         {
             Ok(u)
         }
@@ -244,7 +244,7 @@ async fn create_upload(
     let wanted_checksum = checksum(&headers)?;
 
     let (user, client) = uploader(&auth.principal);
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let upload = Upload {
         id: Uuid::now_v7(),
         organisation_id,
@@ -312,11 +312,20 @@ async fn append(
         }
     }
     let received = upload.received + written.stored as i64;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let expires_at = now + documents.settings.upload_expiry;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if received == upload.length {
-        let document = match writer::finish(documents, &upload, media, written.hasher, written.type_checked).await {
+        let document = match writer::finish(
+            documents,
+            &upload,
+            media,
+            written.hasher,
+            written.type_checked,
+            state.clock.now_for(upload.organisation_id),
+        )
+        .await
+        {
             Ok(document) => document,
             Err(problem) if problem.code == "content_type_mismatch" => {
                 // `finish` discarded the bytes; the upload goes with them.

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use provider_api_core::documents::media::{MediaType, SNIFF_LEN};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::hashing::Hasher;
@@ -200,6 +201,7 @@ pub async fn finish(
     media: MediaType,
     hasher: Hasher,
     type_checked: bool,
+    now: OffsetDateTime,
 ) -> Result<Document, Problem> {
     if !type_checked {
         let head = documents.blobs.staged_head(upload.id, SNIFF_LEN).await.map_err(storage_failed)?;
@@ -210,7 +212,6 @@ pub async fn finish(
     }
     let id = Uuid::now_v7();
     documents.blobs.promote(upload.id, upload.length as u64, id).await.map_err(storage_failed)?;
-    let now = provider_api_core::domain::now();
     let scanned = documents.settings.clamd.is_none();
     Ok(Document {
         id,

@@ -56,7 +56,7 @@ pub fn check<T: utoipa::ToSchema>(body: &[u8]) -> Result<(), Problem> {
         return Ok(());
     }
     let Some(validator) = validator(&T::name()) else { return Ok(()) };
-    let errors: Vec<_> = schema_errors(&validator, &value, Completeness::Complete)
+    let errors: Vec<_> = schema_errors(&validator, &value, Completeness::Complete, super::request_time::now())
         .into_iter()
         .filter(|error| value.pointer(&error.pointer).is_some_and(Value::is_null))
         .map(|mut error| {

@@ -16,7 +16,6 @@ use provider_api_core::hex;
 use provider_api_store::idempotency::{Begin, Completion, StoredResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 use super::Problem;
@@ -78,6 +77,7 @@ pub struct IdempotencyKeyHeader {
 pub struct Claim {
     scope: String,
     key: String,
+    clock: std::sync::Arc<dyn provider_api_core::clock::Clock>,
 }
 
 /// Either the request should run, holding its key, or it was answered already.
@@ -97,11 +97,11 @@ impl Claim {
     ) -> Result<Claimed, Problem> {
         let scope = scope_of(principal);
         let fingerprint = fingerprint(operation, body);
-        let now = OffsetDateTime::now_utc();
+        let now = state.clock.now();
         let lock_until = now + state.request_timeout + time::Duration::seconds(5);
         let begin = state.store.begin_idempotent(&scope, &key.0, &fingerprint, now, lock_until).await?;
         match begin {
-            Begin::Started => Ok(Claimed::Fresh(Self { scope, key: key.0 })),
+            Begin::Started => Ok(Claimed::Fresh(Self { scope, key: key.0, clock: state.clock.clone() })),
             Begin::InFlight { fingerprint: theirs } if theirs != fingerprint => Err(reused()),
             Begin::InFlight { .. } => Err(Problem::new(
                 StatusCode::CONFLICT,
@@ -128,7 +128,7 @@ impl Claim {
             status: i64::from(status.as_u16()),
             headers: serde_json::to_string(&pairs).expect("header pairs serialise"),
             body: text,
-            at: OffsetDateTime::now_utc(),
+            at: self.clock.now(),
         };
         let mut response = (status, Json(body)).into_response();
         response.headers_mut().extend(headers);

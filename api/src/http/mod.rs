@@ -9,6 +9,7 @@ pub mod middleware;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
+pub mod request_time;
 
 pub use etag::IfMatch;
 pub use extract::{Path, Query, ValidatedJson, ValidatedJsonBytes};

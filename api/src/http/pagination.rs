@@ -52,9 +52,10 @@ impl After {
     }
 }
 
-/// The moment `amount` before now, for an age filter whose largest value the spec states as `maximum`
+/// The moment `amount` before `now`, for an age filter whose largest value the spec states as `maximum`
 /// (400 beyond it, rather than a date outside the calendar).
 pub fn ago(
+    now: OffsetDateTime,
     amount: Option<u32>,
     maximum: u32,
     unit: time::Duration,
@@ -62,7 +63,7 @@ pub fn ago(
 ) -> Result<Option<OffsetDateTime>, Problem> {
     match amount {
         None => Ok(None),
-        Some(amount) if amount <= maximum => Ok(Some(OffsetDateTime::now_utc() - unit * amount)),
+        Some(amount) if amount <= maximum => Ok(Some(now - unit * amount)),
         Some(_) => Err(invalid(&format!("{name} must be at most {maximum}."))),
     }
 }
@@ -125,15 +126,31 @@ mod tests {
 
     #[test]
     fn an_age_beyond_its_maximum_is_refused_not_a_panic() {
-        assert!(ago(None, 10, time::Duration::DAY, "days").unwrap().is_none());
-        let day_ago = ago(Some(1), 10, time::Duration::DAY, "days").unwrap().unwrap();
-        assert!(OffsetDateTime::now_utc() - day_ago >= time::Duration::DAY);
-        assert_eq!(ago(Some(u32::MAX), 10, time::Duration::HOUR, "hours").unwrap_err().status, 400);
+        assert!(
+            ago(OffsetDateTime::UNIX_EPOCH + time::Duration::weeks(2800), None, 10, time::Duration::DAY, "days")
+                .unwrap()
+                .is_none()
+        );
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::weeks(2800);
+        let day_ago = ago(now, Some(1), 10, time::Duration::DAY, "days").unwrap().unwrap();
+        assert_eq!(now - day_ago, time::Duration::DAY);
+        assert_eq!(
+            ago(
+                OffsetDateTime::UNIX_EPOCH + time::Duration::weeks(2800),
+                Some(u32::MAX),
+                10,
+                time::Duration::HOUR,
+                "hours"
+            )
+            .unwrap_err()
+            .status,
+            400
+        );
     }
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {
-        let after = After { created_at: OffsetDateTime::now_utc(), id: Uuid::new_v4() };
+        let after = After { created_at: OffsetDateTime::UNIX_EPOCH + time::Duration::weeks(2800), id: Uuid::new_v4() };
         assert_eq!(After::decode(&after.encode()), Some(after));
         let query = PageQuery { limit: Some(0), cursor: Some("!!".into()) };
         assert_eq!(query.limit().unwrap_err().status, 400);

@@ -95,7 +95,13 @@ async fn triage_queue(
         statuses,
         kind: query.kind.map(|k| k.as_str().to_owned()),
         locations: query.location_id.map(|l| vec![l]),
-        submitted_before: ago(query.older_than_hours, 100_000, time::Duration::HOUR, "older_than_hours")?,
+        submitted_before: ago(
+            state.clock.now(),
+            query.older_than_hours,
+            100_000,
+            time::Duration::HOUR,
+            "older_than_hours",
+        )?,
         ..Default::default()
     };
     let rows = state.store.notifications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;
@@ -177,7 +183,7 @@ async fn staff_get_notification(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let notification = sent(&state, id).await?;
-    let event = Event::new(id, Action::ViewedByStaff, staff_actor(&staff), provider_api_core::domain::now());
+    let event = Event::new(id, Action::ViewedByStaff, staff_actor(&staff), state.clock.now());
     // Recorded before the content leaves: a read that cannot be recorded does not happen.
     state.store.append_notification_event(&event).await?;
     Ok(single(StatusCode::OK, notification))
@@ -219,7 +225,7 @@ async fn step(
     let current = sent(state, id).await?;
     let from = current.status();
     from.transition(next)?;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -257,7 +263,7 @@ async fn acknowledge_notification(
 
 fn future_date(value: &str) -> Result<(), ValidationError> {
     match parse_date(value) {
-        Some(date) if date >= provider_api_core::domain::now().date() => Ok(()),
+        Some(date) if date >= crate::http::request_time::today() => Ok(()),
         Some(_) => Err(ValidationError::new("in_past").with_message("The due date must not be in the past.".into())),
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
     }

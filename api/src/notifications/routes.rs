@@ -237,7 +237,8 @@ async fn create_draft(
     }
     check_attachments(state, access, &new.attachments).await?;
     let content = Value::Object(new.content.0);
-    let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
+    let mut errors =
+        prefixed("/content", check(kind, &content, Completeness::Draft, state.clock.now_for(access.organisation_id)));
     let facts = context(state, access.organisation_id, new.location_id).await?;
     let location = (new.location_id, facts.location_known);
     errors.extend(
@@ -247,7 +248,7 @@ async fn create_draft(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let actor = principal.actor();
     let notification = Notification::draft(
         access.organisation_id,
@@ -375,7 +376,8 @@ async fn update_notification(
         check_attachments(&state, &access, attachments).await?;
         updated.attachments = attachments_json(attachments);
     }
-    let mut errors = prefixed("/content", check(kind, &content, Completeness::Draft));
+    let mut errors =
+        prefixed("/content", check(kind, &content, Completeness::Draft, state.clock.now_for(access.organisation_id)));
     errors.extend(
         envelope_errors(
             &state,
@@ -405,7 +407,7 @@ async fn update_notification(
     if changed.is_empty() {
         return Ok(single(StatusCode::OK, current));
     }
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let actor = principal.actor();
     updated.content = content.to_string();
     updated.version = current.version + 1;
@@ -504,7 +506,7 @@ async fn submit_draft(
         return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
     }
     let attachments = freeze_attachments(state, &current).await?;
-    let submitted = seal(state, current.clone(), kind, actor, attachments, provider_api_core::domain::now())?;
+    let submitted = seal(state, current.clone(), kind, actor, attachments, state.clock.now())?;
     let event = Event::new(submitted.id, Action::Submitted, actor, submitted.updated_at)
         .transition(Status::Draft, Status::Submitted);
     let headers = notification_headers(&submitted, false);
@@ -634,7 +636,10 @@ async fn create_and_submit(
     }
     check_attachments(state, access, &submission.attachments).await?;
     let content = Value::Object(content);
-    let mut errors = prefixed("/content", check(kind, &content, Completeness::Complete));
+    let mut errors = prefixed(
+        "/content",
+        check(kind, &content, Completeness::Complete, state.clock.now_for(access.organisation_id)),
+    );
     errors.extend(
         envelope_errors(
             state,
@@ -650,7 +655,7 @@ async fn create_and_submit(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let draft = Notification::draft(
         access.organisation_id,
         kind,
@@ -702,7 +707,7 @@ async fn discard_notification(
         return Err(stale());
     }
     let actor = principal.actor();
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -774,7 +779,7 @@ async fn respond_to_notification(
     let from = current.status();
     let next = from.transition(Status::Responded)?;
     let actor = principal.actor();
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -834,7 +839,7 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
         // Frozen before the submission is written: a document can never be deleted from under a sent
         // notification (if the write then fails, the documents merely stay frozen).
         let ids: Vec<Uuid> = frozen.iter().map(|a| a.document_id).collect();
-        state.store.freeze_documents(&ids, provider_api_core::domain::now()).await?;
+        state.store.freeze_documents(&ids, state.clock.now()).await?;
     }
     Ok(frozen)
 }
@@ -902,7 +907,8 @@ async fn complete_check(state: &AppState, n: &Notification) -> Result<(Notificat
     let kind: NotificationType = n.kind.parse().map_err(|_| Problem::internal())?;
     let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
     let facts = context(state, n.organisation_id, n.location_id).await?;
-    let mut errors = prefixed("/content", check(kind, &content, Completeness::Complete));
+    let mut errors =
+        prefixed("/content", check(kind, &content, Completeness::Complete, state.clock.now_for(n.organisation_id)));
     let location = (n.location_id, facts.location_known);
     errors
         .extend(envelope_errors(state, n.organisation_id, kind, location, n.follows_id, Completeness::Complete).await?);

@@ -6,7 +6,6 @@ use provider_api_core::accounts::Membership;
 use provider_api_core::capability::Role;
 use provider_api_core::field_error::FieldError;
 use serde::Deserialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -55,7 +54,7 @@ async fn redeem_enrolment_code(
     Person(user): Person,
     ValidatedJson(enrolment): ValidatedJson<Enrolment>,
 ) -> Result<Json<OrganisationView>, Problem> {
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let Some(code) = state.store.redeem_enrolment_code(&secret::hash(enrolment.code.trim()), user.id, now).await?
     else {
         return Err(Problem::validation(vec![FieldError::new(

@@ -59,13 +59,14 @@ pub struct InvitationView {
     pub expires_at: OffsetDateTime,
 }
 
-impl From<Invitation> for InvitationView {
-    fn from(i: Invitation) -> Self {
+impl InvitationView {
+    /// The invitation as it stands at `now` (a pending one past its expiry is expired).
+    fn new(i: Invitation, now: OffsetDateTime) -> Self {
         let status = if i.accepted_at.is_some() {
             InvitationStatus::Accepted
         } else if i.revoked_at.is_some() {
             InvitationStatus::Revoked
-        } else if i.expires_at <= OffsetDateTime::now_utc() {
+        } else if i.expires_at <= now {
             InvitationStatus::Expired
         } else {
             InvitationStatus::Pending
@@ -104,7 +105,13 @@ async fn list_invitations(
     _: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
 ) -> Result<Json<Invitations>, Problem> {
-    let items = state.store.invitations(organisation_id).await?.into_iter().map(InvitationView::from).collect();
+    let items = state
+        .store
+        .invitations(organisation_id)
+        .await?
+        .into_iter()
+        .map(|i| InvitationView::new(i, state.clock.now()))
+        .collect();
     Ok(Json(Invitations { items }))
 }
 
@@ -172,7 +179,7 @@ async fn create_invitation(
     let organisation =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
     let token = secret::generate(secret::prefix::INVITATION);
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let roles: std::collections::BTreeSet<Role> = new.roles.into_iter().collect();
     let invitation = Invitation {
         id: Uuid::new_v4(),
@@ -205,10 +212,10 @@ async fn create_invitation(
         let mut problem =
             Problem::service_unavailable("The invitation email could not be sent; try again shortly.", 30);
         problem.internal = Some(error.to_string());
-        state.store.revoke_invitation(invitation.id, OffsetDateTime::now_utc()).await?;
+        state.store.revoke_invitation(invitation.id, state.clock.now()).await?;
         return Err(problem);
     }
-    Ok((StatusCode::CREATED, Json(invitation.into())))
+    Ok((StatusCode::CREATED, Json(InvitationView::new(invitation, state.clock.now()))))
 }
 
 /// Revoke an invitation
@@ -237,7 +244,7 @@ async fn revoke_invitation(
     if !invitations.iter().any(|i| i.id == invitation_id) {
         return Err(Problem::not_found("This organisation has no such invitation."));
     }
-    match state.store.revoke_invitation(invitation_id, OffsetDateTime::now_utc()).await? {
+    match state.store.revoke_invitation(invitation_id, state.clock.now()).await? {
         Some(_) => Ok(StatusCode::NO_CONTENT),
         None => Err(Problem::new(
             StatusCode::CONFLICT,
@@ -311,7 +318,7 @@ async fn accept_invitation(
     ValidatedJson(acceptance): ValidatedJson<Acceptance>,
 ) -> Result<Json<AcceptedInvitation>, Problem> {
     let token_hash = secret::hash(acceptance.token.trim());
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let invitation = state.store.invitation_by_token(&token_hash).await?;
     let Some(invitation) =
         invitation.filter(|i| i.accepted_at.is_none() && i.revoked_at.is_none() && i.expires_at > now)

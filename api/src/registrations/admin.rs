@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use provider_api_core::actor::Actor;
 use provider_api_core::capability::StaffRole;
+use provider_api_core::clock::date_in_england;
 use provider_api_core::field_error::FieldError;
 use provider_api_core::forms::fields::parse_date;
 use provider_api_core::registrations::catalogue::ApplicationType;
@@ -103,21 +104,22 @@ async fn registration_queue(
         Some(status) => vec![status],
         None => open.to_vec(),
     };
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let overdue = query.overdue == Some(true);
     let filter = Filter {
         organisation_id: query.organisation_id,
         statuses: if overdue { statuses.into_iter().filter(|s| open.contains(s)).collect() } else { statuses },
         kind: query.kind.map(|k| k.as_str().to_owned()),
         inspector_id: query.inspector_id,
-        submitted_before: ago(query.older_than_days, 10_000, time::Duration::DAY, "older_than_days")?,
+        submitted_before: ago(now, query.older_than_days, 10_000, time::Duration::DAY, "older_than_days")?,
         accepted_before: overdue.then(|| now - DECISION_TARGET),
     };
     if filter.statuses.is_empty() {
         return Ok(Json(ApplicationPage { items: Vec::new(), next: None }));
     }
     let rows = state.store.applications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;
-    let (items, next) = page(rows, limit, |a| After { created_at: a.created_at, id: a.id }, ApplicationSummary::from);
+    let (items, next) =
+        page(rows, limit, |a| After { created_at: a.created_at, id: a.id }, |a| ApplicationSummary::new(a, now));
     Ok(Json(ApplicationPage { items, next }))
 }
 
@@ -142,10 +144,7 @@ async fn staff_get_application(
 ) -> Result<Response, Problem> {
     let application = sent(&state, id).await?;
     let actor = Actor { user: Some(staff.id), client: None };
-    state
-        .store
-        .append_application_event(&Event::new(id, Action::ViewedByStaff, actor, provider_api_core::domain::now()))
-        .await?;
+    state.store.append_application_event(&Event::new(id, Action::ViewedByStaff, actor, state.clock.now())).await?;
     full(&state, StatusCode::OK, application).await
 }
 
@@ -194,7 +193,7 @@ async fn accept_application(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let next = current.status().transition(Status::UnderAssessment)?;
     let mut updated = current.moved(next, now);
     updated.accepted_at = Some(now);
@@ -244,7 +243,7 @@ async fn return_application(
     ValidatedJson(body): ValidatedJson<ReturnReasons>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let next = current.status().transition(Status::Returned)?;
     let mut updated = current.moved(next, now);
     let mut workflow = current.workflow();
@@ -295,7 +294,7 @@ async fn assign_inspector(
             "This is not a member of staff with the staff_registration role.",
         )]));
     }
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let updated = Application {
         inspector_id: Some(body.inspector_id),
         version: current.version + 1,
@@ -323,7 +322,7 @@ pub struct NewApplicationInformationRequest {
 fn not_past(value: &str) -> Result<(), ValidationError> {
     match parse_date(value) {
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
-        Some(date) if date < provider_api_core::domain::now().date() => {
+        Some(date) if date < crate::http::request_time::today() => {
             Err(ValidationError::new("in_past").with_message("This date has passed.".into()))
         }
         Some(_) => Ok(()),
@@ -356,7 +355,7 @@ async fn request_application_information(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::InformationRequested)?;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let updated = current.moved(next, now);
     let mut event = Event::new(id, Action::InformationRequested, staff_actor(&staff), now);
     if from != next {
@@ -408,7 +407,7 @@ fn conditions_rule(with_conditions: bool, conditions: &[String]) -> Result<(), V
 
 /// A notice is served today or in the last 90 days, never in the future.
 fn served_recently(value: &str) -> Result<(), ValidationError> {
-    let today = provider_api_core::domain::now().date();
+    let today = crate::http::request_time::today();
     match parse_date(value) {
         None => Err(ValidationError::new("not_a_date").with_message("Give a date as YYYY-MM-DD.".into())),
         Some(date) if date > today => {
@@ -422,8 +421,8 @@ fn served_recently(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn served(value: Option<&str>) -> Date {
-    value.and_then(parse_date).unwrap_or_else(|| provider_api_core::domain::now().date())
+fn served(value: Option<&str>, today: Date) -> Date {
+    value.and_then(parse_date).unwrap_or(today)
 }
 
 /// Serve a notice of proposal
@@ -452,8 +451,8 @@ async fn issue_proposal(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::ProposalIssued)?;
-    let now = provider_api_core::domain::now();
-    let served_on = served(body.served_on.as_deref());
+    let now = state.clock.now();
+    let served_on = served(body.served_on.as_deref(), date_in_england(state.clock.now()));
     let mut workflow = current.workflow();
     workflow.proposal = Some(Proposal {
         proposal: body.proposal,
@@ -534,7 +533,7 @@ async fn issue_decision(
     let target = if body.decision == DecisionKind::Refuse { Status::Refused } else { Status::Granted };
     let next = from.transition(target)?;
     let mut workflow = current.workflow();
-    let today = provider_api_core::domain::now().date();
+    let today = date_in_england(state.clock.now());
     if let (Some(proposal), Status::ProposalIssued) = (&workflow.proposal, from) {
         if representations_open(proposal, today) {
             return Err(Problem::new(
@@ -558,7 +557,7 @@ async fn issue_decision(
                 "Conditions can be imposed only as proposed (some may be dropped); propose new ones in a new notice.",
             ));
         }
-        if served(body.served_on.as_deref()) < proposal.served_on {
+        if served(body.served_on.as_deref(), date_in_england(state.clock.now())) < proposal.served_on {
             return Err(Problem::validation(vec![FieldError::new(
                 "/served_on",
                 "before_proposal",
@@ -574,13 +573,13 @@ async fn issue_decision(
             ));
         }
     }
-    let served_on = served(body.served_on.as_deref());
+    let served_on = served(body.served_on.as_deref(), date_in_england(state.clock.now()));
     let sections = contents(&state, id).await?;
     let organisation = state.store.organisation(current.organisation_id).await?.ok_or_else(Problem::internal)?;
     let conditions: Vec<String> = body.conditions.iter().map(|c| c.trim().to_owned()).collect();
     // A fresh identifier that collides with an existing one fails its unique constraint: try again with new ones.
     for _ in 0..3 {
-        let now = provider_api_core::domain::now();
+        let now = state.clock.now();
         let (changes, provider_id, location_ids) = if next == Status::Granted {
             let (changes, provider_id, location_ids) = provider_api_core::registrations::grant::changes(
                 current.kind(),

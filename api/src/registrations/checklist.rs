@@ -24,7 +24,7 @@ async fn gather_facts(
     let service_user_bands = state.store.service_user_bands().await?.into_iter().map(|b| b.code).collect();
     Ok(Facts {
         kind,
-        today: time::OffsetDateTime::now_utc().date(),
+        at: state.clock.now_for(organisation_id),
         activity_codes: state.activity_codes.clone(),
         service_types: Arc::new(service_types),
         service_user_bands: Arc::new(service_user_bands),

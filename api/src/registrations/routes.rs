@@ -131,7 +131,9 @@ async fn list_applications(
         ..Default::default()
     };
     let rows = state.store.applications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;
-    let (items, next) = page(rows, limit, |a| After { created_at: a.created_at, id: a.id }, ApplicationSummary::from);
+    let now = state.clock.now_for(authorized.access.organisation_id);
+    let (items, next) =
+        page(rows, limit, |a| After { created_at: a.created_at, id: a.id }, |a| ApplicationSummary::new(a, now));
     Ok(Json(ApplicationPage { items, next }))
 }
 
@@ -176,7 +178,7 @@ async fn create_application(
         Claimed::Fresh(claim) => claim,
     };
     let result = async {
-        let now = provider_api_core::domain::now();
+        let now = state.clock.now();
         let actor = principal.actor();
         let application = Application {
             id: Uuid::now_v7(),
@@ -217,7 +219,7 @@ async fn create_application(
             .collect();
         let event = Event::new(application.id, Action::Created, actor, now);
         let headers = application_headers(&application, true);
-        let view = ApplicationView::new(application.clone(), sections.clone(), 0);
+        let view = ApplicationView::new(application.clone(), sections.clone(), 0, now);
         let (done, response) = claim.respond(StatusCode::CREATED, headers, &view);
         state.store.insert_application(&application, &sections, &[event], Some(&done)).await?;
         Ok(response)
@@ -310,7 +312,7 @@ async fn put_application_section(
     let kind = application.kind();
     let content = Value::Object(content.0);
     let at = format!("/sections/{section}");
-    let errors = kind.check_section(section, &content, Completeness::Draft, None, "");
+    let errors = kind.check_section(section, &content, Completeness::Draft, None, state.clock.now(), "");
     if section == SectionName::Documents
         && errors.is_empty()
         && let Ok(documents) = DocumentsSection::deserialize(&content)
@@ -326,7 +328,7 @@ async fn put_application_section(
     if changed.is_empty() {
         return Ok(section_response(current));
     }
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let actor = principal.actor();
     let updated = SectionRow {
         content: content.to_string(),
@@ -460,7 +462,7 @@ async fn submit(
         ));
     }
     let documents = freeze(state, current.organisation_id, &sections).await?;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let sections_json: serde_json::Map<String, Value> =
         sections.into_iter().map(|(name, content)| (name.as_str().to_owned(), content)).collect();
     let content_sha256 = provider_api_core::receipt::content_sha256(
@@ -486,7 +488,7 @@ async fn submit(
     submitted.submitted_by_client = actor.client;
     let event = Event::new(current.id, Action::Submitted, actor, now).transition(from, Status::Submitted);
     let headers = application_headers(&submitted, false);
-    let view = ApplicationView::new(submitted.clone(), rows, 0);
+    let view = ApplicationView::new(submitted.clone(), rows, 0, now);
     let (done, response) = claim.respond(StatusCode::OK, headers, &view);
     if !state.store.update_application(&submitted, current.version, &[event], Some(&done), None).await? {
         return Err(stale());
@@ -525,7 +527,7 @@ async fn freeze(
     }
     if !frozen.is_empty() {
         let ids: Vec<Uuid> = frozen.iter().map(|d| d.document_id).collect();
-        state.store.freeze_documents(&ids, provider_api_core::domain::now()).await?;
+        state.store.freeze_documents(&ids, state.clock.now()).await?;
     }
     Ok(frozen)
 }
@@ -557,7 +559,7 @@ async fn withdraw_application(
     if from != Status::Draft {
         access.require(Capability::RegistrationsSubmit, None)?;
     }
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     // Withdrawal ends it: the 10-week clock stops too.
     let updated = Application { decided_at: Some(now), ..current.moved(next, now) };
     let event = Event::new(id, Action::Withdrawn, principal.actor(), now).transition(from, next);
@@ -672,7 +674,7 @@ async fn answer_information_request(
     crate::documents::require_visible(&state, &access, &answer.attachments).await?;
     require_clean(&state, &answer.attachments).await?;
     freeze_ids(&state, &answer.attachments).await?;
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let mut event = Event::new(id, Action::InformationProvided, principal.actor(), now);
     event.thread_id = Some(request_id);
     event.message = Some(answer.message);
@@ -714,7 +716,7 @@ async fn make_representations(
     let Authorized { principal, access, .. } = authorized;
     let current = visible(&state, &access, id).await?;
     let mut workflow = current.workflow();
-    let now = provider_api_core::domain::now();
+    let now = state.clock.now();
     let proposal = match (&mut workflow.proposal, current.status()) {
         (Some(proposal), Status::ProposalIssued) => proposal,
         _ => {
@@ -829,7 +831,7 @@ pub(super) async fn full(state: &AppState, status: StatusCode, a: Application) -
         0
     };
     let headers = application_headers(&a, false);
-    let mut response = (status, Json(ApplicationView::new(a, sections, open))).into_response();
+    let mut response = (status, Json(ApplicationView::new(a, sections, open, state.clock.now()))).into_response();
     response.headers_mut().extend(headers);
     Ok(response)
 }
@@ -862,7 +864,7 @@ async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
 /// Documents sent with a message are frozen, as a submission's are.
 async fn freeze_ids(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
     if !ids.is_empty() {
-        state.store.freeze_documents(ids, provider_api_core::domain::now()).await?;
+        state.store.freeze_documents(ids, state.clock.now()).await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What the API shows of applications.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use provider_api_core::clock::date_in_england;
 use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
 use provider_api_core::registrations::model::{Action, Application, Decision, Event, Proposal, SectionRow, Status};
 use provider_api_core::registrations::sections::DocumentPurpose;
@@ -196,7 +197,8 @@ pub struct ApplicationView {
 }
 
 impl ApplicationView {
-    pub fn new(a: Application, sections: Vec<SectionRow>, open_requests: usize) -> Self {
+    /// The application as shown at `now` (its decision target counts days in England).
+    pub fn new(a: Application, sections: Vec<SectionRow>, open_requests: usize, now: OffsetDateTime) -> Self {
         let status = a.status();
         let kind = a.kind();
         let workflow = a.workflow();
@@ -212,8 +214,8 @@ impl ApplicationView {
             }
         });
         let target = a.accepted_at.map(|accepted| {
-            let due = (accepted + DECISION_TARGET).date();
-            let today = OffsetDateTime::now_utc().date();
+            let due = date_in_england(accepted + DECISION_TARGET);
+            let today = date_in_england(now);
             let decided_on = a.decided_at.map(|d| d.date());
             Target {
                 decision_due_on: due,
@@ -285,9 +287,10 @@ pub struct ApplicationSummary {
     pub inspector_id: Option<Uuid>,
 }
 
-impl From<Application> for ApplicationSummary {
-    fn from(a: Application) -> Self {
-        let view = ApplicationView::new(a.clone(), Vec::new(), 0);
+impl ApplicationSummary {
+    /// The summary as shown at `now`.
+    pub fn new(a: Application, now: OffsetDateTime) -> Self {
+        let view = ApplicationView::new(a.clone(), Vec::new(), 0, now);
         Self {
             id: a.id,
             organisation_id: a.organisation_id,
@@ -296,7 +299,7 @@ impl From<Application> for ApplicationSummary {
             reference: a.reference,
             created_at: a.created_at,
             submitted_at: a.submitted_at,
-            age_days: a.submitted_at.map(|at| (OffsetDateTime::now_utc() - at).whole_days()),
+            age_days: a.submitted_at.map(|at| (now - at).whole_days()),
             target: view.target,
             inspector_id: a.inspector_id,
         }

@@ -92,10 +92,3 @@ macro_rules! string_newtype {
     };
 }
 pub(crate) use string_newtype;
-
-/// The current time at the precision both engines store (PostgreSQL keeps microseconds): a time written and
-/// returned in the same response then reads back identical, which receipts rely on.
-pub fn now() -> time::OffsetDateTime {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).expect("fewer nanoseconds than before")
-}

@@ -27,14 +27,14 @@ const DATE_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 const DATE_TIME_PATTERN: &str =
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$";
 
-/// Whether a `YYYY-MM-DD` string is a real calendar date no later than today (UTC).
-pub fn is_past_date(value: &str) -> bool {
-    parse_date(value).is_some_and(|date| date <= OffsetDateTime::now_utc().date())
+/// Whether a `YYYY-MM-DD` string is a real calendar date no later than the date in England at `at`.
+pub fn is_past_date(value: &str, at: OffsetDateTime) -> bool {
+    parse_date(value).is_some_and(|date| date <= crate::clock::date_in_england(at))
 }
 
-/// Whether an RFC 3339 timestamp is real and not in the future (a minute's grace for clock skew).
-pub fn is_past_date_time(value: &str) -> bool {
-    OffsetDateTime::parse(value, &Rfc3339).is_ok_and(|at| at <= OffsetDateTime::now_utc() + time::Duration::minutes(1))
+/// Whether an RFC 3339 timestamp is real and not after `at` (a minute's grace for clock skew).
+pub fn is_past_date_time(value: &str, at: OffsetDateTime) -> bool {
+    OffsetDateTime::parse(value, &Rfc3339).is_ok_and(|when| when <= at + time::Duration::minutes(1))
 }
 
 pub fn parse_date(value: &str) -> Option<Date> {

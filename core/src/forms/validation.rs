@@ -5,8 +5,11 @@
 //! software that validates offline be sure the server agrees. The server adds only what the schema names in
 //! a custom `format` (dates not in the future, the NHS number check digit) and each form's cross-field rules.
 
+use std::cell::Cell;
+
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::fields::{formats, is_nhs_number, is_past_date, is_past_date_time, parse_date};
 use crate::domain::NhsNumber;
@@ -26,8 +29,8 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, jsonschema::Vali
     jsonschema::options()
         .should_validate_formats(true)
         .should_ignore_unknown_formats(false)
-        .with_format(formats::PAST_DATE, is_past_date)
-        .with_format(formats::PAST_DATE_TIME, is_past_date_time)
+        .with_format(formats::PAST_DATE, |value: &str| is_past_date(value, checked_at()))
+        .with_format(formats::PAST_DATE_TIME, |value: &str| is_past_date_time(value, checked_at()))
         .with_format(formats::NHS_NUMBER, is_nhs_number)
         .with_format(formats::POSTCODE, |value: &str| crate::domain::Postcode::parse(value).is_ok())
         // OpenAPI's integer formats: the type and bounds in the schema already say it all.
@@ -37,12 +40,33 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, jsonschema::Vali
         .build(schema)
 }
 
-/// Every problem the schema finds in `content` (pointers relative to it); a draft may lack required fields.
+thread_local! {
+    /// The time a check runs at, for the formats that depend on it ("not in the future"). The validators are
+    /// compiled once and shared, so their format functions cannot be given the time; [`schema_errors`] sets it
+    /// here for the length of one synchronous check and clears it after.
+    static CHECKED_AT: Cell<Option<OffsetDateTime>> = const { Cell::new(None) };
+}
+
+fn checked_at() -> OffsetDateTime {
+    CHECKED_AT.get().expect("time-dependent formats are checked only inside schema_errors, which sets the time")
+}
+
+/// Every problem the schema finds in `content` (pointers relative to it), checked as at `at` (a date "not in
+/// the future" is compared with the date in England then); a draft may lack required fields.
 pub fn schema_errors(
     validator: &jsonschema::Validator,
     content: &Value,
     completeness: Completeness,
+    at: OffsetDateTime,
 ) -> Vec<FieldError> {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            CHECKED_AT.set(None);
+        }
+    }
+    CHECKED_AT.set(Some(at));
+    let _clear = Clear;
     validator
         .iter_errors(content)
         .filter(|error| {
@@ -171,4 +195,44 @@ fn type_name(kind: &jsonschema::error::TypeKind) -> String {
 
 fn escape(name: &str) -> String {
     pointer_token(name).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn past_date_errors(value: &str, at: OffsetDateTime) -> Vec<FieldError> {
+        let validator = compile(&json!({"type": "string", "format": formats::PAST_DATE})).unwrap();
+        schema_errors(&validator, &json!(value), Completeness::Complete, at)
+    }
+
+    #[test]
+    fn at_half_past_midnight_in_summer_today_is_englands_date_not_utcs() {
+        // 23:30 UTC on 15 June is 00:30 BST on 16 June: the 16th is today, not the future.
+        let at = datetime!(2026-06-15 23:30 UTC);
+        assert_eq!(past_date_errors("2026-06-16", at), vec![]);
+        let future = past_date_errors("2026-06-17", at);
+        assert_eq!(future.iter().map(|e| e.code.as_ref()).collect::<Vec<_>>(), ["in_future"]);
+    }
+
+    #[test]
+    fn across_both_clock_changes_today_follows_englands_clocks() {
+        // The night the clocks go forward (29 March 2026): 23:30 UTC is already 00:30 BST on the 30th.
+        assert_eq!(past_date_errors("2026-03-30", datetime!(2026-03-29 23:30 UTC)), vec![]);
+        // The night before, 23:30 UTC is 23:30 GMT: the 29th is still tomorrow.
+        assert_eq!(past_date_errors("2026-03-29", datetime!(2026-03-28 23:30 UTC)).len(), 1);
+        // The night the clocks go back (25 October 2026): 23:30 UTC on the 24th is 00:30 BST on the 25th...
+        assert_eq!(past_date_errors("2026-10-25", datetime!(2026-10-24 23:30 UTC)), vec![]);
+        // ...and 23:30 UTC on the 25th is 23:30 GMT, still the 25th.
+        assert_eq!(past_date_errors("2026-10-26", datetime!(2026-10-25 23:30 UTC)).len(), 1);
+    }
+
+    #[test]
+    fn the_time_is_cleared_after_each_check() {
+        past_date_errors("2026-06-16", datetime!(2026-06-15 23:30 UTC));
+        assert!(CHECKED_AT.get().is_none());
+    }
 }

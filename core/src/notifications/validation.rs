@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::catalogue::{NotificationContent, NotificationType};
 use crate::field_error::FieldError;
@@ -26,9 +27,15 @@ pub fn prepare() {
     LazyLock::force(&VALIDATORS);
 }
 
-/// Every problem with a form of type `kind`, with pointers relative to the form. Empty when it passes.
-pub fn check(kind: NotificationType, content: &Value, completeness: Completeness) -> Vec<FieldError> {
-    let mut errors = schema_errors(&VALIDATORS[&kind], content, completeness);
+/// Every problem with a form of type `kind`, checked as at `at`, with pointers relative to the form. Empty
+/// when it passes.
+pub fn check(
+    kind: NotificationType,
+    content: &Value,
+    completeness: Completeness,
+    at: OffsetDateTime,
+) -> Vec<FieldError> {
+    let mut errors = schema_errors(&VALIDATORS[&kind], content, completeness, at);
     if errors.is_empty() && completeness == Completeness::Complete {
         match NotificationContent::parse(kind, content.clone()) {
             Ok(form) => form.cross_checks(&mut errors),
@@ -49,6 +56,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// After every date the forms below give.
+    const AT: OffsetDateTime = time::macros::datetime!(2026-11-25 12:00 UTC);
 
     fn reporter() -> Value {
         json!({
@@ -75,19 +85,19 @@ mod tests {
 
     #[test]
     fn a_complete_form_passes() {
-        assert_eq!(check(NotificationType::SeriousInjury, &injury(), Completeness::Complete), vec![]);
+        assert_eq!(check(NotificationType::SeriousInjury, &injury(), Completeness::Complete, AT), vec![]);
     }
 
     #[test]
     fn a_draft_may_be_missing_fields_but_not_wrong_ones() {
         let draft = json!({"type": "serious_injury", "description": "Fell."});
-        assert_eq!(check(NotificationType::SeriousInjury, &draft, Completeness::Draft), vec![]);
-        let errors = check(NotificationType::SeriousInjury, &draft, Completeness::Complete);
+        assert_eq!(check(NotificationType::SeriousInjury, &draft, Completeness::Draft, AT), vec![]);
+        let errors = check(NotificationType::SeriousInjury, &draft, Completeness::Complete, AT);
         assert!(errors.iter().any(|e| e.pointer == "/occurred_at" && e.code == "required"), "{errors:?}");
 
         let wrong = json!({"type": "serious_injury", "colour": "red", "occurred_at": "2999-01-01T00:00:00Z",
                            "person": {"identifier": "Jane Smith", "age_band": "90+", "nhs_number": "9434765918"}});
-        let errors = check(NotificationType::SeriousInjury, &wrong, Completeness::Draft);
+        let errors = check(NotificationType::SeriousInjury, &wrong, Completeness::Draft, AT);
         let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.pointer.as_str(), &*e.code)).collect();
         for expected in [
             ("/colour", "unknown_field"),
@@ -104,7 +114,7 @@ mod tests {
     fn cross_field_rules_apply_to_complete_forms() {
         let mut form = injury();
         form["person"]["nhs_number"] = json!("9434765919");
-        let errors = check(NotificationType::SeriousInjury, &form, Completeness::Complete);
+        let errors = check(NotificationType::SeriousInjury, &form, Completeness::Complete, AT);
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].pointer.as_str(), &*errors[0].code), ("/person/date_of_birth", "required_with"));
     }
@@ -113,9 +123,9 @@ mod tests {
     fn text_may_be_long_but_not_endless() {
         let mut form = injury();
         form["description"] = json!("x".repeat(50_000));
-        assert_eq!(check(NotificationType::SeriousInjury, &form, Completeness::Complete), vec![]);
+        assert_eq!(check(NotificationType::SeriousInjury, &form, Completeness::Complete, AT), vec![]);
         form["description"] = json!("x".repeat(50_001));
-        let errors = check(NotificationType::SeriousInjury, &form, Completeness::Complete);
+        let errors = check(NotificationType::SeriousInjury, &form, Completeness::Complete, AT);
         assert_eq!(errors[0].code, "too_long");
     }
 }

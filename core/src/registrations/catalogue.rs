@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{ObjectBuilder, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -278,19 +279,20 @@ impl ApplicationType {
     }
 
     /// Every problem with a section's content, pointers prefixed with `at`. A draft may lack required
-    /// fields; a complete check also applies the rules the schema cannot state.
+    /// fields; a complete check also applies the rules the schema cannot state. Checked as at `checked_at`.
     pub fn check_section(
         self,
         section: SectionName,
         content: &Value,
         completeness: Completeness,
         facts: Option<&Facts>,
+        checked_at: OffsetDateTime,
         at: &str,
     ) -> Vec<FieldError> {
         let Some(validator) = VALIDATORS.get(&(self, section)) else {
             return vec![FieldError::new(at.to_owned(), "no_such_section", "This type has no such section.")];
         };
-        let mut errors: Vec<FieldError> = schema_errors(validator, content, completeness)
+        let mut errors: Vec<FieldError> = schema_errors(validator, content, completeness, checked_at)
             .into_iter()
             .map(|e| FieldError { pointer: format!("{at}{}", e.pointer), ..e })
             .collect();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::Date;
+use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::catalogue::{ApplicationType, SectionName};
@@ -23,7 +23,8 @@ use crate::forms::validation::Completeness;
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub kind: ApplicationType,
-    pub today: Date,
+    /// When the check runs; "today" is the date in England then.
+    pub at: OffsetDateTime,
     pub activity_codes: Arc<BTreeSet<String>>,
     pub service_types: Arc<BTreeSet<String>>,
     pub service_user_bands: Arc<BTreeSet<String>>,
@@ -33,6 +34,11 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The date in England when the check runs.
+    pub fn today(&self) -> Date {
+        crate::clock::date_in_england(self.at)
+    }
+
     /// Another section, if it is there and well-formed.
     pub fn other<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Option<T> {
         let name: SectionName = name.parse().ok()?;
@@ -108,7 +114,7 @@ pub fn assess(facts: &Facts, scans: &BTreeMap<Uuid, ScanStatus>) -> Checklist {
     for &section in kind.sections() {
         let content = facts.sections.get(&section).cloned().unwrap_or_else(|| Value::Object(Default::default()));
         let at = format!("/sections/{section}");
-        let problems = kind.check_section(section, &content, Completeness::Complete, Some(facts), &at);
+        let problems = kind.check_section(section, &content, Completeness::Complete, Some(facts), facts.at, &at);
         let started = content.as_object().is_some_and(|o| !o.is_empty());
         let status = match (started, problems.is_empty()) {
             (_, true) => ItemStatus::Complete,

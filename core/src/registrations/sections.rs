@@ -396,7 +396,7 @@ fn fresh_enhanced_check(person: &RegulatedPerson, facts: &Facts, at: &str, error
         push(errors, format!("{at}/dbs/level"), "dbs_not_enhanced", "This role needs an enhanced DBS check.");
     }
     if let Some(issued) = person.dbs.issued_on.date()
-        && issued < months_before(facts.today, 12)
+        && issued < months_before(facts.today(), 12)
     {
         push(
             errors,
@@ -569,7 +569,7 @@ impl Section for ManagerCancellation {
 
 impl Section for Timing {
     fn check(&self, facts: &Facts, at: &str, errors: &mut Vec<FieldError>) {
-        if self.effective_date.date().is_some_and(|d| d < facts.today) {
+        if self.effective_date.date().is_some_and(|d| d < facts.today()) {
             push(
                 errors,
                 format!("{at}/effective_date"),
