@@ -919,3 +919,35 @@ async fn a_provider_registered_before_this_service_is_brought_across_location_by
     let refused = notify("nursing_care").await.unwrap_err();
     assert_eq!(refused.problem().unwrap().errors[0].code, "activity_not_registered");
 }
+
+#[tokio::test]
+async fn at_half_past_midnight_bst_a_notice_served_today_runs_28_days_from_englands_date() {
+    // 23:30 UTC on 15 June 2027 is 00:30 BST on 16 June: UTC's date is still the 15th.
+    let clock =
+        std::sync::Arc::new(provider_api_core::clock::ManualClock::at(time::macros::datetime!(2027-06-15 23:30 UTC)));
+    provider_api_tests::applications::count_days_from(time::macros::date!(2027 - 06 - 16));
+    let app = TestApp::spawn_with_clock(clock).await;
+    let (demo, registered) = registered_demo(&app).await;
+    let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let (inspector, _, _) = staff(&app).await;
+    let id = submitted(&software, demo.organisation_id, registered).await;
+    inspector.accept_application().application_id(id).send().await.unwrap();
+
+    let proposed = inspector
+        .issue_proposal()
+        .application_id(id)
+        .body(NewProposal {
+            proposal: ProposalKind::Refuse,
+            conditions: Vec::new(),
+            reasons: "The location cannot provide diagnostic services safely.".parse().unwrap(),
+            served_on: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    let notice = proposed.proposal.unwrap();
+    assert_eq!(notice.served_on.to_string(), "2027-06-16", "served today in England, not UTC's 15th");
+    assert_eq!(notice.representations_due_on.to_string(), "2027-07-14", "28 days from the 16th");
+}

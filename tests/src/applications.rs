@@ -28,8 +28,21 @@ pub struct Registered {
     pub condition_id: Uuid,
 }
 
+thread_local! {
+    /// The date the helpers count from on this thread: today (UTC) unless a test runs the server at another
+    /// time ([`count_days_from`]).
+    static TODAY: std::cell::Cell<Option<time::Date>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes the helpers on this thread count days from `today` (the date of a test's server clock), so that "a
+/// DBS check 30 days old" and "effective in 30 days" hold at the time the server reads.
+pub fn count_days_from(today: time::Date) {
+    TODAY.set(Some(today));
+}
+
 fn date(days_from_today: i64) -> String {
-    (OffsetDateTime::now_utc().date() + time::Duration::days(days_from_today)).to_string()
+    let today = TODAY.get().unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    (today + time::Duration::days(days_from_today)).to_string()
 }
 
 /// A person in a regulated role whose enhanced DBS check is `dbs_age_days` old.
