@@ -21,6 +21,7 @@ pub mod receipt;
 pub mod reference;
 pub mod registrations;
 pub mod transition;
+pub mod workflow;
 
 /// Lower-case hex, as every digest and token hash here is written.
 pub fn hex(bytes: &[u8]) -> String {

@@ -269,6 +269,28 @@ impl From<provider_api_core::registrations::grant::UnreadableSections> for Probl
     }
 }
 
+/// Refused by the four-eyes rule: 403, since it is about who is asking.
+impl From<provider_api_core::workflow::FourEyes> for Problem {
+    fn from(refused: provider_api_core::workflow::FourEyes) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "four_eyes", "A second person must submit", refused.detail)
+    }
+}
+
+impl From<provider_api_core::notifications::workflow::SubmitError> for Problem {
+    fn from(refused: provider_api_core::notifications::workflow::SubmitError) -> Self {
+        use provider_api_core::notifications::workflow::SubmitError;
+        match refused {
+            SubmitError::Transition(refused) => refused.into(),
+            SubmitError::FourEyes(refused) => refused.into(),
+            unreadable @ SubmitError::Unreadable(_) => {
+                let mut problem = Self::internal();
+                problem.internal = Some(unreadable.to_string());
+                problem
+            }
+        }
+    }
+}
+
 impl From<provider_api_core::transition::TransitionError> for Problem {
     fn from(refused: provider_api_core::transition::TransitionError) -> Self {
         Self::invalid_transition(refused.current, refused.detail)

@@ -5,14 +5,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use provider_api_core::actor::Actor;
 use provider_api_core::capability::Capability;
 use provider_api_core::field_error::FieldError;
 use provider_api_core::forms::validation::Completeness;
 use provider_api_core::notifications::catalogue::{LocationRule, NotificationContent, NotificationType};
 use provider_api_core::notifications::model::{Action, Event, Filter, Notification, Status};
-use provider_api_core::notifications::receipt::{self, ReceiptClaims};
+use provider_api_core::notifications::receipt;
 use provider_api_core::notifications::validation::check;
+use provider_api_core::notifications::workflow;
+use provider_api_core::workflow::four_eyes;
 use provider_api_store::SubmissionContext;
 use serde::Deserialize;
 use serde_json::Value;
@@ -501,14 +502,11 @@ async fn submit_draft(
     }
     let (kind, facts) = complete_check(state, &current).await?;
     let actor = principal.actor();
-    // Four eyes is about people: software acting as itself submits under the scope an admin granted it.
-    if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
-        return Err(four_eyes("You were the last to edit this notification; a colleague must review and submit it."));
-    }
+    workflow::may_submit(&current, actor, facts.four_eyes)?;
     let attachments = freeze_attachments(state, &current).await?;
-    let submitted = seal(state, current.clone(), kind, actor, attachments, state.clock.now())?;
-    let event = Event::new(submitted.id, Action::Submitted, actor, submitted.updated_at)
-        .transition(Status::Draft, Status::Submitted);
+    let now = state.clock.now_for(current.organisation_id);
+    let (mut submitted, event) = workflow::seal(current.clone(), kind, actor, &attachments, now)?;
+    sign_receipt(state, &mut submitted);
     let headers = notification_headers(&submitted, false);
     let (done, response) = claim.respond(StatusCode::OK, headers, &NotificationView::from(submitted.clone()));
     if !state.store.update_notification(&submitted, current.version, &[event], Some(&done)).await? {
@@ -517,42 +515,10 @@ async fn submit_draft(
     Ok(response)
 }
 
-/// Freezes a complete draft as submitted: reference, receipt and the content's hash.
-fn seal(
-    state: &AppState,
-    mut n: Notification,
-    kind: NotificationType,
-    actor: Actor,
-    attachments: Vec<Attachment>,
-    now: OffsetDateTime,
-) -> Result<Notification, Problem> {
-    let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
-    let schema_version = kind.info().schema_version;
-    let reference = provider_api_core::receipt::new_reference(now);
-    let content_sha256 = receipt::submission_sha256(&content, &attachments);
-    n.attachments = serde_json::to_string(&attachments).expect("attachments serialise");
-    let claims = ReceiptClaims {
-        iss: state.tokens.issuer.clone(),
-        sub: n.id,
-        iat: now.unix_timestamp(),
-        reference: reference.clone(),
-        organisation_id: n.organisation_id,
-        kind: kind.as_str().to_owned(),
-        received_at: now,
-        schema_version,
-        content_sha256: content_sha256.clone(),
-    };
-    n.receipt = Some(state.tokens.sign_statement(receipt::RECEIPT_TYPE, &claims));
-    n.status = Status::Submitted.as_str().to_owned();
-    n.reference = Some(reference);
-    n.content_sha256 = Some(content_sha256);
-    n.schema_version = Some(i64::from(schema_version));
-    n.submitted_at = Some(now);
-    n.submitted_by_user = actor.user;
-    n.submitted_by_client = actor.client;
-    n.updated_at = now;
-    n.version += 1;
-    Ok(n)
+/// Signs the receipt of a sealed notification with the server's key.
+fn sign_receipt(state: &AppState, sealed: &mut Notification) {
+    let claims = workflow::receipt_claims(sealed, &state.tokens.issuer);
+    sealed.receipt = Some(state.tokens.sign_statement(receipt::RECEIPT_TYPE, &claims));
 }
 
 /// A complete, well-formed notification ready to send.
@@ -629,11 +595,8 @@ async fn create_and_submit(
     }
     let actor = principal.actor();
     let facts = context(state, access.organisation_id, submission.location_id).await?;
-    if facts.four_eyes && actor.user.is_some() {
-        return Err(four_eyes(
-            "This organisation requires a second person to review before submission: create a draft instead.",
-        ));
-    }
+    // Written and sent in one step: under four eyes, only software acting as itself may.
+    four_eyes(facts.four_eyes, actor, None, "notification")?;
     check_attachments(state, access, &submission.attachments).await?;
     let content = Value::Object(content);
     let mut errors = prefixed(
@@ -666,11 +629,11 @@ async fn create_and_submit(
         now,
     );
     let attachments = freeze_attachments(state, &draft).await?;
-    let submitted = seal(state, draft, kind, actor, attachments, now)?;
-    let events = [
-        Event::new(submitted.id, Action::Created, actor, now),
-        Event::new(submitted.id, Action::Submitted, actor, now).transition(Status::Draft, Status::Submitted),
-    ];
+    // History is ordered by time-ordered ids: the creation is recorded first.
+    let created = Event::new(draft.id, Action::Created, actor, now);
+    let (mut submitted, submitted_event) = workflow::seal(draft, kind, actor, &attachments, now)?;
+    sign_receipt(state, &mut submitted);
+    let events = [created, submitted_event];
     let headers = notification_headers(&submitted, true);
     let (done, response) = claim.respond(StatusCode::CREATED, headers, &NotificationView::from(submitted.clone()));
     state.store.insert_notification(&submitted, &events, Some(&done)).await?;
@@ -874,10 +837,6 @@ pub(super) fn changed_meanwhile() -> Problem {
         "Changed at the same moment",
         "Someone else changed this notification at the same moment; read it again and retry.",
     )
-}
-
-fn four_eyes(detail: &str) -> Problem {
-    Problem::new(StatusCode::FORBIDDEN, "four_eyes", "A second person must submit", detail)
 }
 
 fn require_unlimited(access: &Access) -> Result<(), Problem> {

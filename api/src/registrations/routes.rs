@@ -453,14 +453,7 @@ async fn submit(
     }
     let actor = principal.actor();
     let facts = state.store.submission_context(current.organisation_id, None).await?.ok_or_else(Problem::internal)?;
-    if facts.four_eyes && actor.user.is_some() && current.last_editor().user == actor.user {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "four_eyes",
-            "A second person must submit",
-            "You were the last to edit this application; a colleague must review and submit it.",
-        ));
-    }
+    provider_api_core::workflow::four_eyes(facts.four_eyes, actor, Some(current.last_editor()), "application")?;
     let documents = freeze(state, current.organisation_id, &sections).await?;
     let now = state.clock.now();
     let sections_json: serde_json::Map<String, Value> =

@@ -8,6 +8,7 @@ pub mod model;
 pub mod people;
 pub mod receipt;
 pub mod validation;
+pub mod workflow;
 
 pub use catalogue::{NotificationContent, NotificationType};
 pub use model::{Action, Event, Filter, Notification, Status};

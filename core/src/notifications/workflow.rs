@@ -1,0 +1,146 @@
+//! Submitting a notification, as pure rules: whether this person may send this draft now, and what sending
+//! freezes. The handler authorizes, checks the form is complete against what the store knows, freezes the
+//! attached documents, persists, and signs the receipt (the key is the API's).
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::catalogue::NotificationType;
+use super::model::{Action, Event, Notification, Status};
+use super::receipt::{ReceiptClaims, submission_sha256};
+use crate::actor::Actor;
+use crate::transition::TransitionError;
+use crate::workflow::{FourEyes, four_eyes};
+
+/// Why a notification cannot be submitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// It is not a draft.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The organisation requires a second person.
+    #[error(transparent)]
+    FourEyes(#[from] FourEyes),
+    /// Its stored content no longer reads as JSON: a bug, or data edited behind the API's back.
+    #[error("the stored content of notification {0} is not JSON")]
+    Unreadable(uuid::Uuid),
+}
+
+/// Whether `actor` may submit `current` now: it must be a draft, and under four eyes they must not have been
+/// the last to edit it.
+pub fn may_submit(current: &Notification, actor: Actor, four_eyes_required: bool) -> Result<(), SubmitError> {
+    current.status().transition(Status::Submitted)?;
+    four_eyes(four_eyes_required, actor, Some(current.last_editor()), "notification")?;
+    Ok(())
+}
+
+/// Freezes a complete draft as submitted by `actor` at `now`: a reference to quote, the SHA-256 of the content
+/// with every attachment's hash, the schema version it was checked against, who sent it and when, and a new
+/// version; with its history entry. The receipt's signature is left to the caller ([`receipt_claims`]).
+pub fn seal(
+    mut n: Notification,
+    kind: NotificationType,
+    actor: Actor,
+    attachments: &impl Serialize,
+    now: OffsetDateTime,
+) -> Result<(Notification, Event), SubmitError> {
+    let content: Value = serde_json::from_str(&n.content).map_err(|_| SubmitError::Unreadable(n.id))?;
+    let from = n.status();
+    n.attachments = serde_json::to_string(attachments).expect("attachments serialise");
+    n.content_sha256 = Some(submission_sha256(&content, attachments));
+    n.reference = Some(crate::receipt::new_reference(now));
+    n.schema_version = Some(i64::from(kind.info().schema_version));
+    n.status = Status::Submitted.as_str().to_owned();
+    n.submitted_at = Some(now);
+    n.submitted_by_user = actor.user;
+    n.submitted_by_client = actor.client;
+    n.updated_at = now;
+    n.version += 1;
+    let event = Event::new(n.id, Action::Submitted, actor, now).transition(from, Status::Submitted);
+    Ok((n, event))
+}
+
+/// What the receipt of a sealed notification says, for the issuer `iss` to sign.
+pub fn receipt_claims(sealed: &Notification, iss: &str) -> ReceiptClaims {
+    let received_at = sealed.submitted_at.expect("a sealed notification has been submitted");
+    ReceiptClaims {
+        iss: iss.to_owned(),
+        sub: sealed.id,
+        iat: received_at.unix_timestamp(),
+        reference: sealed.reference.clone().expect("a sealed notification has a reference"),
+        organisation_id: sealed.organisation_id,
+        kind: sealed.kind.clone(),
+        received_at,
+        schema_version: sealed.schema_version.and_then(|v| u32::try_from(v).ok()).unwrap_or_default(),
+        content_sha256: sealed.content_sha256.clone().expect("a sealed notification has a content hash"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    use super::*;
+
+    const AT: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
+
+    fn person(id: u128) -> Actor {
+        Actor { user: Some(Uuid::from_u128(id)), client: None }
+    }
+
+    fn draft_by(editor: Actor) -> Notification {
+        Notification::draft(
+            Uuid::from_u128(7),
+            NotificationType::SeriousInjury,
+            json!({"type": "serious_injury", "description": "Fell."}).to_string(),
+            (None, None),
+            "[]".to_owned(),
+            editor,
+            AT,
+        )
+    }
+
+    #[test]
+    fn only_a_draft_may_be_submitted() {
+        let mut sent = draft_by(person(1));
+        sent.status = Status::Submitted.as_str().to_owned();
+        assert!(matches!(may_submit(&sent, person(2), false), Err(SubmitError::Transition(_))));
+        assert_eq!(may_submit(&draft_by(person(1)), person(2), false), Ok(()));
+    }
+
+    #[test]
+    fn under_four_eyes_the_last_editor_may_not_submit() {
+        let draft = draft_by(person(1));
+        assert!(matches!(may_submit(&draft, person(1), true), Err(SubmitError::FourEyes(_))));
+        assert_eq!(may_submit(&draft, person(2), true), Ok(()));
+        assert_eq!(may_submit(&draft, person(1), false), Ok(()));
+    }
+
+    #[test]
+    fn sealing_freezes_who_when_and_what() {
+        let draft = draft_by(person(1));
+        let attachments = json!([{"document_id": Uuid::from_u128(3), "sha256": "ab"}]);
+        let (sealed, event) =
+            seal(draft.clone(), NotificationType::SeriousInjury, person(2), &attachments, AT).unwrap();
+        assert_eq!(sealed.status(), Status::Submitted);
+        assert_eq!((sealed.submitted_at, sealed.submitted_by_user), (Some(AT), person(2).user));
+        assert_eq!(sealed.version, draft.version + 1);
+        assert!(sealed.reference.as_deref().is_some_and(|r| r.starts_with("N-261125-")));
+        let content: Value = serde_json::from_str(&draft.content).unwrap();
+        assert_eq!(sealed.content_sha256, Some(submission_sha256(&content, &attachments)));
+        assert_eq!((event.action.as_str(), event.to_status.as_deref()), ("submitted", Some("submitted")));
+        let claims = receipt_claims(&sealed, "https://api.example");
+        assert_eq!((claims.received_at, claims.reference.as_str()), (AT, sealed.reference.as_deref().unwrap()));
+    }
+
+    #[test]
+    fn content_that_no_longer_reads_is_refused_not_sealed() {
+        let mut draft = draft_by(person(1));
+        draft.content = "{".to_owned();
+        let refused = seal(draft, NotificationType::SeriousInjury, person(2), &json!([]), AT).unwrap_err();
+        assert!(matches!(refused, SubmitError::Unreadable(_)));
+    }
+}
