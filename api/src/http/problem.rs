@@ -291,6 +291,16 @@ impl From<provider_api_core::notifications::workflow::SubmitError> for Problem {
     }
 }
 
+impl From<provider_api_core::registrations::workflow::SubmitError> for Problem {
+    fn from(refused: provider_api_core::registrations::workflow::SubmitError) -> Self {
+        use provider_api_core::registrations::workflow::SubmitError;
+        match refused {
+            SubmitError::Transition(refused) => refused.into(),
+            SubmitError::FourEyes(refused) => refused.into(),
+        }
+    }
+}
+
 impl From<provider_api_core::transition::TransitionError> for Problem {
     fn from(refused: provider_api_core::transition::TransitionError) -> Self {
         Self::invalid_transition(refused.current, refused.detail)

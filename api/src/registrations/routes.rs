@@ -15,10 +15,10 @@ use provider_api_core::registrations::checklist::Checklist;
 use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
 use provider_api_core::registrations::registered::RegisteredDetails;
 use provider_api_core::registrations::sections::DocumentsSection;
+use provider_api_core::registrations::workflow;
 use provider_api_store::registrations::SectionWrite;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,9 +36,6 @@ use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{IfMatch, Path, Problem, Query, ValidatedJson, ValidatedJsonBytes};
 use crate::openapi::tags;
 use crate::state::AppState;
-
-/// The JWS `typ` of an application's receipt.
-pub const RECEIPT_TYPE: &str = "registration-receipt+jwt";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -416,22 +413,6 @@ async fn submit_application(
     claim.settle(&state, submit(&state, &principal, current, expected, &claim).await).await
 }
 
-/// What a receipt's claims say.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReceiptClaims {
-    pub iss: String,
-    /// The application's id.
-    pub sub: Uuid,
-    pub iat: i64,
-    pub reference: String,
-    pub organisation_id: Uuid,
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    pub content_sha256: String,
-}
-
 async fn submit(
     state: &AppState,
     principal: &Principal,
@@ -453,33 +434,12 @@ async fn submit(
     }
     let actor = principal.actor();
     let facts = state.store.submission_context(current.organisation_id, None).await?.ok_or_else(Problem::internal)?;
-    provider_api_core::workflow::four_eyes(facts.four_eyes, actor, Some(current.last_editor()), "application")?;
+    workflow::may_submit(&current, actor, facts.four_eyes)?;
     let documents = freeze(state, current.organisation_id, &sections).await?;
-    let now = state.clock.now();
-    let sections_json: serde_json::Map<String, Value> =
-        sections.into_iter().map(|(name, content)| (name.as_str().to_owned(), content)).collect();
-    let content_sha256 = provider_api_core::receipt::content_sha256(
-        &serde_json::json!({"documents": documents, "sections": sections_json}),
-    );
-    let reference = provider_api_core::receipt::reference_with('R', now);
-    let claims = ReceiptClaims {
-        iss: state.tokens.issuer.clone(),
-        sub: current.id,
-        iat: now.unix_timestamp(),
-        reference: reference.clone(),
-        organisation_id: current.organisation_id,
-        kind: kind.as_str().to_owned(),
-        received_at: now,
-        content_sha256: content_sha256.clone(),
-    };
-    let mut submitted = current.moved(Status::Submitted, now);
-    submitted.receipt = Some(state.tokens.sign_statement(RECEIPT_TYPE, &claims));
-    submitted.reference = Some(reference);
-    submitted.content_sha256 = Some(content_sha256);
-    submitted.submitted_at = Some(now);
-    submitted.submitted_by_user = actor.user;
-    submitted.submitted_by_client = actor.client;
-    let event = Event::new(current.id, Action::Submitted, actor, now).transition(from, Status::Submitted);
+    let now = state.clock.now_for(current.organisation_id);
+    let (mut submitted, event) = workflow::seal(&current, &sections, &documents, actor, now)?;
+    let claims = workflow::receipt_claims(&submitted, &state.tokens.issuer);
+    submitted.receipt = Some(state.tokens.sign_statement(workflow::RECEIPT_TYPE, &claims));
     let headers = application_headers(&submitted, false);
     let view = ApplicationView::new(submitted.clone(), rows, 0, now);
     let (done, response) = claim.respond(StatusCode::OK, headers, &view);

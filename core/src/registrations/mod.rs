@@ -8,6 +8,7 @@ pub mod grant;
 pub mod model;
 pub mod registered;
 pub mod sections;
+pub mod workflow;
 
 pub use catalogue::{ApplicationType, SectionName};
 
