@@ -301,6 +301,42 @@ impl From<provider_api_core::registrations::workflow::SubmitError> for Problem {
     }
 }
 
+impl From<provider_api_core::registrations::decisions::DecisionError> for Problem {
+    fn from(refused: provider_api_core::registrations::decisions::DecisionError) -> Self {
+        use provider_api_core::registrations::decisions::DecisionError;
+        let conflict = |code, title, detail: String| Self::new(StatusCode::CONFLICT, code, title, detail);
+        match refused {
+            DecisionError::Transition(refused) => refused.into(),
+            DecisionError::ProposalRequired => conflict(
+                "proposal_required",
+                "A notice of proposal comes first",
+                "Refusing, or granting with conditions, needs a notice of proposal first (POST …/proposal).".into(),
+            ),
+            DecisionError::RepresentationsWindowOpen { due } => conflict(
+                "representations_window_open",
+                "The window for representations is open",
+                format!("The applicant may make representations until {due}; decide once they have, or after then."),
+            ),
+            DecisionError::ConditionsNotProposed => conflict(
+                "not_proposed",
+                "Those conditions were not proposed",
+                "Conditions can be imposed only as proposed (some may be dropped); propose new ones in a new notice."
+                    .into(),
+            ),
+            DecisionError::RefusalNotProposed => conflict(
+                "not_proposed",
+                "Refusal was not proposed",
+                "A refusal must follow a notice of proposal to refuse.".into(),
+            ),
+            DecisionError::ServedBeforeProposal => Self::validation(vec![FieldError::new(
+                "/served_on",
+                "before_proposal",
+                "A notice of decision cannot be served before the notice of proposal it follows.",
+            )]),
+        }
+    }
+}
+
 impl From<provider_api_core::transition::TransitionError> for Problem {
     fn from(refused: provider_api_core::transition::TransitionError) -> Self {
         Self::invalid_transition(refused.current, refused.detail)

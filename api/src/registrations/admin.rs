@@ -13,6 +13,7 @@ use provider_api_core::clock::date_in_england;
 use provider_api_core::field_error::FieldError;
 use provider_api_core::forms::fields::parse_date;
 use provider_api_core::registrations::catalogue::ApplicationType;
+use provider_api_core::registrations::decisions::decide;
 use provider_api_core::registrations::model::{
     Action, Application, Decision, DecisionKind, Event, Filter, Proposal, ProposalKind, Status,
 };
@@ -522,58 +523,10 @@ async fn issue_decision(
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
     let from = current.status();
-    if body.decision != DecisionKind::Grant && matches!(from, Status::UnderAssessment | Status::InformationRequested) {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "proposal_required",
-            "A notice of proposal comes first",
-            "Refusing, or granting with conditions, needs a notice of proposal first (POST …/proposal).",
-        ));
-    }
-    let target = if body.decision == DecisionKind::Refuse { Status::Refused } else { Status::Granted };
-    let next = from.transition(target)?;
+    let today = date_in_england(state.clock.now_for(current.organisation_id));
+    let served_on = served(body.served_on.as_deref(), today);
     let mut workflow = current.workflow();
-    let today = date_in_england(state.clock.now());
-    if let (Some(proposal), Status::ProposalIssued) = (&workflow.proposal, from) {
-        if representations_open(proposal, today) {
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "representations_window_open",
-                "The window for representations is open",
-                format!(
-                    "The applicant may make representations until {}; decide once they have, or after then.",
-                    proposal.representations_due_on
-                ),
-            ));
-        }
-        let proposed: std::collections::BTreeSet<&str> = proposal.conditions.iter().map(String::as_str).collect();
-        if body.decision == DecisionKind::GrantWithConditions
-            && !body.conditions.iter().all(|c| proposed.contains(c.trim()))
-        {
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "not_proposed",
-                "Those conditions were not proposed",
-                "Conditions can be imposed only as proposed (some may be dropped); propose new ones in a new notice.",
-            ));
-        }
-        if served(body.served_on.as_deref(), date_in_england(state.clock.now())) < proposal.served_on {
-            return Err(Problem::validation(vec![FieldError::new(
-                "/served_on",
-                "before_proposal",
-                "A notice of decision cannot be served before the notice of proposal it follows.",
-            )]));
-        }
-        if body.decision == DecisionKind::Refuse && proposal.proposal != ProposalKind::Refuse {
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "not_proposed",
-                "Refusal was not proposed",
-                "A refusal must follow a notice of proposal to refuse.",
-            ));
-        }
-    }
-    let served_on = served(body.served_on.as_deref(), date_in_england(state.clock.now()));
+    let next = decide(from, workflow.proposal.as_ref(), body.decision, &body.conditions, served_on, today)?;
     let sections = contents(&state, id).await?;
     let organisation = state.store.organisation(current.organisation_id).await?.ok_or_else(Problem::internal)?;
     let conditions: Vec<String> = body.conditions.iter().map(|c| c.trim().to_owned()).collect();

@@ -9,9 +9,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use provider_api_core::capability::Capability;
+use provider_api_core::clock::date_in_england;
 use provider_api_core::forms::validation::Completeness;
 use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
 use provider_api_core::registrations::checklist::Checklist;
+use provider_api_core::registrations::decisions::representations_open;
 use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
 use provider_api_core::registrations::registered::RegisteredDetails;
 use provider_api_core::registrations::sections::DocumentsSection;
@@ -681,7 +683,7 @@ async fn make_representations(
             ));
         }
     };
-    if !representations_open(proposal, now.date()) {
+    if !representations_open(proposal, date_in_england(now)) {
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "representations_closed",

@@ -451,8 +451,3 @@ impl InformationThreads {
         self.items.iter().filter(|t| t.open).count()
     }
 }
-
-/// The window for representations on a notice of proposal.
-pub fn representations_open(proposal: &Proposal, today: Date) -> bool {
-    proposal.representations_made_at.is_none() && today <= proposal.representations_due_on
-}

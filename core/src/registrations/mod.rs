@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod checklist;
+pub mod decisions;
 pub mod grant;
 pub mod model;
 pub mod registered;
