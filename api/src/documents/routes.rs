@@ -242,7 +242,7 @@ async fn upload_document(
         return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail));
     }
     let (user, client) = uploader(&auth.principal);
-    let now = state.clock.now();
+    let now = state.clock.now_for(auth.access.organisation_id);
     // The same staging a tus upload uses, for one request: `length` is an upper bound when the body's length
     // is not declared, and the document takes the size that arrived.
     let mut upload = Upload {

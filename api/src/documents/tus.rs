@@ -244,7 +244,7 @@ async fn create_upload(
     let wanted_checksum = checksum(&headers)?;
 
     let (user, client) = uploader(&auth.principal);
-    let now = state.clock.now();
+    let now = state.clock.now_for(auth.access.organisation_id);
     let upload = Upload {
         id: Uuid::now_v7(),
         organisation_id,
@@ -312,7 +312,7 @@ async fn append(
         }
     }
     let received = upload.received + written.stored as i64;
-    let now = state.clock.now();
+    let now = state.clock.now_for(upload.organisation_id);
     let expires_at = now + documents.settings.upload_expiry;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if received == upload.length {

@@ -225,7 +225,7 @@ async fn step(
     let current = sent(state, id).await?;
     let from = current.status();
     from.transition(next)?;
-    let now = state.clock.now();
+    let now = state.clock.now_for(current.organisation_id);
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;

@@ -249,7 +249,7 @@ async fn create_draft(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let actor = principal.actor();
     let notification = Notification::draft(
         access.organisation_id,
@@ -408,7 +408,7 @@ async fn update_notification(
     if changed.is_empty() {
         return Ok(single(StatusCode::OK, current));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let actor = principal.actor();
     updated.content = content.to_string();
     updated.version = current.version + 1;
@@ -618,7 +618,7 @@ async fn create_and_submit(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let draft = Notification::draft(
         access.organisation_id,
         kind,
@@ -670,7 +670,7 @@ async fn discard_notification(
         return Err(stale());
     }
     let actor = principal.actor();
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -742,7 +742,7 @@ async fn respond_to_notification(
     let from = current.status();
     let next = from.transition(Status::Responded)?;
     let actor = principal.actor();
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let mut updated = current.clone();
     updated.status = next.as_str().to_owned();
     updated.version += 1;
@@ -802,7 +802,7 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
         // Frozen before the submission is written: a document can never be deleted from under a sent
         // notification (if the write then fails, the documents merely stay frozen).
         let ids: Vec<Uuid> = frozen.iter().map(|a| a.document_id).collect();
-        state.store.freeze_documents(&ids, state.clock.now()).await?;
+        state.store.freeze_documents(&ids, state.clock.now_for(n.organisation_id)).await?;
     }
     Ok(frozen)
 }

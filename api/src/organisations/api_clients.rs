@@ -310,7 +310,7 @@ async fn create_api_client(
         scopes: join_list(&scopes, |s| s.as_str()),
         location_ids: new.location_ids.map(|ids| join_ids(&ids.into_iter().collect())),
         created_by,
-        created_at: state.clock.now(),
+        created_at: state.clock.now_for(organisation_id),
         revoked_at: None,
         last_used_at: None,
     };
@@ -387,7 +387,7 @@ async fn revoke_api_client(
     Path((organisation_id, client_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, Problem> {
     let client = client_of(&state, organisation_id, client_id).await?;
-    state.store.revoke_api_client(client.id, state.clock.now()).await?;
+    state.store.revoke_api_client(client.id, state.clock.now_for(organisation_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

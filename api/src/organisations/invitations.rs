@@ -110,7 +110,7 @@ async fn list_invitations(
         .invitations(organisation_id)
         .await?
         .into_iter()
-        .map(|i| InvitationView::new(i, state.clock.now()))
+        .map(|i| InvitationView::new(i, state.clock.now_for(organisation_id)))
         .collect();
     Ok(Json(Invitations { items }))
 }
@@ -179,7 +179,7 @@ async fn create_invitation(
     let organisation =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
     let token = secret::generate(secret::prefix::INVITATION);
-    let now = state.clock.now();
+    let now = state.clock.now_for(organisation_id);
     let roles: std::collections::BTreeSet<Role> = new.roles.into_iter().collect();
     let invitation = Invitation {
         id: Uuid::new_v4(),
@@ -244,7 +244,7 @@ async fn revoke_invitation(
     if !invitations.iter().any(|i| i.id == invitation_id) {
         return Err(Problem::not_found("This organisation has no such invitation."));
     }
-    match state.store.revoke_invitation(invitation_id, state.clock.now()).await? {
+    match state.store.revoke_invitation(invitation_id, state.clock.now_for(organisation_id)).await? {
         Some(_) => Ok(StatusCode::NO_CONTENT),
         None => Err(Problem::new(
             StatusCode::CONFLICT,

@@ -211,7 +211,7 @@ async fn update_organisation(
     let four_eyes = changes.settings.and_then(|s| s.four_eyes).unwrap_or(current.four_eyes);
     let updated = state
         .store
-        .update_organisation(organisation_id, name, four_eyes, expected, state.clock.now())
+        .update_organisation(organisation_id, name, four_eyes, expected, state.clock.now_for(organisation_id))
         .await?
         .ok_or_else(stale)?;
     Ok(organisation_response(StatusCode::OK, updated))
@@ -343,7 +343,7 @@ async fn create_location(
         address_line_2: new.address.line_2.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
         town: new.address.town.trim().to_owned(),
         postcode: postcode.to_string(),
-        created_at: state.clock.now(),
+        created_at: state.clock.now_for(organisation_id),
     };
     state.store.create_location(&location).await?;
     let mut headers = HeaderMap::new();

@@ -145,7 +145,15 @@ async fn staff_get_application(
 ) -> Result<Response, Problem> {
     let application = sent(&state, id).await?;
     let actor = Actor { user: Some(staff.id), client: None };
-    state.store.append_application_event(&Event::new(id, Action::ViewedByStaff, actor, state.clock.now())).await?;
+    state
+        .store
+        .append_application_event(&Event::new(
+            id,
+            Action::ViewedByStaff,
+            actor,
+            state.clock.now_for(application.organisation_id),
+        ))
+        .await?;
     full(&state, StatusCode::OK, application).await
 }
 
@@ -194,7 +202,7 @@ async fn accept_application(
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = state.clock.now();
+    let now = state.clock.now_for(current.organisation_id);
     let next = current.status().transition(Status::UnderAssessment)?;
     let mut updated = current.moved(next, now);
     updated.accepted_at = Some(now);
@@ -244,7 +252,7 @@ async fn return_application(
     ValidatedJson(body): ValidatedJson<ReturnReasons>,
 ) -> Result<Response, Problem> {
     let current = sent(&state, id).await?;
-    let now = state.clock.now();
+    let now = state.clock.now_for(current.organisation_id);
     let next = current.status().transition(Status::Returned)?;
     let mut updated = current.moved(next, now);
     let mut workflow = current.workflow();
@@ -295,7 +303,7 @@ async fn assign_inspector(
             "This is not a member of staff with the staff_registration role.",
         )]));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(current.organisation_id);
     let updated = Application {
         inspector_id: Some(body.inspector_id),
         version: current.version + 1,
@@ -356,7 +364,7 @@ async fn request_application_information(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::InformationRequested)?;
-    let now = state.clock.now();
+    let now = state.clock.now_for(current.organisation_id);
     let updated = current.moved(next, now);
     let mut event = Event::new(id, Action::InformationRequested, staff_actor(&staff), now);
     if from != next {
@@ -452,8 +460,8 @@ async fn issue_proposal(
     let current = sent(&state, id).await?;
     let from = current.status();
     let next = from.transition(Status::ProposalIssued)?;
-    let now = state.clock.now();
-    let served_on = served(body.served_on.as_deref(), date_in_england(state.clock.now()));
+    let now = state.clock.now_for(current.organisation_id);
+    let served_on = served(body.served_on.as_deref(), date_in_england(state.clock.now_for(current.organisation_id)));
     let mut workflow = current.workflow();
     workflow.proposal = Some(Proposal {
         proposal: body.proposal,
@@ -532,7 +540,7 @@ async fn issue_decision(
     let conditions: Vec<String> = body.conditions.iter().map(|c| c.trim().to_owned()).collect();
     // A fresh identifier that collides with an existing one fails its unique constraint: try again with new ones.
     for _ in 0..3 {
-        let now = state.clock.now();
+        let now = state.clock.now_for(current.organisation_id);
         let (changes, provider_id, location_ids) = if next == Status::Granted {
             let (changes, provider_id, location_ids) = provider_api_core::registrations::grant::changes(
                 current.kind(),

@@ -177,7 +177,7 @@ async fn create_application(
         Claimed::Fresh(claim) => claim,
     };
     let result = async {
-        let now = state.clock.now();
+        let now = state.clock.now_for(access.organisation_id);
         let actor = principal.actor();
         let application = Application {
             id: Uuid::now_v7(),
@@ -311,7 +311,14 @@ async fn put_application_section(
     let kind = application.kind();
     let content = Value::Object(content.0);
     let at = format!("/sections/{section}");
-    let errors = kind.check_section(section, &content, Completeness::Draft, None, state.clock.now(), "");
+    let errors = kind.check_section(
+        section,
+        &content,
+        Completeness::Draft,
+        None,
+        state.clock.now_for(access.organisation_id),
+        "",
+    );
     if section == SectionName::Documents
         && errors.is_empty()
         && let Ok(documents) = DocumentsSection::deserialize(&content)
@@ -327,7 +334,7 @@ async fn put_application_section(
     if changed.is_empty() {
         return Ok(section_response(current));
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let actor = principal.actor();
     let updated = SectionRow {
         content: content.to_string(),
@@ -514,7 +521,7 @@ async fn withdraw_application(
     if from != Status::Draft {
         access.require(Capability::RegistrationsSubmit, None)?;
     }
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     // Withdrawal ends it: the 10-week clock stops too.
     let updated = Application { decided_at: Some(now), ..current.moved(next, now) };
     let event = Event::new(id, Action::Withdrawn, principal.actor(), now).transition(from, next);
@@ -629,7 +636,7 @@ async fn answer_information_request(
     crate::documents::require_visible(&state, &access, &answer.attachments).await?;
     require_clean(&state, &answer.attachments).await?;
     freeze_ids(&state, &answer.attachments).await?;
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let mut event = Event::new(id, Action::InformationProvided, principal.actor(), now);
     event.thread_id = Some(request_id);
     event.message = Some(answer.message);
@@ -671,7 +678,7 @@ async fn make_representations(
     let Authorized { principal, access, .. } = authorized;
     let current = visible(&state, &access, id).await?;
     let mut workflow = current.workflow();
-    let now = state.clock.now();
+    let now = state.clock.now_for(access.organisation_id);
     let proposal = match (&mut workflow.proposal, current.status()) {
         (Some(proposal), Status::ProposalIssued) => proposal,
         _ => {
