@@ -202,6 +202,13 @@ impl Problem {
         )
     }
 
+    /// A 500 that reveals nothing, with its `cause` kept for the log.
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        let mut problem = Self::internal();
+        problem.internal = Some(cause.to_string());
+        problem
+    }
+
     pub fn service_unavailable(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable", detail)
             .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds))
@@ -263,9 +270,7 @@ impl From<StoreError> for Problem {
 /// A decision whose application's sections no longer read: a bug, logged (the cause) and answered 500.
 impl From<provider_api_core::registrations::grant::UnreadableSections> for Problem {
     fn from(error: provider_api_core::registrations::grant::UnreadableSections) -> Self {
-        let mut problem = Self::internal();
-        problem.internal = Some(error.to_string());
-        problem
+        Self::internal_because(error)
     }
 }
 
@@ -282,11 +287,7 @@ impl From<provider_api_core::notifications::workflow::SubmitError> for Problem {
         match refused {
             SubmitError::Transition(refused) => refused.into(),
             SubmitError::FourEyes(refused) => refused.into(),
-            unreadable @ SubmitError::Unreadable(_) => {
-                let mut problem = Self::internal();
-                problem.internal = Some(unreadable.to_string());
-                problem
-            }
+            unreadable @ SubmitError::Unreadable(_) => Self::internal_because(unreadable),
         }
     }
 }

@@ -496,6 +496,7 @@ async fn submit_draft(
     expected: i64,
     claim: &Claim,
 ) -> Result<Response, Problem> {
+    // Checked again by `may_submit`; first here so that a sent notification is 409, not a stale If-Match 412.
     current.status().transition(Status::Submitted)?;
     if expected != current.version {
         return Err(stale());

@@ -429,8 +429,8 @@ async fn submit(
     expected: i64,
     claim: &Claim,
 ) -> Result<Response, Problem> {
-    let from = current.status();
-    from.transition(Status::Submitted)?;
+    // Checked again by `may_submit`; first here so that a sent application is 409, not a stale If-Match 412.
+    current.status().transition(Status::Submitted)?;
     if expected != current.version {
         return Err(stale());
     }
