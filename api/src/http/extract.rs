@@ -8,17 +8,18 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use provider_api_core::field_error::{FieldError, pointer_token};
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use super::problem::Problem;
+use super::shape::ShapeErrorKind;
 
 /// A JSON request body that has been parsed into `T` and has passed `T`'s field rules.
 ///
 /// Rejections, in the order they are checked:
 /// - 415 `unsupported_media_type` unless `Content-Type` is `application/json` (or another `+json` type);
 /// - 413 `payload_too_large` past the configured body limit, 408 `request_timeout` for a stalled body;
-/// - 400 `malformed_json` for bytes that are not JSON (with line and column);
+/// - 400 `malformed_json` for bytes that are not JSON, or JSON nested deeper than 128 levels (with line and
+///   column);
 /// - 422 `validation_failed` for JSON of the wrong shape (missing, unknown or mistyped fields: serde stops at
 ///   the first), for a key given twice in any object (`duplicate_field`, free-form ones too) or a NUL character
 ///   in any string (`nul_character`), and then for every field rule that fails (all of them at once), each
@@ -148,34 +149,24 @@ fn body_problem(rejection: BytesRejection) -> Problem {
     )
 }
 
-/// Parses JSON into `T`, telling malformed bytes (400) from well-formed JSON of the wrong shape (422).
+/// Parses JSON into `T`, telling malformed bytes (400) from well-formed JSON of the wrong shape (422). The
+/// code of a shape error comes from its kind ([`super::shape`]), never from serde's wording.
 pub fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let error = match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(value) => {
-            deserializer.end().map_err(|trailing| malformed(&trailing))?;
-            return match refused_anywhere(body) {
-                Some(refusal) => Err(Problem::validation(vec![refusal])),
-                None => Ok(value),
-            };
-        }
+    let tree: serde_json::Value = serde_json::from_slice(body).map_err(|error| malformed(&error))?;
+    if let Some(refusal) = refused_anywhere(body) {
+        return Err(Problem::validation(vec![refusal]));
+    }
+    let error = match super::shape::from_tree(&tree) {
+        Ok(value) => return Ok(value),
         Err(error) => error,
     };
     let mut pointer = json_pointer(error.path());
-    let inner = error.into_inner();
-    match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => Err(malformed(&inner)),
-        Category::Data => {
-            let message = strip_position(&inner.to_string()).to_owned();
-            let code = shape_error_code(&message);
-            if matches!(code, "required" | "duplicate_field")
-                && let Some(field) = backticked(&message)
-            {
-                pointer = format!("{pointer}/{}", pointer_token(field));
-            }
-            Err(Problem::validation(vec![FieldError::new(pointer, code, shape_error_detail(code, &message))]))
-        }
+    let error = error.into_inner();
+    if let Some(field) = &error.field {
+        pointer = format!("{pointer}/{}", pointer_token(field));
     }
+    let code = error.kind.code();
+    Err(Problem::validation(vec![FieldError::new(pointer, code, shape_error_detail(error.kind, &error.message))]))
 }
 
 /// What a typed parse lets through but the API refuses, wherever it is (free-form objects included): a key
@@ -304,32 +295,15 @@ fn strip_position(message: &str) -> &str {
     message.rfind(" at line ").map_or(message, |at| &message[..at])
 }
 
-fn backticked(message: &str) -> Option<&str> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(&message[start..start + len])
-}
-
-fn shape_error_code(message: &str) -> &'static str {
-    if message.starts_with("missing field") {
-        "required"
-    } else if message.starts_with("unknown field") {
-        "unknown_field"
-    } else if message.starts_with("duplicate field") {
-        "duplicate_field"
-    } else if message.starts_with("invalid type") {
-        "invalid_type"
-    } else {
-        "invalid_value"
-    }
-}
-
-fn shape_error_detail(code: &str, message: &str) -> String {
-    match code {
-        "required" => "This field is required.".to_owned(),
-        "unknown_field" => format!("This field is not part of the request ({message})."),
-        "duplicate_field" => "This field appears more than once.".to_owned(),
-        _ => format!("{}{}.", message[..1].to_uppercase(), &message[1..]),
+fn shape_error_detail(kind: ShapeErrorKind, message: &str) -> String {
+    match kind {
+        ShapeErrorKind::Required => "This field is required.".to_owned(),
+        ShapeErrorKind::UnknownField => format!("This field is not part of the request ({message})."),
+        ShapeErrorKind::DuplicateField => "This field appears more than once.".to_owned(),
+        ShapeErrorKind::InvalidType | ShapeErrorKind::InvalidValue => {
+            let mut letters = message.chars();
+            letters.next().map_or_else(String::new, |first| format!("{}{}.", first.to_uppercase(), letters.as_str()))
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_time;
+pub mod shape;
 
 pub use etag::IfMatch;
 pub use extract::{Path, Query, ValidatedJson, ValidatedJsonBytes};
