@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use provider_api_core::accounts::{
     ApiClient, IntegratorApp, Location, Membership, Organisation, User, normalise_email,
 };
-use provider_api_core::capability::{Capability, Role, StaffRole, join_list};
+use provider_api_core::capability::{Capability, Role, StaffRole};
 use provider_api_core::domain::Postcode;
 use provider_api_core::registrations::registered::{Changes, new_identifier};
 use provider_api_store::{Store, StoreError};
@@ -120,7 +120,7 @@ pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoC
             .put_membership(&Membership {
                 user_id: user.id,
                 organisation_id: organisation.id,
-                roles: role.as_str().to_owned(),
+                roles: [role].into_iter().collect(),
                 location_ids: None,
                 created_at: now,
             })
@@ -135,8 +135,8 @@ pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoC
         name: "Demo care-management system".into(),
         secret_hash: Some(secret::hash(&client_secret)),
         jwks: None,
-        roles: join_list(&[Role::Drafter, Role::Submitter], |r| r.as_str()),
-        scopes: join_list(&Capability::provider().collect::<Vec<_>>(), |c| c.as_str()),
+        roles: [Role::Drafter, Role::Submitter].into_iter().collect(),
+        scopes: Capability::provider().collect(),
         location_ids: None,
         created_by: None,
         created_at: now,
@@ -151,7 +151,7 @@ pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoC
         name,
         redirect_uris: redirect_uri.clone(),
         secret_hash: None,
-        scopes: join_list(scopes, |c| c.as_str()),
+        scopes: scopes.iter().copied().collect(),
         created_by: None,
         created_at: now,
         revoked_at: None,
@@ -205,7 +205,7 @@ fn new_user(email: &str, name: &str, password: Option<&str>, staff: &BTreeSet<St
         email_normalised: normalise_email(email),
         display_name: name.trim().to_owned(),
         password_hash: password.map(password::hash),
-        staff_roles: join_list(staff, |r| r.as_str()),
+        staff_roles: staff.iter().copied().collect(),
         disabled: false,
         created_at: now,
     }

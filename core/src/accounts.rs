@@ -1,13 +1,14 @@
 //! The records behind identity: organisations, their locations, people, memberships and API clients.
-//! (See `docs/identity.md`.) Lists are kept as the space-separated text they are stored as, and parsed by
-//! the accessors, so a record read from either engine is the same value.
+//! (See `docs/identity.md`.) Lists (roles, scopes, location limits) are typed sets, kept in storage as
+//! space-separated text ([`SpaceList`]); an unknown word read back is an error, never dropped.
 
 use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::capability::{Capability, Role, StaffRole, parse_list};
+use crate::capability::{Capability, Role, StaffRole};
+use crate::stored::SpaceList;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
@@ -44,7 +45,7 @@ pub struct User {
     pub email_normalised: String,
     pub display_name: String,
     pub password_hash: Option<String>,
-    pub staff_roles: String,
+    pub staff_roles: SpaceList<StaffRole>,
     pub disabled: bool,
     pub created_at: OffsetDateTime,
 }
@@ -56,7 +57,7 @@ crate::debug_redacting!(User {
 
 impl User {
     pub fn staff_roles(&self) -> BTreeSet<StaffRole> {
-        parse_list(&self.staff_roles).unwrap_or_default()
+        self.staff_roles.0.clone()
     }
 }
 
@@ -67,18 +68,18 @@ pub struct Member {
     pub user_id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub roles: String,
-    pub location_ids: Option<String>,
+    pub roles: SpaceList<Role>,
+    pub location_ids: Option<SpaceList<Uuid>>,
     pub created_at: OffsetDateTime,
 }
 
 impl Member {
     pub fn roles(&self) -> BTreeSet<Role> {
-        parse_list(&self.roles).unwrap_or_default()
+        self.roles.0.clone()
     }
 
     pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
-        parse_ids(self.location_ids.as_deref())
+        self.location_ids.as_ref().map(|ids| ids.0.clone())
     }
 }
 
@@ -92,19 +93,19 @@ pub fn normalise_email(email: &str) -> String {
 pub struct Membership {
     pub user_id: Uuid,
     pub organisation_id: Uuid,
-    pub roles: String,
+    pub roles: SpaceList<Role>,
     /// `None`: every location of the organisation.
-    pub location_ids: Option<String>,
+    pub location_ids: Option<SpaceList<Uuid>>,
     pub created_at: OffsetDateTime,
 }
 
 impl Membership {
     pub fn roles(&self) -> BTreeSet<Role> {
-        parse_list(&self.roles).unwrap_or_default()
+        self.roles.0.clone()
     }
 
     pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
-        parse_ids(self.location_ids.as_deref())
+        self.location_ids.as_ref().map(|ids| ids.0.clone())
     }
 }
 
@@ -118,9 +119,9 @@ pub struct ApiClient {
     pub secret_hash: Option<String>,
     /// A JSON Web Key Set of the client's public keys, for `private_key_jwt`.
     pub jwks: Option<String>,
-    pub roles: String,
-    pub scopes: String,
-    pub location_ids: Option<String>,
+    pub roles: SpaceList<Role>,
+    pub scopes: SpaceList<Capability>,
+    pub location_ids: Option<SpaceList<Uuid>>,
     pub created_by: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
@@ -129,25 +130,16 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn roles(&self) -> BTreeSet<Role> {
-        parse_list(&self.roles).unwrap_or_default()
+        self.roles.0.clone()
     }
 
     pub fn scopes(&self) -> BTreeSet<Capability> {
-        parse_list(&self.scopes).unwrap_or_default()
+        self.scopes.0.clone()
     }
 
     pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
-        parse_ids(self.location_ids.as_deref())
+        self.location_ids.as_ref().map(|ids| ids.0.clone())
     }
-}
-
-fn parse_ids(text: Option<&str>) -> Option<BTreeSet<Uuid>> {
-    text.map(|ids| ids.split_ascii_whitespace().filter_map(|id| id.parse().ok()).collect())
-}
-
-/// The stored form of a list of ids.
-pub fn join_ids(ids: &BTreeSet<Uuid>) -> String {
-    ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(" ")
 }
 
 /// Third-party software (or the regulator's own portal) that acts for users who consent.
@@ -161,7 +153,7 @@ pub struct IntegratorApp {
     pub redirect_uris: String,
     /// `None`: a public client, relying on PKCE alone.
     pub secret_hash: Option<String>,
-    pub scopes: String,
+    pub scopes: SpaceList<Capability>,
     pub created_by: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
@@ -177,7 +169,7 @@ impl IntegratorApp {
     }
 
     pub fn scopes(&self) -> BTreeSet<Capability> {
-        parse_list(&self.scopes).unwrap_or_default()
+        self.scopes.0.clone()
     }
 }
 
@@ -190,7 +182,7 @@ pub struct AuthorizationCode {
     pub redirect_uri: String,
     /// BASE64URL(SHA-256(code_verifier)), as the client sent it (PKCE S256).
     pub code_challenge: String,
-    pub scopes: String,
+    pub scopes: SpaceList<Capability>,
     pub family_id: Uuid,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
@@ -204,7 +196,7 @@ pub struct RefreshToken {
     pub family_id: Uuid,
     pub app_id: Uuid,
     pub user_id: Uuid,
-    pub scopes: String,
+    pub scopes: SpaceList<Capability>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
@@ -232,8 +224,8 @@ pub struct Invitation {
     pub organisation_id: Uuid,
     pub email: String,
     pub email_normalised: String,
-    pub roles: String,
-    pub location_ids: Option<String>,
+    pub roles: SpaceList<Role>,
+    pub location_ids: Option<SpaceList<Uuid>>,
     pub token_hash: String,
     pub invited_by: Uuid,
     pub created_at: OffsetDateTime,
@@ -245,11 +237,11 @@ pub struct Invitation {
 
 impl Invitation {
     pub fn roles(&self) -> BTreeSet<Role> {
-        parse_list(&self.roles).unwrap_or_default()
+        self.roles.0.clone()
     }
 
     pub fn locations(&self) -> Option<BTreeSet<Uuid>> {
-        parse_ids(self.location_ids.as_deref())
+        self.location_ids.as_ref().map(|ids| ids.0.clone())
     }
 }
 

@@ -138,10 +138,6 @@ pub fn parse_list<T: FromStr<Err = String> + Ord>(text: &str) -> Result<BTreeSet
     text.split_ascii_whitespace().map(T::from_str).collect()
 }
 
-pub fn join_list<'a, T: 'a>(items: impl IntoIterator<Item = &'a T>, name: impl Fn(&T) -> &'static str) -> String {
-    items.into_iter().map(name).collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod redact;
+#[macro_use]
+pub mod stored;
 
 pub mod accounts;
 pub mod actor;

@@ -30,9 +30,10 @@ macro_rules! impl_audit_queries {
                 // Appends are serialised, so the chain is one line whatever number of nodes write to it.
                 sqlx::query(<$store as $crate::Dialect>::AUDIT_APPEND_LOCK).execute(&mut *tx).await?;
                 let head: Option<(i64, String)> =
-                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                         .fetch_optional(&mut *tx)
-                        .await?;
+                        .await?
+                        .decoded("audit_log")?;
                 let (mut seq, mut prev) = head.unwrap_or((0, provider_api_core::audit::GENESIS.to_owned()));
                 let mut chained = Vec::with_capacity(entries.len());
                 for entry in entries {
@@ -100,7 +101,7 @@ macro_rules! impl_audit_queries {
                     query.push(" AND at < ").push_bind(before.clone());
                 }
                 query.push(" ORDER BY seq LIMIT ").push_bind(limit);
-                Ok(query.build_query_as().fetch_all(&self.pool).await?)
+                Ok(query.build().fetch_all(&self.pool).await?.decoded("audit_log")?)
             }
         }
     };

@@ -127,7 +127,11 @@ macro_rules! impl_document_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::documents::Upload>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM uploads WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query("SELECT * FROM uploads WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .decoded("uploads")?)
             }
 
             async fn advance_upload(
@@ -186,11 +190,12 @@ macro_rules! impl_document_queries {
                 now: time::OffsetDateTime,
                 limit: i64,
             ) -> Result<Vec<provider_api_core::documents::Upload>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2")
+                Ok(sqlx::query("SELECT * FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2")
                     .bind(now)
                     .bind(limit)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?
+                    .decoded("uploads")?)
             }
 
             async fn create_document(
@@ -205,7 +210,11 @@ macro_rules! impl_document_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::documents::Document>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM documents WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query("SELECT * FROM documents WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .decoded("documents")?)
             }
 
             async fn documents_after(
@@ -215,7 +224,7 @@ macro_rules! impl_document_queries {
                 id: uuid::Uuid,
                 limit: i64,
             ) -> Result<Vec<provider_api_core::documents::Document>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT * FROM documents WHERE organisation_id = $1 \
                      AND (created_at > $2 OR (created_at = $2 AND id > $3)) ORDER BY created_at, id LIMIT $4",
                 )
@@ -224,7 +233,8 @@ macro_rules! impl_document_queries {
                 .bind(id)
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await?)
+                .await?
+                .decoded("documents")?)
             }
 
             async fn delete_document(&self, id: uuid::Uuid) -> Result<Option<bool>, $crate::StoreError> {
@@ -267,7 +277,7 @@ macro_rules! impl_document_queries {
             ) -> Result<Option<provider_api_core::documents::Document>, $crate::StoreError> {
                 // The outer condition is checked again on the row itself, so of two nodes that picked the same
                 // document only the first to update it gets it.
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "UPDATE documents SET scan_next_at = $2, scan_attempts = scan_attempts + 1 \
                      WHERE id = (SELECT id FROM documents WHERE scan_status = 'pending' AND scan_next_at <= $1 \
                                  ORDER BY scan_next_at LIMIT 1) \
@@ -276,7 +286,8 @@ macro_rules! impl_document_queries {
                 .bind(now)
                 .bind(retry_at)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?
+                .decoded("documents")?)
             }
 
             async fn postpone_scan(

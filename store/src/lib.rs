@@ -3,7 +3,8 @@
 //! the same conformance suite (`tests/storage/`) runs against both. Depends on `core` (the records it
 //! stores) and on nothing that speaks HTTP.
 //!
-//! Queries are checked at run time (`query_as` + `FromRow`), not by sqlx's compile-time macros, which check
+//! Queries are checked at run time (rows decoded with `FromRow` through [`decode`], which names the table, row
+//! and column of a value the record's types refuse), not by sqlx's compile-time macros, which check
 //! against a single engine.
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use provider_api_core::reference::{RegulatedActivity, ServiceType, ServiceUserBa
 use crate::idempotency::{Begin, Completion};
 
 pub mod audit;
+mod decode;
 mod documents;
 pub mod idempotency;
 mod notifications;
@@ -51,6 +53,10 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("the database URL names no engine this server has (sqlite: or postgres://)")]
     UnknownEngine,
+    /// A stored value the record's type refuses: written by something other than this API, or by a version
+    /// that knew a value this one does not. Never read as a default.
+    #[error("a stored value cannot be read: table {table}, row {row}, column {column}: {reason}")]
+    Corrupt { table: &'static str, row: String, column: String, reason: String },
 }
 
 impl From<sqlx::Error> for StoreError {

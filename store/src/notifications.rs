@@ -67,7 +67,7 @@ macro_rules! impl_notification_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::notifications::Notification>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM notifications WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query("SELECT * FROM notifications WHERE id = $1").bind(id).fetch_optional(&self.pool).await?.decoded("notifications")?)
             }
 
             async fn update_notification(
@@ -132,10 +132,10 @@ macro_rules! impl_notification_queries {
                 &self,
                 notification_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::notifications::Event>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM notification_events WHERE notification_id = $1 ORDER BY id")
+                Ok(sqlx::query("SELECT * FROM notification_events WHERE notification_id = $1 ORDER BY id")
                     .bind(notification_id)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("notification_events")?)
             }
 
             async fn notifications(
@@ -192,7 +192,7 @@ macro_rules! impl_notification_queries {
                     query.push(" OR created_by_client = ").push_bind(user).push(")");
                 }
                 query.push(" ORDER BY created_at, id LIMIT ").push_bind(limit);
-                Ok(query.build_query_as().fetch_all(&self.pool).await?)
+                Ok(query.build().fetch_all(&self.pool).await?.decoded("notifications")?)
             }
 
             async fn submission_context(
@@ -200,23 +200,23 @@ macro_rules! impl_notification_queries {
                 organisation_id: uuid::Uuid,
                 location_id: Option<uuid::Uuid>,
             ) -> Result<Option<$crate::SubmissionContext>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT o.four_eyes, EXISTS (SELECT 1 FROM locations l WHERE l.organisation_id = o.id \
                      AND l.id = $2) AS location_known FROM organisations o WHERE o.id = $1",
                 )
                 .bind(organisation_id)
                 .bind(location_id)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?.decoded("locations")?)
             }
 
             async fn notification_counts(&self) -> Result<Vec<(String, i64)>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT status, COUNT(*) FROM notifications WHERE status NOT IN ('draft', 'discarded') \
                      GROUP BY status ORDER BY status",
                 )
                 .fetch_all(&self.pool)
-                .await?)
+                .await?.decoded("notifications")?)
             }
         }
 
@@ -255,14 +255,14 @@ macro_rules! impl_notification_queries {
                     return Ok(Begin::Started);
                 }
                 let row: Option<(String, time::OffsetDateTime, Option<i64>, Option<String>, Option<String>)> =
-                    sqlx::query_as(
+                    sqlx::query(
                         "SELECT fingerprint, locked_until, status, headers, body FROM idempotency_keys \
                          WHERE scope = $1 AND key = $2",
                     )
                     .bind(scope)
                     .bind(key)
                     .fetch_optional(&self.pool)
-                    .await?;
+                    .await?.decoded("idempotency_keys")?;
                 let Some((stored_fingerprint, locked_until, status, headers, body)) = row else {
                     // Released between our insert and read: the caller may simply try again.
                     return Ok(Begin::InFlight { fingerprint: fingerprint.to_owned() });

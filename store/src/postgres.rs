@@ -3,6 +3,7 @@ use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
+use super::decode::Decoded;
 use super::{Engine, PoolSettings, Store, StoreError, sql};
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -182,22 +182,22 @@ macro_rules! impl_registration_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::registrations::model::Application>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM registration_applications WHERE id = $1")
+                Ok(sqlx::query("SELECT * FROM registration_applications WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("registration_applications")?)
             }
 
             async fn application_sections(
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::registrations::model::SectionRow>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT * FROM registration_application_sections WHERE application_id = $1 ORDER BY name",
                 )
                 .bind(id)
                 .fetch_all(&self.pool)
-                .await?)
+                .await?.decoded("registration_application_sections")?)
             }
 
             async fn update_section(
@@ -308,12 +308,12 @@ macro_rules! impl_registration_queries {
                 &self,
                 application_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::registrations::model::Event>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT * FROM registration_application_events WHERE application_id = $1 ORDER BY id",
                 )
                 .bind(application_id)
                 .fetch_all(&self.pool)
-                .await?)
+                .await?.decoded("registration_application_events")?)
             }
 
             async fn applications(
@@ -351,7 +351,7 @@ macro_rules! impl_registration_queries {
                     query.push(" AND accepted_at < ").push_bind(at);
                 }
                 query.push(" ORDER BY created_at, id LIMIT ").push_bind(limit);
-                Ok(query.build_query_as().fetch_all(&self.pool).await?)
+                Ok(query.build().fetch_all(&self.pool).await?.decoded("registration_applications")?)
             }
 
             async fn registered_details(
@@ -360,10 +360,10 @@ macro_rules! impl_registration_queries {
             ) -> Result<provider_api_core::registrations::registered::RegisteredDetails, $crate::StoreError> {
                 use provider_api_core::registrations::registered::*;
                 let provider_id: Option<(Option<String>,)> =
-                    sqlx::query_as("SELECT provider_id FROM organisations WHERE id = $1")
+                    sqlx::query("SELECT provider_id FROM organisations WHERE id = $1")
                         .bind(organisation_id)
                         .fetch_optional(&self.pool)
-                        .await?;
+                        .await?.decoded("organisations")?;
                 type LocationRow = (
                     uuid::Uuid,
                     String,
@@ -372,7 +372,7 @@ macro_rules! impl_registration_queries {
                     Option<String>,
                     Option<time::OffsetDateTime>,
                 );
-                let rows: Vec<LocationRow> = sqlx::query_as(
+                let rows: Vec<LocationRow> = sqlx::query(
                     "SELECT l.id, l.location_id, l.name, m.full_name, m.email, m.registered_at FROM locations l \
                      LEFT JOIN registered_managers m ON m.location_id = l.id \
                      WHERE l.organisation_id = $1 AND l.registered_at IS NOT NULL AND l.deregistered_at IS NULL \
@@ -380,14 +380,14 @@ macro_rules! impl_registration_queries {
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
-                .await?;
-                let activities: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+                .await?.decoded("locations")?;
+                let activities: Vec<(uuid::Uuid, String)> = sqlx::query(
                     "SELECT a.location_id, a.activity FROM location_activities a \
                      JOIN locations l ON l.id = a.location_id WHERE l.organisation_id = $1 ORDER BY a.activity",
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
-                .await?;
+                .await?.decoded("location_activities")?;
                 let locations = rows
                     .into_iter()
                     .map(|(id, location_id, name, full_name, email, registered_at)| RegisteredLocation {
@@ -403,21 +403,21 @@ macro_rules! impl_registration_queries {
                         },
                     })
                     .collect();
-                let conditions = sqlx::query_as(
+                let conditions = sqlx::query(
                     "SELECT id, location_id, wording, imposed_at FROM registration_conditions \
                      WHERE organisation_id = $1 AND removed_at IS NULL AND (location_id IS NULL OR location_id IN \
                      (SELECT id FROM locations WHERE deregistered_at IS NULL)) ORDER BY imposed_at, id",
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
-                .await?;
-                let partners = sqlx::query_as(
+                .await?.decoded("registration_conditions")?;
+                let partners = sqlx::query(
                     "SELECT id, full_name, email, registered_at FROM registered_partners \
                      WHERE organisation_id = $1 AND removed_at IS NULL ORDER BY registered_at, id",
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
-                .await?;
+                .await?.decoded("registered_partners")?;
                 Ok(RegisteredDetails {
                     provider_id: provider_id.and_then(|(p,)| p),
                     locations,
@@ -442,14 +442,14 @@ macro_rules! impl_registration_queries {
                 &self,
                 organisation_id: uuid::Uuid,
             ) -> Result<Vec<(uuid::Uuid, Vec<String>)>, $crate::StoreError> {
-                let rows: Vec<(uuid::Uuid, Option<String>)> = sqlx::query_as(
+                let rows: Vec<(uuid::Uuid, Option<String>)> = sqlx::query(
                     "SELECT l.id, a.activity FROM locations l LEFT JOIN location_activities a ON a.location_id = l.id \
                      WHERE l.organisation_id = $1 AND l.registered_at IS NOT NULL AND l.deregistered_at IS NULL \
                      ORDER BY l.id",
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
-                .await?;
+                .await?.decoded("locations")?;
                 let mut locations: Vec<(uuid::Uuid, Vec<String>)> = Vec::new();
                 for (location, activity) in rows {
                     if locations.last().is_none_or(|(l, _)| *l != location) {
@@ -490,7 +490,7 @@ macro_rules! impl_registration_queries {
                     query.push(" OR object_type = 'registration_application'");
                 }
                 query.push(") ORDER BY seq LIMIT ").push_bind(limit);
-                Ok(query.build_query_as().fetch_all(&self.pool).await?)
+                Ok(query.build().fetch_all(&self.pool).await?.decoded("organisation_events")?)
             }
         }
 
@@ -545,13 +545,13 @@ macro_rules! impl_registration_queries {
                 .await?;
             }
             let deregister: Vec<uuid::Uuid> = if c.cancel_all {
-                sqlx::query_as::<_, (uuid::Uuid,)>(
+                sqlx::query(
                     "SELECT id FROM locations WHERE organisation_id = $1 AND registered_at IS NOT NULL \
                      AND deregistered_at IS NULL",
                 )
                 .bind(organisation_id)
                 .fetch_all(&mut **tx)
-                .await?
+                .await?.decoded::<(uuid::Uuid,)>("locations")?
                 .into_iter()
                 .map(|(id,)| id)
                 .collect()
@@ -578,14 +578,14 @@ macro_rules! impl_registration_queries {
             touched.sort();
             touched.dedup();
             for location in &touched {
-                let active: Option<(uuid::Uuid,)> = sqlx::query_as(
+                let active: Option<(uuid::Uuid,)> = sqlx::query(
                     "SELECT id FROM locations WHERE id = $1 AND organisation_id = $2 AND registered_at IS NOT NULL \
                      AND deregistered_at IS NULL",
                 )
                 .bind(location)
                 .bind(organisation_id)
                 .fetch_optional(&mut **tx)
-                .await?;
+                .await?.decoded("locations")?;
                 active.ok_or_else(changed)?;
             }
             for (location, activity) in &c.add_activities {

@@ -12,17 +12,17 @@ macro_rules! impl_shared_queries {
             async fn regulated_activities(
                 &self,
             ) -> Result<Vec<provider_api_core::reference::RegulatedActivity>, $crate::StoreError> {
-                Ok(sqlx::query_as($crate::sql::REGULATED_ACTIVITIES).fetch_all(&self.pool).await?)
+                Ok(sqlx::query($crate::sql::REGULATED_ACTIVITIES).fetch_all(&self.pool).await?.decoded("regulated_activities")?)
             }
 
             async fn service_types(&self) -> Result<Vec<provider_api_core::reference::ServiceType>, $crate::StoreError> {
-                Ok(sqlx::query_as($crate::sql::SERVICE_TYPES).fetch_all(&self.pool).await?)
+                Ok(sqlx::query($crate::sql::SERVICE_TYPES).fetch_all(&self.pool).await?.decoded("service_types")?)
             }
 
             async fn service_user_bands(
                 &self,
             ) -> Result<Vec<provider_api_core::reference::ServiceUserBand>, $crate::StoreError> {
-                Ok(sqlx::query_as($crate::sql::SERVICE_USER_BANDS).fetch_all(&self.pool).await?)
+                Ok(sqlx::query($crate::sql::SERVICE_USER_BANDS).fetch_all(&self.pool).await?.decoded("service_user_bands")?)
             }
         }
 
@@ -52,10 +52,10 @@ macro_rules! impl_shared_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::accounts::Organisation>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM organisations WHERE id = $1")
+                Ok(sqlx::query("SELECT * FROM organisations WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("organisations")?)
             }
 
             async fn create_location(&self, l: &provider_api_core::accounts::Location) -> Result<(), $crate::StoreError> {
@@ -81,10 +81,10 @@ macro_rules! impl_shared_queries {
                 &self,
                 organisation_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::accounts::Location>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM locations WHERE organisation_id = $1 ORDER BY created_at, id")
+                Ok(sqlx::query("SELECT * FROM locations WHERE organisation_id = $1 ORDER BY created_at, id")
                     .bind(organisation_id)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("locations")?)
             }
 
             async fn create_user(&self, u: &provider_api_core::accounts::User) -> Result<(), $crate::StoreError> {
@@ -106,17 +106,17 @@ macro_rules! impl_shared_queries {
             }
 
             async fn user(&self, id: uuid::Uuid) -> Result<Option<provider_api_core::accounts::User>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?.decoded("users")?)
             }
 
             async fn user_by_email(
                 &self,
                 email_normalised: &str,
             ) -> Result<Option<provider_api_core::accounts::User>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM users WHERE email_normalised = $1")
+                Ok(sqlx::query("SELECT * FROM users WHERE email_normalised = $1")
                     .bind(email_normalised)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("users")?)
             }
 
             async fn put_membership(&self, m: &provider_api_core::accounts::Membership) -> Result<(), $crate::StoreError> {
@@ -140,21 +140,21 @@ macro_rules! impl_shared_queries {
                 user_id: uuid::Uuid,
                 organisation_id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::accounts::Membership>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM memberships WHERE user_id = $1 AND organisation_id = $2")
+                Ok(sqlx::query("SELECT * FROM memberships WHERE user_id = $1 AND organisation_id = $2")
                     .bind(user_id)
                     .bind(organisation_id)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("memberships")?)
             }
 
             async fn memberships_of(
                 &self,
                 user_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::accounts::Membership>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM memberships WHERE user_id = $1 ORDER BY created_at, organisation_id")
+                Ok(sqlx::query("SELECT * FROM memberships WHERE user_id = $1 ORDER BY created_at, organisation_id")
                     .bind(user_id)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("memberships")?)
             }
 
             async fn create_api_client(
@@ -191,7 +191,7 @@ macro_rules! impl_shared_queries {
                 expected_version: i64,
                 at: time::OffsetDateTime,
             ) -> Result<Option<provider_api_core::accounts::Organisation>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "UPDATE organisations SET name = $3, four_eyes = $4, version = version + 1, updated_at = $5 \
                      WHERE id = $1 AND version = $2 RETURNING *",
                 )
@@ -201,21 +201,21 @@ macro_rules! impl_shared_queries {
                 .bind(four_eyes)
                 .bind(at)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?.decoded("organisations")?)
             }
 
             async fn members(
                 &self,
                 organisation_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::accounts::Member>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT m.user_id, u.email, u.display_name, m.roles, m.location_ids, m.created_at \
                      FROM memberships m JOIN users u ON u.id = m.user_id \
                      WHERE m.organisation_id = $1 ORDER BY m.created_at, m.user_id",
                 )
                 .bind(organisation_id)
                 .fetch_all(&self.pool)
-                .await?)
+                .await?.decoded("memberships")?)
             }
 
             async fn remove_membership(
@@ -235,10 +235,10 @@ macro_rules! impl_shared_queries {
                 &self,
                 organisation_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::accounts::ApiClient>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM api_clients WHERE organisation_id = $1 ORDER BY created_at, id")
+                Ok(sqlx::query("SELECT * FROM api_clients WHERE organisation_id = $1 ORDER BY created_at, id")
                     .bind(organisation_id)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("api_clients")?)
             }
 
             async fn set_api_client_jwks(&self, id: uuid::Uuid, jwks: &str) -> Result<(), $crate::StoreError> {
@@ -283,14 +283,14 @@ macro_rules! impl_shared_queries {
                     client: provider_api_core::accounts::ApiClient,
                     token_revoked: bool,
                 }
-                let row: Option<Row> = sqlx::query_as(
+                let row: Option<Row> = sqlx::query(
                     "SELECT c.*, EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2) AS token_revoked \
                      FROM api_clients c WHERE c.id = $1",
                 )
                 .bind(id)
                 .bind(jti)
                 .fetch_optional(&self.pool)
-                .await?;
+                .await?.decoded("revoked_access_tokens")?;
                 Ok(row.map(|row| (row.client, row.token_revoked)))
             }
 
@@ -298,10 +298,10 @@ macro_rules! impl_shared_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::accounts::ApiClient>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM api_clients WHERE id = $1")
+                Ok(sqlx::query("SELECT * FROM api_clients WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("api_clients")?)
             }
 
             async fn organisations_after(
@@ -310,14 +310,14 @@ macro_rules! impl_shared_queries {
                 id: uuid::Uuid,
                 limit: i64,
             ) -> Result<Vec<provider_api_core::accounts::Organisation>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "SELECT * FROM organisations WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT $3",
                 )
                 .bind(created_at)
                 .bind(id)
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await?)
+                .await?.decoded("organisations")?)
             }
 
             async fn users_after(
@@ -326,12 +326,12 @@ macro_rules! impl_shared_queries {
                 id: uuid::Uuid,
                 limit: i64,
             ) -> Result<Vec<provider_api_core::accounts::User>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM users WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT $3")
+                Ok(sqlx::query("SELECT * FROM users WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id LIMIT $3")
                     .bind(created_at)
                     .bind(id)
                     .bind(limit)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("users")?)
             }
 
             async fn set_user_disabled(
@@ -339,11 +339,11 @@ macro_rules! impl_shared_queries {
                 id: uuid::Uuid,
                 disabled: bool,
             ) -> Result<Option<provider_api_core::accounts::User>, $crate::StoreError> {
-                Ok(sqlx::query_as("UPDATE users SET disabled = $2 WHERE id = $1 RETURNING *")
+                Ok(sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1 RETURNING *")
                     .bind(id)
                     .bind(disabled)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("users")?)
             }
 
             async fn create_enrolment_code(
@@ -394,20 +394,20 @@ macro_rules! impl_shared_queries {
                 &self,
                 organisation_id: uuid::Uuid,
             ) -> Result<Vec<provider_api_core::accounts::Invitation>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM invitations WHERE organisation_id = $1 ORDER BY created_at, id")
+                Ok(sqlx::query("SELECT * FROM invitations WHERE organisation_id = $1 ORDER BY created_at, id")
                     .bind(organisation_id)
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("invitations")?)
             }
 
             async fn invitation_by_token(
                 &self,
                 token_hash: &str,
             ) -> Result<Option<provider_api_core::accounts::Invitation>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM invitations WHERE token_hash = $1")
+                Ok(sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
                     .bind(token_hash)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("invitations")?)
             }
 
             async fn revoke_invitation(
@@ -415,14 +415,14 @@ macro_rules! impl_shared_queries {
                 id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<Option<provider_api_core::accounts::Invitation>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "UPDATE invitations SET revoked_at = $2 \
                      WHERE id = $1 AND revoked_at IS NULL AND accepted_at IS NULL RETURNING *",
                 )
                 .bind(id)
                 .bind(at)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?.decoded("invitations")?)
             }
 
             async fn accept_invitation(
@@ -431,7 +431,7 @@ macro_rules! impl_shared_queries {
                 user_id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<Option<provider_api_core::accounts::Invitation>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "UPDATE invitations SET accepted_at = $3, accepted_by = $2 WHERE token_hash = $1 \
                      AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3 RETURNING *",
                 )
@@ -439,7 +439,7 @@ macro_rules! impl_shared_queries {
                 .bind(user_id)
                 .bind(at)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?.decoded("invitations")?)
             }
 
             async fn redeem_enrolment_code(
@@ -448,7 +448,7 @@ macro_rules! impl_shared_queries {
                 user_id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<Option<provider_api_core::accounts::EnrolmentCode>, $crate::StoreError> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query(
                     "UPDATE enrolment_codes SET redeemed_at = $3, redeemed_by = $2 \
                      WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $3 RETURNING *",
                 )
@@ -456,7 +456,7 @@ macro_rules! impl_shared_queries {
                 .bind(user_id)
                 .bind(at)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?.decoded("enrolment_codes")?)
             }
 
             async fn api_client_used(
@@ -522,11 +522,11 @@ macro_rules! impl_shared_queries {
                 &self,
                 id: uuid::Uuid,
             ) -> Result<Option<provider_api_core::accounts::IntegratorApp>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM integrator_apps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query("SELECT * FROM integrator_apps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?.decoded("integrator_apps")?)
             }
 
             async fn integrator_apps(&self) -> Result<Vec<provider_api_core::accounts::IntegratorApp>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM integrator_apps ORDER BY created_at, id").fetch_all(&self.pool).await?)
+                Ok(sqlx::query("SELECT * FROM integrator_apps ORDER BY created_at, id").fetch_all(&self.pool).await?.decoded("integrator_apps")?)
             }
 
             async fn create_authorization_code(
@@ -557,7 +557,7 @@ macro_rules! impl_shared_queries {
                 app_id: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<provider_api_core::accounts::Redemption<provider_api_core::accounts::AuthorizationCode>, $crate::StoreError> {
-                let spent: Option<provider_api_core::accounts::AuthorizationCode> = sqlx::query_as(
+                let spent: Option<provider_api_core::accounts::AuthorizationCode> = sqlx::query(
                     "UPDATE authorization_codes SET used_at = $2 \
                      WHERE code_hash = $1 AND app_id = $3 AND used_at IS NULL RETURNING *",
                 )
@@ -565,15 +565,15 @@ macro_rules! impl_shared_queries {
                 .bind(at)
                 .bind(app_id)
                 .fetch_optional(&self.pool)
-                .await?;
+                .await?.decoded("authorization_codes")?;
                 if let Some(code) = spent {
                     return Ok(provider_api_core::accounts::Redemption::Fresh(code));
                 }
                 let earlier: Option<provider_api_core::accounts::AuthorizationCode> =
-                    sqlx::query_as("SELECT * FROM authorization_codes WHERE code_hash = $1")
+                    sqlx::query("SELECT * FROM authorization_codes WHERE code_hash = $1")
                         .bind(code_hash)
                         .fetch_optional(&self.pool)
-                        .await?;
+                        .await?.decoded("authorization_codes")?;
                 Ok(match earlier {
                     Some(code) if code.app_id == app_id => provider_api_core::accounts::Redemption::Replayed(code),
                     _ => provider_api_core::accounts::Redemption::Unknown,
@@ -607,7 +607,7 @@ macro_rules! impl_shared_queries {
             ) -> Result<provider_api_core::accounts::Redemption<provider_api_core::accounts::RefreshToken>, $crate::StoreError> {
                 // A family with any revoked token is revoked as a whole, including a successor inserted after
                 // the revocation by a rotation that raced with the replay that caused it.
-                let spent: Option<provider_api_core::accounts::RefreshToken> = sqlx::query_as(
+                let spent: Option<provider_api_core::accounts::RefreshToken> = sqlx::query(
                     "UPDATE refresh_tokens SET used_at = $2 \
                      WHERE token_hash = $1 AND app_id = $3 AND used_at IS NULL AND revoked_at IS NULL \
                      AND NOT EXISTS (SELECT 1 FROM refresh_tokens AS f \
@@ -618,7 +618,7 @@ macro_rules! impl_shared_queries {
                 .bind(at)
                 .bind(app_id)
                 .fetch_optional(&self.pool)
-                .await?;
+                .await?.decoded("refresh_tokens")?;
                 if let Some(token) = spent {
                     return Ok(provider_api_core::accounts::Redemption::Fresh(token));
                 }
@@ -633,10 +633,10 @@ macro_rules! impl_shared_queries {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<provider_api_core::accounts::RefreshToken>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = $1")
+                Ok(sqlx::query("SELECT * FROM refresh_tokens WHERE token_hash = $1")
                     .bind(token_hash)
                     .fetch_optional(&self.pool)
-                    .await?)
+                    .await?.decoded("refresh_tokens")?)
             }
 
             async fn revoke_refresh_family(
@@ -671,10 +671,10 @@ macro_rules! impl_shared_queries {
             }
 
             async fn access_token_revoked(&self, jti: uuid::Uuid) -> Result<bool, $crate::StoreError> {
-                let found: Option<(uuid::Uuid,)> = sqlx::query_as("SELECT jti FROM revoked_access_tokens WHERE jti = $1")
+                let found: Option<(uuid::Uuid,)> = sqlx::query("SELECT jti FROM revoked_access_tokens WHERE jti = $1")
                     .bind(jti)
                     .fetch_optional(&self.pool)
-                    .await?;
+                    .await?.decoded("revoked_access_tokens")?;
                 Ok(found.is_some())
             }
         }
@@ -682,9 +682,9 @@ macro_rules! impl_shared_queries {
         #[async_trait::async_trait]
         impl $crate::KeyStore for $store {
             async fn signing_keys(&self) -> Result<Vec<$crate::StoredSigningKey>, $crate::StoreError> {
-                Ok(sqlx::query_as("SELECT * FROM signing_keys ORDER BY created_at DESC, kid")
+                Ok(sqlx::query("SELECT * FROM signing_keys ORDER BY created_at DESC, kid")
                     .fetch_all(&self.pool)
-                    .await?)
+                    .await?.decoded("signing_keys")?)
             }
 
             async fn insert_signing_key(

@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::decode::Decoded;
 use super::{Engine, PoolSettings, Store, StoreError, sql};
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

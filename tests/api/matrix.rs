@@ -12,6 +12,7 @@ use provider_api_core::registrations::ApplicationType;
 use provider_api_core::registrations::model::{
     Action as ApplicationAction, Application, Event as ApplicationEvent, SectionRow, Status as RegistrationStatus,
 };
+use provider_api_core::stored::JsonText;
 use provider_api_http::auth::password;
 use provider_api_tests::TestApp;
 use reqwest::Method;
@@ -185,11 +186,11 @@ async fn application(
         .iter()
         .map(|name| SectionRow {
             application_id: id,
-            name: name.as_str().into(),
+            name: *name,
             content: match complete.iter().find(|(n, _)| *n == name.as_str()) {
-                Some((_, value)) => value.to_string(),
-                None if name.as_str() == "documents" => r#"{"attachments":[]}"#.into(),
-                None => "{}".into(),
+                Some((_, value)) => JsonText(value.as_object().expect("a section is an object").clone()),
+                None if name.as_str() == "documents" => r#"{"attachments":[]}"#.parse().unwrap(),
+                None => JsonText::default(),
             },
             version: 1,
             edited_by_user: Some(world.drafter),
@@ -201,8 +202,8 @@ async fn application(
     let application = Application {
         id,
         organisation_id: world.organisation,
-        kind: kind.as_str().into(),
-        status: status.as_str().into(),
+        kind,
+        status,
         version: 1,
         created_by_user: Some(world.drafter),
         created_by_client: None,
@@ -219,7 +220,7 @@ async fn application(
         accepted_at: None,
         inspector_id: None,
         decided_at: None,
-        workflow: workflow.to_string(),
+        workflow: provider_api_core::stored::JsonText(serde_json::from_value(workflow).unwrap()),
     };
     let events: Vec<ApplicationEvent> =
         events.into_iter().map(|e| ApplicationEvent { application_id: id, ..e }).collect();
@@ -236,8 +237,8 @@ async fn notification(app: &TestApp, world: &World, status: Status) -> Notificat
         id: Uuid::now_v7(),
         organisation_id: world.organisation,
         location_id: Some(world.location),
-        kind: "serious_injury".into(),
-        status: status.as_str().into(),
+        kind: "serious_injury".parse().unwrap(),
+        status,
         content: provider_api_tests::forms::valid("serious_injury").to_string(),
         follows_id: None,
         version: 1,
@@ -258,7 +259,7 @@ async fn notification(app: &TestApp, world: &World, status: Status) -> Notificat
         request_due_on: (status == Status::InformationRequested).then(|| "2099-01-01".into()),
         outcome: None,
         outcome_note: None,
-        attachments: "[]".into(),
+        attachments: Default::default(),
     };
     app.store.insert_notification(&notification, &[], None).await.unwrap();
     notification
@@ -283,7 +284,7 @@ async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
         uploaded_by_user: None,
         uploaded_by_client: Uuid::new_v4(),
         created_at: now,
-        scan_status: "clean".into(),
+        scan_status: "clean".parse().unwrap(),
         scanner: Some("none".into()),
         scan_detail: None,
         scanned_at: Some(now),
@@ -326,7 +327,7 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
         email_normalised: normalise_email(&email),
         display_name: "Matrix person".into(),
         password_hash: Some(password::hash(&secret)),
-        staff_roles: staff.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" "),
+        staff_roles: staff.iter().copied().collect(),
         disabled: false,
         created_at: OffsetDateTime::now_utc(),
     };
@@ -335,7 +336,7 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
         let membership = Membership {
             user_id: user.id,
             organisation_id,
-            roles: roles.into(),
+            roles: roles.parse().unwrap(),
             location_ids: None,
             created_at: OffsetDateTime::now_utc(),
         };
@@ -352,7 +353,7 @@ async fn pending_invitation(app: &TestApp, world: &World) -> Uuid {
         organisation_id: world.organisation,
         email: "pending@matrix.example".into(),
         email_normalised: "pending@matrix.example".into(),
-        roles: "viewer".into(),
+        roles: "viewer".parse().unwrap(),
         location_ids: None,
         token_hash: provider_api_http::auth::secret::hash(&format!("pai_matrix_{}", Uuid::new_v4().simple())),
         invited_by: world.disposable_user,

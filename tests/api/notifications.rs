@@ -682,7 +682,7 @@ async fn lists_filter_and_page_and_location_limits_hide_other_locations() {
         .unwrap()
         .user_id;
     let mut membership = app.store.membership(drafter_id, demo.organisation_id).await.unwrap().unwrap();
-    membership.location_ids = Some(elsewhere.to_string());
+    membership.location_ids = Some([elsewhere].into_iter().collect());
     app.store.put_membership(&membership).await.unwrap();
     let limited = app.sdk_for_person(&demo.users[1].email, &demo.users[1].password).await;
     let mine = limited.list_notifications().organisation_id(demo.organisation_id).send().await.unwrap().into_inner();

@@ -351,7 +351,7 @@ async fn sections_are_checked_field_by_field_and_edited_independently_under_four
 /// A fresh organisation that is not yet registered, with software allowed to draft and submit.
 async fn applicant(app: &TestApp) -> (Uuid, Client) {
     use provider_api_core::accounts::{ApiClient, Organisation};
-    use provider_api_core::capability::{Capability, Role, join_list};
+    use provider_api_core::capability::{Capability, Role};
     let now = OffsetDateTime::now_utc();
     let organisation = Organisation {
         id: Uuid::new_v4(),
@@ -370,8 +370,8 @@ async fn applicant(app: &TestApp) -> (Uuid, Client) {
         name: "Riverside care system".into(),
         secret_hash: Some(provider_api_http::auth::secret::hash(&secret)),
         jwks: None,
-        roles: join_list(&[Role::Drafter, Role::Submitter], |r| r.as_str()),
-        scopes: join_list(&Capability::provider().collect::<Vec<_>>(), |c| c.as_str()),
+        roles: [Role::Drafter, Role::Submitter].into_iter().collect(),
+        scopes: Capability::provider().collect(),
         location_ids: None,
         created_by: None,
         created_at: now,

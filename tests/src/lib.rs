@@ -344,7 +344,7 @@ impl TestApp {
             email_normalised: provider_api_core::accounts::normalise_email(&email),
             display_name: "A member".into(),
             password_hash: Some(provider_api_http::auth::password::hash(&password)),
-            staff_roles: String::new(),
+            staff_roles: Default::default(),
             disabled: false,
             created_at: now,
         };
@@ -352,8 +352,8 @@ impl TestApp {
         let membership = provider_api_core::accounts::Membership {
             user_id: user.id,
             organisation_id,
-            roles: roles.into(),
-            location_ids: locations.map(|ids| ids.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>().join(" ")),
+            roles: roles.parse().expect("known roles"),
+            location_ids: locations.map(|ids| ids.iter().copied().collect()),
             created_at: now,
         };
         self.store.put_membership(&membership).await.unwrap();
@@ -369,8 +369,8 @@ impl TestApp {
             name: "Care records system".into(),
             secret_hash: Some(provider_api_http::auth::secret::hash(secret)),
             jwks: None,
-            roles: roles.into(),
-            scopes: scopes.into(),
+            roles: roles.parse().expect("known roles"),
+            scopes: scopes.parse().expect("known scopes"),
             location_ids: None,
             created_by: None,
             created_at: time::OffsetDateTime::now_utc(),
@@ -405,7 +405,7 @@ impl TestApp {
             name: "Care Notes Online".into(),
             redirect_uris: redirect_uri.to_owned(),
             secret_hash: secret.map(provider_api_http::auth::secret::hash),
-            scopes: scopes.to_owned(),
+            scopes: scopes.parse().expect("known scopes"),
             created_by: None,
             created_at: time::OffsetDateTime::now_utc(),
             revoked_at: None,

@@ -81,7 +81,7 @@ async fn a_closed_store_reports_unavailable_not_a_generic_error() {
 mod identity {
     use provider_api_core::accounts::{ApiClient, Membership, Organisation, User, normalise_email};
     use provider_api_http::auth::keys;
-    use provider_api_store::StoreError;
+    use provider_api_store::{Store, StoreError};
     use time::OffsetDateTime;
     use uuid::Uuid;
 
@@ -108,7 +108,7 @@ mod identity {
             email_normalised: normalise_email(email),
             display_name: "Sam Jones".into(),
             password_hash: None,
-            staff_roles: String::new(),
+            staff_roles: Default::default(),
             disabled: false,
             created_at: provider_api_core::clock::Clock::now(&provider_api_core::clock::SystemClock),
         }
@@ -142,27 +142,95 @@ mod identity {
         assert!(matches!(duplicate, StoreError::Conflict { .. }), "{duplicate:?}");
     }
 
-    #[tokio::test]
-    async fn a_membership_is_replaced_not_duplicated() {
-        let (store, _database) = fresh_store().await;
+    /// A new organisation, a new person, and their drafter membership of it, all stored.
+    async fn drafter_of_a_new_organisation(store: &dyn Store, email: &str) -> (Organisation, User, Membership) {
         let org = organisation(None);
         store.create_organisation(&org).await.unwrap();
-        let person = user("b@example.org");
+        let person = user(email);
         store.create_user(&person).await.unwrap();
-        let mut membership = Membership {
+        let membership = Membership {
             user_id: person.id,
             organisation_id: org.id,
-            roles: "drafter".into(),
+            roles: "drafter".parse().unwrap(),
             location_ids: None,
             created_at: OffsetDateTime::now_utc(),
         };
         store.put_membership(&membership).await.unwrap();
-        membership.roles = "drafter submitter".into();
+        (org, person, membership)
+    }
+
+    #[tokio::test]
+    async fn a_membership_is_replaced_not_duplicated() {
+        let (store, _database) = fresh_store().await;
+        let (_, person, mut membership) = drafter_of_a_new_organisation(&*store, "b@example.org").await;
+        membership.roles = "drafter submitter".parse().unwrap();
         store.put_membership(&membership).await.unwrap();
 
         let all = store.memberships_of(person.id).await.unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].roles, "drafter submitter");
+        assert_eq!(all[0].roles.to_string(), "drafter submitter");
+    }
+
+    /// A viewer's API client of `organisation_id`, with a secret.
+    fn api_client(organisation_id: Uuid) -> ApiClient {
+        ApiClient {
+            id: Uuid::new_v4(),
+            organisation_id,
+            name: "c".into(),
+            secret_hash: Some("h".into()),
+            jwks: None,
+            roles: "viewer".parse().unwrap(),
+            scopes: "org:read".parse().unwrap(),
+            location_ids: None,
+            created_by: None,
+            created_at: OffsetDateTime::now_utc(),
+            revoked_at: None,
+            last_used_at: None,
+        }
+    }
+
+    /// Writes past the store, as a hand-edit or another program would.
+    async fn write_behind_the_stores_back(database: &provider_api_tests::TestDatabase, statement: String) {
+        use sqlx::Connection;
+        let statement = sqlx::AssertSqlSafe(statement);
+        if database.is_postgres() {
+            let mut connection = sqlx::PgConnection::connect(database.url()).await.unwrap();
+            sqlx::query(statement).execute(&mut connection).await.unwrap();
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(database.url()).await.unwrap();
+            sqlx::query(statement).execute(&mut connection).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_stored_value_is_an_error_naming_its_table_row_and_column_never_a_default() {
+        let (store, database) = fresh_store().await;
+        let (org, person, _) = drafter_of_a_new_organisation(&*store, "c@example.org").await;
+        write_behind_the_stores_back(&database, "UPDATE memberships SET roles = 'drafter overlord'".into()).await;
+
+        let error = store.membership(person.id, org.id).await.unwrap_err();
+        let StoreError::Corrupt { table, row, column, reason } = &error else { panic!("{error:?}") };
+        assert_eq!((*table, column.as_str()), ("memberships", "roles"));
+        assert_eq!(row, &format!("user_id={} organisation_id={}", person.id, org.id));
+        assert!(reason.contains("\"overlord\""), "names the value: {reason}");
+        let listed = store.memberships_of(person.id).await.unwrap_err();
+        assert!(matches!(listed, StoreError::Corrupt { .. }), "a list fails too, not skips: {listed:?}");
+
+        let client = api_client(org.id);
+        store.create_api_client(&client).await.unwrap();
+        let limit = Uuid::new_v4();
+        write_behind_the_stores_back(&database, format!("UPDATE api_clients SET location_ids = '{limit} somewhere'"))
+            .await;
+        let error = store.api_client(client.id).await.unwrap_err();
+        let StoreError::Corrupt { table, row, column, .. } = &error else { panic!("{error:?}") };
+        assert_eq!(
+            (*table, row.as_str(), column.as_str()),
+            ("api_clients", &*format!("id={}", client.id), "location_ids")
+        );
+        assert!(
+            error.to_string().contains(&format!("table api_clients, row id={}, column location_ids", client.id)),
+            "{error}"
+        );
     }
 
     #[tokio::test]
@@ -170,20 +238,7 @@ mod identity {
         let (store, _database) = fresh_store().await;
         let org = organisation(None);
         store.create_organisation(&org).await.unwrap();
-        let client = ApiClient {
-            id: Uuid::new_v4(),
-            organisation_id: org.id,
-            name: "c".into(),
-            secret_hash: Some("h".into()),
-            jwks: None,
-            roles: "viewer".into(),
-            scopes: "org:read".into(),
-            location_ids: None,
-            created_by: None,
-            created_at: OffsetDateTime::now_utc(),
-            revoked_at: None,
-            last_used_at: None,
-        };
+        let client = api_client(org.id);
         store.create_api_client(&client).await.unwrap();
         let expires = OffsetDateTime::now_utc() + time::Duration::minutes(5);
 
@@ -250,7 +305,7 @@ mod single_use {
             email_normalised: normalise_email("u@example.org"),
             display_name: "U".into(),
             password_hash: None,
-            staff_roles: String::new(),
+            staff_roles: Default::default(),
             disabled: false,
             created_at: now,
         };
@@ -260,7 +315,7 @@ mod single_use {
             name: "App".into(),
             redirect_uris: "https://app.example/cb".into(),
             secret_hash: None,
-            scopes: "org:read".into(),
+            scopes: "org:read".parse().unwrap(),
             created_by: None,
             created_at: now,
             revoked_at: None,
@@ -287,7 +342,7 @@ mod single_use {
             user_id: user,
             redirect_uri: "https://app.example/cb".into(),
             code_challenge: "c".into(),
-            scopes: "org:read".into(),
+            scopes: "org:read".parse().unwrap(),
             family_id: Uuid::new_v4(),
             expires_at: now + Duration::minutes(2),
             used_at: None,
@@ -312,7 +367,7 @@ mod single_use {
                 family_id: family,
                 app_id: app,
                 user_id: user,
-                scopes: "org:read".into(),
+                scopes: "org:read".parse().unwrap(),
                 created_at: now,
                 expires_at: now + Duration::days(30),
                 used_at: None,
@@ -352,7 +407,7 @@ mod single_use {
             organisation_id: organisation,
             email: "i@example.org".into(),
             email_normalised: "i@example.org".into(),
-            roles: "viewer".into(),
+            roles: "viewer".parse().unwrap(),
             location_ids: None,
             token_hash: "t".into(),
             invited_by: user,
@@ -425,8 +480,8 @@ mod notifications {
             id: Uuid::now_v7(),
             organisation_id,
             location_id: None,
-            kind: "serious_injury".into(),
-            status: Status::Draft.as_str().into(),
+            kind: "serious_injury".parse().unwrap(),
+            status: Status::Draft,
             content: r#"{"type":"serious_injury","description":"Ünïcode ✓ and 'quotes'"}"#.into(),
             follows_id: None,
             version: 1,
@@ -447,7 +502,7 @@ mod notifications {
             request_due_on: None,
             outcome: None,
             outcome_note: None,
-            attachments: "[]".into(),
+            attachments: Default::default(),
         }
     }
 
@@ -481,7 +536,7 @@ mod notifications {
         let (store, _database) = fresh_store().await;
         let organisation_id = organisation(store.as_ref()).await;
         let mut n = draft(organisation_id, OffsetDateTime::now_utc());
-        n.status = Status::Submitted.as_str().into();
+        n.status = Status::Submitted;
         let refused = store.insert_notification(&n, &[], None).await.unwrap_err();
         // A CHECK constraint, not a lost connection or a uniqueness clash.
         assert!(
@@ -500,7 +555,7 @@ mod notifications {
         for i in 0..5 {
             let mut n = draft(organisation_id, start + Duration::minutes(i));
             if i % 2 == 0 {
-                n.status = Status::Submitted.as_str().into();
+                n.status = Status::Submitted;
                 n.reference = Some(format!("N-TEST-{i}"));
                 n.submitted_at = Some(n.created_at);
             }

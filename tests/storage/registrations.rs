@@ -45,8 +45,8 @@ fn draft(organisation_id: Uuid, created_at: OffsetDateTime) -> (Application, Vec
     let application = Application {
         id,
         organisation_id,
-        kind: "add_partner".into(),
-        status: Status::Draft.as_str().into(),
+        kind: "add_partner".parse().unwrap(),
+        status: Status::Draft,
         version: 1,
         created_by_user: Some(Uuid::new_v4()),
         created_by_client: None,
@@ -63,14 +63,14 @@ fn draft(organisation_id: Uuid, created_at: OffsetDateTime) -> (Application, Vec
         accepted_at: None,
         inspector_id: None,
         decided_at: None,
-        workflow: "{}".into(),
+        workflow: "{}".parse().unwrap(),
     };
     let sections = ["who", "when", "documents", "declaration"]
         .iter()
         .map(|name| SectionRow {
             application_id: id,
-            name: (*name).into(),
-            content: "{}".into(),
+            name: name.parse().unwrap(),
+            content: "{}".parse().unwrap(),
             version: 1,
             edited_by_user: None,
             edited_by_client: None,
@@ -94,7 +94,7 @@ async fn a_section_edit_moves_the_application_on_and_a_stale_or_frozen_edit_writ
     store.insert_application(&application, &sections, &[created], None).await.unwrap();
 
     let who = SectionRow {
-        content: r#"{"partner":{"full_name":"Ünïcode 'Partner'"}}"#.into(),
+        content: r#"{"partner":{"full_name":"Ünïcode 'Partner'"}}"#.parse().unwrap(),
         version: 2,
         edited_by_user: Some(Uuid::new_v4()),
         ..sections[0].clone()
@@ -105,7 +105,7 @@ async fn a_section_edit_moves_the_application_on_and_a_stale_or_frozen_edit_writ
     assert_eq!(stored.version, 2, "the application's version moves with any section");
     assert_eq!(stored.edited_by_user, who.edited_by_user, "and it records the last editor");
     let read = store.application_sections(application.id).await.unwrap();
-    assert_eq!(read.iter().find(|s| s.name == "who").unwrap().content, who.content);
+    assert_eq!(read.iter().find(|s| s.name.as_str() == "who").unwrap().content, who.content);
 
     let again = Event::new(application.id, Action::SectionEdited, actor(), now);
     assert_eq!(store.update_section(&who, 1, &again).await.unwrap(), SectionWrite::Stale);
@@ -114,11 +114,11 @@ async fn a_section_edit_moves_the_application_on_and_a_stale_or_frozen_edit_writ
     let submitted = stored.moved(Status::Submitted, now);
     assert!(store.update_application(&submitted, 2, &[], None, None).await.unwrap());
     assert!(!store.update_application(&submitted, 2, &[], None, None).await.unwrap(), "one writer per version");
-    let late = SectionRow { version: 3, content: "{}".into(), ..who.clone() };
+    let late = SectionRow { version: 3, content: "{}".parse().unwrap(), ..who.clone() };
     let frozen = Event::new(application.id, Action::SectionEdited, actor(), now);
     assert_eq!(store.update_section(&late, 2, &frozen).await.unwrap(), SectionWrite::Frozen);
     let read = store.application_sections(application.id).await.unwrap();
-    assert_eq!(read.iter().find(|s| s.name == "who").unwrap().content, who.content, "sent content stays");
+    assert_eq!(read.iter().find(|s| s.name.as_str() == "who").unwrap().content, who.content, "sent content stays");
     let history = store.application_events(application.id).await.unwrap();
     assert_eq!(history.len(), 2, "only the written edit is in the history");
 }
@@ -181,7 +181,7 @@ async fn a_decision_changes_the_registered_details_with_it_or_not_at_all() {
         vary_conditions: vec![(condition, "At most 45.".into())],
         ..Default::default()
     };
-    let decided = Application { status: "granted".into(), version: 2, ..application.clone() };
+    let decided = Application { status: "granted".parse().unwrap(), version: 2, ..application.clone() };
     assert!(!store.update_application(&decided, 7, &[], None, Some(&grant)).await.unwrap());
     assert_eq!(store.registered_details(org).await.unwrap(), details, "a lost race changes nothing");
     assert!(store.update_application(&decided, 1, &[], None, Some(&grant)).await.unwrap());
@@ -199,7 +199,7 @@ async fn a_decision_changes_the_registered_details_with_it_or_not_at_all() {
     // Cancelling everything deregisters every location, with its activities and manager.
     let (cancellation, sections) = draft(org, now);
     store.insert_application(&cancellation, &sections, &[], None).await.unwrap();
-    let cancelled = Application { status: "granted".into(), version: 2, ..cancellation };
+    let cancelled = Application { status: "granted".parse().unwrap(), version: 2, ..cancellation };
     let all = Changes { cancel_all: true, ..Default::default() };
     assert!(store.update_application(&cancelled, 1, &[], None, Some(&all)).await.unwrap());
     assert!(store.registered_details(org).await.unwrap().locations.is_empty());
@@ -273,7 +273,7 @@ async fn the_queue_filters_by_status_inspector_and_acceptance() {
     for i in 0..4 {
         let (mut application, sections) = draft(org, start + Duration::days(i));
         if i > 0 {
-            application.status = Status::UnderAssessment.as_str().into();
+            application.status = Status::UnderAssessment;
             application.accepted_at = Some(start + Duration::days(i * 20));
         }
         if i == 3 {

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use provider_api_core::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
-use provider_api_core::capability::join_list;
 use provider_api_core::capability::{Capability, StaffRole};
 use provider_api_core::domain::ProviderId;
 use serde::{Deserialize, Serialize};
@@ -549,7 +548,7 @@ async fn register_integrator_app(
         name: new.name.trim().to_owned(),
         redirect_uris: new.redirect_uris.join("\n"),
         secret_hash: client_secret.as_deref().map(secret::hash),
-        scopes: join_list(&scopes, |s| s.as_str()),
+        scopes: scopes.iter().copied().collect(),
         created_by: Some(staff.id),
         created_at: state.clock.now(),
         revoked_at: None,

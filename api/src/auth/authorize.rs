@@ -207,7 +207,7 @@ async fn submit_authorization_page(
             user_id: user.id,
             redirect_uri: checked.redirect_uri.clone(),
             code_challenge: checked.code_challenge.clone(),
-            scopes: checked.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+            scopes: checked.scopes.iter().copied().collect(),
             family_id: Uuid::new_v4(),
             expires_at: state.clock.now() + CODE_LIFETIME,
             used_at: None,

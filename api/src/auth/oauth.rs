@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use provider_api_core::accounts::{ApiClient, IntegratorApp, Redemption, RefreshToken};
 use provider_api_core::capability::{Capability, parse_list};
+use provider_api_core::stored::SpaceList;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -236,13 +237,9 @@ async fn client_credentials(
         access_token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl.as_secs(),
-        scope: join_scopes(&scopes),
+        scope: SpaceList::from(scopes.clone()).to_string(),
         refresh_token: None,
     })
-}
-
-fn join_scopes(scopes: &BTreeSet<Capability>) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 fn invalid_grant(description: &str) -> Problem {
@@ -276,7 +273,7 @@ async fn authorization_code(
     if !authorize::pkce_matches(verifier, &code.code_challenge) {
         return Err(invalid_grant("The code verifier does not match the code challenge (PKCE S256)."));
     }
-    let scopes: BTreeSet<Capability> = parse_list(&code.scopes).unwrap_or_default();
+    let scopes: BTreeSet<Capability> = code.scopes.0.clone();
     person_tokens(state, &app, code.user_id, scopes, code.family_id).await
 }
 
@@ -316,7 +313,7 @@ async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -
 
 /// The scopes a refresh asks for (`asked`, or all the token holds when absent): only ever fewer.
 fn narrowed_scopes(token: &RefreshToken, asked: Option<&str>) -> Result<BTreeSet<Capability>, Problem> {
-    let held: BTreeSet<Capability> = parse_list(&token.scopes).unwrap_or_default();
+    let held: BTreeSet<Capability> = token.scopes.0.clone();
     match asked.filter(|s| !s.trim().is_empty()) {
         None => Ok(held),
         Some(asked) => match parse_list::<Capability>(asked) {
@@ -363,7 +360,7 @@ async fn person_tokens(
             family_id,
             app_id: app.id,
             user_id,
-            scopes: join_scopes(&scopes),
+            scopes: scopes.clone().into(),
             created_at: now,
             expires_at: now + REFRESH_TOKEN_LIFETIME,
             used_at: None,
@@ -374,7 +371,7 @@ async fn person_tokens(
         access_token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl.as_secs(),
-        scope: join_scopes(&scopes),
+        scope: SpaceList::from(scopes.clone()).to_string(),
         refresh_token: Some(refresh_token),
     })
 }
@@ -741,7 +738,7 @@ mod tests {
             family_id: Uuid::new_v4(),
             app_id: Uuid::new_v4(),
             user_id: Uuid::new_v4(),
-            scopes: scopes.into(),
+            scopes: scopes.parse().unwrap(),
             created_at: now,
             expires_at: now,
             used_at: None,

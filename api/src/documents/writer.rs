@@ -224,7 +224,7 @@ pub async fn finish(
         uploaded_by_user: upload.created_by_user,
         uploaded_by_client: upload.created_by_client,
         created_at: now,
-        scan_status: if scanned { ScanStatus::Clean } else { ScanStatus::Pending }.as_str().to_owned(),
+        scan_status: if scanned { ScanStatus::Clean } else { ScanStatus::Pending },
         scanner: scanned.then(|| NONE.to_owned()),
         scan_detail: None,
         scanned_at: scanned.then_some(now),

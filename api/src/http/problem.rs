@@ -260,7 +260,10 @@ impl From<StoreError> for Problem {
                 "Conflict",
                 "This would duplicate something that already exists.",
             ),
-            StoreError::Migration(_) | StoreError::Database(_) | StoreError::UnknownEngine => Self::internal(),
+            StoreError::Migration(_)
+            | StoreError::Database(_)
+            | StoreError::UnknownEngine
+            | StoreError::Corrupt { .. } => Self::internal(),
         };
         problem.internal = Some(error.to_string());
         problem

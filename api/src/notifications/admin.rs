@@ -227,7 +227,7 @@ async fn step(
     from.transition(next)?;
     let now = state.clock.now_for(current.organisation_id);
     let mut updated = current.clone();
-    updated.status = next.as_str().to_owned();
+    updated.status = next;
     updated.version += 1;
     updated.updated_at = now;
     let mut event = Event::new(id, action, staff_actor(staff), now).transition(from, next);

@@ -13,6 +13,7 @@ use provider_api_core::notifications::model::{Action, Event, Filter, Notificatio
 use provider_api_core::notifications::receipt;
 use provider_api_core::notifications::validation::check;
 use provider_api_core::notifications::workflow;
+use provider_api_core::stored::JsonText;
 use provider_api_core::workflow::four_eyes;
 use provider_api_store::SubmissionContext;
 use serde::Deserialize;
@@ -256,7 +257,7 @@ async fn create_draft(
         kind,
         content.to_string(),
         (new.location_id, new.follows_id),
-        attachments_json(&new.attachments),
+        listed(&new.attachments),
         actor,
         now,
     );
@@ -349,7 +350,7 @@ async fn update_notification(
     if expected != current.version {
         return Err(stale());
     }
-    let kind: NotificationType = current.kind.parse().map_err(|_| Problem::internal())?;
+    let kind = current.kind;
     let mut updated = current.clone();
     let old_content: Value = serde_json::from_str(&current.content).map_err(|_| Problem::internal())?;
     let mut content = old_content.clone();
@@ -375,7 +376,7 @@ async fn update_notification(
     }
     if let Some(attachments) = &patch.attachments {
         check_attachments(&state, &access, attachments).await?;
-        updated.attachments = attachments_json(attachments);
+        updated.attachments = JsonText(listed(attachments));
     }
     let mut errors =
         prefixed("/content", check(kind, &content, Completeness::Draft, state.clock.now_for(access.organisation_id)));
@@ -625,7 +626,7 @@ async fn create_and_submit(
         kind,
         content.to_string(),
         (submission.location_id, submission.follows_id),
-        attachments_json(&submission.attachments),
+        listed(&submission.attachments),
         actor,
         now,
     );
@@ -673,7 +674,7 @@ async fn discard_notification(
     let actor = principal.actor();
     let now = state.clock.now_for(access.organisation_id);
     let mut updated = current.clone();
-    updated.status = next.as_str().to_owned();
+    updated.status = next;
     updated.version += 1;
     updated.updated_at = now;
     let event = Event::new(id, Action::Discarded, actor, now).transition(Status::Draft, next);
@@ -745,7 +746,7 @@ async fn respond_to_notification(
     let actor = principal.actor();
     let now = state.clock.now_for(access.organisation_id);
     let mut updated = current.clone();
-    updated.status = next.as_str().to_owned();
+    updated.status = next;
     updated.version += 1;
     updated.updated_at = now;
     let mut event = Event::new(id, Action::Responded, actor, now).transition(from, next);
@@ -763,28 +764,23 @@ async fn check_attachments(state: &AppState, access: &Access, attachments: &[New
     crate::documents::require_visible(state, access, &ids).await
 }
 
-fn attachments_json(attachments: &[NewAttachment]) -> String {
-    let listed: Vec<Attachment> = attachments
-        .iter()
-        .map(|a| Attachment { document_id: a.document_id, purpose: a.purpose, sha256: None })
-        .collect();
-    serde_json::to_string(&listed).expect("attachments serialise")
+fn listed(attachments: &[NewAttachment]) -> Vec<Attachment> {
+    attachments.iter().map(|a| Attachment { document_id: a.document_id, purpose: a.purpose, sha256: None }).collect()
 }
 
 /// On submission: every attached document must be scanned clean; they are frozen (no longer deletable) and
 /// their SHA-256s recorded, for the receipt to cover.
 async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<Attachment>, Problem> {
-    let listed: Vec<Attachment> = serde_json::from_str(&n.attachments).map_err(|_| Problem::internal())?;
-    let mut frozen = Vec::with_capacity(listed.len());
+    let mut frozen = Vec::with_capacity(n.attachments.len());
     let mut errors = Vec::new();
-    for (i, attachment) in listed.into_iter().enumerate() {
+    for (i, attachment) in n.attachments.iter().cloned().enumerate() {
         let document = state
             .store
             .document(attachment.document_id)
             .await?
             .filter(|d| d.organisation_id == n.organisation_id)
             .ok_or_else(|| Problem::not_found("An attached document no longer exists."))?;
-        if document.scan_status != provider_api_core::documents::ScanStatus::Clean.as_str() {
+        if document.scan_status != provider_api_core::documents::ScanStatus::Clean {
             errors.push(FieldError::new(
                 format!("/attachments/{i}/document_id"),
                 "not_clean",
@@ -864,7 +860,7 @@ fn content_type_of(content: &serde_json::Map<String, Value>) -> Result<Notificat
 
 /// Every problem with a stored notification as a submission; its type when there are none.
 async fn complete_check(state: &AppState, n: &Notification) -> Result<(NotificationType, SubmissionContext), Problem> {
-    let kind: NotificationType = n.kind.parse().map_err(|_| Problem::internal())?;
+    let kind = n.kind;
     let content: Value = serde_json::from_str(&n.content).map_err(|_| Problem::internal())?;
     let facts = context(state, n.organisation_id, n.location_id).await?;
     let mut errors =
@@ -926,7 +922,7 @@ async fn envelope_errors(
                     "unknown_notification",
                     "There is no such notification here.",
                 )),
-                Some(n) if n.kind != earlier.as_str() => errors.push(FieldError::new(
+                Some(n) if n.kind != earlier => errors.push(FieldError::new(
                     "/follows_id",
                     "wrong_type",
                     format!("This must name a {earlier} notification."),

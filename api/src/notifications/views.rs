@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use provider_api_core::notifications::catalogue::{Deadline, LocationRule, NotificationType};
+pub use provider_api_core::notifications::model::{Attachment, AttachmentPurpose};
 use provider_api_core::notifications::model::{Event, Notification, Status};
 use provider_api_core::notifications::receipt::Receipt;
 use serde::{Deserialize, Serialize};
@@ -86,35 +87,12 @@ impl ToSchema for DraftContent {
     }
 }
 
-/// What a document attached to a notification is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AttachmentPurpose {
-    /// Evidence about the event (photographs, reports, records).
-    Evidence,
-    /// The revised statement of purpose itself.
-    StatementOfPurpose,
-    /// Anything else the regulator should read with it.
-    SupportingInformation,
-}
-
 /// A document to attach: one of the organisation's documents (`/v1/organisations/{id}/documents`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAttachment {
     pub document_id: Uuid,
     pub purpose: AttachmentPurpose,
-}
-
-/// A document a notification refers to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Attachment {
-    pub document_id: Uuid,
-    pub purpose: AttachmentPurpose,
-    /// The document's SHA-256 (hex), fixed when the notification was submitted and covered by its receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, pattern = "^[0-9a-f]{64}$")]
-    pub sha256: Option<String>,
 }
 
 /// A statutory notification.
@@ -168,7 +146,7 @@ pub struct NotificationView {
 impl NotificationView {
     pub fn from(n: Notification) -> Self {
         let content = serde_json::from_str(&n.content).unwrap_or_default();
-        let kind = n.kind.parse().unwrap_or(NotificationType::Death);
+        let kind = n.kind;
         let receipt = n.receipt_view();
         let status = n.status();
         Self {
@@ -179,7 +157,7 @@ impl NotificationView {
             status,
             follows_id: n.follows_id,
             content: DraftContent(content),
-            attachments: serde_json::from_str(&n.attachments).unwrap_or_default(),
+            attachments: n.attachments.0.clone(),
             version: n.version,
             created_by: ActorView::new(n.created_by_user, n.created_by_client),
             last_edited_by: ActorView::new(n.edited_by_user, n.edited_by_client),
@@ -243,7 +221,7 @@ impl From<Notification> for NotificationSummary {
             id: n.id,
             organisation_id: n.organisation_id,
             location_id: n.location_id,
-            kind: n.kind.parse().unwrap_or(NotificationType::Death),
+            kind: n.kind,
             status: n.status(),
             reference: n.reference,
             created_at: n.created_at,
@@ -296,10 +274,10 @@ impl From<Event> for HistoryEntry {
         Self {
             id: e.id,
             at: e.at,
-            action: e.action.parse().unwrap_or(provider_api_core::notifications::model::Action::Edited),
+            action: e.action,
             by: ActorView::new(e.actor_user, e.actor_client),
-            from_status: e.from_status.and_then(|s| s.parse().ok()),
-            to_status: e.to_status.and_then(|s| s.parse().ok()),
+            from_status: e.from_status,
+            to_status: e.to_status,
             fields: e.fields.map(|f| f.split(' ').map(str::to_owned).collect()).unwrap_or_default(),
             message: e.message,
             due_on: e.due_on,

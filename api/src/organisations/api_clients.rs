@@ -7,9 +7,9 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use provider_api_core::accounts::{ApiClient, User, join_ids};
+use provider_api_core::accounts::{ApiClient, User};
+use provider_api_core::capability::granted_by;
 use provider_api_core::capability::{Capability, Role};
-use provider_api_core::capability::{granted_by, join_list};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -306,9 +306,9 @@ async fn create_api_client(
         name: new.name.trim().to_owned(),
         secret_hash: client_secret.as_deref().map(secret::hash),
         jwks: new.jwks.map(|j| j.to_string()),
-        roles: join_list(&roles, |r| r.as_str()),
-        scopes: join_list(&scopes, |s| s.as_str()),
-        location_ids: new.location_ids.map(|ids| join_ids(&ids.into_iter().collect())),
+        roles: roles.iter().copied().collect(),
+        scopes: scopes.iter().copied().collect(),
+        location_ids: new.location_ids.map(|ids| ids.into_iter().collect()),
         created_by,
         created_at: state.clock.now_for(organisation_id),
         revoked_at: None,

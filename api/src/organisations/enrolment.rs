@@ -67,9 +67,9 @@ async fn redeem_enrolment_code(
         Some(existing) => {
             let mut roles = existing.roles();
             roles.insert(Role::Admin);
-            provider_api_core::capability::join_list(&roles, |r| r.as_str())
+            roles.into()
         }
-        None => Role::Admin.as_str().to_owned(),
+        None => [Role::Admin].into_iter().collect(),
     };
     let membership = Membership {
         user_id: user.id,

@@ -4,10 +4,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use provider_api_core::accounts::{Invitation, Membership, User, join_ids, normalise_email};
+use provider_api_core::accounts::{Invitation, Membership, User, normalise_email};
 use provider_api_core::capability::Role;
-use provider_api_core::capability::join_list;
 use provider_api_core::field_error::FieldError;
+use provider_api_core::stored::SpaceList;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -186,8 +186,8 @@ async fn create_invitation(
         organisation_id,
         email: new.email.trim().to_owned(),
         email_normalised: normalise_email(&new.email),
-        roles: join_list(&roles, |r| r.as_str()),
-        location_ids: new.location_ids.map(|ids| join_ids(&ids.into_iter().collect())),
+        roles: roles.iter().copied().collect(),
+        location_ids: new.location_ids.map(|ids| ids.into_iter().collect()),
         token_hash: secret::hash(&token),
         invited_by: inviter.id,
         created_at: now,
@@ -381,7 +381,7 @@ async fn accept_invitation(
                 email_normalised: invitation.email_normalised.clone(),
                 display_name: acceptance.display_name.unwrap_or_default().trim().to_owned(),
                 password_hash: Some(password::hash(&acceptance.password)),
-                staff_roles: String::new(),
+                staff_roles: SpaceList::default(),
                 disabled: false,
                 created_at: now,
             };
@@ -404,7 +404,7 @@ async fn accept_invitation(
     let membership = Membership {
         user_id: user.id,
         organisation_id: invitation.organisation_id,
-        roles: join_list(&roles, |r| r.as_str()),
+        roles: roles.iter().copied().collect(),
         location_ids: invitation.location_ids.clone(),
         created_at: now,
     };

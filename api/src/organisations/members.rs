@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use provider_api_core::accounts::{Member, Membership, join_ids};
+use provider_api_core::accounts::{Member, Membership};
 use provider_api_core::capability::Role;
-use provider_api_core::capability::join_list;
+use provider_api_core::stored::SpaceList;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -142,8 +142,8 @@ async fn update_member(
     let membership = Membership {
         user_id,
         organisation_id,
-        roles: join_list(&roles, |r| r.as_str()),
-        location_ids: locations.as_ref().map(join_ids),
+        roles: roles.iter().copied().collect(),
+        location_ids: locations.clone().map(SpaceList::from),
         created_at: member.created_at,
     };
     state.store.put_membership(&membership).await?;

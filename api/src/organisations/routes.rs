@@ -126,7 +126,7 @@ async fn create_organisation(
     let membership = Membership {
         user_id: user.id,
         organisation_id: organisation.id,
-        roles: Role::Admin.as_str().to_owned(),
+        roles: [Role::Admin].into_iter().collect(),
         location_ids: None,
         created_at: now,
     };

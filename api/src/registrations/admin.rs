@@ -17,6 +17,7 @@ use provider_api_core::registrations::decisions::decide;
 use provider_api_core::registrations::model::{
     Action, Application, Decision, DecisionKind, Event, Filter, Proposal, ProposalKind, Status,
 };
+use provider_api_core::stored::JsonText;
 use provider_api_store::StoreError;
 use serde::Deserialize;
 use time::Date;
@@ -257,9 +258,9 @@ async fn return_application(
     let mut updated = current.moved(next, now);
     let mut workflow = current.workflow();
     workflow.returned_reasons = body.reasons.iter().map(|r| r.trim().to_owned()).collect();
-    updated.workflow = serde_json::to_string(&workflow).expect("a workflow serialises");
     let mut event = Event::new(id, Action::Returned, staff_actor(&staff), now).transition(current.status(), next);
     event.message = Some(workflow.returned_reasons.join("\n"));
+    updated.workflow = JsonText(workflow);
     save(&state, &current, updated, vec![event]).await
 }
 
@@ -472,7 +473,7 @@ async fn issue_proposal(
         representations_made_at: None,
     });
     let mut updated = current.moved(next, now);
-    updated.workflow = serde_json::to_string(&workflow).expect("a workflow serialises");
+    updated.workflow = JsonText(workflow);
     let mut event = Event::new(id, Action::ProposalIssued, staff_actor(&staff), now).transition(from, next);
     event.message = Some(body.reasons);
     event.due_on = Some((served_on + NOTICE_PERIOD).to_string());
@@ -564,7 +565,7 @@ async fn issue_decision(
         });
         let mut updated = current.moved(next, now);
         updated.decided_at = Some(now);
-        updated.workflow = serde_json::to_string(&workflow).expect("a workflow serialises");
+        updated.workflow = JsonText(workflow.clone());
         let mut event = Event::new(id, Action::Decided, staff_actor(&staff), now).transition(from, next);
         event.message = Some(body.reasons.clone());
         event.due_on = Some((served_on + NOTICE_PERIOD).to_string());
@@ -604,7 +605,7 @@ async fn sent(state: &AppState, id: Uuid) -> Result<Application, Problem> {
 fn not_decided(application: &Application) -> Result<(), Problem> {
     if application.status().decided() {
         return Err(Problem::invalid_transition(
-            &application.status,
+            application.status.as_str(),
             format!("This application is {}; nothing more happens to it.", application.status()),
         ));
     }

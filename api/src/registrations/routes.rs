@@ -10,14 +10,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use provider_api_core::capability::Capability;
 use provider_api_core::clock::date_in_england;
+use provider_api_core::documents::ScanStatus;
 use provider_api_core::forms::validation::Completeness;
 use provider_api_core::registrations::catalogue::{ApplicationType, SectionName};
 use provider_api_core::registrations::checklist::Checklist;
 use provider_api_core::registrations::decisions::representations_open;
-use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status, Workflow};
+use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status};
 use provider_api_core::registrations::registered::RegisteredDetails;
 use provider_api_core::registrations::sections::DocumentsSection;
 use provider_api_core::registrations::workflow;
+use provider_api_core::stored::JsonText;
 use provider_api_store::registrations::SectionWrite;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -182,8 +184,8 @@ async fn create_application(
         let application = Application {
             id: Uuid::now_v7(),
             organisation_id: access.organisation_id,
-            kind: new.kind.as_str().to_owned(),
-            status: Status::Draft.as_str().to_owned(),
+            kind: new.kind,
+            status: Status::Draft,
             version: 1,
             created_by_user: actor.user,
             created_by_client: actor.client,
@@ -200,7 +202,7 @@ async fn create_application(
             accepted_at: None,
             inspector_id: None,
             decided_at: None,
-            workflow: serde_json::to_string(&Workflow::default()).expect("a workflow serialises"),
+            workflow: JsonText::default(),
         };
         let sections: Vec<SectionRow> = new
             .kind
@@ -208,8 +210,8 @@ async fn create_application(
             .iter()
             .map(|name| SectionRow {
                 application_id: application.id,
-                name: name.as_str().to_owned(),
-                content: "{}".to_owned(),
+                name: *name,
+                content: JsonText::default(),
                 version: 1,
                 edited_by_user: None,
                 edited_by_client: None,
@@ -309,7 +311,8 @@ async fn put_application_section(
         return Err(stale());
     }
     let kind = application.kind();
-    let content = Value::Object(content.0);
+    let fields = content.0;
+    let content = Value::Object(fields.clone());
     let at = format!("/sections/{section}");
     let errors = kind.check_section(
         section,
@@ -329,7 +332,7 @@ async fn put_application_section(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let old: Value = serde_json::from_str(&current.content).map_err(|_| Problem::internal())?;
+    let old = Value::Object(current.content.0.clone());
     let changed = provider_api_core::forms::changes::changed_fields(&old, &content);
     if changed.is_empty() {
         return Ok(section_response(current));
@@ -337,7 +340,7 @@ async fn put_application_section(
     let now = state.clock.now_for(access.organisation_id);
     let actor = principal.actor();
     let updated = SectionRow {
-        content: content.to_string(),
+        content: JsonText(fields),
         version: current.version + 1,
         edited_by_user: actor.user,
         edited_by_client: actor.client,
@@ -345,7 +348,7 @@ async fn put_application_section(
         ..current.clone()
     };
     let mut event = Event::new(id, Action::SectionEdited, actor, now);
-    event.section = Some(section.as_str().to_owned());
+    event.section = Some(section);
     event.fields = Some(changed.iter().map(|p| format!("{at}{p}")).collect::<Vec<_>>().join(" "));
     match state.store.update_section(&updated, current.version, &event).await? {
         SectionWrite::Written => Ok(section_response(updated)),
@@ -621,7 +624,7 @@ async fn answer_information_request(
         .ok_or_else(|| Problem::not_found("There is no such request for information on this application."))?;
     if current.status() != Status::InformationRequested && thread.open {
         return Err(Problem::invalid_transition(
-            &current.status,
+            current.status.as_str(),
             format!("This application is {}; requests can no longer be answered.", current.status()),
         ));
     }
@@ -629,7 +632,7 @@ async fn answer_information_request(
         return Err(Problem::in_state(
             "already_answered",
             "Already answered",
-            &current.status,
+            current.status.as_str(),
             "This request has been answered already; the regulator will ask again if it needs more.",
         ));
     }
@@ -640,7 +643,7 @@ async fn answer_information_request(
     let mut event = Event::new(id, Action::InformationProvided, principal.actor(), now);
     event.thread_id = Some(request_id);
     event.message = Some(answer.message);
-    event.attachments = Some(serde_json::to_string(&answer.attachments).expect("ids serialise"));
+    event.attachments = Some(JsonText(answer.attachments.clone()));
     let updated = if threads.open() == 1 {
         event = event.transition(Status::InformationRequested, Status::UnderAssessment);
         current.moved(Status::UnderAssessment, now)
@@ -685,7 +688,7 @@ async fn make_representations(
             return Err(Problem::in_state(
                 "no_proposal",
                 "No notice of proposal",
-                &current.status,
+                current.status.as_str(),
                 "Representations answer a notice of proposal, and none is open on this application.",
             ));
         }
@@ -706,10 +709,10 @@ async fn make_representations(
     freeze_ids(&state, &representations.attachments).await?;
     proposal.representations_made_at = Some(now);
     let mut updated = Application { version: current.version + 1, updated_at: now, ..current.clone() };
-    updated.workflow = serde_json::to_string(&workflow).expect("a workflow serialises");
+    updated.workflow = JsonText(workflow);
     let mut event = Event::new(id, Action::RepresentationsMade, principal.actor(), now);
     event.message = Some(representations.message);
-    event.attachments = Some(serde_json::to_string(&representations.attachments).expect("ids serialise"));
+    event.attachments = Some(JsonText(representations.attachments.clone()));
     if !state.store.update_application(&updated, current.version, &[event], None, None).await? {
         return Err(changed_meanwhile());
     }
@@ -764,7 +767,7 @@ async fn section_row(state: &AppState, application: &Application, section: Secti
         .application_sections(application.id)
         .await?
         .into_iter()
-        .find(|s| s.name == section.as_str())
+        .find(|s| s.name == section)
         .ok_or_else(|| Problem::not_found(format!("A {} application has no `{section}` section.", application.kind())))
 }
 
@@ -781,7 +784,7 @@ pub(super) async fn contents(state: &AppState, id: Uuid) -> Result<BTreeMap<Sect
 }
 
 fn by_name(rows: &[SectionRow]) -> Result<BTreeMap<SectionName, Value>, Problem> {
-    rows.iter().map(|s| Ok((s.section(), serde_json::from_str(&s.content).map_err(|_| Problem::internal())?))).collect()
+    Ok(rows.iter().map(|s| (s.section(), Value::Object(s.content.0.clone()))).collect())
 }
 
 /// The application with its sections, as a response with its `ETag`.
@@ -811,8 +814,9 @@ pub(super) fn changed_meanwhile() -> Problem {
 async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
     let mut errors = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        let status = state.store.document(*id).await?.map(|d| d.scan_status).unwrap_or_default();
-        if status != provider_api_core::documents::ScanStatus::Clean.as_str() {
+        let status = state.store.document(*id).await?.map(|d| d.scan_status);
+        if status != Some(ScanStatus::Clean) {
+            let status = status.map_or("unknown", ScanStatus::as_str);
             errors.push(provider_api_core::field_error::FieldError::new(
                 format!("/attachments/{i}"),
                 "not_clean",

@@ -92,7 +92,7 @@ impl From<SectionRow> for SectionView {
     fn from(s: SectionRow) -> Self {
         Self {
             name: s.section(),
-            content: SectionContent(serde_json::from_str(&s.content).unwrap_or_default()),
+            content: SectionContent(s.content.0),
             version: s.version,
             last_edited_by: ActorView::new(s.edited_by_user, s.edited_by_client),
             updated_at: s.updated_at,
@@ -358,16 +358,16 @@ impl From<Event> for ApplicationHistoryEntry {
         Self {
             id: e.id,
             at: e.at,
-            action: serde_json::from_value(Value::String(e.action)).unwrap_or(Action::SectionEdited),
+            action: e.action,
             by: ActorView::new(e.actor_user, e.actor_client),
-            from_status: e.from_status.and_then(|s| s.parse().ok()),
-            to_status: e.to_status.and_then(|s| s.parse().ok()),
-            section: e.section.and_then(|s| s.parse().ok()),
+            from_status: e.from_status,
+            to_status: e.to_status,
+            section: e.section,
             fields: e.fields.map(|f| f.split(' ').map(str::to_owned).collect()).unwrap_or_default(),
             message: e.message,
             due_on: e.due_on,
             thread_id: e.thread_id,
-            attachments: e.attachments.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+            attachments: e.attachments.map(|a| a.0).unwrap_or_default(),
         }
     }
 }
@@ -420,15 +420,15 @@ impl InformationThreads {
             at: e.at,
             by: ActorView::new(e.actor_user, e.actor_client),
             message: e.message.clone().unwrap_or_default(),
-            attachments: e.attachments.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default(),
+            attachments: e.attachments.as_ref().map(|a| a.0.clone()).unwrap_or_default(),
         };
         let items = events
             .iter()
-            .filter(|e| e.action == Action::InformationRequested.as_str())
+            .filter(|e| e.action == Action::InformationRequested)
             .map(|request| {
                 let answers: Vec<ThreadMessage> = events
                     .iter()
-                    .filter(|e| e.action == Action::InformationProvided.as_str() && e.thread_id == Some(request.id))
+                    .filter(|e| e.action == Action::InformationProvided && e.thread_id == Some(request.id))
                     .map(message)
                     .collect();
                 InformationThread {

@@ -126,8 +126,8 @@ async fn one_submission(
         id,
         organisation_id: organisation,
         location_id: Some(location),
-        kind: "serious_injury".into(),
-        status: Status::Submitted.as_str().into(),
+        kind: provider_api_core::notifications::NotificationType::SeriousInjury,
+        status: Status::Submitted,
         content: content.clone(),
         follows_id: None,
         version: 1,
@@ -148,7 +148,7 @@ async fn one_submission(
         request_due_on: None,
         outcome: None,
         outcome_note: None,
-        attachments: "[]".into(),
+        attachments: Default::default(),
     };
     let actor = provider_api_core::actor::Actor { user: None, client: Some(client) };
     let events = [

@@ -31,11 +31,9 @@ impl ScanStatus {
             Self::Failed => "failed",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Clean, Self::Infected, Self::Failed].into_iter().find(|s| s.as_str() == text)
-    }
 }
+
+named_by_serde!(ScanStatus, "scan status");
 
 /// A stored document: the metadata row; its bytes are the blob named the API's `blob::document_key` of its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +52,7 @@ pub struct Document {
     /// The OAuth client the upload came through (an API client, or an integrator acting for a person).
     pub uploaded_by_client: Uuid,
     pub created_at: OffsetDateTime,
-    /// `pending`, `clean`, `infected` or `failed` (see [`ScanStatus`]).
-    pub scan_status: String,
+    pub scan_status: ScanStatus,
     /// `clamav` with its signature name for a finding, or `none` when no scanner is configured.
     pub scanner: Option<String>,
     pub scan_detail: Option<String>,
@@ -68,7 +65,7 @@ pub struct Document {
 
 impl Document {
     pub fn status(&self) -> ScanStatus {
-        ScanStatus::parse(&self.scan_status).unwrap_or(ScanStatus::Failed)
+        self.scan_status
     }
 }
 

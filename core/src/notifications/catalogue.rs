@@ -223,6 +223,8 @@ impl FromStr for NotificationType {
     }
 }
 
+text_column!(NotificationType);
+
 /// In the OpenAPI document: `oneOf` the forms, with a discriminator mapping each `type` to its form, so
 /// generated clients get a tagged enum.
 impl PartialSchema for NotificationContent {

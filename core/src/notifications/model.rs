@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::receipt::Receipt;
 use crate::actor::Actor;
+use crate::stored::JsonText;
 use crate::transition::TransitionError;
 
 /// Where a notification is in its life.
@@ -115,9 +116,9 @@ pub struct Notification {
     pub id: Uuid,
     pub organisation_id: Uuid,
     pub location_id: Option<Uuid>,
-    pub kind: String,
-    pub status: String,
-    /// The form, as JSON text.
+    pub kind: super::NotificationType,
+    pub status: Status,
+    /// The form, as JSON text (kept as written: its SHA-256 is in the receipt).
     pub content: String,
     pub follows_id: Option<Uuid>,
     pub version: i64,
@@ -138,8 +139,31 @@ pub struct Notification {
     pub request_due_on: Option<String>,
     pub outcome: Option<String>,
     pub outcome_note: Option<String>,
-    /// The documents it refers to, as a JSON array of `Attachment`s.
-    pub attachments: String,
+    /// The documents it refers to.
+    pub attachments: JsonText<Vec<Attachment>>,
+}
+
+/// What a document attached to a notification is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentPurpose {
+    /// Evidence about the event (photographs, reports, records).
+    Evidence,
+    /// The revised statement of purpose itself.
+    StatementOfPurpose,
+    /// Anything else the regulator should read with it.
+    SupportingInformation,
+}
+
+/// A document a notification refers to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    pub document_id: Uuid,
+    pub purpose: AttachmentPurpose,
+    /// The document's SHA-256 (hex), fixed when the notification was submitted and covered by its receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^[0-9a-f]{64}$")]
+    pub sha256: Option<String>,
 }
 
 impl Notification {
@@ -149,7 +173,7 @@ impl Notification {
         kind: super::NotificationType,
         content: String,
         (location_id, follows_id): (Option<Uuid>, Option<Uuid>),
-        attachments: String,
+        attachments: Vec<Attachment>,
         actor: Actor,
         now: OffsetDateTime,
     ) -> Self {
@@ -157,8 +181,8 @@ impl Notification {
             id: Uuid::now_v7(),
             organisation_id,
             location_id,
-            kind: kind.as_str().to_owned(),
-            status: Status::Draft.as_str().to_owned(),
+            kind,
+            status: Status::Draft,
             content,
             follows_id,
             version: 1,
@@ -179,12 +203,12 @@ impl Notification {
             request_due_on: None,
             outcome: None,
             outcome_note: None,
-            attachments,
+            attachments: JsonText(attachments),
         }
     }
 
     pub fn status(&self) -> Status {
-        self.status.parse().unwrap_or(Status::Draft)
+        self.status
     }
 
     pub fn last_editor(&self) -> Actor {
@@ -200,9 +224,9 @@ pub struct Event {
     pub id: Uuid,
     pub notification_id: Uuid,
     pub at: OffsetDateTime,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub action: Action,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub actor_user: Option<Uuid>,
     pub actor_client: Option<Uuid>,
     /// Space-separated JSON Pointers of the fields an edit changed.
@@ -217,7 +241,7 @@ impl Event {
             id: Uuid::now_v7(),
             notification_id,
             at,
-            action: action.as_str().to_owned(),
+            action,
             from_status: None,
             to_status: None,
             actor_user: actor.user,
@@ -229,8 +253,8 @@ impl Event {
     }
 
     pub fn transition(mut self, from: Status, to: Status) -> Self {
-        self.from_status = Some(from.as_str().to_owned());
-        self.to_status = Some(to.as_str().to_owned());
+        self.from_status = Some(from);
+        self.to_status = Some(to);
         self
     }
 }
@@ -267,12 +291,8 @@ impl Action {
     }
 }
 
-impl FromStr for Action {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|e| e.to_string())
-    }
-}
+text_column!(Status);
+named_by_serde!(Action, "action");
 
 /// What a list of notifications is narrowed to.
 #[derive(Debug, Clone, Default)]
@@ -298,7 +318,7 @@ impl Notification {
             reference: self.reference.clone()?,
             notification_id: self.id,
             organisation_id: self.organisation_id,
-            kind: self.kind.parse().ok()?,
+            kind: self.kind,
             received_at: self.submitted_at?,
             schema_version: u32::try_from(self.schema_version?).ok()?,
             content_sha256: self.content_sha256.clone()?,

@@ -2,14 +2,14 @@
 //! freezes. The handler authorizes, checks the form is complete against what the store knows, freezes the
 //! attached documents, persists, and signs the receipt (the key is the API's).
 
-use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::catalogue::NotificationType;
-use super::model::{Action, Event, Notification, Status};
+use super::model::{Action, Attachment, Event, Notification, Status};
 use super::receipt::{ReceiptClaims, submission_sha256};
 use crate::actor::Actor;
+use crate::stored::JsonText;
 use crate::transition::TransitionError;
 use crate::workflow::{FourEyes, four_eyes};
 
@@ -42,16 +42,16 @@ pub fn seal(
     mut n: Notification,
     kind: NotificationType,
     actor: Actor,
-    attachments: &impl Serialize,
+    attachments: &[Attachment],
     now: OffsetDateTime,
 ) -> Result<(Notification, Event), SubmitError> {
     let content: Value = serde_json::from_str(&n.content).map_err(|_| SubmitError::Unreadable(n.id))?;
     let from = n.status();
-    n.attachments = serde_json::to_string(attachments).expect("attachments serialise");
-    n.content_sha256 = Some(submission_sha256(&content, attachments));
+    n.attachments = JsonText(attachments.to_vec());
+    n.content_sha256 = Some(submission_sha256(&content, &attachments));
     n.reference = Some(crate::receipt::new_reference(now));
     n.schema_version = Some(i64::from(kind.info().schema_version));
-    n.status = Status::Submitted.as_str().to_owned();
+    n.status = Status::Submitted;
     n.submitted_at = Some(now);
     n.submitted_by_user = actor.user;
     n.submitted_by_client = actor.client;
@@ -70,7 +70,7 @@ pub fn receipt_claims(sealed: &Notification, iss: &str) -> ReceiptClaims {
         iat: received_at.unix_timestamp(),
         reference: sealed.reference.clone().expect("a sealed notification has a reference"),
         organisation_id: sealed.organisation_id,
-        kind: sealed.kind.clone(),
+        kind: sealed.kind.as_str().to_owned(),
         received_at,
         schema_version: sealed.schema_version.and_then(|v| u32::try_from(v).ok()).unwrap_or_default(),
         content_sha256: sealed.content_sha256.clone().expect("a sealed notification has a content hash"),
@@ -97,7 +97,7 @@ mod tests {
             NotificationType::SeriousInjury,
             json!({"type": "serious_injury", "description": "Fell."}).to_string(),
             (None, None),
-            "[]".to_owned(),
+            Vec::new(),
             editor,
             AT,
         )
@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn only_a_draft_may_be_submitted() {
         let mut sent = draft_by(person(1));
-        sent.status = Status::Submitted.as_str().to_owned();
+        sent.status = Status::Submitted;
         assert!(matches!(may_submit(&sent, person(2), false), Err(SubmitError::Transition(_))));
         assert_eq!(may_submit(&draft_by(person(1)), person(2), false), Ok(()));
     }
@@ -122,7 +122,11 @@ mod tests {
     #[test]
     fn sealing_freezes_who_when_and_what() {
         let draft = draft_by(person(1));
-        let attachments = json!([{"document_id": Uuid::from_u128(3), "sha256": "ab"}]);
+        let attachments = [Attachment {
+            document_id: Uuid::from_u128(3),
+            purpose: super::super::model::AttachmentPurpose::Evidence,
+            sha256: Some("ab".into()),
+        }];
         let (sealed, event) =
             seal(draft.clone(), NotificationType::SeriousInjury, person(2), &attachments, AT).unwrap();
         assert_eq!(sealed.status(), Status::Submitted);
@@ -131,7 +135,7 @@ mod tests {
         assert!(sealed.reference.as_deref().is_some_and(|r| r.starts_with("N-261125-")));
         let content: Value = serde_json::from_str(&draft.content).unwrap();
         assert_eq!(sealed.content_sha256, Some(submission_sha256(&content, &attachments)));
-        assert_eq!((event.action.as_str(), event.to_status.as_deref()), ("submitted", Some("submitted")));
+        assert_eq!((event.action, event.to_status), (Action::Submitted, Some(Status::Submitted)));
         let claims = receipt_claims(&sealed, "https://api.example");
         assert_eq!((claims.received_at, claims.reference.as_str()), (AT, sealed.reference.as_deref().unwrap()));
     }
@@ -140,7 +144,7 @@ mod tests {
     fn content_that_no_longer_reads_is_refused_not_sealed() {
         let mut draft = draft_by(person(1));
         draft.content = "{".to_owned();
-        let refused = seal(draft, NotificationType::SeriousInjury, person(2), &json!([]), AT).unwrap_err();
+        let refused = seal(draft, NotificationType::SeriousInjury, person(2), &[], AT).unwrap_err();
         assert!(matches!(refused, SubmitError::Unreadable(_)));
     }
 }

@@ -72,6 +72,8 @@ impl FromStr for SectionName {
     }
 }
 
+text_column!(SectionName);
+
 type SchemaParts = (String, RefOr<Schema>, Vec<(String, RefOr<Schema>)>);
 
 fn parts<T: ToSchema>() -> SchemaParts {
@@ -241,6 +243,8 @@ impl FromStr for ApplicationType {
         Self::ALL.iter().copied().find(|t| t.as_str() == s).ok_or_else(|| format!("unknown application type {s:?}"))
     }
 }
+
+text_column!(ApplicationType);
 
 impl ApplicationType {
     pub fn has_section(self, section: SectionName) -> bool {

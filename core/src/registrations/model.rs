@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::catalogue::{ApplicationType, SectionName};
 use crate::actor::Actor;
+use crate::stored::JsonText;
 use crate::transition::TransitionError;
 
 /// Where an application is in its life.
@@ -135,8 +136,8 @@ impl FromStr for Status {
 pub struct Application {
     pub id: Uuid,
     pub organisation_id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: ApplicationType,
+    pub status: Status,
     pub version: i64,
     pub created_by_user: Option<Uuid>,
     pub created_by_client: Option<Uuid>,
@@ -153,21 +154,20 @@ pub struct Application {
     pub accepted_at: Option<OffsetDateTime>,
     pub inspector_id: Option<Uuid>,
     pub decided_at: Option<OffsetDateTime>,
-    /// [`Workflow`] as JSON text.
-    pub workflow: String,
+    pub workflow: JsonText<Workflow>,
 }
 
 impl Application {
     pub fn status(&self) -> Status {
-        self.status.parse().unwrap_or(Status::Draft)
+        self.status
     }
 
     pub fn kind(&self) -> ApplicationType {
-        self.kind.parse().expect("stored types are known")
+        self.kind
     }
 
     pub fn workflow(&self) -> Workflow {
-        serde_json::from_str(&self.workflow).unwrap_or_default()
+        self.workflow.0.clone()
     }
 
     pub fn last_editor(&self) -> Actor {
@@ -176,7 +176,7 @@ impl Application {
 
     /// Moves to `next`, bumping the version.
     pub fn moved(&self, next: Status, now: OffsetDateTime) -> Self {
-        Self { status: next.as_str().to_owned(), version: self.version + 1, updated_at: now, ..self.clone() }
+        Self { status: next, version: self.version + 1, updated_at: now, ..self.clone() }
     }
 }
 
@@ -185,9 +185,9 @@ impl Application {
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct SectionRow {
     pub application_id: Uuid,
-    pub name: String,
-    /// JSON text; `{}` until someone writes it.
-    pub content: String,
+    pub name: SectionName,
+    /// A JSON object; `{}` until someone writes it.
+    pub content: JsonText<serde_json::Map<String, serde_json::Value>>,
     pub version: i64,
     pub edited_by_user: Option<Uuid>,
     pub edited_by_client: Option<Uuid>,
@@ -196,11 +196,11 @@ pub struct SectionRow {
 
 impl SectionRow {
     pub fn section(&self) -> SectionName {
-        self.name.parse().expect("stored sections are known")
+        self.name
     }
 
     pub fn started(&self) -> bool {
-        self.content != "{}"
+        !self.content.0.is_empty()
     }
 }
 
@@ -321,6 +321,9 @@ impl Action {
     }
 }
 
+text_column!(Status);
+named_by_serde!(Action, "action");
+
 /// An entry in an application's history. Requests for information and their answers are entries too:
 /// an answer's `thread_id` is the id of the request it answers.
 #[derive(Debug, Clone)]
@@ -329,19 +332,19 @@ pub struct Event {
     pub id: Uuid,
     pub application_id: Uuid,
     pub at: OffsetDateTime,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub action: Action,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub actor_user: Option<Uuid>,
     pub actor_client: Option<Uuid>,
-    pub section: Option<String>,
+    pub section: Option<SectionName>,
     /// Pointers of the fields an edit changed, space-separated.
     pub fields: Option<String>,
     pub message: Option<String>,
     pub due_on: Option<String>,
     pub thread_id: Option<Uuid>,
-    /// Attached document ids (JSON array text).
-    pub attachments: Option<String>,
+    /// Attached document ids.
+    pub attachments: Option<JsonText<Vec<Uuid>>>,
 }
 
 impl Event {
@@ -351,7 +354,7 @@ impl Event {
             id: Uuid::now_v7(),
             application_id,
             at,
-            action: action.as_str().to_owned(),
+            action,
             from_status: None,
             to_status: None,
             actor_user: actor.user,
@@ -366,8 +369,8 @@ impl Event {
     }
 
     pub fn transition(mut self, from: Status, to: Status) -> Self {
-        self.from_status = Some(from.as_str().to_owned());
-        self.to_status = Some(to.as_str().to_owned());
+        self.from_status = Some(from);
+        self.to_status = Some(to);
         self
     }
 }

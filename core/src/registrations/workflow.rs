@@ -109,8 +109,8 @@ mod tests {
         Application {
             id: Uuid::from_u128(1),
             organisation_id: Uuid::from_u128(2),
-            kind: "add_regulated_activity".to_owned(),
-            status: status.as_str().to_owned(),
+            kind: crate::registrations::catalogue::ApplicationType::AddRegulatedActivity,
+            status,
             version: 4,
             created_by_user: editor.user,
             created_by_client: editor.client,
@@ -127,7 +127,7 @@ mod tests {
             accepted_at: None,
             inspector_id: None,
             decided_at: None,
-            workflow: "{}".to_owned(),
+            workflow: Default::default(),
         }
     }
 
@@ -160,7 +160,7 @@ mod tests {
             &json!({"documents": documents, "sections": {"declaration": {"confirmed": true}}}),
         );
         assert_eq!(sealed.content_sha256.as_deref(), Some(expected.as_str()));
-        assert_eq!((event.from_status.as_deref(), event.to_status.as_deref()), (Some("returned"), Some("submitted")));
+        assert_eq!((event.from_status, event.to_status), (Some(Status::Returned), Some(Status::Submitted)));
         let claims = receipt_claims(&sealed, "https://api.example");
         assert_eq!((claims.kind.as_str(), claims.received_at), ("add_regulated_activity", AT));
     }
