@@ -209,3 +209,101 @@ fn document_checks(
     }
     checks
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn facts(kind: ApplicationType, sections: BTreeMap<SectionName, Value>) -> Facts {
+        Facts {
+            kind,
+            at: datetime!(2026-11-25 12:00 UTC),
+            activity_codes: Arc::default(),
+            service_types: Arc::default(),
+            service_user_bands: Arc::default(),
+            registered: Arc::default(),
+            sections: Arc::new(sections),
+        }
+    }
+
+    fn documents(attached: &[(Uuid, &str)]) -> BTreeMap<SectionName, Value> {
+        let attachments: Vec<Value> =
+            attached.iter().map(|(id, purpose)| json!({"document_id": id, "purpose": purpose})).collect();
+        [(SectionName::Documents, json!({ "attachments": attachments }))].into()
+    }
+
+    fn codes(problems: &[FieldError]) -> Vec<&str> {
+        problems.iter().map(|p| &*p.code).collect()
+    }
+
+    #[test]
+    fn nothing_written_is_not_started_and_not_ready_with_every_required_document_missing() {
+        let checklist = assess(&facts(ApplicationType::NewProvider, BTreeMap::new()), &BTreeMap::new());
+        assert!(!checklist.ready);
+        assert!(checklist.sections.iter().all(|s| s.status == ItemStatus::NotStarted), "{:?}", checklist.sections);
+        assert_eq!(checklist.documents.len(), 8, "a new provider sends eight documents");
+        for document in &checklist.documents {
+            assert_eq!(
+                (document.status, codes(&document.problems)),
+                (ItemStatus::NotStarted, vec!["document_missing"])
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_to_a_registration_needs_a_registered_location_to_change() {
+        let checklist = assess(&facts(ApplicationType::AddLocation, BTreeMap::new()), &BTreeMap::new());
+        let first = &checklist.sections[0];
+        assert_eq!((first.status, &*first.problems[0].code), (ItemStatus::Incomplete, "not_registered"));
+        let new_provider = assess(&facts(ApplicationType::NewProvider, BTreeMap::new()), &BTreeMap::new());
+        assert!(new_provider.problems().iter().all(|p| p.code != "not_registered"), "a new provider has none yet");
+    }
+
+    #[test]
+    fn an_attached_document_counts_only_once_scanned_clean_and_only_for_one_purpose() {
+        let (clean, pending, infected, gone) =
+            (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
+        let sections = documents(&[
+            (clean, "statement_of_purpose"),
+            (clean, "staffing_structure"),
+            (pending, "business_plan"),
+            (infected, "insurance"),
+            (gone, "governance_policy"),
+        ]);
+        let scans =
+            [(clean, ScanStatus::Clean), (pending, ScanStatus::Pending), (infected, ScanStatus::Infected)].into();
+        let checklist = assess(&facts(ApplicationType::NewProvider, sections), &scans);
+        let by_purpose = |purpose: DocumentPurpose| {
+            let check = checklist.documents.iter().find(|d| d.purpose == purpose).unwrap();
+            (check.status, codes(&check.problems))
+        };
+        assert_eq!(by_purpose(DocumentPurpose::StatementOfPurpose), (ItemStatus::Complete, vec![]));
+        assert_eq!(by_purpose(DocumentPurpose::StaffingStructure), (ItemStatus::Incomplete, vec!["same_document"]));
+        assert_eq!(by_purpose(DocumentPurpose::BusinessPlan), (ItemStatus::Incomplete, vec!["not_scanned_yet"]));
+        assert_eq!(by_purpose(DocumentPurpose::Insurance), (ItemStatus::Incomplete, vec!["not_clean"]));
+        assert_eq!(by_purpose(DocumentPurpose::GovernancePolicy), (ItemStatus::Incomplete, vec!["no_such_document"]));
+        assert!(!checklist.ready);
+    }
+
+    #[test]
+    fn a_document_sent_for_a_purpose_not_required_must_be_clean_too() {
+        let infected = Uuid::from_u128(9);
+        let sections = documents(&[(infected, "supporting_information")]);
+        let checklist =
+            assess(&facts(ApplicationType::AddLocation, sections), &[(infected, ScanStatus::Infected)].into());
+        let extra = checklist.documents.iter().find(|d| d.purpose == DocumentPurpose::SupportingInformation).unwrap();
+        assert_eq!((extra.status, codes(&extra.problems)), (ItemStatus::Incomplete, vec!["not_clean"]));
+    }
+
+    #[test]
+    fn the_problems_of_a_refused_submission_are_listed_once_each_in_checklist_order() {
+        let checklist = assess(&facts(ApplicationType::AddLocation, BTreeMap::new()), &BTreeMap::new());
+        let problems = checklist.problems();
+        assert_eq!(problems[0].code, "not_registered");
+        let keys: BTreeSet<_> = problems.iter().map(|p| (&p.pointer, &p.code, &p.detail)).collect();
+        assert_eq!(keys.len(), problems.len(), "no problem twice");
+    }
+}
