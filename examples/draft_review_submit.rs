@@ -1,5 +1,6 @@
-//! Two people share the work: a drafter starts a notification, a submitter reviews it, completes it and
-//! sends it. The history shows who did what.
+//! Two people share the work: a drafter starts a notification and completes it once the submitter has said
+//! what is missing; the submitter reviews it, approves that version and sends it (four eyes: docs/review.md).
+//! The history shows who did what.
 //!
 //!     cargo run -p provider-api -- demo --json > demo.json     # a drafter and a submitter, with passwords
 //!     DEMO=demo.json cargo run -p provider-api-examples --example draft_review_submit [BASE_URL]
@@ -60,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    // The submitter completes it (If-Match: the version they read), then sends it.
+    // The drafter completes it (If-Match: the version they read).
     let completion = json!({
         "reporter": {"completed_by": {"name": "Jo Patel", "role": "Registered manager"},
             "contact": {"name": "Jo Patel", "role": "Registered manager", "phone": "020 7946 0001",
@@ -70,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
         "immediate_actions": "Injury checked by the nurse; safeguarding referral made.",
         "reported_to_local_authority": true, "reported_to_police": false
     });
-    let completed = submitter
+    let completed = drafter
         .update_notification()
         .organisation_id(organisation)
         .notification_id(draft.id)
@@ -84,21 +85,17 @@ async fn main() -> anyhow::Result<()> {
         .send()
         .await?
         .into_inner();
-    // Under four eyes the last editor may not submit: the drafter reviews the completed text and confirms it.
-    let reviewed = drafter
-        .update_notification()
+    // The submitter reviews the completed text and approves that version: the record shows who reviewed what.
+    // (As they are not its last editor they could send it straight away; approving says they read it.)
+    let reviewed = submitter
+        .approve_notification()
         .organisation_id(organisation)
         .notification_id(draft.id)
         .if_match(format!("\"{}\"", completed.version))
-        .body(NotificationPatch {
-            content: serde_json::from_value(json!({"occurred_on": "2026-11-24"}))?,
-            follows_id: None,
-            location_id: None,
-            attachments: Vec::new(),
-        })
         .send()
         .await?
         .into_inner();
+    println!("Submitter approved version {}", reviewed.version);
     let sent = idempotent::with_key(|key| {
         submitter
             .submit_notification()
@@ -116,7 +113,8 @@ async fn main() -> anyhow::Result<()> {
     let history = drafter.notification_history().organisation_id(organisation).notification_id(draft.id).send().await?;
     for entry in history.into_inner().items {
         let who = entry.by.and_then(|b| b.user_id).map(|u| u.to_string()).unwrap_or_default();
-        println!("  {} {:<10} by {} {}", entry.at, entry.action.to_string(), who, entry.fields.join(" "));
+        let approved = entry.version.map(|v| format!("version {v}")).unwrap_or_default();
+        println!("  {} {:<10} by {} {}{approved}", entry.at, entry.action.to_string(), who, entry.fields.join(" "));
     }
     Ok(())
 }

@@ -83,6 +83,7 @@ pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoC
         name: format!("Demo Care Ltd ({tag})"),
         provider_id: None,
         four_eyes: true,
+        software_submits: true,
         version: 1,
         created_at: now,
         updated_at: now,

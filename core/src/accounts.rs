@@ -16,8 +16,10 @@ pub struct Organisation {
     pub id: Uuid,
     pub name: String,
     pub provider_id: Option<String>,
-    /// The person who submits must not be the last person who edited.
+    /// A second person reviews what people send (see `crate::workflow`).
     pub four_eyes: bool,
+    /// Software acting as itself sends without a person's approval.
+    pub software_submits: bool,
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,

@@ -377,6 +377,8 @@ password, which proves the invitee owns it.*/
         Closed,
         #[serde(rename = "viewed_by_staff")]
         ViewedByStaff,
+        #[serde(rename = "approved")]
+        Approved,
     }
     impl ::std::fmt::Display for Action {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -390,6 +392,7 @@ password, which proves the invitee owns it.*/
                 Self::Responded => f.write_str("responded"),
                 Self::Closed => f.write_str("closed"),
                 Self::ViewedByStaff => f.write_str("viewed_by_staff"),
+                Self::Approved => f.write_str("approved"),
             }
         }
     }
@@ -408,6 +411,7 @@ password, which proves the invitee owns it.*/
                 "responded" => Ok(Self::Responded),
                 "closed" => Ok(Self::Closed),
                 "viewed_by_staff" => Ok(Self::ViewedByStaff),
+                "approved" => Ok(Self::Approved),
                 _ => Err("invalid value".into()),
             }
         }
@@ -1075,6 +1079,8 @@ password, which proves the invitee owns it.*/
         Decided,
         #[serde(rename = "viewed_by_staff")]
         ViewedByStaff,
+        #[serde(rename = "approved")]
+        Approved,
     }
     impl ::std::fmt::Display for ApplicationAction {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1092,6 +1098,7 @@ password, which proves the invitee owns it.*/
                 Self::RepresentationsMade => f.write_str("representations_made"),
                 Self::Decided => f.write_str("decided"),
                 Self::ViewedByStaff => f.write_str("viewed_by_staff"),
+                Self::Approved => f.write_str("approved"),
             }
         }
     }
@@ -1114,6 +1121,7 @@ password, which proves the invitee owns it.*/
                 "representations_made" => Ok(Self::RepresentationsMade),
                 "decided" => Ok(Self::Decided),
                 "viewed_by_staff" => Ok(Self::ViewedByStaff),
+                "approved" => Ok(Self::Approved),
                 _ => Err("invalid value".into()),
             }
         }
@@ -1171,6 +1179,9 @@ password, which proves the invitee owns it.*/
         pub thread_id: ::std::option::Option<::uuid::Uuid>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub to_status: ::std::option::Option<ApplicationStatus>,
+        ///For an approval: the version approved.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub version: ::std::option::Option<i64>,
     }
     impl ApplicationHistoryEntry {
         pub fn builder() -> builder::ApplicationHistoryEntry {
@@ -1515,6 +1526,10 @@ regulated activities needs none).*/
         pub accepted_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        /**A colleague's approval of this version, while it holds (a section write clears it), and of the version
+sent, once submitted.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub approval: ::std::option::Option<Approval>,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by: ::std::option::Option<ActorView>,
@@ -1618,6 +1633,133 @@ regulated activities needs none).*/
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    /**A person's approval of one version of a draft: the review four eyes asks for (see docs/review.md). Shown
+while it holds (an edit clears it) and kept once the draft is sent, as the record of who reviewed it.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Approval {
+        pub at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The person who approved.
+        pub user_id: ::uuid::Uuid,
+        ///The version approved.
+        pub version: i64,
+    }
+    impl Approval {
+        pub fn builder() -> builder::Approval {
+            Default::default()
+        }
+    }
+    ///`ApproveApplicationIfMatch`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ApproveApplicationIfMatch(::std::string::String);
+    impl ::std::ops::Deref for ApproveApplicationIfMatch {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ApproveApplicationIfMatch> for ::std::string::String {
+        fn from(value: ApproveApplicationIfMatch) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ApproveApplicationIfMatch {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^\"[0-9]+\"$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^\"[0-9]+\"$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ApproveApplicationIfMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ApproveApplicationIfMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ApproveApplicationIfMatch {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ApproveNotificationIfMatch`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ApproveNotificationIfMatch(::std::string::String);
+    impl ::std::ops::Deref for ApproveNotificationIfMatch {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ApproveNotificationIfMatch> for ::std::string::String {
+        fn from(value: ApproveNotificationIfMatch) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ApproveNotificationIfMatch {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^\"[0-9]+\"$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^\"[0-9]+\"$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ApproveNotificationIfMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ApproveNotificationIfMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ApproveNotificationIfMatch {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A document a notification refers to.
@@ -3720,6 +3862,9 @@ after `outcome_on`.*/
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub to_status: ::std::option::Option<Status>,
+        ///For an approval: the version approved.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub version: ::std::option::Option<i64>,
     }
     impl HistoryEntry {
         pub fn builder() -> builder::HistoryEntry {
@@ -6865,6 +7010,10 @@ for a third party's software. Default `false`.*/
     ///A statutory notification.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct NotificationView {
+        /**A colleague's approval of this version, while it holds (an edit clears it), and of the version sent,
+once submitted.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub approval: ::std::option::Option<Approval>,
         ///The documents it refers to; frozen with the content on submission.
         pub attachments: ::std::vec::Vec<Attachment>,
         ///Once closed.
@@ -9095,11 +9244,15 @@ and optionally an NHS number with date of birth (the pair the regulator matches 
             Default::default()
         }
     }
-    ///How the organisation works.
+    ///How the organisation works (see docs/review.md).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Settings {
-        ///Four eyes: the person who submits must not be the last person who edited.
+        /**Four eyes: what people send is reviewed by a second person. A draft's last editor submits it only once a
+colleague with the submitter role has approved its current version; a colleague may also submit it.*/
         pub four_eyes: bool,
+        /**Software acting as itself (an API client with `notifications:submit` or `registrations:submit`) sends
+without a person's approval. Off: it sends only a version a person approved. On by default.*/
+        pub software_submits: bool,
     }
     impl Settings {
         pub fn builder() -> builder::Settings {
@@ -9112,6 +9265,9 @@ and optionally an NHS number with date of birth (the pair the regulator matches 
     pub struct SettingsChanges {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub four_eyes: ::std::option::Option<bool>,
+        ///Only a person changes this: software acting as itself cannot decide what it may send.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub software_submits: ::std::option::Option<bool>,
     }
     impl SettingsChanges {
         pub fn builder() -> builder::SettingsChanges {
@@ -11214,6 +11370,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<super::ApplicationStatus>,
                 ::std::string::String,
             >,
+            version: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApplicationHistoryEntry {
             fn default() -> Self {
@@ -11230,6 +11390,7 @@ presenting a used one revokes every token of that sign-in.*/
                     section: Ok(Default::default()),
                     thread_id: Ok(Default::default()),
                     to_status: Ok(Default::default()),
+                    version: Ok(Default::default()),
                 }
             }
         }
@@ -11378,6 +11539,18 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ApplicationHistoryEntry>
         for super::ApplicationHistoryEntry {
@@ -11398,6 +11571,7 @@ presenting a used one revokes every token of that sign-in.*/
                     section: value.section?,
                     thread_id: value.thread_id?,
                     to_status: value.to_status?,
+                    version: value.version?,
                 })
             }
         }
@@ -11417,6 +11591,7 @@ presenting a used one revokes every token of that sign-in.*/
                     section: Ok(value.section),
                     thread_id: Ok(value.thread_id),
                     to_status: Ok(value.to_status),
+                    version: Ok(value.version),
                 }
             }
         }
@@ -12003,6 +12178,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            approval: ::std::result::Result<
+                ::std::option::Option<super::Approval>,
+                ::std::string::String,
+            >,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -12065,6 +12244,7 @@ presenting a used one revokes every token of that sign-in.*/
             fn default() -> Self {
                 Self {
                     accepted_at: Ok(Default::default()),
+                    approval: Ok(Default::default()),
                     created_at: Err("no value supplied for created_at".to_string()),
                     created_by: Ok(Default::default()),
                     decision: Ok(Default::default()),
@@ -12102,6 +12282,18 @@ presenting a used one revokes every token of that sign-in.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for accepted_at: {e}")
+                    });
+                self
+            }
+            pub fn approval<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Approval>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.approval = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for approval: {e}")
                     });
                 self
             }
@@ -12339,6 +12531,7 @@ presenting a used one revokes every token of that sign-in.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     accepted_at: value.accepted_at?,
+                    approval: value.approval?,
                     created_at: value.created_at?,
                     created_by: value.created_by?,
                     decision: value.decision?,
@@ -12364,6 +12557,7 @@ presenting a used one revokes every token of that sign-in.*/
             fn from(value: super::ApplicationView) -> Self {
                 Self {
                     accepted_at: Ok(value.accepted_at),
+                    approval: Ok(value.approval),
                     created_at: Ok(value.created_at),
                     created_by: Ok(value.created_by),
                     decision: Ok(value.decision),
@@ -12381,6 +12575,81 @@ presenting a used one revokes every token of that sign-in.*/
                     target: Ok(value.target),
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
+                    version: Ok(value.version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Approval {
+            at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            version: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for Approval {
+            fn default() -> Self {
+                Self {
+                    at: Err("no value supplied for at".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                    version: Err("no value supplied for version".to_string()),
+                }
+            }
+        }
+        impl Approval {
+            pub fn at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for at: {e}"));
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Approval> for super::Approval {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Approval,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    at: value.at?,
+                    user_id: value.user_id?,
+                    version: value.version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Approval> for Approval {
+            fn from(value: super::Approval) -> Self {
+                Self {
+                    at: Ok(value.at),
+                    user_id: Ok(value.user_id),
                     version: Ok(value.version),
                 }
             }
@@ -15918,6 +16187,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<super::Status>,
                 ::std::string::String,
             >,
+            version: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for HistoryEntry {
             fn default() -> Self {
@@ -15931,6 +16204,7 @@ presenting a used one revokes every token of that sign-in.*/
                     id: Err("no value supplied for id".to_string()),
                     message: Ok(Default::default()),
                     to_status: Ok(Default::default()),
+                    version: Ok(Default::default()),
                 }
             }
         }
@@ -16039,6 +16313,18 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<HistoryEntry> for super::HistoryEntry {
             type Error = super::error::ConversionError;
@@ -16055,6 +16341,7 @@ presenting a used one revokes every token of that sign-in.*/
                     id: value.id?,
                     message: value.message?,
                     to_status: value.to_status?,
+                    version: value.version?,
                 })
             }
         }
@@ -16070,6 +16357,7 @@ presenting a used one revokes every token of that sign-in.*/
                     id: Ok(value.id),
                     message: Ok(value.message),
                     to_status: Ok(value.to_status),
+                    version: Ok(value.version),
                 }
             }
         }
@@ -20494,6 +20782,10 @@ presenting a used one revokes every token of that sign-in.*/
         }
         #[derive(Clone, Debug)]
         pub struct NotificationView {
+            approval: ::std::result::Result<
+                ::std::option::Option<super::Approval>,
+                ::std::string::String,
+            >,
             attachments: ::std::result::Result<
                 ::std::vec::Vec<super::Attachment>,
                 ::std::string::String,
@@ -20548,6 +20840,7 @@ presenting a used one revokes every token of that sign-in.*/
         impl ::std::default::Default for NotificationView {
             fn default() -> Self {
                 Self {
+                    approval: Ok(Default::default()),
                     attachments: Err("no value supplied for attachments".to_string()),
                     closure: Ok(Default::default()),
                     content: Err("no value supplied for content".to_string()),
@@ -20571,6 +20864,18 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         impl NotificationView {
+            pub fn approval<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Approval>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.approval = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for approval: {e}")
+                    });
+                self
+            }
             pub fn attachments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Attachment>>,
@@ -20788,6 +21093,7 @@ presenting a used one revokes every token of that sign-in.*/
                 value: NotificationView,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    approval: value.approval?,
                     attachments: value.attachments?,
                     closure: value.closure?,
                     content: value.content?,
@@ -20811,6 +21117,7 @@ presenting a used one revokes every token of that sign-in.*/
         impl ::std::convert::From<super::NotificationView> for NotificationView {
             fn from(value: super::NotificationView) -> Self {
                 Self {
+                    approval: Ok(value.approval),
                     attachments: Ok(value.attachments),
                     closure: Ok(value.closure),
                     content: Ok(value.content),
@@ -23875,11 +24182,15 @@ presenting a used one revokes every token of that sign-in.*/
         #[derive(Clone, Debug)]
         pub struct Settings {
             four_eyes: ::std::result::Result<bool, ::std::string::String>,
+            software_submits: ::std::result::Result<bool, ::std::string::String>,
         }
         impl ::std::default::Default for Settings {
             fn default() -> Self {
                 Self {
                     four_eyes: Err("no value supplied for four_eyes".to_string()),
+                    software_submits: Err(
+                        "no value supplied for software_submits".to_string(),
+                    ),
                 }
             }
         }
@@ -23896,6 +24207,20 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn software_submits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.software_submits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for software_submits: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Settings> for super::Settings {
             type Error = super::error::ConversionError;
@@ -23904,6 +24229,7 @@ presenting a used one revokes every token of that sign-in.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     four_eyes: value.four_eyes?,
+                    software_submits: value.software_submits?,
                 })
             }
         }
@@ -23911,6 +24237,7 @@ presenting a used one revokes every token of that sign-in.*/
             fn from(value: super::Settings) -> Self {
                 Self {
                     four_eyes: Ok(value.four_eyes),
+                    software_submits: Ok(value.software_submits),
                 }
             }
         }
@@ -23920,11 +24247,16 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            software_submits: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SettingsChanges {
             fn default() -> Self {
                 Self {
                     four_eyes: Ok(Default::default()),
+                    software_submits: Ok(Default::default()),
                 }
             }
         }
@@ -23941,6 +24273,20 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn software_submits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.software_submits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for software_submits: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SettingsChanges> for super::SettingsChanges {
             type Error = super::error::ConversionError;
@@ -23949,6 +24295,7 @@ presenting a used one revokes every token of that sign-in.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     four_eyes: value.four_eyes?,
+                    software_submits: value.software_submits?,
                 })
             }
         }
@@ -23956,6 +24303,7 @@ presenting a used one revokes every token of that sign-in.*/
             fn from(value: super::SettingsChanges) -> Self {
                 Self {
                     four_eyes: Ok(value.four_eyes),
+                    software_submits: Ok(value.software_submits),
                 }
             }
         }
@@ -26492,8 +26840,8 @@ For software with `notifications:submit` that has the whole form at hand: create
 submits it in one call, returning its receipt. Checked exactly as a submission (422 with every problem).
 Needs an `Idempotency-Key`: a retry with the same key and body returns the same receipt and never makes
 a second notification. Refused (403 `four_eyes`) when the organisation requires a second person to
-review before submission and the caller is a person (software acting as itself submits under the scope
-an admin granted it).
+review before submission and the caller is a person (nobody else has seen it), and to software acting as
+itself where the organisation's `software_submits` setting is off (see docs/review.md).
 
 Sends a `POST` request to `/v1/organisations/{organisation_id}/notification-submissions`
 
@@ -26620,6 +26968,31 @@ let response = client.update_notification()
     pub fn update_notification(&self) -> builder::UpdateNotification<'_> {
         builder::UpdateNotification::new(self)
     }
+    /**Approve a draft notification
+
+A person with the `submitter` role records that they reviewed this version (named by `If-Match`). Where
+the organisation requires four eyes, a draft may be submitted by its last editor only once someone else has
+approved its current version; any edit afterwards clears the approval. Approving moves the version (the
+notification now shows the approval): submit with the new `ETag`. Refused (403 `four_eyes`) to the
+draft's last editor and to software acting as itself: a review is a second person's. See docs/review.md.
+
+Sends a `POST` request to `/v1/organisations/{organisation_id}/notifications/{notification_id}/approval`
+
+Arguments:
+- `organisation_id`
+- `notification_id`
+- `if_match`: The ETag of the version you reviewed: one strong ETag, exactly as read (e.g. `"3"`). `*` is refused (428) and a weak ETag never matches (412).
+```ignore
+let response = client.approve_notification()
+    .organisation_id(organisation_id)
+    .notification_id(notification_id)
+    .if_match(if_match)
+    .send()
+    .await;
+```*/
+    pub fn approve_notification(&self) -> builder::ApproveNotification<'_> {
+        builder::ApproveNotification::new(self)
+    }
     /**Discard a draft
 
 Abandons a draft (it stays in the history, marked discarded). `If-Match` required.
@@ -26680,8 +27053,9 @@ let response = client.respond_to_notification()
     /**Submit a notification
 
 Sends a draft to the regulator: it is checked completely (422 with every problem otherwise), the
-organisation's four-eyes rule is applied (the submitter must not be its last editor), its content is frozen,
-and a signed receipt is returned. Needs the `submitter` role or the `notifications:submit` scope,
+organisation's review rule is applied (under four eyes, a submitter who last edited it needs a colleague's
+approval of this version: see `approve_notification`), its content is frozen, and a signed receipt is
+returned. Needs the `submitter` role or the `notifications:submit` scope,
 `If-Match` (so what you reviewed is what is sent) and an `Idempotency-Key` (a retry returns the same
 receipt).
 
@@ -26805,6 +27179,31 @@ let response = client.get_application()
 ```*/
     pub fn get_application(&self) -> builder::GetApplication<'_> {
         builder::GetApplication::new(self)
+    }
+    /**Approve an application
+
+A person with the `submitter` role records that they reviewed this version of a draft (or returned)
+application, named by `If-Match` with the application's `ETag`. Where the organisation requires four eyes,
+its last editor may submit it only once someone else has approved its current version; any section write
+afterwards clears the approval. Approving moves the version: submit with the new `ETag`. Refused (403
+`four_eyes`) to the last editor and to software acting as itself. See docs/review.md.
+
+Sends a `POST` request to `/v1/organisations/{organisation_id}/registration-applications/{application_id}/approval`
+
+Arguments:
+- `organisation_id`
+- `application_id`
+- `if_match`: The application's ETag, of the version you reviewed: one strong ETag, exactly as read (e.g. `"3"`). `*` is refused (428) and a weak ETag never matches (412).
+```ignore
+let response = client.approve_application()
+    .organisation_id(organisation_id)
+    .application_id(application_id)
+    .if_match(if_match)
+    .send()
+    .await;
+```*/
+    pub fn approve_application(&self) -> builder::ApproveApplication<'_> {
+        builder::ApproveApplication::new(self)
     }
     /**The application's checklist
 
@@ -26943,8 +27342,9 @@ let response = client.put_application_section()
     /**Submit an application
 
 Sends a draft (or a returned application, corrected) to the regulator. The checklist must be clean (422
-with every problem otherwise), the organisation's four-eyes rule applies (a person may not submit what
-they last edited), attached documents are frozen, and a signed receipt is returned. Needs the `submitter`
+with every problem otherwise), the organisation's review rule applies (under four eyes, a submitter who
+last edited it needs a colleague's approval of this version: see `approve_application`), attached
+documents are frozen, and a signed receipt is returned. Needs the `submitter`
 role or the `registrations:submit` scope, `If-Match` with the application's `ETag` (so what you reviewed
 is what is sent) and an `Idempotency-Key`.
 
@@ -36810,6 +37210,173 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::approve_notification`]
+
+[`Client::approve_notification`]: super::Client::approve_notification*/
+    #[derive(Debug, Clone)]
+    pub struct ApproveNotification<'a> {
+        client: &'a super::Client,
+        organisation_id: Result<::uuid::Uuid, String>,
+        notification_id: Result<::uuid::Uuid, String>,
+        if_match: Result<types::ApproveNotificationIfMatch, String>,
+    }
+    impl<'a> ApproveNotification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organisation_id: Err("organisation_id was not initialized".to_string()),
+                notification_id: Err("notification_id was not initialized".to_string()),
+                if_match: Err("if_match was not initialized".to_string()),
+            }
+        }
+        pub fn organisation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organisation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organisation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn notification_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.notification_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for notification_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn if_match<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ApproveNotificationIfMatch>,
+        {
+            self.if_match = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `ApproveNotificationIfMatch` for if_match failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/organisations/{organisation_id}/notifications/{notification_id}/approval`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NotificationView>, Error<types::Problem>> {
+            let Self { client, organisation_id, notification_id, if_match } = self;
+            let organisation_id = organisation_id.map_err(Error::InvalidRequest)?;
+            let notification_id = notification_id.map_err(Error::InvalidRequest)?;
+            let if_match = if_match.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/organisations/{}/notifications/{}/approval", client.baseurl,
+                encode_path(& organisation_id.to_string()), encode_path(& notification_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("If-Match", if_match.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "approve_notification",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                412u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                428u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::discard_notification`]
 
 [`Client::discard_notification`]: super::Client::discard_notification*/
@@ -38253,6 +38820,173 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::approve_application`]
+
+[`Client::approve_application`]: super::Client::approve_application*/
+    #[derive(Debug, Clone)]
+    pub struct ApproveApplication<'a> {
+        client: &'a super::Client,
+        organisation_id: Result<::uuid::Uuid, String>,
+        application_id: Result<::uuid::Uuid, String>,
+        if_match: Result<types::ApproveApplicationIfMatch, String>,
+    }
+    impl<'a> ApproveApplication<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organisation_id: Err("organisation_id was not initialized".to_string()),
+                application_id: Err("application_id was not initialized".to_string()),
+                if_match: Err("if_match was not initialized".to_string()),
+            }
+        }
+        pub fn organisation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organisation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organisation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn application_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.application_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for application_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn if_match<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ApproveApplicationIfMatch>,
+        {
+            self.if_match = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `ApproveApplicationIfMatch` for if_match failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/organisations/{organisation_id}/registration-applications/{application_id}/approval`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ApplicationView>, Error<types::Problem>> {
+            let Self { client, organisation_id, application_id, if_match } = self;
+            let organisation_id = organisation_id.map_err(Error::InvalidRequest)?;
+            let application_id = application_id.map_err(Error::InvalidRequest)?;
+            let if_match = if_match.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/organisations/{}/registration-applications/{}/approval", client
+                .baseurl, encode_path(& organisation_id.to_string()), encode_path(&
+                application_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("If-Match", if_match.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "approve_application",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                412u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                428u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -131,6 +131,7 @@ pub trait IdentityStore: Send + Sync {
         id: Uuid,
         name: &str,
         four_eyes: bool,
+        software_submits: bool,
         expected_version: i64,
         at: OffsetDateTime,
     ) -> Result<Option<Organisation>, StoreError>;
@@ -268,11 +269,19 @@ pub trait NotificationStore: Send + Sync {
     async fn notification_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
-/// An organisation's four-eyes setting, and whether a location is one of its own.
+/// An organisation's review settings, and whether a location is one of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct SubmissionContext {
     pub four_eyes: bool,
+    pub software_submits: bool,
     pub location_known: bool,
+}
+
+impl SubmissionContext {
+    /// The organisation's review rule.
+    pub fn policy(&self) -> provider_api_core::workflow::Policy {
+        provider_api_core::workflow::Policy { four_eyes: self.four_eyes, software_submits: self.software_submits }
+    }
 }
 
 /// Idempotency keys (`Idempotency-Key`): the stored response of every completed request, and a lock for

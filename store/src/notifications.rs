@@ -83,7 +83,8 @@ macro_rules! impl_notification_queries {
                      version = $5, edited_by_user = $6, edited_by_client = $7, updated_at = $8, reference = $9, \
                      submitted_at = $10, submitted_by_user = $11, submitted_by_client = $12, schema_version = $13, \
                      content_sha256 = $14, receipt = $15, request_message = $16, request_due_on = $17, \
-                     outcome = $18, outcome_note = $19, attachments = $20 WHERE id = $21 AND version = $22",
+                     outcome = $18, outcome_note = $19, attachments = $20, approved_by_user = $23, \
+                     approved_version = $24, approved_at = $25 WHERE id = $21 AND version = $22",
                 )
                 .bind(n.location_id)
                 .bind(&n.status)
@@ -107,6 +108,9 @@ macro_rules! impl_notification_queries {
                 .bind(&n.attachments)
                 .bind(n.id)
                 .bind(expected_version)
+                .bind(n.approved_by_user)
+                .bind(n.approved_version)
+                .bind(n.approved_at)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -201,13 +205,13 @@ macro_rules! impl_notification_queries {
                 location_id: Option<uuid::Uuid>,
             ) -> Result<Option<$crate::SubmissionContext>, $crate::StoreError> {
                 Ok(sqlx::query(
-                    "SELECT o.four_eyes, EXISTS (SELECT 1 FROM locations l WHERE l.organisation_id = o.id \
+                    "SELECT o.four_eyes, o.software_submits, EXISTS (SELECT 1 FROM locations l WHERE l.organisation_id = o.id \
                      AND l.id = $2) AS location_known FROM organisations o WHERE o.id = $1",
                 )
                 .bind(organisation_id)
                 .bind(location_id)
                 .fetch_optional(&self.pool)
-                .await?.decoded("locations")?)
+                .await?.decoded("organisations")?)
             }
 
             async fn notification_counts(&self) -> Result<Vec<(String, i64)>, $crate::StoreError> {
@@ -369,7 +373,7 @@ macro_rules! impl_notification_queries {
             if !events.is_empty() {
                 query.push(
                     ", history AS (INSERT INTO notification_events (id, notification_id, at, action, from_status, \
-                     to_status, actor_user, actor_client, fields, message, due_on) ",
+                     to_status, actor_user, actor_client, fields, message, due_on, version) ",
                 );
                 query.push_values(events, |mut row, e| {
                     row.push_bind(e.id)
@@ -382,7 +386,8 @@ macro_rules! impl_notification_queries {
                         .push_bind(e.actor_client)
                         .push_bind(e.fields.clone())
                         .push_bind(e.message.clone())
-                        .push_bind(e.due_on.clone());
+                        .push_bind(e.due_on.clone())
+                        .push_bind(e.version);
                 });
                 query.push(")");
             }
@@ -411,7 +416,7 @@ macro_rules! impl_notification_queries {
             }
             let mut query = sqlx::QueryBuilder::<<$store as $crate::Dialect>::Database>::new(
                 "INSERT INTO notification_events (id, notification_id, at, action, from_status, to_status, \
-                 actor_user, actor_client, fields, message, due_on) ",
+                 actor_user, actor_client, fields, message, due_on, version) ",
             );
             query.push_values(events, |mut row, e| {
                 row.push_bind(e.id)
@@ -424,7 +429,8 @@ macro_rules! impl_notification_queries {
                     .push_bind(e.actor_client)
                     .push_bind(e.fields.clone())
                     .push_bind(e.message.clone())
-                    .push_bind(e.due_on.clone());
+                    .push_bind(e.due_on.clone())
+                    .push_bind(e.version);
             });
             query.build().execute(executor).await?;
             Ok(())

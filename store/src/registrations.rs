@@ -209,10 +209,12 @@ macro_rules! impl_registration_queries {
                 use $crate::registrations::SectionWrite;
                 let mut tx = self.pool.begin().await?;
                 // The application first: it is the row a submission changes, so an edit racing a submission
-                // either lands before it (and moves the version the submission's If-Match names) or sees it.
+                // (or an approval) either lands before it (and moves the version the submission's If-Match
+                // names) or sees it. The edit clears any approval: it was of the version the edit moves on from.
                 let editable = sqlx::query(
                     "UPDATE registration_applications SET version = version + 1, edited_by_user = $1, \
-                     edited_by_client = $2, updated_at = $3 WHERE id = $4 AND status IN ('draft', 'returned')",
+                     edited_by_client = $2, updated_at = $3, approved_by_user = NULL, approved_version = NULL, \
+                     approved_at = NULL WHERE id = $4 AND status IN ('draft', 'returned')",
                 )
                 .bind(s.edited_by_user)
                 .bind(s.edited_by_client)
@@ -260,7 +262,8 @@ macro_rules! impl_registration_queries {
                     "UPDATE registration_applications SET status = $1, version = $2, edited_by_user = $3, \
                      edited_by_client = $4, updated_at = $5, reference = $6, submitted_at = $7, \
                      submitted_by_user = $8, submitted_by_client = $9, content_sha256 = $10, receipt = $11, \
-                     accepted_at = $12, inspector_id = $13, decided_at = $14, workflow = $15 \
+                     accepted_at = $12, inspector_id = $13, decided_at = $14, workflow = $15, \
+                     approved_by_user = $18, approved_version = $19, approved_at = $20 \
                      WHERE id = $16 AND version = $17",
                 )
                 .bind(&a.status)
@@ -280,6 +283,9 @@ macro_rules! impl_registration_queries {
                 .bind(&a.workflow)
                 .bind(a.id)
                 .bind(expected_version)
+                .bind(a.approved_by_user)
+                .bind(a.approved_version)
+                .bind(a.approved_at)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -717,7 +723,7 @@ macro_rules! impl_registration_queries {
             }
             let mut query = sqlx::QueryBuilder::<<$store as $crate::Dialect>::Database>::new(
                 "INSERT INTO registration_application_events (id, application_id, at, action, from_status, \
-                 to_status, actor_user, actor_client, section, fields, message, due_on, thread_id, attachments) ",
+                 to_status, actor_user, actor_client, section, fields, message, due_on, thread_id, attachments, version) ",
             );
             query.push_values(events, |mut row, e| {
                 row.push_bind(e.id)
@@ -733,7 +739,8 @@ macro_rules! impl_registration_queries {
                     .push_bind(e.message.clone())
                     .push_bind(e.due_on.clone())
                     .push_bind(e.thread_id)
-                    .push_bind(e.attachments.clone());
+                    .push_bind(e.attachments.clone())
+                    .push_bind(e.version);
             });
             query.build().execute(executor).await?;
             Ok(())

@@ -33,8 +33,8 @@ macro_rules! impl_shared_queries {
                 o: &provider_api_core::accounts::Organisation,
             ) -> Result<(), $crate::StoreError> {
                 sqlx::query(
-                    "INSERT INTO organisations (id, name, provider_id, four_eyes, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO organisations (id, name, provider_id, four_eyes, version, created_at, updated_at, \
+                     software_submits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(o.id)
                 .bind(&o.name)
@@ -43,6 +43,7 @@ macro_rules! impl_shared_queries {
                 .bind(o.version)
                 .bind(o.created_at)
                 .bind(o.updated_at)
+                .bind(o.software_submits)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -188,18 +189,20 @@ macro_rules! impl_shared_queries {
                 id: uuid::Uuid,
                 name: &str,
                 four_eyes: bool,
+                software_submits: bool,
                 expected_version: i64,
                 at: time::OffsetDateTime,
             ) -> Result<Option<provider_api_core::accounts::Organisation>, $crate::StoreError> {
                 Ok(sqlx::query(
-                    "UPDATE organisations SET name = $3, four_eyes = $4, version = version + 1, updated_at = $5 \
-                     WHERE id = $1 AND version = $2 RETURNING *",
+                    "UPDATE organisations SET name = $3, four_eyes = $4, software_submits = $6, version = version + 1, \
+                     updated_at = $5 WHERE id = $1 AND version = $2 RETURNING *",
                 )
                 .bind(id)
                 .bind(expected_version)
                 .bind(name)
                 .bind(four_eyes)
                 .bind(at)
+                .bind(software_submits)
                 .fetch_optional(&self.pool)
                 .await?.decoded("organisations")?)
             }

@@ -20,6 +20,7 @@ mod organisations;
 mod rate_limits;
 mod reference;
 mod registrations;
+mod review;
 mod sign_in;
 mod site;
 mod two_nodes;

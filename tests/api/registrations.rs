@@ -191,6 +191,16 @@ async fn submit(
     .map(|r| r.into_inner())
 }
 
+async fn approve(
+    client: &Client,
+    organisation: Uuid,
+    application: Uuid,
+    version: i64,
+) -> Result<ApplicationView, provider_api_sdk::Error<provider_api_sdk::types::Problem>> {
+    let request = client.approve_application().organisation_id(organisation).application_id(application);
+    request.if_match(format!("\"{version}\"")).send().await.map(|r| r.into_inner())
+}
+
 /// Every problem the checklist lists: pointer, code and detail.
 fn problems(list: &Checklist) -> Vec<(String, String, String)> {
     let sections = list.sections.iter().flat_map(|s| s.problems.iter());
@@ -329,22 +339,29 @@ async fn sections_are_checked_field_by_field_and_edited_independently_under_four
     assert_eq!(by_drafter.problem().unwrap().permission.as_deref(), Some("registrations:submit"));
     let own_work = submit(&submitter, org, application.id).await.unwrap_err();
     assert_eq!(own_work.problem().unwrap().code, "four_eyes");
-    // The drafter reviews (re-saves the declaration with a change), and the submitter sends it.
-    put(
-        &drafter,
-        org,
-        application.id,
-        "declaration",
-        json!({"declared_by": "Sam Carter", "role": "Director of care", "confirmed": true}),
-    )
-    .await
-    .unwrap();
+    // A colleague with the submitter role reviews and approves this version; the submitter then sends it.
+    let (email, password) = app.member(org, "submitter", None).await;
+    let colleague = app.sdk_for_person(&email, &password).await;
+    let reviewed = current(&colleague, org, application.id).await;
+    let own = approve(&submitter, org, application.id, reviewed.version).await.unwrap_err();
+    assert_eq!(
+        (own.http_status(), own.problem().unwrap().code.as_str()),
+        (Some(403), "four_eyes"),
+        "not their own edit"
+    );
+    let by_drafter = approve(&drafter, org, application.id, reviewed.version).await.unwrap_err();
+    assert_eq!(by_drafter.problem().unwrap().permission.as_deref(), Some("registrations:submit"), "nor a drafter");
+    let approved = approve(&colleague, org, application.id, reviewed.version).await.unwrap();
+    let approval = approved.approval.as_ref().expect("the approval shows");
+    assert_eq!((approved.version, approval.version), (reviewed.version + 1, reviewed.version + 1));
     let sent = submit(&submitter, org, application.id).await.unwrap();
     assert_eq!(sent.status, Status::Submitted);
+    assert_eq!(sent.approval.as_ref().map(|a| a.version), Some(approved.version), "the record keeps who reviewed it");
     let history =
         drafter.application_history().organisation_id(org).application_id(application.id).send().await.unwrap();
-    let edits: Vec<_> = history.items.iter().filter(|e| e.action.to_string() == "section_edited").collect();
-    assert!(edits.iter().any(|e| e.fields.contains(&"/sections/declaration/role".to_owned())), "{edits:?}");
+    let approvals: Vec<_> = history.items.iter().filter(|e| e.action.to_string() == "approved").collect();
+    assert_eq!(approvals.len(), 1, "{history:?}");
+    assert_eq!(approvals[0].version, Some(approved.version), "the history names the version approved");
     assert!(history.items.iter().all(|e| e.by.is_some()), "every entry says who");
 }
 
@@ -358,6 +375,7 @@ async fn applicant(app: &TestApp) -> (Uuid, Client) {
         name: "Riverside Care Ltd".into(),
         provider_id: None,
         four_eyes: true,
+        software_submits: true,
         version: 1,
         created_at: now,
         updated_at: now,

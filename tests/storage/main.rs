@@ -95,6 +95,7 @@ mod identity {
             name: "Riverside Care".into(),
             provider_id: provider_id.map(str::to_owned),
             four_eyes: true,
+            software_submits: true,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -294,6 +295,7 @@ mod single_use {
             name: "Org".into(),
             provider_id: Some("1-123456789".into()),
             four_eyes: true,
+            software_submits: true,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -435,6 +437,7 @@ mod single_use {
                 name: format!("Org {i}"),
                 provider_id: None,
                 four_eyes: true,
+                software_submits: true,
                 version: 1,
                 created_at: at,
                 updated_at: at,
@@ -467,6 +470,7 @@ mod notifications {
             name: "Riverside Care Ltd".into(),
             provider_id: None,
             four_eyes: true,
+            software_submits: true,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -503,6 +507,9 @@ mod notifications {
             outcome: None,
             outcome_note: None,
             attachments: Default::default(),
+            approved_by_user: None,
+            approved_version: None,
+            approved_at: None,
         }
     }
 

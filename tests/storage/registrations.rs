@@ -20,6 +20,7 @@ async fn organisation(store: &dyn Store) -> (Uuid, Uuid) {
         name: "Riverside Care Ltd".into(),
         provider_id: None,
         four_eyes: true,
+        software_submits: true,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -64,6 +65,9 @@ fn draft(organisation_id: Uuid, created_at: OffsetDateTime) -> (Application, Vec
         inspector_id: None,
         decided_at: None,
         workflow: "{}".parse().unwrap(),
+        approved_by_user: None,
+        approved_version: None,
+        approved_at: None,
     };
     let sections = ["who", "when", "documents", "declaration"]
         .iter()

@@ -215,6 +215,7 @@ async fn create_provider_record(
         name: new.name.trim().to_owned(),
         provider_id: Some(provider_id.to_string()),
         four_eyes: true,
+        software_submits: true,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -280,7 +280,7 @@ impl From<provider_api_core::registrations::grant::UnreadableSections> for Probl
 /// Refused by the four-eyes rule: 403, since it is about who is asking.
 impl From<provider_api_core::workflow::FourEyes> for Problem {
     fn from(refused: provider_api_core::workflow::FourEyes) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "four_eyes", "A second person must submit", refused.detail)
+        Self::new(StatusCode::FORBIDDEN, "four_eyes", "A second person must review", refused.detail)
     }
 }
 

@@ -14,7 +14,6 @@ use provider_api_core::notifications::receipt;
 use provider_api_core::notifications::validation::check;
 use provider_api_core::notifications::workflow;
 use provider_api_core::stored::JsonText;
-use provider_api_core::workflow::four_eyes;
 use provider_api_store::SubmissionContext;
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_notifications, create_notification))
         .routes(routes!(get_notification, update_notification))
         .routes(routes!(validate_notification))
+        .routes(routes!(approve_notification))
         .routes(routes!(submit_notification))
         .routes(routes!(discard_notification))
         .routes(routes!(notification_history))
@@ -416,6 +416,7 @@ async fn update_notification(
     updated.updated_at = now;
     updated.edited_by_user = actor.user;
     updated.edited_by_client = actor.client;
+    updated.clear_approval();
     let mut event = Event::new(id, Action::Edited, actor, now);
     event.fields = Some(changed.join(" "));
     if !state.store.update_notification(&updated, current.version, &[event], None).await? {
@@ -449,11 +450,56 @@ async fn validate_notification(
     Ok(Json(ValidationReport { valid: true, schema_version: kind.info().schema_version }))
 }
 
+/// Approve a draft notification
+///
+/// A person with the `submitter` role records that they reviewed this version (named by `If-Match`). Where
+/// the organisation requires four eyes, a draft may be submitted by its last editor only once someone else has
+/// approved its current version; any edit afterwards clears the approval. Approving moves the version (the
+/// notification now shows the approval): submit with the new `ETag`. Refused (403 `four_eyes`) to the
+/// draft's last editor and to software acting as itself: a review is a second person's. See docs/review.md.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/approval",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "approve_notification",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The ETag of the version you reviewed")),
+    responses(
+        (status = 200, description = "Approved", body = NotificationView,
+            headers(("ETag" = String, description = "The new version, which carries the approval"))),
+        (status = 403, description = "The last editor, or software acting as itself (`four_eyes`)"),
+        (status = 409, description = "Not a draft"),
+        (status = 412, description = "Changed since the version named"),
+    ),
+)]
+async fn approve_notification(
+    State(state): State<AppState>,
+    authorized: Authorized<SubmitNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    access.require(Capability::NotificationsSubmit, current.location_id)?;
+    let expected = if_match.version()?;
+    current.status().require_draft()?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    let now = state.clock.now_for(current.organisation_id);
+    let (approved, event) = workflow::approve(&current, principal.actor(), now)?;
+    if !state.store.update_notification(&approved, current.version, &[event], None).await? {
+        return Err(stale());
+    }
+    Ok(single(StatusCode::OK, approved))
+}
+
 /// Submit a notification
 ///
 /// Sends a draft to the regulator: it is checked completely (422 with every problem otherwise), the
-/// organisation's four-eyes rule is applied (the submitter must not be its last editor), its content is frozen,
-/// and a signed receipt is returned. Needs the `submitter` role or the `notifications:submit` scope,
+/// organisation's review rule is applied (under four eyes, a submitter who last edited it needs a colleague's
+/// approval of this version: see `approve_notification`), its content is frozen, and a signed receipt is
+/// returned. Needs the `submitter` role or the `notifications:submit` scope,
 /// `If-Match` (so what you reviewed is what is sent) and an `Idempotency-Key` (a retry returns the same
 /// receipt).
 #[utoipa::path(
@@ -504,7 +550,7 @@ async fn submit_draft(
     }
     let (kind, facts) = complete_check(state, &current).await?;
     let actor = principal.actor();
-    workflow::may_submit(&current, actor, facts.four_eyes)?;
+    workflow::may_submit(&current, actor, facts.policy())?;
     let attachments = freeze_attachments(state, &current).await?;
     let now = state.clock.now_for(current.organisation_id);
     let (mut submitted, event) = workflow::seal(current.clone(), kind, actor, &attachments, now)?;
@@ -549,8 +595,8 @@ pub struct NotificationSubmission {
 /// submits it in one call, returning its receipt. Checked exactly as a submission (422 with every problem).
 /// Needs an `Idempotency-Key`: a retry with the same key and body returns the same receipt and never makes
 /// a second notification. Refused (403 `four_eyes`) when the organisation requires a second person to
-/// review before submission and the caller is a person (software acting as itself submits under the scope
-/// an admin granted it).
+/// review before submission and the caller is a person (nobody else has seen it), and to software acting as
+/// itself where the organisation's `software_submits` setting is off (see docs/review.md).
 #[utoipa::path(
     post,
     path = "/v1/organisations/{organisation_id}/notification-submissions",
@@ -598,7 +644,7 @@ async fn create_and_submit(
     let actor = principal.actor();
     let facts = context(state, access.organisation_id, submission.location_id).await?;
     // Written and sent in one step: under four eyes, only software acting as itself may.
-    four_eyes(facts.four_eyes, actor, None, "notification")?;
+    workflow::may_submit_new(actor, facts.policy())?;
     check_attachments(state, access, &submission.attachments).await?;
     let content = Value::Object(content);
     let mut errors = prefixed(

@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use crate::actor_view::ActorView;
+use crate::actor_view::{ActorView, ApprovalView};
 use crate::http::etag::etag;
 
 /// The regulator's open request for more information.
@@ -126,6 +126,11 @@ pub struct NotificationView {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// A colleague's approval of this version, while it holds (an edit clears it), and of the version sent,
+    /// once submitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub approval: Option<ApprovalView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub submitted_by: Option<ActorView>,
@@ -163,6 +168,7 @@ impl NotificationView {
             last_edited_by: ActorView::new(n.edited_by_user, n.edited_by_client),
             created_at: n.created_at,
             updated_at: n.updated_at,
+            approval: ApprovalView::new(n.approved_by_user, n.approved_version, n.approved_at),
             submitted_by: ActorView::new(n.submitted_by_user, n.submitted_by_client),
             receipt,
             information_request: match (status, n.request_message, n.request_due_on) {
@@ -267,6 +273,10 @@ pub struct HistoryEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, format = Date)]
     pub due_on: Option<String>,
+    /// For an approval: the version approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub version: Option<i64>,
 }
 
 impl From<Event> for HistoryEntry {
@@ -281,6 +291,7 @@ impl From<Event> for HistoryEntry {
             fields: e.fields.map(|f| f.split(' ').map(str::to_owned).collect()).unwrap_or_default(),
             message: e.message,
             due_on: e.due_on,
+            version: e.version,
         }
     }
 }

@@ -45,11 +45,15 @@ pub struct OrganisationView {
     pub updated_at: OffsetDateTime,
 }
 
-/// How the organisation works.
+/// How the organisation works (see docs/review.md).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Settings {
-    /// Four eyes: the person who submits must not be the last person who edited.
+    /// Four eyes: what people send is reviewed by a second person. A draft's last editor submits it only once a
+    /// colleague with the submitter role has approved its current version; a colleague may also submit it.
     pub four_eyes: bool,
+    /// Software acting as itself (an API client with `notifications:submit` or `registrations:submit`) sends
+    /// without a person's approval. Off: it sends only a version a person approved. On by default.
+    pub software_submits: bool,
 }
 
 impl From<Organisation> for OrganisationView {
@@ -58,7 +62,7 @@ impl From<Organisation> for OrganisationView {
             id: o.id,
             name: o.name,
             provider_id: o.provider_id,
-            settings: Settings { four_eyes: o.four_eyes },
+            settings: Settings { four_eyes: o.four_eyes, software_submits: o.software_submits },
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -118,6 +122,7 @@ async fn create_organisation(
         name: new.name.trim().to_owned(),
         provider_id: None,
         four_eyes: true,
+        software_submits: true,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -175,6 +180,9 @@ pub struct OrganisationChanges {
 pub struct SettingsChanges {
     #[schema(nullable = false)]
     pub four_eyes: Option<bool>,
+    /// Only a person changes this: software acting as itself cannot decide what it may send.
+    #[schema(nullable = false)]
+    pub software_submits: Option<bool>,
 }
 
 /// Update an organisation
@@ -196,11 +204,20 @@ pub struct SettingsChanges {
 )]
 async fn update_organisation(
     State(state): State<AppState>,
-    _: Authorized<AdminOrg>,
+    authorized: Authorized<AdminOrg>,
     Path(organisation_id): Path<Uuid>,
     if_match: IfMatch,
     ValidatedJson(changes): ValidatedJson<OrganisationChanges>,
 ) -> Result<Response, Problem> {
+    let settings = changes.settings.as_ref();
+    if settings.and_then(|s| s.software_submits).is_some() && authorized.principal.actor().user.is_none() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not permitted",
+            "Only a person changes whether software may send on its own: software acting as itself cannot.",
+        ));
+    }
     let expected = if_match.version()?;
     let current =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
@@ -208,10 +225,12 @@ async fn update_organisation(
         return Err(stale());
     }
     let name = changes.name.as_deref().map_or(current.name.as_str(), str::trim);
-    let four_eyes = changes.settings.and_then(|s| s.four_eyes).unwrap_or(current.four_eyes);
+    let four_eyes = settings.and_then(|s| s.four_eyes).unwrap_or(current.four_eyes);
+    let software_submits = settings.and_then(|s| s.software_submits).unwrap_or(current.software_submits);
+    let now = state.clock.now_for(organisation_id);
     let updated = state
         .store
-        .update_organisation(organisation_id, name, four_eyes, expected, state.clock.now_for(organisation_id))
+        .update_organisation(organisation_id, name, four_eyes, software_submits, expected, now)
         .await?
         .ok_or_else(stale)?;
     Ok(organisation_response(StatusCode::OK, updated))

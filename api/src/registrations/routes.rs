@@ -48,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_application))
         .routes(routes!(get_application_section, put_application_section))
         .routes(routes!(application_checklist))
+        .routes(routes!(approve_application))
         .routes(routes!(submit_application))
         .routes(routes!(withdraw_application))
         .routes(routes!(application_history))
@@ -203,6 +204,9 @@ async fn create_application(
             inspector_id: None,
             decided_at: None,
             workflow: JsonText::default(),
+            approved_by_user: None,
+            approved_version: None,
+            approved_at: None,
         };
         let sections: Vec<SectionRow> = new
             .kind
@@ -384,11 +388,55 @@ async fn application_checklist(
     Ok(Json(checklist::build(&state, application.kind(), application.organisation_id, sections).await?))
 }
 
+/// Approve an application
+///
+/// A person with the `submitter` role records that they reviewed this version of a draft (or returned)
+/// application, named by `If-Match` with the application's `ETag`. Where the organisation requires four eyes,
+/// its last editor may submit it only once someone else has approved its current version; any section write
+/// afterwards clears the approval. Approving moves the version: submit with the new `ETag`. Refused (403
+/// `four_eyes`) to the last editor and to software acting as itself. See docs/review.md.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/approval",
+    tag = tags::REGISTRATIONS,
+    operation_id = "approve_application",
+    params(("organisation_id" = Uuid, Path), ("application_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The application's ETag, of the version you reviewed")),
+    responses(
+        (status = 200, description = "Approved", body = ApplicationView,
+            headers(("ETag" = String, description = "The new version, which carries the approval"))),
+        (status = 403, description = "The last editor, or software acting as itself (`four_eyes`)"),
+        (status = 409, description = "Neither a draft nor returned"),
+        (status = 412, description = "Changed since the version named"),
+    ),
+)]
+async fn approve_application(
+    State(state): State<AppState>,
+    authorized: Authorized<SubmitRegistrations>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<Response, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = visible(&state, &access, id).await?;
+    let expected = if_match.version()?;
+    current.status().transition(Status::Submitted)?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    let now = state.clock.now_for(current.organisation_id);
+    let (approved, event) = workflow::approve(&current, principal.actor(), now)?;
+    if !state.store.update_application(&approved, current.version, &[event], None, None).await? {
+        return Err(stale());
+    }
+    full(&state, StatusCode::OK, approved).await
+}
+
 /// Submit an application
 ///
 /// Sends a draft (or a returned application, corrected) to the regulator. The checklist must be clean (422
-/// with every problem otherwise), the organisation's four-eyes rule applies (a person may not submit what
-/// they last edited), attached documents are frozen, and a signed receipt is returned. Needs the `submitter`
+/// with every problem otherwise), the organisation's review rule applies (under four eyes, a submitter who
+/// last edited it needs a colleague's approval of this version: see `approve_application`), attached
+/// documents are frozen, and a signed receipt is returned. Needs the `submitter`
 /// role or the `registrations:submit` scope, `If-Match` with the application's `ETag` (so what you reviewed
 /// is what is sent) and an `Idempotency-Key`.
 #[utoipa::path(
@@ -446,7 +494,7 @@ async fn submit(
     }
     let actor = principal.actor();
     let facts = state.store.submission_context(current.organisation_id, None).await?.ok_or_else(Problem::internal)?;
-    workflow::may_submit(&current, actor, facts.four_eyes)?;
+    workflow::may_submit(&current, actor, facts.policy())?;
     let documents = freeze(state, current.organisation_id, &sections).await?;
     let now = state.clock.now_for(current.organisation_id);
     let (mut submitted, event) = workflow::seal(&current, &sections, &documents, actor, now)?;

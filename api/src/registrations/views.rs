@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type}
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use crate::actor_view::ActorView;
+use crate::actor_view::{ActorView, ApprovalView};
 use crate::http::etag::etag;
 
 /// The 10-week target for a decision, counted from acceptance as complete.
@@ -163,6 +163,11 @@ pub struct ApplicationView {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// A colleague's approval of this version, while it holds (a section write clears it), and of the version
+    /// sent, once submitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub approval: Option<ApprovalView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub submitted_by: Option<ActorView>,
@@ -236,6 +241,7 @@ impl ApplicationView {
             last_edited_by: ActorView::new(a.edited_by_user, a.edited_by_client),
             created_at: a.created_at,
             updated_at: a.updated_at,
+            approval: ApprovalView::new(a.approved_by_user, a.approved_version, a.approved_at),
             submitted_by: ActorView::new(a.submitted_by_user, a.submitted_by_client),
             receipt,
             accepted_at: a.accepted_at,
@@ -351,6 +357,10 @@ pub struct ApplicationHistoryEntry {
     pub thread_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Uuid>,
+    /// For an approval: the version approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub version: Option<i64>,
 }
 
 impl From<Event> for ApplicationHistoryEntry {
@@ -368,6 +378,7 @@ impl From<Event> for ApplicationHistoryEntry {
             due_on: e.due_on,
             thread_id: e.thread_id,
             attachments: e.attachments.map(|a| a.0).unwrap_or_default(),
+            version: e.version,
         }
     }
 }

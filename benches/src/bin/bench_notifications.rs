@@ -149,6 +149,9 @@ async fn one_submission(
         outcome: None,
         outcome_note: None,
         attachments: Default::default(),
+        approved_by_user: None,
+        approved_version: None,
+        approved_at: None,
     };
     let actor = provider_api_core::actor::Actor { user: None, client: Some(client) };
     let events = [

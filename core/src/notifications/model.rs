@@ -12,6 +12,7 @@ use super::receipt::Receipt;
 use crate::actor::Actor;
 use crate::stored::JsonText;
 use crate::transition::TransitionError;
+use crate::workflow::Approval;
 
 /// Where a notification is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -141,6 +142,10 @@ pub struct Notification {
     pub outcome_note: Option<String>,
     /// The documents it refers to.
     pub attachments: JsonText<Vec<Attachment>>,
+    /// The person who approved `approved_version` (see `crate::workflow`); cleared by an edit, kept once sent.
+    pub approved_by_user: Option<Uuid>,
+    pub approved_version: Option<i64>,
+    pub approved_at: Option<OffsetDateTime>,
 }
 
 /// What a document attached to a notification is for.
@@ -204,7 +209,20 @@ impl Notification {
             outcome: None,
             outcome_note: None,
             attachments: JsonText(attachments),
+            approved_by_user: None,
+            approved_version: None,
+            approved_at: None,
         }
+    }
+
+    /// An approval of its current version, if there is one.
+    pub fn approval(&self) -> Option<Approval> {
+        Approval::current(self.approved_by_user, self.approved_version, self.approved_at, self.version)
+    }
+
+    /// Forgets an approval: the content it approved is changing.
+    pub fn clear_approval(&mut self) {
+        (self.approved_by_user, self.approved_version, self.approved_at) = (None, None, None);
     }
 
     pub fn status(&self) -> Status {
@@ -233,6 +251,8 @@ pub struct Event {
     pub fields: Option<String>,
     pub message: Option<String>,
     pub due_on: Option<String>,
+    /// For an approval: the version approved.
+    pub version: Option<i64>,
 }
 
 impl Event {
@@ -249,6 +269,7 @@ impl Event {
             fields: None,
             message: None,
             due_on: None,
+            version: None,
         }
     }
 
@@ -273,6 +294,8 @@ pub enum Action {
     Closed,
     /// A member of the regulator's staff read the content (special-category data: every read is recorded).
     ViewedByStaff,
+    /// A person with the submitter role approved the version named (four eyes).
+    Approved,
 }
 
 impl Action {
@@ -287,6 +310,7 @@ impl Action {
             Self::Responded => "responded",
             Self::Closed => "closed",
             Self::ViewedByStaff => "viewed_by_staff",
+            Self::Approved => "approved",
         }
     }
 }

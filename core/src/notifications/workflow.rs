@@ -11,7 +11,7 @@ use super::receipt::{ReceiptClaims, submission_sha256};
 use crate::actor::Actor;
 use crate::stored::JsonText;
 use crate::transition::TransitionError;
-use crate::workflow::{FourEyes, four_eyes};
+use crate::workflow::{Draft, FourEyes, Policy, may_approve, may_send};
 
 /// Why a notification cannot be submitted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,12 +27,38 @@ pub enum SubmitError {
     Unreadable(uuid::Uuid),
 }
 
-/// Whether `actor` may submit `current` now: it must be a draft, and under four eyes they must not have been
-/// the last to edit it.
-pub fn may_submit(current: &Notification, actor: Actor, four_eyes_required: bool) -> Result<(), SubmitError> {
+/// Whether `actor` may submit `current` now: it must be a draft, sent under the organisation's review rule
+/// (`crate::workflow`).
+pub fn may_submit(current: &Notification, actor: Actor, policy: Policy) -> Result<(), SubmitError> {
     current.status().transition(Status::Submitted)?;
-    four_eyes(four_eyes_required, actor, Some(current.last_editor()), "notification")?;
+    let draft = Draft { what: "notification", last_editor: Some(current.last_editor()), approval: current.approval() };
+    may_send(policy, actor, draft)?;
     Ok(())
+}
+
+/// Whether `actor` may create and submit a notification in one step.
+pub fn may_submit_new(actor: Actor, policy: Policy) -> Result<(), FourEyes> {
+    may_send(policy, actor, Draft { what: "notification", last_editor: None, approval: None })
+}
+
+/// `approver` approves the current version of the draft `current` at `now`: a new version that carries the
+/// approval, and its history entry naming that version.
+pub fn approve(
+    current: &Notification,
+    approver: Actor,
+    now: OffsetDateTime,
+) -> Result<(Notification, Event), SubmitError> {
+    current.status().transition(Status::Submitted)?;
+    may_approve(approver, current.last_editor(), "notification")?;
+    let mut approved = current.clone();
+    approved.version += 1;
+    approved.updated_at = now;
+    approved.approved_by_user = approver.user;
+    approved.approved_version = Some(approved.version);
+    approved.approved_at = Some(now);
+    let mut event = Event::new(current.id, Action::Approved, approver, now);
+    event.version = Some(approved.version);
+    Ok((approved, event))
 }
 
 /// Freezes a complete draft as submitted by `actor` at `now`: a reference to quote, the SHA-256 of the content
@@ -86,6 +112,8 @@ mod tests {
     use super::*;
 
     const AT: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
+    const FOUR_EYES: Policy = Policy { four_eyes: true, software_submits: true };
+    const ONE_PERSON: Policy = Policy { four_eyes: false, software_submits: true };
 
     fn person(id: u128) -> Actor {
         Actor { user: Some(Uuid::from_u128(id)), client: None }
@@ -107,16 +135,32 @@ mod tests {
     fn only_a_draft_may_be_submitted() {
         let mut sent = draft_by(person(1));
         sent.status = Status::Submitted;
-        assert!(matches!(may_submit(&sent, person(2), false), Err(SubmitError::Transition(_))));
-        assert_eq!(may_submit(&draft_by(person(1)), person(2), false), Ok(()));
+        assert!(matches!(may_submit(&sent, person(2), ONE_PERSON), Err(SubmitError::Transition(_))));
+        assert!(matches!(approve(&sent, person(2), AT), Err(SubmitError::Transition(_))), "nor approved");
+        assert_eq!(may_submit(&draft_by(person(1)), person(2), ONE_PERSON), Ok(()));
     }
 
     #[test]
-    fn under_four_eyes_the_last_editor_may_not_submit() {
+    fn under_four_eyes_the_last_editor_may_not_submit_until_a_colleague_approves_that_version() {
         let draft = draft_by(person(1));
-        assert!(matches!(may_submit(&draft, person(1), true), Err(SubmitError::FourEyes(_))));
-        assert_eq!(may_submit(&draft, person(2), true), Ok(()));
-        assert_eq!(may_submit(&draft, person(1), false), Ok(()));
+        assert!(matches!(may_submit(&draft, person(1), FOUR_EYES), Err(SubmitError::FourEyes(_))));
+        assert_eq!(may_submit(&draft, person(2), FOUR_EYES), Ok(()));
+        assert_eq!(may_submit(&draft, person(1), ONE_PERSON), Ok(()));
+
+        assert!(matches!(approve(&draft, person(1), AT), Err(SubmitError::FourEyes(_))), "not their own edit");
+        let (approved, event) = approve(&draft, person(2), AT).unwrap();
+        assert_eq!(approved.version, draft.version + 1, "the representation changed");
+        assert_eq!(
+            (event.action, event.version, event.actor_user),
+            (Action::Approved, Some(approved.version), person(2).user)
+        );
+        assert_eq!(may_submit(&approved, person(1), FOUR_EYES), Ok(()), "the approved version");
+
+        let mut edited = approved.clone();
+        edited.version += 1;
+        assert!(matches!(may_submit(&edited, person(1), FOUR_EYES), Err(SubmitError::FourEyes(_))), "a later version");
+        assert!(may_submit_new(person(1), FOUR_EYES).is_err());
+        assert_eq!(may_submit_new(person(1), ONE_PERSON), Ok(()));
     }
 
     #[test]

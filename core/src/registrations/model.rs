@@ -12,6 +12,7 @@ use super::catalogue::{ApplicationType, SectionName};
 use crate::actor::Actor;
 use crate::stored::JsonText;
 use crate::transition::TransitionError;
+use crate::workflow::Approval;
 
 /// Where an application is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -155,6 +156,10 @@ pub struct Application {
     pub inspector_id: Option<Uuid>,
     pub decided_at: Option<OffsetDateTime>,
     pub workflow: JsonText<Workflow>,
+    /// The person who approved `approved_version` (see `crate::workflow`); cleared by an edit, kept once sent.
+    pub approved_by_user: Option<Uuid>,
+    pub approved_version: Option<i64>,
+    pub approved_at: Option<OffsetDateTime>,
 }
 
 impl Application {
@@ -172,6 +177,11 @@ impl Application {
 
     pub fn last_editor(&self) -> Actor {
         Actor { user: self.edited_by_user, client: self.edited_by_client }
+    }
+
+    /// An approval of its current version, if there is one.
+    pub fn approval(&self) -> Option<Approval> {
+        Approval::current(self.approved_by_user, self.approved_version, self.approved_at, self.version)
     }
 
     /// Moves to `next`, bumping the version.
@@ -299,6 +309,8 @@ pub enum Action {
     RepresentationsMade,
     Decided,
     ViewedByStaff,
+    /// A person with the submitter role approved the version named (four eyes).
+    Approved,
 }
 
 impl Action {
@@ -317,6 +329,7 @@ impl Action {
             Self::RepresentationsMade => "representations_made",
             Self::Decided => "decided",
             Self::ViewedByStaff => "viewed_by_staff",
+            Self::Approved => "approved",
         }
     }
 }
@@ -345,6 +358,8 @@ pub struct Event {
     pub thread_id: Option<Uuid>,
     /// Attached document ids.
     pub attachments: Option<JsonText<Vec<Uuid>>>,
+    /// For an approval: the version approved.
+    pub version: Option<i64>,
 }
 
 impl Event {
@@ -365,6 +380,7 @@ impl Event {
             due_on: None,
             thread_id: None,
             attachments: None,
+            version: None,
         }
     }
 

@@ -13,7 +13,7 @@ use super::catalogue::SectionName;
 use super::model::{Action, Application, Event, Status};
 use crate::actor::Actor;
 use crate::transition::TransitionError;
-use crate::workflow::{FourEyes, four_eyes};
+use crate::workflow::{Draft, FourEyes, Policy, may_approve, may_send};
 
 /// The JWS `typ` of an application's receipt.
 pub const RECEIPT_TYPE: &str = "registration-receipt+jwt";
@@ -45,12 +45,32 @@ pub enum SubmitError {
     FourEyes(#[from] FourEyes),
 }
 
-/// Whether `actor` may submit `current` now: a draft (or a returned application), and under four eyes not by
-/// the person who last edited it.
-pub fn may_submit(current: &Application, actor: Actor, four_eyes_required: bool) -> Result<(), SubmitError> {
+/// Whether `actor` may submit `current` now: a draft (or a returned application), sent under the
+/// organisation's review rule (`crate::workflow`).
+pub fn may_submit(current: &Application, actor: Actor, policy: Policy) -> Result<(), SubmitError> {
     current.status().transition(Status::Submitted)?;
-    four_eyes(four_eyes_required, actor, Some(current.last_editor()), "application")?;
+    let draft = Draft { what: "application", last_editor: Some(current.last_editor()), approval: current.approval() };
+    may_send(policy, actor, draft)?;
     Ok(())
+}
+
+/// `approver` approves the current version of `current` (a draft, or returned) at `now`: a new version that
+/// carries the approval, and its history entry naming that version.
+pub fn approve(
+    current: &Application,
+    approver: Actor,
+    now: OffsetDateTime,
+) -> Result<(Application, Event), SubmitError> {
+    let status = current.status();
+    status.transition(Status::Submitted)?;
+    may_approve(approver, current.last_editor(), "application")?;
+    let mut approved = current.moved(status, now);
+    approved.approved_by_user = approver.user;
+    approved.approved_version = Some(approved.version);
+    approved.approved_at = Some(now);
+    let mut event = Event::new(current.id, Action::Approved, approver, now);
+    event.version = Some(approved.version);
+    Ok((approved, event))
 }
 
 /// Freezes an application as submitted by `actor` at `now`: a reference to quote, the SHA-256 of every section
@@ -100,6 +120,8 @@ mod tests {
     use super::*;
 
     const AT: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
+    const FOUR_EYES: Policy = Policy { four_eyes: true, software_submits: true };
+    const ONE_PERSON: Policy = Policy { four_eyes: false, software_submits: true };
 
     fn person(id: u128) -> Actor {
         Actor { user: Some(Uuid::from_u128(id)), client: None }
@@ -128,23 +150,33 @@ mod tests {
             inspector_id: None,
             decided_at: None,
             workflow: Default::default(),
+            approved_by_user: None,
+            approved_version: None,
+            approved_at: None,
         }
     }
 
     #[test]
     fn drafts_and_returned_applications_may_be_submitted_and_nothing_else() {
         for status in [Status::Draft, Status::Returned] {
-            assert_eq!(may_submit(&application(status, person(1)), person(2), false), Ok(()), "{status}");
+            assert_eq!(may_submit(&application(status, person(1)), person(2), ONE_PERSON), Ok(()), "{status}");
         }
         let sent = application(Status::Submitted, person(1));
-        assert!(matches!(may_submit(&sent, person(2), false), Err(SubmitError::Transition(_))));
+        assert!(matches!(may_submit(&sent, person(2), ONE_PERSON), Err(SubmitError::Transition(_))));
+        assert!(matches!(approve(&sent, person(2), AT), Err(SubmitError::Transition(_))), "nor approved");
     }
 
     #[test]
-    fn under_four_eyes_the_last_editor_may_not_submit() {
-        let draft = application(Status::Draft, person(1));
-        assert!(matches!(may_submit(&draft, person(1), true), Err(SubmitError::FourEyes(_))));
-        assert_eq!(may_submit(&draft, person(2), true), Ok(()));
+    fn under_four_eyes_the_last_editor_may_not_submit_until_a_colleague_approves_that_version() {
+        let draft = application(Status::Returned, person(1));
+        assert!(matches!(may_submit(&draft, person(1), FOUR_EYES), Err(SubmitError::FourEyes(_))));
+        assert_eq!(may_submit(&draft, person(2), FOUR_EYES), Ok(()));
+        let (approved, event) = approve(&draft, person(2), AT).unwrap();
+        assert_eq!((approved.status(), approved.version), (Status::Returned, draft.version + 1));
+        assert_eq!((event.action, event.version), (Action::Approved, Some(approved.version)));
+        assert_eq!(may_submit(&approved, person(1), FOUR_EYES), Ok(()));
+        let edited = Application { version: approved.version + 1, ..approved };
+        assert!(matches!(may_submit(&edited, person(1), FOUR_EYES), Err(SubmitError::FourEyes(_))));
     }
 
     #[test]

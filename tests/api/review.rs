@@ -1,0 +1,209 @@
+//! Four eyes as a review step, through the SDK (docs/review.md): a person with the submitter role approves
+//! the exact version they reviewed; the last editor sends only an approved version; an edit clears the
+//! approval; software sends on its own only where the organisation allows it.
+
+use provider_api_sdk::types::{
+    NewNotification, NotificationPatch, NotificationSubmission, NotificationView, OrganisationChanges, SettingsChanges,
+    Status,
+};
+use provider_api_sdk::{Client, ProblemExt, idempotent};
+use provider_api_tests::TestApp;
+use provider_api_tests::forms::valid;
+use serde_json::json;
+use uuid::Uuid;
+
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// A complete serious-injury draft at the organisation's location, made by `client`.
+async fn complete_draft(client: &Client, organisation: Uuid, location: Uuid) -> NotificationView {
+    let body = NewNotification {
+        location_id: Some(location),
+        follows_id: None,
+        content: serde_json::from_value(valid("serious_injury")).unwrap(),
+        attachments: Vec::new(),
+    };
+    idempotent::with_key(|key| {
+        client.create_notification().organisation_id(organisation).idempotency_key(key).body(body.clone()).send()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn approve(
+    client: &Client,
+    organisation: Uuid,
+    id: Uuid,
+    version: i64,
+) -> Result<NotificationView, provider_api_sdk::Error<provider_api_sdk::types::Problem>> {
+    let request = client.approve_notification().organisation_id(organisation).notification_id(id);
+    request.if_match(etag(version)).send().await.map(|r| r.into_inner())
+}
+
+async fn submit(
+    client: &Client,
+    organisation: Uuid,
+    id: Uuid,
+    version: i64,
+) -> Result<NotificationView, provider_api_sdk::Error<provider_api_sdk::types::Problem>> {
+    idempotent::with_key(|key| {
+        let request = client.submit_notification().organisation_id(organisation).notification_id(id);
+        request.if_match(etag(version)).idempotency_key(key).send()
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+async fn edit(client: &Client, organisation: Uuid, id: Uuid, version: i64, text: &str) -> NotificationView {
+    let mut content = serde_json::Map::new();
+    content.insert("immediate_actions".into(), json!(text));
+    let patch = NotificationPatch { content, follows_id: None, location_id: None, attachments: Vec::new() };
+    let request = client.update_notification().organisation_id(organisation).notification_id(id);
+    request.if_match(etag(version)).body(patch).send().await.unwrap().into_inner()
+}
+
+fn refused_code(error: &provider_api_sdk::Error<provider_api_sdk::types::Problem>) -> (Option<u16>, String) {
+    (error.http_status(), error.problem().map(|p| p.code.clone()).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_drafter_drafts_and_a_submitter_approves_and_submits_and_the_record_shows_who_did_what() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let org = demo.organisation_id;
+    let drafter = app.sdk_for_person(&demo.users[1].email, &demo.users[1].password).await;
+    let submitter = app.sdk_for_person(&demo.users[2].email, &demo.users[2].password).await;
+
+    let draft = complete_draft(&drafter, org, demo.location_id).await;
+    let by_drafter = approve(&drafter, org, draft.id, draft.version).await.unwrap_err();
+    assert_eq!(by_drafter.problem().unwrap().permission.as_deref(), Some("notifications:submit"), "a drafter");
+    let stale = approve(&submitter, org, draft.id, draft.version + 1).await.unwrap_err();
+    assert_eq!(stale.http_status(), Some(412), "only the version reviewed");
+
+    let approved = approve(&submitter, org, draft.id, draft.version).await.unwrap();
+    let approval = approved.approval.as_ref().expect("the approval shows");
+    assert_eq!(approved.version, draft.version + 1, "approving moves the version");
+    assert_eq!(approval.version, approved.version);
+    let old_tag = submit(&submitter, org, draft.id, draft.version).await.unwrap_err();
+    assert_eq!(old_tag.http_status(), Some(412), "submit names the approved version's ETag");
+
+    let sent = submit(&submitter, org, draft.id, approved.version).await.unwrap();
+    assert_eq!(sent.status, Status::Submitted);
+    let submitter_id = approval.user_id;
+    assert_eq!(sent.approval.as_ref().map(|a| a.user_id), Some(submitter_id), "kept once sent");
+    assert_eq!(sent.submitted_by.as_ref().and_then(|b| b.user_id), Some(submitter_id));
+    assert_ne!(sent.created_by.as_ref().and_then(|b| b.user_id), Some(submitter_id), "drafted by the drafter");
+
+    let history = drafter.notification_history().organisation_id(org).notification_id(draft.id).send().await.unwrap();
+    let steps: Vec<(String, Option<i64>)> = history.items.iter().map(|e| (e.action.to_string(), e.version)).collect();
+    assert_eq!(
+        steps,
+        [("created".into(), None), ("approved".into(), Some(approved.version)), ("submitted".into(), None)]
+    );
+}
+
+#[tokio::test]
+async fn a_submitter_who_edits_cannot_submit_until_another_person_approves_that_version() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let org = demo.organisation_id;
+    let drafter = app.sdk_for_person(&demo.users[1].email, &demo.users[1].password).await;
+    let submitter = app.sdk_for_person(&demo.users[2].email, &demo.users[2].password).await;
+    let (email, password) = app.member(org, "submitter", None).await;
+    let colleague = app.sdk_for_person(&email, &password).await;
+
+    let draft = complete_draft(&drafter, org, demo.location_id).await;
+    let fixed = edit(&submitter, org, draft.id, draft.version, "Ambulance called; family told.").await;
+    let own_edit = submit(&submitter, org, draft.id, fixed.version).await.unwrap_err();
+    assert_eq!(refused_code(&own_edit), (Some(403), "four_eyes".into()));
+    assert!(own_edit.problem().unwrap().detail.contains("approves it"), "says what to do: {:?}", own_edit.problem());
+    let self_approval = approve(&submitter, org, draft.id, fixed.version).await.unwrap_err();
+    assert_eq!(refused_code(&self_approval), (Some(403), "four_eyes".into()), "nobody approves their own edit");
+
+    // Approved, then edited again: the approval was of a version that is gone.
+    let approved = approve(&colleague, org, draft.id, fixed.version).await.unwrap();
+    let edited = edit(&submitter, org, draft.id, approved.version, "Ambulance called; family and GP told.").await;
+    assert!(edited.approval.is_none(), "an edit clears the approval");
+    let after_edit = submit(&submitter, org, draft.id, edited.version).await.unwrap_err();
+    assert_eq!(refused_code(&after_edit), (Some(403), "four_eyes".into()));
+
+    let approved = approve(&colleague, org, draft.id, edited.version).await.unwrap();
+    let sent = submit(&submitter, org, draft.id, approved.version).await.unwrap();
+    assert_eq!(sent.status, Status::Submitted);
+}
+
+#[tokio::test]
+async fn a_one_person_organisation_with_four_eyes_off_submits_what_it_writes() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let org = demo.organisation_id;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    let (email, password) = app.member(org, "submitter", None).await;
+    let alone = app.sdk_for_person(&email, &password).await;
+    let in_one_step = || async {
+        let body = NotificationSubmission {
+            location_id: Some(demo.location_id),
+            follows_id: None,
+            content: serde_json::from_value(valid("serious_injury")).unwrap(),
+            attachments: Vec::new(),
+        };
+        idempotent::with_key(|key| {
+            alone.submit_new_notification().organisation_id(org).idempotency_key(key).body(body.clone()).send()
+        })
+        .await
+    };
+    let refused = in_one_step().await.unwrap_err();
+    assert_eq!(refused_code(&refused), (Some(403), "four_eyes".into()), "under four eyes, nobody else saw it");
+
+    let off = SettingsChanges::builder().four_eyes(Some(false));
+    let changes = OrganisationChanges::builder().settings(Some(off.try_into().unwrap()));
+    let request = admin.update_organisation().organisation_id(org).if_match(organisation_etag(&admin, org).await);
+    assert!(!request.body(changes).send().await.unwrap().into_inner().settings.four_eyes);
+
+    assert_eq!(in_one_step().await.unwrap().into_inner().status, Status::Submitted);
+    let draft = complete_draft(&alone, org, demo.location_id).await;
+    assert_eq!(submit(&alone, org, draft.id, draft.version).await.unwrap().status, Status::Submitted);
+}
+
+/// The organisation's current `ETag`, for If-Match.
+async fn organisation_etag(client: &Client, org: Uuid) -> String {
+    let read = client.get_organisation().organisation_id(org).send().await.unwrap();
+    read.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn software_sends_on_its_own_only_where_the_organisation_allows_and_only_a_person_decides() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let org = demo.organisation_id;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    let submitter = app.sdk_for_person(&demo.users[2].email, &demo.users[2].password).await;
+    // Software that holds the admin role too: the setting is still not its to change.
+    let scopes = "org:read org:admin notifications:read notifications:write notifications:submit";
+    let client_id = app.api_client(org, "admin submitter", scopes, "a-long-enough-client-secret").await;
+    let software = app.sdk_for_client(client_id, "a-long-enough-client-secret", &[]);
+
+    let before = complete_draft(&software, org, demo.location_id).await;
+    assert_eq!(submit(&software, org, before.id, before.version).await.unwrap().status, Status::Submitted, "default");
+
+    let reviewed = || SettingsChanges::builder().software_submits(Some(false));
+    let changes = || OrganisationChanges::builder().settings(Some(reviewed().try_into().unwrap()));
+    let tag = organisation_etag(&admin, org).await;
+    let by_software = software.update_organisation().organisation_id(org).if_match(tag.clone()).body(changes());
+    let by_software = by_software.send().await.unwrap_err();
+    assert_eq!(by_software.http_status(), Some(403), "software cannot decide what it may send");
+    assert!(by_software.problem().unwrap().detail.contains("Only a person"), "{:?}", by_software.problem());
+    let by_admin = admin.update_organisation().organisation_id(org).if_match(tag).body(changes());
+    assert!(!by_admin.send().await.unwrap().into_inner().settings.software_submits);
+
+    let draft = complete_draft(&software, org, demo.location_id).await;
+    let alone = submit(&software, org, draft.id, draft.version).await.unwrap_err();
+    assert_eq!(refused_code(&alone), (Some(403), "four_eyes".into()));
+    assert!(alone.problem().unwrap().detail.contains("software does not send on its own"));
+    let by_itself = approve(&software, org, draft.id, draft.version).await.unwrap_err();
+    assert_eq!(by_itself.http_status(), Some(403), "software does not approve");
+    let approved = approve(&submitter, org, draft.id, draft.version).await.unwrap();
+    assert_eq!(submit(&software, org, draft.id, approved.version).await.unwrap().status, Status::Submitted);
+}
