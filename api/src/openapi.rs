@@ -4,8 +4,10 @@
 //! operation shares (its error responses). `openapi/v1.json` is [`spec_json`] committed; a test below fails
 //! when the two differ, and `provider-api openapi` rewrites the file.
 
+use provider_api_core::capability::Capability;
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -35,8 +37,13 @@ pub const BEARER: &str = "bearer";
     info(
         title = "Provider API",
         description = "The Care Quality Commission's API for registered health and adult social care providers in \
-England: reference data, and (as they land) organisations and roles, statutory notifications, registration \
-applications and documents.\n\nEvery error is `application/problem+json` (RFC 9457) with a stable `code`; see \
+England: organisations, their locations, people and roles; API clients for care-management software; \
+statutory notifications with signed receipts; registration applications, section by section, with the \
+regulator's requests, notices and decisions; resumable document uploads with malware scanning; the \
+organisation's event feed; and the regulator's own staff operations.\n\nAuthenticate with OAuth 2.0: software \
+acting as itself uses client credentials (`POST /v1/oauth/token`), people sign in through an application with \
+the authorization code flow and PKCE. A drafter prepares, a submitter reviews, approves and sends \
+(`docs/review.md`).\n\nEvery error is `application/problem+json` (RFC 9457) with a stable `code`; see \
 `docs/api-conventions.md` for paths, identifiers, pagination, idempotency, concurrency and versioning.",
         contact(name = "Provider API team", email = "provider-api@cqc.org.uk"),
     ),
@@ -54,7 +61,6 @@ applications and documents.\n\nEvery error is `application/problem+json` (RFC 94
     ),
     components(schemas(ProblemDetails)),
     modifiers(&BearerScheme),
-    security(("bearer" = [])),
 )]
 struct ApiDoc;
 
@@ -68,8 +74,33 @@ impl utoipa::Modify for BearerScheme {
             .bearer_format("JWT")
             .description(Some("An access token from `POST /v1/oauth/token` (RFC 9068 JWT, 15 minutes)."))
             .build();
-        doc.components.get_or_insert_with(Default::default).add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+        components.add_security_scheme(OAUTH2, SecurityScheme::OAuth2(oauth2()));
+        // Either scheme: the same token. Naming the OAuth flows lets a documentation page fetch one.
+        doc.security = Some(vec![
+            SecurityRequirement::new(BEARER, Vec::<String>::new()),
+            SecurityRequirement::new(OAUTH2, Vec::<String>::new()),
+        ]);
     }
+}
+
+/// The name of the OAuth 2.0 security scheme: the flows that issue the bearer token.
+pub const OAUTH2: &str = "oauth2";
+
+fn oauth2() -> utoipa::openapi::security::OAuth2 {
+    use utoipa::openapi::security::{AuthorizationCode, ClientCredentials, Flow, OAuth2, Scopes};
+    let scopes =
+        || Scopes::from_iter(Capability::ALL.iter().map(|c| (c.as_str(), crate::auth::authorize::describe(*c))));
+    OAuth2::with_description(
+        [
+            Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes())),
+            Flow::AuthorizationCode(AuthorizationCode::new("/v1/oauth/authorize", "/v1/oauth/token", scopes())),
+        ],
+        "Client credentials for software acting as itself (`client_secret_basic`, `client_secret_post` or \
+`private_key_jwt`); the authorization code flow with PKCE (S256) for people signing in through an application. \
+Both issue the bearer token (RFC 9068 JWT, 15 minutes).",
+    )
 }
 
 /// Every documented route, with its handler.

@@ -1209,7 +1209,8 @@ password, which proves the invitee owns it.*/
 section's content and each attached document's SHA-256.*/
         pub content_sha256: ApplicationReceiptContentSha256,
         /**A compact JWS (ES256, `typ` `registration-receipt+jwt`) whose claims repeat the fields above, signed
-with a key published at `/.well-known/jwks.json`.*/
+with a key published at `/.well-known/receipt-keys.json` (every key that has ever signed; the JWKS drops
+retired ones).*/
         pub jws: ::std::string::String,
         pub organisation_id: ::uuid::Uuid,
         pub received_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -8108,7 +8109,8 @@ once submitted.*/
 `{"attachments": [...], "content": {...}}`: the form and each attached document's SHA-256.*/
         pub content_sha256: ReceiptContentSha256,
         /**A compact JWS (ES256, `typ` `notification-receipt+jwt`) whose claims repeat the fields above, signed
-with a key published at `/.well-known/jwks.json`.*/
+with a key published at `/.well-known/receipt-keys.json` (every key that has ever signed; the JWKS drops
+retired ones).*/
         pub jws: ::std::string::String,
         pub notification_id: ::uuid::Uuid,
         pub organisation_id: ::uuid::Uuid,
@@ -25650,7 +25652,9 @@ presenting a used one revokes every token of that sign-in.*/
 #[derive(Clone, Debug)]
 /**Client for Provider API
 
-The Care Quality Commission's API for registered health and adult social care providers in England: reference data, and (as they land) organisations and roles, statutory notifications, registration applications and documents.
+The Care Quality Commission's API for registered health and adult social care providers in England: organisations, their locations, people and roles; API clients for care-management software; statutory notifications with signed receipts; registration applications, section by section, with the regulator's requests, notices and decisions; resumable document uploads with malware scanning; the organisation's event feed; and the regulator's own staff operations.
+
+Authenticate with OAuth 2.0: software acting as itself uses client credentials (`POST /v1/oauth/token`), people sign in through an application with the authorization code flow and PKCE. A drafter prepares, a submitter reviews, approves and sends (`docs/review.md`).
 
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `docs/api-conventions.md` for paths, identifiers, pagination, idempotency, concurrency and versioning.
 

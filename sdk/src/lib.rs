@@ -15,6 +15,8 @@ pub mod auth;
 mod connect;
 pub mod idempotent;
 mod problem;
+/// Verifying a receipt's signature against the regulator's receipt keys.
+pub mod receipt;
 pub mod upload;
 
 pub use connect::ClientBuilder;

@@ -1,7 +1,11 @@
 //! Every error is `application/problem+json`, including those axum and the middleware produce themselves.
 
+use std::sync::Arc;
+
+use provider_api_core::clock::ManualClock;
 use provider_api_tests::{TestApp, problem};
 use serde_json::json;
+use time::OffsetDateTime;
 
 const VALIDATE: &str = "/v1/identifiers/validate";
 
@@ -230,4 +234,59 @@ async fn if_match_star_and_weak_etags_cannot_stand_in_for_the_etag_read() {
     let read = app.http.get(&url).bearer_auth(&token).send().await.unwrap();
     let etag = read.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(patch(&etag).await.unwrap().status(), 200, "the ETag as read is taken");
+}
+
+/// A newcomer's usual first mistakes each get a message that names the fix.
+#[tokio::test]
+async fn common_mistakes_are_answered_with_what_to_do() {
+    let clock = Arc::new(ManualClock::at(OffsetDateTime::now_utc()));
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    let demo = app.demo().await;
+    let token = app.client_token(demo.client_id, &demo.client_secret).await;
+    let org = |tail: &str| app.url(&format!("/v1/organisations/{}{tail}", demo.organisation_id));
+    let mut wrong = Vec::new();
+    let mut expect = |what: &str, body: &serde_json::Value, code: &str, says: &str| {
+        let detail = body["detail"].as_str().unwrap_or_default();
+        if body["code"] != code || !detail.contains(says) {
+            wrong.push(format!("{what}: expected {code} saying {says:?}, got {body}"));
+        }
+    };
+
+    let multipart = app.http.post(org("/documents?filename=care-plan.pdf")).bearer_auth(&token);
+    let multipart = multipart.header("content-type", "multipart/form-data; boundary=x").body("--x--").send();
+    expect(
+        "a multipart upload",
+        &problem(multipart.await.unwrap(), 415).await,
+        "document_type_not_allowed",
+        "not a multipart form",
+    );
+
+    let tus = app.http.post(org("/uploads")).bearer_auth(&token).header("tus-resumable", "1.0.0");
+    let tus = tus.header("upload-length", "10").header("upload-metadata", "filename Y2FyZS5wZGY=").send();
+    expect(
+        "a tus upload without filetype",
+        &problem(tus.await.unwrap(), 415).await,
+        "document_type_not_allowed",
+        "Upload-Metadata",
+    );
+
+    let named = json!({"location_id": demo.location_id, "content": {"type": "serious_injury",
+        "person": {"name": "Mary Smith", "identifier": "RES-1", "age_band": "75-84"}}});
+    let draft = app.http.post(org("/notifications")).bearer_auth(&token).header("idempotency-key", "named-1");
+    let body = problem(draft.json(&named).send().await.unwrap(), 422).await;
+    let about_name = body["errors"].as_array().into_iter().flatten().find(|e| e["pointer"] == "/content/person/name");
+    let detail = about_name.and_then(|e| e["detail"].as_str()).unwrap_or_default();
+    if !detail.contains("never by name") {
+        wrong.push(format!("a person's name: {body}"));
+    }
+
+    // The same token a day later: expired, and the answer says how to get another.
+    clock.advance(time::Duration::days(1));
+    let expired = app.http.get(org("")).bearer_auth(&token).send().await.unwrap();
+    let body = problem(expired, 401).await;
+    let detail = body["detail"].as_str().unwrap_or_default();
+    if body["code"] != "invalid_token" || !detail.contains("has expired") || !detail.contains("/oauth/token") {
+        wrong.push(format!("an expired token: {body}"));
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -389,7 +389,8 @@ fn origin(uri: &str) -> String {
     }
 }
 
-fn describe(scope: Capability) -> &'static str {
+/// What a scope lets an application do, as the consent page and the OpenAPI document word it.
+pub fn describe(scope: Capability) -> &'static str {
     match scope {
         Capability::OrgRead => "see your organisations, their locations and members",
         Capability::OrgAdmin => "manage members, invitations, API clients and settings",

@@ -16,7 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::token::AccessClaims;
+use super::token::{AccessClaims, InvalidToken};
 use crate::http::Problem;
 use crate::http::rate_limit::VerifiedClaims;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ impl FromRequestParts<AppState> for Principal {
         let claims = match parts.extensions.remove::<VerifiedClaims>() {
             Some(VerifiedClaims(claims)) => claims,
             None => {
-                state.tokens.verify(&token, state.store.as_ref()).await.map_err(|e| invalid_token(&e.to_string()))?
+                state.tokens.verify(&token, state.store.as_ref()).await.map_err(|e| invalid_token(what_to_do(&e)))?
             }
         };
         let revoked = || invalid_token("The access token has been revoked.");
@@ -120,6 +120,31 @@ fn unauthenticated() -> Problem {
         "Send an access token from /v1/oauth/token as `Authorization: Bearer <token>`.",
     )
     .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="provider-api""#))
+}
+
+/// What the caller should do about a token that does not verify.
+fn what_to_do(error: &InvalidToken) -> &'static str {
+    match error {
+        InvalidToken::Expired => {
+            "The access token has expired: fetch a new one from POST /oauth/token (with your client credentials, or \
+your refresh token) and send the request again."
+        }
+        InvalidToken::NotYetValid => "The access token is not valid yet: check that this computer's clock is right.",
+        InvalidToken::Malformed => {
+            "This is not an access token: send the access_token that POST /oauth/token returned, as \
+`Authorization: Bearer <token>`."
+        }
+        InvalidToken::WrongType => {
+            "This token is not an access token (a receipt or another signed statement cannot call the API): send \
+the access_token that POST /oauth/token returned."
+        }
+        InvalidToken::WrongAlgorithm | InvalidToken::UnknownKey | InvalidToken::BadSignature => {
+            "This API did not sign this token (or it was changed): fetch a new one from this API's POST /oauth/token."
+        }
+        InvalidToken::WrongAudience | InvalidToken::WrongIssuer => {
+            "This token was issued by or for another server: fetch one from this API's POST /oauth/token."
+        }
+    }
 }
 
 fn invalid_token(why: &str) -> Problem {

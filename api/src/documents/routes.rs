@@ -228,7 +228,16 @@ async fn upload_document(
     body: Body,
 ) -> Result<Response, Problem> {
     let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let media = accepted_type(&state, declared)?;
+    let media = accepted_type(&state, declared).map_err(|mut problem| {
+        if declared.is_some_and(|d| d.trim_start().to_ascii_lowercase().starts_with("multipart/")) {
+            problem.detail = format!(
+                "Send the file's bytes as the request body with the file's own `Content-Type` (e.g. \
+application/pdf), not a multipart form, with its name as `?filename=`. {}",
+                problem.detail
+            );
+        }
+        problem
+    })?;
     check_location(&state, &auth.access, query.location_id, "/location_id").await?;
     let max = state.documents.settings.max_size;
     let length = match headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {

@@ -231,7 +231,17 @@ async fn create_upload(
     }
     let metadata = metadata(&headers)?;
     let get = |keys: &[&str]| metadata.iter().find(|(k, _)| keys.contains(&k.as_str())).map(|(_, v)| v.clone());
-    let media = accepted_type(&state, get(&["filetype", "content_type", "contentType", "type"]).as_deref())?;
+    let declared = get(&["filetype", "content_type", "contentType", "type"]);
+    let media = accepted_type(&state, declared.as_deref()).map_err(|mut problem| {
+        if declared.is_none() {
+            problem.detail = format!(
+                "Name the file's type in `Upload-Metadata`: `filename <base64>,filetype <base64>`, e.g. \
+application/pdf as `YXBwbGljYXRpb24vcGRm`. {}",
+                problem.detail
+            );
+        }
+        problem
+    })?;
     let filename = sanitise_filename(&get(&["filename", "name"]).unwrap_or_default());
     let location_id =
         match get(&["location_id"]) {

@@ -810,13 +810,9 @@ fn require_unlimited(access: &Access, capability: Capability) -> Result<(), Prob
 }
 
 async fn section_row(state: &AppState, application: &Application, section: SectionName) -> Result<SectionRow, Problem> {
-    state
-        .store
-        .application_sections(application.id)
-        .await?
-        .into_iter()
-        .find(|s| s.name == section)
-        .ok_or_else(|| Problem::not_found(format!("A {} application has no `{section}` section.", application.kind())))
+    state.store.application_sections(application.id).await?.into_iter().find(|s| s.name == section).ok_or_else(|| {
+        Problem::not_found(format!("An application of type `{}` has no `{section}` section.", application.kind()))
+    })
 }
 
 fn section_response(row: SectionRow) -> Response {

@@ -123,7 +123,8 @@ pub struct ApplicationReceipt {
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub content_sha256: String,
     /// A compact JWS (ES256, `typ` `registration-receipt+jwt`) whose claims repeat the fields above, signed
-    /// with a key published at `/.well-known/jwks.json`.
+    /// with a key published at `/.well-known/receipt-keys.json` (every key that has ever signed; the JWKS drops
+    /// retired ones).
     pub jws: String,
 }
 

@@ -76,6 +76,15 @@ pub fn schema_errors(
         .collect()
 }
 
+/// A name given for a person using the service (`/person/name`, `/people/0/surname`): the forms identify
+/// them by the provider's own identifier, and say so rather than only "no such field".
+fn is_a_persons_name(path: &str, field: &str) -> bool {
+    const NAMES: &[&str] =
+        &["name", "full_name", "first_name", "last_name", "surname", "forename", "given_name", "family_name"];
+    let person = path.split('/').rev().find(|segment| segment.parse::<usize>().is_err()).unwrap_or_default();
+    NAMES.contains(&field) && (person.contains("person") || person.contains("people"))
+}
+
 fn field_errors(path: &str, kind: &ValidationErrorKind, instance: &Value) -> Vec<FieldError> {
     let at = |code: &'static str, detail: String| vec![FieldError::new(path.to_owned(), code, detail)];
     match kind {
@@ -86,11 +95,15 @@ fn field_errors(path: &str, kind: &ValidationErrorKind, instance: &Value) -> Vec
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
             .map(|name| {
-                FieldError::new(
-                    format!("{path}/{}", escape(name)),
-                    "unknown_field",
-                    format!("There is no field `{name}` here; check its spelling against the form's schema."),
-                )
+                let detail = if is_a_persons_name(path, name) {
+                    format!(
+                        "People using the service are identified by your own identifier for them (`identifier`, \
+with `age_band`), never by name: remove `{name}`."
+                    )
+                } else {
+                    format!("There is no field `{name}` here; check its spelling against the form's schema.")
+                };
+                FieldError::new(format!("{path}/{}", escape(name)), "unknown_field", detail)
             })
             .collect(),
         ValidationErrorKind::Type { kind } => at("wrong_type", format!("This must be {}.", type_name(kind))),
@@ -203,6 +216,14 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn a_name_for_a_person_using_the_service_is_refused_with_why() {
+        assert!(is_a_persons_name("/person", "name"));
+        assert!(is_a_persons_name("/people/0", "surname"));
+        assert!(!is_a_persons_name("/reporter/contact", "name"), "staff are named");
+        assert!(!is_a_persons_name("/person", "nickname"));
+    }
 
     fn past_date_errors(value: &str, at: OffsetDateTime) -> Vec<FieldError> {
         let validator = compile(&json!({"type": "string", "format": formats::PAST_DATE})).unwrap();

@@ -1,6 +1,6 @@
 //! The receipt a submission earns: a reference number to quote, the time the regulator received it, the
 //! schema version, the SHA-256 of the canonical content, and a compact JWS over all of that, signed with the
-//! server's token key so a provider can prove offline (against `/.well-known/jwks.json`) what was received
+//! server's token key so a provider can prove offline (against `/.well-known/receipt-keys.json`) what was received
 //! and when.
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,8 @@ pub struct Receipt {
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub content_sha256: String,
     /// A compact JWS (ES256, `typ` `notification-receipt+jwt`) whose claims repeat the fields above, signed
-    /// with a key published at `/.well-known/jwks.json`.
+    /// with a key published at `/.well-known/receipt-keys.json` (every key that has ever signed; the JWKS drops
+    /// retired ones).
     pub jws: String,
 }
 
