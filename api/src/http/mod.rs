@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: problem details, extractors and the middleware stack.
 
 pub mod client_address;
+pub mod codes;
 pub mod conformance;
 pub mod etag;
 pub mod extract;
