@@ -1,11 +1,12 @@
 //! The organisation's event feed, `GET /v1/organisations/{organisation_id}/events?after=`: every status
-//! change of a notification or an application, numbered per organisation, so care-management software can
+//! change of a notification or an application, and every document's scan result, numbered per organisation, so care-management software can
 //! follow progress without polling each object. Events are thin (ids, types and statuses, never content or
 //! health data); the history tables' triggers write them in the same transaction as the change.
 
 use axum::Json;
 use axum::extract::State;
 use provider_api_core::capability::Capability;
+use provider_api_core::events::ObjectType;
 use provider_api_store::registrations::{EventFilter, OrganisationEvent};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -36,14 +37,6 @@ pub struct EventQuery {
     pub limit: Option<u32>,
 }
 
-/// What an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectType {
-    Notification,
-    RegistrationApplication,
-}
-
 /// A status change: which object, what happened, and the status it moved to.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventView {
@@ -60,10 +53,14 @@ pub struct EventView {
     /// The object's status after it.
     #[schema(example = "submitted")]
     pub status: String,
-    /// For a notification at a location: the location.
+    /// For a notification or a document at a location: the location.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub location_id: Option<Uuid>,
+    /// On a `submitted` event: the reference the receipt quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "N-261125-7K3M9QXT")]
+    pub reference: Option<String>,
 }
 
 impl From<OrganisationEvent> for EventView {
@@ -72,15 +69,12 @@ impl From<OrganisationEvent> for EventView {
             seq: e.seq,
             id: e.id,
             at: e.at,
-            object_type: if e.object_type == "notification" {
-                ObjectType::Notification
-            } else {
-                ObjectType::RegistrationApplication
-            },
+            object_type: e.object_type,
             object_id: e.object_id,
             action: e.action,
             status: e.status,
             location_id: e.location_id,
+            reference: e.reference,
         }
     }
 }
@@ -95,10 +89,12 @@ pub struct EventPage {
 
 /// The organisation's event feed
 ///
-/// Every status change of the organisation's notifications and registration applications, in order, after
-/// `after`. Poll with the `next` of the previous page. Events carry ids, types and statuses only. You see
-/// the events of what you may read: notifications with `notifications:read` (at your locations, if your
-/// access is limited), applications with `registrations:read` (and access to every location).
+/// Every status change of the organisation's notifications and registration applications, and every
+/// document's malware-scan result, in order, after `after`. Poll with the `next` of the previous page. Events
+/// carry ids, types, statuses and (on `submitted`) the receipt's reference only; see docs/events.md. You see
+/// the events of what you may read: notifications with `notifications:read` and documents with
+/// `documents:read` (at your locations, if your access is limited), applications with `registrations:read`
+/// (and access to every location).
 #[utoipa::path(
     get,
     path = "/v1/organisations/{organisation_id}/events",
@@ -116,7 +112,8 @@ async fn organisation_events(
     let (after, limit) = crate::http::pagination::by_seq(query.after, query.limit)?;
     let filter = EventFilter {
         notifications: access.decide(Capability::NotificationsRead, None).allowed,
-        notification_locations: access.locations.as_ref().map(|l| l.iter().copied().collect()),
+        documents: access.decide(Capability::DocumentsRead, None).allowed,
+        locations: access.locations.as_ref().map(|l| l.iter().copied().collect()),
         applications: access.decide(Capability::RegistrationsRead, None).allowed && access.locations.is_none(),
     };
     let items: Vec<EventView> = state

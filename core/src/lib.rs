@@ -16,6 +16,7 @@ pub mod capability;
 pub mod clock;
 pub mod documents;
 pub mod domain;
+pub mod events;
 pub mod field_error;
 pub mod forms;
 pub mod notifications;

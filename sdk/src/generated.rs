@@ -3692,11 +3692,14 @@ after `outcome_on`.*/
         pub action: ::std::string::String,
         pub at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
-        ///For a notification at a location: the location.
+        ///For a notification or a document at a location: the location.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location_id: ::std::option::Option<::uuid::Uuid>,
         pub object_id: ::uuid::Uuid,
         pub object_type: ObjectType,
+        ///On a `submitted` event: the reference the receipt quotes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reference: ::std::option::Option<::std::string::String>,
         ///This event's position in the organisation's feed: strictly increasing, without reordering.
         pub seq: i64,
         ///The object's status after it.
@@ -7054,7 +7057,7 @@ once submitted.*/
             Default::default()
         }
     }
-    ///What an event is about.
+    ///What an event of the feed is about.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -7072,12 +7075,15 @@ once submitted.*/
         Notification,
         #[serde(rename = "registration_application")]
         RegistrationApplication,
+        #[serde(rename = "document")]
+        Document,
     }
     impl ::std::fmt::Display for ObjectType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Notification => f.write_str("notification"),
                 Self::RegistrationApplication => f.write_str("registration_application"),
+                Self::Document => f.write_str("document"),
             }
         }
     }
@@ -7089,6 +7095,7 @@ once submitted.*/
             match value {
                 "notification" => Ok(Self::Notification),
                 "registration_application" => Ok(Self::RegistrationApplication),
+                "document" => Ok(Self::Document),
                 _ => Err("invalid value".into()),
             }
         }
@@ -15862,6 +15869,10 @@ presenting a used one revokes every token of that sign-in.*/
             >,
             object_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             object_type: ::std::result::Result<super::ObjectType, ::std::string::String>,
+            reference: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             seq: ::std::result::Result<i64, ::std::string::String>,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -15874,6 +15885,7 @@ presenting a used one revokes every token of that sign-in.*/
                     location_id: Ok(Default::default()),
                     object_id: Err("no value supplied for object_id".to_string()),
                     object_type: Err("no value supplied for object_type".to_string()),
+                    reference: Ok(Default::default()),
                     seq: Err("no value supplied for seq".to_string()),
                     status: Err("no value supplied for status".to_string()),
                 }
@@ -15948,6 +15960,18 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference: {e}")
+                    });
+                self
+            }
             pub fn seq<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -15985,6 +16009,7 @@ presenting a used one revokes every token of that sign-in.*/
                     location_id: value.location_id?,
                     object_id: value.object_id?,
                     object_type: value.object_type?,
+                    reference: value.reference?,
                     seq: value.seq?,
                     status: value.status?,
                 })
@@ -15999,6 +16024,7 @@ presenting a used one revokes every token of that sign-in.*/
                     location_id: Ok(value.location_id),
                     object_id: Ok(value.object_id),
                     object_type: Ok(value.object_type),
+                    reference: Ok(value.reference),
                     seq: Ok(value.seq),
                     status: Ok(value.status),
                 }
@@ -26647,10 +26673,12 @@ let response = client.get_document_content()
     }
     /**The organisation's event feed
 
-Every status change of the organisation's notifications and registration applications, in order, after
-`after`. Poll with the `next` of the previous page. Events carry ids, types and statuses only. You see
-the events of what you may read: notifications with `notifications:read` (at your locations, if your
-access is limited), applications with `registrations:read` (and access to every location).
+Every status change of the organisation's notifications and registration applications, and every
+document's malware-scan result, in order, after `after`. Poll with the `next` of the previous page. Events
+carry ids, types, statuses and (on `submitted`) the receipt's reference only; see docs/events.md. You see
+the events of what you may read: notifications with `notifications:read` and documents with
+`documents:read` (at your locations, if your access is limited), applications with `registrations:read`
+(and access to every location).
 
 Sends a `GET` request to `/v1/organisations/{organisation_id}/events`
 

@@ -34,19 +34,24 @@ pub struct OrganisationEvent {
     pub seq: i64,
     pub id: Uuid,
     pub at: OffsetDateTime,
-    pub object_type: String,
+    pub object_type: provider_api_core::events::ObjectType,
     pub object_id: Uuid,
     pub action: String,
     pub status: String,
     pub location_id: Option<Uuid>,
+    /// On a submission's event: the reference its receipt quotes.
+    pub reference: Option<String>,
 }
 
 /// Which events a reader may see.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub notifications: bool,
-    /// `None`: notifications at every location (and those of none).
-    pub notification_locations: Option<Vec<Uuid>>,
+    /// Documents' scan results.
+    pub documents: bool,
+    /// `None`: notifications and documents at every location (and those of none); otherwise only those at
+    /// these locations.
+    pub locations: Option<Vec<Uuid>>,
     pub applications: bool,
 }
 
@@ -475,13 +480,16 @@ macro_rules! impl_registration_queries {
                 limit: i64,
             ) -> Result<Vec<$crate::registrations::OrganisationEvent>, $crate::StoreError> {
                 let mut query = sqlx::QueryBuilder::<<$store as $crate::Dialect>::Database>::new(
-                    "SELECT seq, id, at, object_type, object_id, action, status, location_id FROM organisation_events \
-                     WHERE organisation_id = ",
+                    "SELECT seq, id, at, object_type, object_id, action, status, location_id, reference \
+                     FROM organisation_events WHERE organisation_id = ",
                 );
                 query.push_bind(organisation_id).push(" AND seq > ").push_bind(after).push(" AND (1 = 0");
-                if filter.notifications {
-                    query.push(" OR (object_type = 'notification'");
-                    if let Some(locations) = &filter.notification_locations {
+                for (shown, object_type) in [(filter.notifications, "notification"), (filter.documents, "document")] {
+                    if !shown {
+                        continue;
+                    }
+                    query.push(" OR (object_type = ").push_bind(object_type);
+                    if let Some(locations) = &filter.locations {
                         query.push(" AND location_id IN (");
                         let mut list = query.separated(", ");
                         list.push_bind(uuid::Uuid::nil());

@@ -523,6 +523,18 @@ async fn eicar_is_caught_by_a_real_clamd_and_never_served_while_clean_files_are(
         .await
         .unwrap();
     assert_eq!(unchanged.status(), 304);
+
+    // Each scan result entered the organisation's event feed once, when the scan recorded it.
+    let feed = p.client.organisation_events().organisation_id(p.organisation_id).send().await.unwrap().into_inner();
+    let scanned: Vec<(uuid::Uuid, String, String)> = feed
+        .items
+        .iter()
+        .filter(|e| e.object_type.to_string() == "document")
+        .map(|e| (e.object_id, e.action.clone(), e.status.clone()))
+        .collect();
+    assert_eq!(scanned.len(), 2, "{scanned:?}");
+    assert!(scanned.contains(&(infected.id, "scanned".into(), "infected".into())), "{scanned:?}");
+    assert!(scanned.contains(&(clean.id, "scanned".into(), "clean".into())), "{scanned:?}");
 }
 
 #[tokio::test]

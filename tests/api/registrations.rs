@@ -600,11 +600,14 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
     let staff_steps = history.items.iter().filter(|e| e.by.as_ref().and_then(|b| b.user_id) == Some(inspector_id));
     assert_eq!(staff_steps.count(), 6, "accept, assign, request, propose, decide and the read");
 
-    // The event feed has every status change, in order, and is resumable from any point.
+    // The event feed has every status change, in order, and is resumable from any point; each document's scan
+    // result is in it too, and a submission's event quotes the receipt's reference.
     let feed = software.organisation_events().organisation_id(org).send().await.unwrap().into_inner();
+    let is_status = |e: &&provider_api_sdk::types::EventView| e.object_type.to_string() != "document";
+    let statuses: Vec<_> = feed.items.iter().filter(is_status).collect();
     let changes: Vec<(String, String, String)> =
-        feed.items.iter().map(|e| (e.object_type.to_string(), e.action.clone(), e.status.clone())).collect();
-    assert_eq!(feed_before.items.len(), 7, "{:?}", feed_before.items);
+        statuses.iter().map(|e| (e.object_type.to_string(), e.action.clone(), e.status.clone())).collect();
+    assert_eq!(feed_before.items.iter().filter(is_status).count(), 7, "{:?}", feed_before.items);
     let application_changes = [
         ("registration_application", "created", "draft"),
         ("registration_application", "created", "draft"),
@@ -620,9 +623,16 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
     let expected: Vec<(String, String, String)> =
         application_changes.iter().map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned())).collect();
     assert_eq!(changes, expected);
+    let scans: Vec<_> = feed.items.iter().filter(|e| e.object_type.to_string() == "document").collect();
+    assert!(!scans.is_empty(), "the uploaded documents' scan results");
+    assert!(scans.iter().all(|e| (e.action.as_str(), e.status.as_str()) == ("scanned", "clean")), "{scans:?}");
+    let submitted = statuses.iter().find(|e| e.action == "submitted" && e.object_id == id).unwrap();
+    let sent = current(&software, org, id).await;
+    assert_eq!(submitted.reference, sent.receipt.map(|r| r.reference), "the submitted event quotes the receipt");
+    assert!(statuses.iter().filter(|e| e.action != "submitted").all(|e| e.reference.is_none()));
     assert!(feed.items.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(feed.items.last().unwrap().object_id, notification.id);
-    let rest = software.organisation_events().organisation_id(org).after(feed.items[7].seq).send().await.unwrap();
+    let rest = software.organisation_events().organisation_id(org).after(statuses[7].seq).send().await.unwrap();
     assert_eq!(rest.items.len(), 2);
     let none = software.organisation_events().organisation_id(org).after(feed.next).send().await.unwrap();
     assert!(none.items.is_empty());

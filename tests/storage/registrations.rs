@@ -228,7 +228,7 @@ async fn status_changes_enter_the_feed_in_order_and_other_history_does_not() {
     let created = Event::new(theirs.id, Action::Created, actor(), now);
     store.insert_application(&theirs, &sections, &[created], None).await.unwrap();
 
-    let everything = EventFilter { notifications: true, notification_locations: None, applications: true };
+    let everything = EventFilter { notifications: true, documents: true, locations: None, applications: true };
     let feed = store.organisation_events(org, 0, &everything, 100).await.unwrap();
     let seen: Vec<(i64, &str, &str)> = feed.iter().map(|e| (e.seq, e.action.as_str(), e.status.as_str())).collect();
     assert_eq!(seen, [(1, "created", "draft"), (2, "submitted", "submitted")], "a staff read is not a status change");
