@@ -27345,10 +27345,12 @@ let response = client.get_application_section()
     }
     /**Write a section
 
-Replaces one section's content. Fields given must be valid (422 lists every one that is not, and nothing
-is stored); missing ones are reported by the checklist. Needs `If-Match` with the section's `ETag`, so two
-people never overwrite each other; colleagues can write other sections at the same time. Only drafts and
-returned applications can be edited (409 otherwise).
+Replaces one section's content. Fields given must be valid, reference codes included (422 lists every
+one that is not, and nothing is stored); missing ones are reported by the checklist. Needs `If-Match` with
+the **section's** `ETag`, so two people never overwrite each other; colleagues can write other sections at
+the same time. The write moves the application's version too (approving and submitting need the
+application's new `ETag`) and clears an approval. Only drafts and returned applications can be edited (409
+otherwise).
 
 Sends a `PUT` request to `/v1/organisations/{organisation_id}/registration-applications/{application_id}/sections/{section}`
 

@@ -979,3 +979,26 @@ async fn at_half_past_midnight_bst_a_notice_served_today_runs_28_days_from_engla
     assert_eq!(notice.served_on.to_string(), "2027-06-16", "served today in England, not UTC's 15th");
     assert_eq!(notice.representations_due_on.to_string(), "2027-07-14", "28 days from the 16th");
 }
+
+#[tokio::test]
+async fn a_section_naming_a_code_the_regulator_does_not_publish_is_refused_as_it_is_written() {
+    let app = TestApp::spawn().await;
+    let (org, software) = applicant(&app).await;
+    let application = create(&software, org, "new_provider").await;
+    let what = json!({"regulated_activities": ["personal_care", "time_travel"],
+        "service_types": ["care_home_without_nursing"], "service_user_bands": ["adults_over_65", "martians"]});
+
+    let refused = put(&software, org, application.id, "what", what).await.unwrap_err();
+    let errors: Vec<(String, String)> =
+        refused.problem().unwrap().errors.iter().map(|e| (e.pointer.clone(), e.code.clone())).collect();
+    assert_eq!(
+        errors,
+        [
+            ("/regulated_activities/1".to_owned(), "unknown_activity".to_owned()),
+            ("/service_user_bands/1".to_owned(), "unknown_code".to_owned())
+        ]
+    );
+    assert_eq!(current(&software, org, application.id).await.version, application.version, "nothing written");
+    let fixed = json!({"regulated_activities": ["personal_care"], "service_user_bands": ["adults_over_65"]});
+    assert!(put(&software, org, application.id, "what", fixed).await.is_ok(), "a draft may still be partial");
+}

@@ -17,7 +17,7 @@ use provider_api_core::registrations::checklist::Checklist;
 use provider_api_core::registrations::decisions::representations_open;
 use provider_api_core::registrations::model::{Action, Application, Event, Filter, SectionRow, Status};
 use provider_api_core::registrations::registered::RegisteredDetails;
-use provider_api_core::registrations::sections::DocumentsSection;
+use provider_api_core::registrations::sections::{DocumentsSection, PublishedCodes, unknown_codes};
 use provider_api_core::registrations::workflow;
 use provider_api_core::stored::JsonText;
 use provider_api_store::registrations::SectionWrite;
@@ -281,10 +281,12 @@ async fn get_application_section(
 
 /// Write a section
 ///
-/// Replaces one section's content. Fields given must be valid (422 lists every one that is not, and nothing
-/// is stored); missing ones are reported by the checklist. Needs `If-Match` with the section's `ETag`, so two
-/// people never overwrite each other; colleagues can write other sections at the same time. Only drafts and
-/// returned applications can be edited (409 otherwise).
+/// Replaces one section's content. Fields given must be valid, reference codes included (422 lists every
+/// one that is not, and nothing is stored); missing ones are reported by the checklist. Needs `If-Match` with
+/// the **section's** `ETag`, so two people never overwrite each other; colleagues can write other sections at
+/// the same time. The write moves the application's version too (approving and submitting need the
+/// application's new `ETag`) and clears an approval. Only drafts and returned applications can be edited (409
+/// otherwise).
 #[utoipa::path(
     put,
     path = "/v1/organisations/{organisation_id}/registration-applications/{application_id}/sections/{section}",
@@ -318,7 +320,7 @@ async fn put_application_section(
     let fields = content.0;
     let content = Value::Object(fields.clone());
     let at = format!("/sections/{section}");
-    let errors = kind.check_section(
+    let mut errors = kind.check_section(
         section,
         &content,
         Completeness::Draft,
@@ -326,6 +328,17 @@ async fn put_application_section(
         state.clock.now_for(access.organisation_id),
         "",
     );
+    if errors.is_empty() {
+        // Reference codes are the regulator's: an unknown one is refused now, not only by the checklist.
+        let service_types = state.store.service_types().await?.into_iter().map(|t| t.code).collect();
+        let service_user_bands = state.store.service_user_bands().await?.into_iter().map(|b| b.code).collect();
+        let codes = PublishedCodes {
+            activities: &state.activity_codes,
+            service_types: &service_types,
+            service_user_bands: &service_user_bands,
+        };
+        errors = unknown_codes(&content, codes, "");
+    }
     if section == SectionName::Documents
         && errors.is_empty()
         && let Ok(documents) = DocumentsSection::deserialize(&content)

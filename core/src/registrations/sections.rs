@@ -3,7 +3,10 @@
 //! forms are. Rules a section's schema cannot state are in [`Section::check`], which also sees the other
 //! sections and the organisation's registered details (see `checklist.rs`).
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::Date;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, SchemaFormat};
@@ -429,17 +432,66 @@ fn registered_location(facts: &Facts, location_id: Uuid, pointer: String, errors
     true
 }
 
+const UNKNOWN_ACTIVITY: &str =
+    "This is not a regulated activity code; GET /v1/reference/regulated-activities lists them.";
+const UNKNOWN_SERVICE_TYPE: &str = "This is not a service type; GET /v1/reference/service-types lists them.";
+const UNKNOWN_BAND: &str = "This is not a service-user band; GET /v1/reference/service-user-bands lists them.";
+
+/// The reference codes the regulator publishes (`GET /v1/reference/…`).
+#[derive(Debug, Clone, Copy)]
+pub struct PublishedCodes<'a> {
+    pub activities: &'a BTreeSet<String>,
+    pub service_types: &'a BTreeSet<String>,
+    pub service_user_bands: &'a BTreeSet<String>,
+}
+
+/// Every reference code in a section's `content` that the regulator does not publish, wherever the section
+/// lists regulated activities, service types or service-user bands: refused as the section is written (as a
+/// notification draft's activities are), not only when the checklist is read. Pointers are under `at`.
+pub fn unknown_codes(content: &Value, codes: PublishedCodes<'_>, at: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    walk_codes(content, codes, at, &mut errors);
+    errors
+}
+
+fn walk_codes(value: &Value, codes: PublishedCodes<'_>, at: &str, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                let here = format!("{at}/{}", crate::field_error::pointer_token(key));
+                let listed = match key.as_str() {
+                    "regulated_activities" => Some((codes.activities, "unknown_activity", UNKNOWN_ACTIVITY)),
+                    "service_types" => Some((codes.service_types, "unknown_code", UNKNOWN_SERVICE_TYPE)),
+                    "service_user_bands" => Some((codes.service_user_bands, "unknown_code", UNKNOWN_BAND)),
+                    _ => None,
+                };
+                match (listed, member) {
+                    (Some((known, code, detail)), Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if item.as_str().is_some_and(|text| !known.contains(text)) {
+                                push(errors, format!("{here}/{i}"), code, detail);
+                            }
+                        }
+                    }
+                    _ => walk_codes(member, codes, &here, errors),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk_codes(item, codes, &format!("{at}/{i}"), errors);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn known_activities(codes: &[ActivityCode], facts: &Facts, at: &str, errors: &mut Vec<FieldError>) {
     for (i, code) in codes.iter().enumerate() {
         if codes[..i].contains(code) {
             push(errors, format!("{at}/{i}"), "duplicate", "Give each activity once.");
         } else if !facts.activity_codes.contains(code.as_str()) {
-            push(
-                errors,
-                format!("{at}/{i}"),
-                "unknown_activity",
-                "This is not a regulated activity code; GET /v1/reference/regulated-activities lists them.",
-            );
+            push(errors, format!("{at}/{i}"), "unknown_activity", UNKNOWN_ACTIVITY);
         }
     }
 }
@@ -479,22 +531,12 @@ impl Section for ServicesSection {
         known_activities(&self.regulated_activities, facts, &format!("{at}/regulated_activities"), errors);
         for (i, code) in self.service_types.iter().enumerate() {
             if !facts.service_types.contains(code.as_str()) {
-                push(
-                    errors,
-                    format!("{at}/service_types/{i}"),
-                    "unknown_code",
-                    "This is not a service type; GET /v1/reference/service-types lists them.",
-                );
+                push(errors, format!("{at}/service_types/{i}"), "unknown_code", UNKNOWN_SERVICE_TYPE);
             }
         }
         for (i, code) in self.service_user_bands.iter().enumerate() {
             if !facts.service_user_bands.contains(code.as_str()) {
-                push(
-                    errors,
-                    format!("{at}/service_user_bands/{i}"),
-                    "unknown_code",
-                    "This is not a service-user band; GET /v1/reference/service-user-bands lists them.",
-                );
+                push(errors, format!("{at}/service_user_bands/{i}"), "unknown_code", UNKNOWN_BAND);
             }
         }
     }
@@ -702,6 +744,28 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+
+    #[test]
+    fn unknown_reference_codes_are_found_wherever_a_section_lists_them() {
+        let known = |codes: &[&str]| codes.iter().map(|c| (*c).to_owned()).collect::<BTreeSet<String>>();
+        let (activities, types, bands) = (known(&["personal_care"]), known(&["care_home"]), known(&["older_people"]));
+        let codes = PublishedCodes { activities: &activities, service_types: &types, service_user_bands: &bands };
+        let content = serde_json::json!({
+            "regulated_activities": ["personal_care", "space_travel"],
+            "service_types": ["care_home"],
+            "locations": [{"service_user_bands": ["older_people", "martians"]}],
+            "name": "space_travel"
+        });
+        let found: Vec<(String, String)> =
+            unknown_codes(&content, codes, "").into_iter().map(|e| (e.pointer, e.code.into_owned())).collect();
+        assert_eq!(
+            found,
+            [
+                ("/locations/0/service_user_bands/1".to_owned(), "unknown_code".to_owned()),
+                ("/regulated_activities/1".to_owned(), "unknown_activity".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn months_before_keeps_the_day_or_the_month_end() {
