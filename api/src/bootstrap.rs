@@ -73,8 +73,8 @@ pub const DEMO_ACTIVITIES: &[&str] = &[
     "nursing_care",
 ];
 
-/// Creates a demo provider with one (registered) location, an admin, a drafter and a submitter, and an API client with
-/// every scope and the drafter and submitter roles. Each run makes a new one (its emails carry a fresh tag),
+/// Creates a demo provider with one (registered) location, an admin, a drafter, two submitters (the second to
+/// approve what the first edits), and an API client with every scope and the drafter and submitter roles. Each run makes a new one (its emails carry a fresh tag),
 /// so it never collides with an earlier demo.
 pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredentials, BootstrapError> {
     let tag = secret::hex(&secret::random_bytes::<3>());
@@ -112,10 +112,18 @@ pub async fn create_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoC
     store.record_registration(organisation.id, &registration, now).await?;
 
     let mut users = Vec::new();
-    for role in [Role::Admin, Role::Drafter, Role::Submitter] {
-        let email = format!("{}.{tag}@demo-care.example", role.as_str());
+    // A second submitter, last (so the first three keep their places), is the colleague who approves what the
+    // first submitter last edited (docs/review.md).
+    let people = [
+        (Role::Admin, "admin"),
+        (Role::Drafter, "drafter"),
+        (Role::Submitter, "submitter"),
+        (Role::Submitter, "reviewer"),
+    ];
+    for (role, name) in people {
+        let email = format!("{name}.{tag}@demo-care.example");
         let password = secret::generate("");
-        let user = new_user(&email, &format!("Demo {}", role.as_str()), Some(&password), &BTreeSet::new(), now);
+        let user = new_user(&email, &format!("Demo {name}"), Some(&password), &BTreeSet::new(), now);
         store.create_user(&user).await?;
         store
             .put_membership(&Membership {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Two people share a notification (docs/review.md): the drafter prepares it, the submitter reviews it,
-# approves that version and sends it. Each signs in as themselves (sign_in.sh); the history shows who did what.
+# People share notifications (docs/review.md). First, the drafter prepares one and the submitter reviews it,
+# approves that version and sends it. Then the submitter edits another, cannot send their own edit, and a
+# colleague (the demo's second submitter, reviewer) approves it. Each signs in as themselves (sign_in.sh).
 #
 #     docs/examples/review.sh http://127.0.0.1:8080 demo.json
 #
@@ -14,6 +15,7 @@ json() { python3 -c "import json,sys; print(eval('json.load(sys.stdin)' + sys.ar
 ORG=$(field organisation_id); LOCATION=$(field location_id)
 DRAFTER=$("$HERE/sign_in.sh" "$BASE" "$DEMO" drafter)
 SUBMITTER=$("$HERE/sign_in.sh" "$BASE" "$DEMO" submitter)
+REVIEWER=$("$HERE/sign_in.sh" "$BASE" "$DEMO" reviewer)
 NOTIFICATIONS="$BASE/v1/organisations/$ORG/notifications"
 
 # 1. The drafter prepares it (a draft may be incomplete; this one is whole).
@@ -50,3 +52,22 @@ curl -sS "$NOTIFICATIONS/$ID/history" -H "Authorization: Bearer $SUBMITTER" |
   python3 -c 'import json,sys
 for e in json.load(sys.stdin)["items"]:
     print(e["at"], e["action"], (e.get("by") or {}).get("user_id", ""), e.get("version", ""))'
+
+# 6. The submitter fixes something in a new draft: they are now its last editor.
+SECOND=$(curl -sS -X POST "$NOTIFICATIONS" -H "Authorization: Bearer $DRAFTER" -H "Content-Type: application/json" \
+  -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \
+  -d "$(curl -sS "$NOTIFICATIONS/$ID" -H "Authorization: Bearer $DRAFTER" |
+        python3 -c 'import json,sys; n=json.load(sys.stdin); print(json.dumps({"location_id": n["location_id"], "content": n["content"]}))')" |
+  json "['id']")
+EDITED=$(curl -sS -X PATCH "$NOTIFICATIONS/$SECOND" -H "Authorization: Bearer $SUBMITTER" -H 'If-Match: "1"' \
+  -H "Content-Type: application/merge-patch+json" -d '{"content": {"police_reference": "CAD 1001"}}' | json "['version']")
+
+# 7. Sending their own edit is refused, saying what to do; a colleague approves that version; then it goes.
+curl -sS -X POST "$NOTIFICATIONS/$SECOND/submit" -H "Authorization: Bearer $SUBMITTER" -H "If-Match: \"$EDITED\"" \
+  -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" |
+  python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["status"], p["code"] + ":", p["detail"])'
+APPROVED=$(curl -sS -X POST "$NOTIFICATIONS/$SECOND/approval" -H "Authorization: Bearer $REVIEWER" \
+  -H "If-Match: \"$EDITED\"" | json "['version']")
+echo "reviewer approved version $APPROVED"
+curl -sS -X POST "$NOTIFICATIONS/$SECOND/submit" -H "Authorization: Bearer $SUBMITTER" -H "If-Match: \"$APPROVED\"" \
+  -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" | json "['receipt']['reference']"

@@ -3,20 +3,20 @@
 # PKCE (S256). Prints the access token. A real application sends the person's browser to the authorization
 # URL (step 2) and receives the code at its redirect URI; this script posts the sign-in form itself.
 #
-#     docs/examples/sign_in.sh http://127.0.0.1:8080 demo.json drafter      # or admin, submitter
+#     docs/examples/sign_in.sh http://127.0.0.1:8080 demo.json drafter      # or admin, submitter, reviewer
 #
 # CI runs this against its live server, so it stays true.
 set -euo pipefail
 BASE=${1:-http://127.0.0.1:8080}
 DEMO=${2:-demo.json}
-ROLE=${3:-drafter}
+WHO=${3:-drafter}                                  # the demo person: their email starts with it
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$DEMO" "$1"; }
 APP_ID=$(field integrator_app_id)                  # the application the person signs in through
 REDIRECT_URI=$(field redirect_uri)                 # registered for it, exactly
 read -r EMAIL PASSWORD < <(python3 -c '
 import json, sys
-person = next(u for u in json.load(open(sys.argv[1]))["users"] if u["roles"] == [sys.argv[2]])
-print(person["email"], person["password"])' "$DEMO" "$ROLE")
+person = next(u for u in json.load(open(sys.argv[1]))["users"] if u["email"].startswith(sys.argv[2] + "."))
+print(person["email"], person["password"])' "$DEMO" "$WHO")
 
 # 1. PKCE: a random verifier, kept by the application; its SHA-256 (base64url, no padding) is the challenge.
 VERIFIER=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')

@@ -34,7 +34,7 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Create a demo provider (a location, an admin, a drafter, a submitter and an API client) in the
+    /// Create a demo provider (a location, an admin, a drafter, two submitters and an API client) in the
     /// configured database, and print their credentials.
     Demo {
         /// Print one JSON object instead of text.

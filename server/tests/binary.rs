@@ -180,6 +180,6 @@ fn demo_prints_one_json_object_with_every_credential() {
         assert!(demo[field].is_string(), "{field} missing: {demo}");
     }
     let roles: Vec<&str> = demo["users"].as_array().unwrap().iter().map(|u| u["roles"][0].as_str().unwrap()).collect();
-    assert_eq!(roles, ["admin", "drafter", "submitter"]);
+    assert_eq!(roles, ["admin", "drafter", "submitter", "submitter"], "the second submitter approves (docs/review.md)");
     assert!(demo["users"].as_array().unwrap().iter().all(|u| u["email"].is_string() && u["password"].is_string()));
 }

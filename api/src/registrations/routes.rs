@@ -314,7 +314,7 @@ async fn put_application_section(
     let expected = if_match.version()?;
     application.status().require_editable()?;
     if expected != current.version {
-        return Err(stale());
+        return Err(stale_section(section));
     }
     let kind = application.kind();
     let fields = content.0;
@@ -369,7 +369,7 @@ async fn put_application_section(
     event.fields = Some(changed.iter().map(|p| format!("{at}{p}")).collect::<Vec<_>>().join(" "));
     match state.store.update_section(&updated, current.version, &event).await? {
         SectionWrite::Written => Ok(section_response(updated)),
-        SectionWrite::Stale => Err(stale()),
+        SectionWrite::Stale => Err(stale_section(section)),
         SectionWrite::Frozen => {
             // Sent (or withdrawn) since we read it: say what it is now.
             visible(&state, &access, id).await?.status().require_editable()?;
@@ -865,6 +865,18 @@ pub(super) fn changed_meanwhile() -> Problem {
         "Changed at the same moment",
         "Someone else changed this application at the same moment; read it again and retry.",
     )
+}
+
+/// 412 for a section write: the usual words, and which `ETag` a section takes (the application's is the
+/// commonest mistake, and on a new application both are "1", so it shows only later).
+fn stale_section(section: SectionName) -> Problem {
+    let mut problem = stale();
+    problem.detail = format!(
+        "This section has changed since the version named, or the ETag sent is not this section's. A section \
+takes its own ETag (GET …/sections/{section}), not the application's; read it again, reapply your change and \
+send its ETag."
+    );
+    problem
 }
 
 /// Documents sent with a message must be scanned clean, as a submission's must (422 naming each other one).
