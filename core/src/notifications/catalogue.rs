@@ -278,6 +278,8 @@ static PUBLISHED: LazyLock<BTreeMap<NotificationType, Value>> = LazyLock::new(||
             if !defs.is_empty() {
                 published.insert("$defs".into(), Value::Object(defs));
             }
+            // A whole form, so software sees one valid instance (JSON Schema 2020-12 `examples`).
+            published.insert("examples".into(), json!([super::examples::example(kind)]));
             (kind, Value::Object(published))
         })
         .collect()

@@ -3,6 +3,7 @@
 //! The routes that draft, submit and answer them are the API's (`api/src/notifications`).
 
 pub mod catalogue;
+pub mod examples;
 pub mod forms;
 pub mod model;
 pub mod people;
