@@ -9272,6 +9272,7 @@ without a person's approval. Off: it sends only a version a person approved. On 
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct SettingsChanges {
+        ///Only a person changes this (software acting as itself cannot lift the review of what it sends).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub four_eyes: ::std::option::Option<bool>,
         ///Only a person changes this: software acting as itself cannot decide what it may send.

@@ -612,7 +612,8 @@ async fn request(
         "revoke_token" => Some(form("token=par_nothing")),
         "submit_authorization_page" => Some(form("decision=allow")),
         "create_organisation" => Some(json(serde_json::json!({"name": "Matrix Care Ltd"}))),
-        "update_organisation" => Some(json(serde_json::json!({"settings": {"four_eyes": false}}))),
+        // A rename: the review settings are a person's alone to change, which tests/api/review.rs shows.
+        "update_organisation" => Some(json(serde_json::json!({"name": "Matrix Care Ltd"}))),
         "create_location" => Some(json(serde_json::json!({"name": "Matrix House",
             "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"}}))),
         "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),

@@ -195,6 +195,12 @@ async fn software_sends_on_its_own_only_where_the_organisation_allows_and_only_a
     let by_software = by_software.send().await.unwrap_err();
     assert_eq!(by_software.http_status(), Some(403), "software cannot decide what it may send");
     assert!(by_software.problem().unwrap().detail.contains("Only a person"), "{:?}", by_software.problem());
+    // Nor may it turn off the review of what people send.
+    let no_review = OrganisationChanges::builder()
+        .settings(Some(SettingsChanges::builder().four_eyes(Some(false)).try_into().unwrap()));
+    let request = software.update_organisation().organisation_id(org).if_match(tag.clone()).body(no_review);
+    let refused = request.send().await.unwrap_err();
+    assert_eq!(refused.http_status(), Some(403), "software cannot turn four eyes off");
     let by_admin = admin.update_organisation().organisation_id(org).if_match(tag).body(changes());
     assert!(!by_admin.send().await.unwrap().into_inner().settings.software_submits);
 

@@ -178,6 +178,7 @@ pub struct OrganisationChanges {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsChanges {
+    /// Only a person changes this (software acting as itself cannot lift the review of what it sends).
     #[schema(nullable = false)]
     pub four_eyes: Option<bool>,
     /// Only a person changes this: software acting as itself cannot decide what it may send.
@@ -210,12 +211,16 @@ async fn update_organisation(
     ValidatedJson(changes): ValidatedJson<OrganisationChanges>,
 ) -> Result<Response, Problem> {
     let settings = changes.settings.as_ref();
-    if settings.and_then(|s| s.software_submits).is_some() && authorized.principal.actor().user.is_none() {
+    // How the organisation reviews what it sends is for people to decide: software acting as itself (even
+    // holding the admin role) could otherwise lift the review of its own submissions.
+    let touches_review = settings.is_some_and(|s| s.four_eyes.is_some() || s.software_submits.is_some());
+    if touches_review && authorized.principal.actor().user.is_none() {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Not permitted",
-            "Only a person changes whether software may send on its own: software acting as itself cannot.",
+            "Only a person changes how the organisation reviews what it sends (four eyes, and whether software \
+may send on its own): software acting as itself cannot.",
         ));
     }
     let expected = if_match.version()?;
