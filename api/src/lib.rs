@@ -111,6 +111,24 @@ impl Application {
                     .map(|a| a.code)
                     .collect(),
             ),
+            service_types: Arc::new(
+                store
+                    .service_types()
+                    .await
+                    .context("could not read reference data")?
+                    .into_iter()
+                    .map(|t| t.code)
+                    .collect(),
+            ),
+            service_user_bands: Arc::new(
+                store
+                    .service_user_bands()
+                    .await
+                    .context("could not read reference data")?
+                    .into_iter()
+                    .map(|b| b.code)
+                    .collect(),
+            ),
             documents: documents.clone(),
             audit: audit::AuditWriter::start(store.clone()),
         };

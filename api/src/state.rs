@@ -28,6 +28,9 @@ pub struct AppState {
     /// The regulated activity codes: reference data, changed only by a migration (so by a new release), read
     /// once at start-up rather than on every notification.
     pub activity_codes: Arc<std::collections::BTreeSet<String>>,
+    /// The service-type and service-user-band codes, likewise read once (sections and the checklist use them).
+    pub service_types: Arc<std::collections::BTreeSet<String>>,
+    pub service_user_bands: Arc<std::collections::BTreeSet<String>>,
     /// Document storage, limits and scanning.
     pub documents: Arc<crate::documents::Documents>,
     /// Appends to the audit trail, in batches.

@@ -110,19 +110,27 @@ pub fn may_approve(approver: Actor, last_editor: Actor, what: &str) -> Result<()
     Ok(())
 }
 
+/// What the tests of every rule built on this one share.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub const FOUR_EYES: Policy = Policy { four_eyes: true, software_submits: true };
+    pub const ONE_PERSON: Policy = Policy { four_eyes: false, software_submits: true };
+
+    pub fn person(id: u128) -> Actor {
+        Actor { user: Some(Uuid::from_u128(id)), client: None }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
 
+    use super::fixtures::{FOUR_EYES as ON, ONE_PERSON as OFF, person};
     use super::*;
 
     const AT: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
-    const ON: Policy = Policy { four_eyes: true, software_submits: true };
-    const OFF: Policy = Policy { four_eyes: false, software_submits: true };
-
-    fn person(id: u128) -> Actor {
-        Actor { user: Some(Uuid::from_u128(id)), client: None }
-    }
 
     fn software() -> Actor {
         Actor { user: None, client: Some(Uuid::from_u128(9)) }

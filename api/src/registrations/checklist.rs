@@ -20,14 +20,12 @@ async fn gather_facts(
     sections: BTreeMap<SectionName, Value>,
 ) -> Result<Facts, Problem> {
     let registered = state.store.registered_details(organisation_id).await?;
-    let service_types = state.store.service_types().await?.into_iter().map(|t| t.code).collect();
-    let service_user_bands = state.store.service_user_bands().await?.into_iter().map(|b| b.code).collect();
     Ok(Facts {
         kind,
         at: state.clock.now_for(organisation_id),
         activity_codes: state.activity_codes.clone(),
-        service_types: Arc::new(service_types),
-        service_user_bands: Arc::new(service_user_bands),
+        service_types: state.service_types.clone(),
+        service_user_bands: state.service_user_bands.clone(),
         registered: Arc::new(registered),
         sections: Arc::new(sections),
     })

@@ -330,12 +330,10 @@ async fn put_application_section(
     );
     if errors.is_empty() {
         // Reference codes are the regulator's: an unknown one is refused now, not only by the checklist.
-        let service_types = state.store.service_types().await?.into_iter().map(|t| t.code).collect();
-        let service_user_bands = state.store.service_user_bands().await?.into_iter().map(|b| b.code).collect();
         let codes = PublishedCodes {
             activities: &state.activity_codes,
-            service_types: &service_types,
-            service_user_bands: &service_user_bands,
+            service_types: &state.service_types,
+            service_user_bands: &state.service_user_bands,
         };
         errors = unknown_codes(&content, codes, "");
     }

@@ -118,14 +118,9 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+    use crate::workflow::fixtures::{FOUR_EYES, ONE_PERSON, person};
 
     const AT: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
-    const FOUR_EYES: Policy = Policy { four_eyes: true, software_submits: true };
-    const ONE_PERSON: Policy = Policy { four_eyes: false, software_submits: true };
-
-    fn person(id: u128) -> Actor {
-        Actor { user: Some(Uuid::from_u128(id)), client: None }
-    }
 
     fn application(status: Status, editor: Actor) -> Application {
         Application {
