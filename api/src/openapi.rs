@@ -288,7 +288,23 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api_router().split_for_parts();
     add_common_responses(&mut doc);
+    describe_examples(&mut doc);
     doc
+}
+
+/// What every request example is written against, said once in `info.description` from the values the
+/// examples use, so the two cannot drift apart.
+fn describe_examples(doc: &mut utoipa::openapi::OpenApi) {
+    use provider_api_core::examples::{AS_OF, PLACEHOLDERS};
+    let placeholders: String =
+        PLACEHOLDERS.iter().map(|(id, stands_for)| format!("\n- `{id}`: {stands_for}")).collect();
+    let said = doc.info.description.take().unwrap_or_default();
+    doc.info.description = Some(format!(
+        "{said}\n\nEvery JSON and form request body has a complete example, and so does every notification type's form and \
+every registration section's schema. The examples hold on {as_of} (their due and effective dates are after \
+it, their events before it); replace these ids with your own:{placeholders}",
+        as_of = AS_OF.date(),
+    ));
 }
 
 /// The document as committed in `openapi/v1.json`: pretty, with a final newline, so diffs read well.

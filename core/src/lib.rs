@@ -17,6 +17,7 @@ pub mod clock;
 pub mod documents;
 pub mod domain;
 pub mod events;
+pub mod examples;
 pub mod field_error;
 pub mod forms;
 pub mod notifications;

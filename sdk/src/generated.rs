@@ -25685,6 +25685,13 @@ Authenticate with OAuth 2.0: software acting as itself uses client credentials (
 
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `docs/api-conventions.md` for paths, identifiers, pagination, idempotency, concurrency and versioning.
 
+Every JSON and form request body has a complete example, and so does every notification type's form and every registration section's schema. The examples hold on 2026-12-01 (their due and effective dates are after it, their events before it); replace these ids with your own:
+- `01937a1e-4c2b-7d10-8a5f-1c2d3e4f5a61`: one of the organisation's locations
+- `01937a1e-4c2b-7d10-8a5f-1c2d3e4f5a62`: a document the organisation uploaded, scanned clean
+- `01937a1e-4c2b-7d10-8a5f-1c2d3e4f5a63`: a registered partner of the organisation
+- `01937a1e-4c2b-7d10-8a5f-1c2d3e4f5a64`: a condition of the organisation's registration
+- `01937a1e-4c2b-7d10-8a5f-1c2d3e4f5a65`: a member of the regulator's staff with the staff_registration role
+
 Version: 0.1.0*/
 pub struct Client {
     pub(crate) baseurl: String,

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use provider_api_core::accounts::{Membership, User, normalise_email};
 use provider_api_core::actor::Actor;
 use provider_api_core::capability::StaffRole;
+use provider_api_core::examples::{AS_OF, DOCUMENT_ID, INSPECTOR_ID, LOCATION_ID, with_ids};
 use provider_api_core::notifications::{Notification, Status};
 use provider_api_core::registrations::ApplicationType;
 use provider_api_core::registrations::model::{
@@ -17,7 +18,6 @@ use provider_api_http::auth::password;
 use provider_api_tests::TestApp;
 use reqwest::Method;
 use serde_json::Value;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 const WHO: [&str; 10] = [
@@ -171,7 +171,7 @@ async fn application(
     workflow: Value,
     events: Vec<ApplicationEvent>,
 ) -> Application {
-    let now = OffsetDateTime::now_utc();
+    let now = AS_OF;
     let id = Uuid::now_v7();
     let kind: ApplicationType = kind.parse().unwrap();
     let registered = provider_api_tests::applications::Registered {
@@ -182,7 +182,8 @@ async fn application(
     let mut complete = provider_api_tests::applications::sections(kind.as_str(), registered);
     if kind == ApplicationType::CancelRegulatedActivities {
         // Cancelling everything needs no documents, so the application is complete as it stands.
-        complete[0].1 = serde_json::json!({"scope": "all", "reason": "The service is closing."});
+        complete.iter_mut().find(|(name, _)| *name == "what").expect("a what section").1 =
+            serde_json::json!({"scope": "all", "reason": "The service is closing."});
     }
     let sections: Vec<SectionRow> = kind
         .sections()
@@ -237,7 +238,7 @@ async fn application(
 /// A notification of the matrix's organisation in `status`, made directly in the store so each call that
 /// changes one gets its own: a complete serious-injury form, last edited by the drafter.
 async fn notification(app: &TestApp, world: &World, status: Status) -> Notification {
-    let now = OffsetDateTime::now_utc();
+    let now = AS_OF;
     let sent = status.sent();
     let notification = Notification {
         id: Uuid::now_v7(),
@@ -281,7 +282,7 @@ async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
     let blobs = &app.documents.blobs;
     blobs.stage(staged, 0, provider_api_http::documents::blob::once(&b"hello"[..])).await.unwrap();
     blobs.promote(staged, 5, id).await.unwrap();
-    let now = OffsetDateTime::now_utc();
+    let now = AS_OF;
     let document = provider_api_core::documents::Document {
         id,
         organisation_id,
@@ -307,7 +308,7 @@ async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
 
 /// A fresh tus upload of a 5-byte text file, nothing received yet.
 async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
-    let now = OffsetDateTime::now_utc();
+    let now = AS_OF;
     let upload = provider_api_core::documents::Upload {
         id: Uuid::new_v4(),
         organisation_id,
@@ -338,7 +339,7 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
         password_hash: Some(password::hash(&secret)),
         staff_roles: staff.iter().copied().collect(),
         disabled: false,
-        created_at: OffsetDateTime::now_utc(),
+        created_at: AS_OF,
     };
     app.store.create_user(&user).await.unwrap();
     if let Some((organisation_id, roles)) = organisation {
@@ -347,7 +348,7 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
             organisation_id,
             roles: roles.parse().unwrap(),
             location_ids: None,
-            created_at: OffsetDateTime::now_utc(),
+            created_at: AS_OF,
         };
         app.store.put_membership(&membership).await.unwrap();
     }
@@ -356,7 +357,7 @@ async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[Staf
 
 /// A pending invitation to the matrix's organisation.
 async fn pending_invitation(app: &TestApp, world: &World) -> Uuid {
-    let now = OffsetDateTime::now_utc();
+    let now = AS_OF;
     let invitation = provider_api_core::accounts::Invitation {
         id: Uuid::new_v4(),
         organisation_id: world.organisation,
@@ -392,10 +393,10 @@ async fn world(app: &TestApp) -> World {
     let admin_software =
         app.api_client(demo.organisation_id, "admin", &every_provider_scope, "pas_admin_software").await;
     let integrator = app.integrator_app("https://integrator.example/cb", &every_provider_scope, None).await;
-    let key = provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc()).public_jwk;
+    let key = provider_api_http::auth::keys::generate(AS_OF).public_jwk;
     app.store.set_api_client_jwks(key_client, &format!(r#"{{"keys":[{key}]}}"#)).await.unwrap();
     let (disposable_user, _, _) = person(app, None, &[]).await;
-    let now = OffsetDateTime::now_utc();
+    let now = AS_OF;
     let record = provider_api_core::accounts::Organisation {
         id: Uuid::new_v4(),
         name: "Registered Care plc".into(),
@@ -454,11 +455,27 @@ async fn world(app: &TestApp) -> World {
 async fn request(
     app: &TestApp,
     world: &World,
+    spec: &Value,
     operation: &str,
     path: &str,
     method: &Method,
     invalid_body: bool,
 ) -> reqwest::RequestBuilder {
+    // The body is the operation's published example, naming the matrix's own location, document and
+    // inspector where the example names the placeholders: so every example is sent to a live server, and the
+    // principal allowed to call the operation gets its documented success with it.
+    let body = published_example(spec, path, method).map(|(content_type, example)| {
+        let example = with_ids(
+            example,
+            &[(LOCATION_ID, world.location), (DOCUMENT_ID, world.document), (INSPECTOR_ID, world.staff)],
+        );
+        let body = if content_type == "application/x-www-form-urlencoded" {
+            serde_urlencoded::to_string(example.as_object().expect("a form example is an object")).unwrap()
+        } else {
+            example.to_string()
+        };
+        (content_type, body)
+    });
     // Removing and revoking answer differently the second time, so each such call gets its own target.
     let user_id = match operation {
         "remove_member" => person(app, Some((world.organisation, "drafter")), &[]).await.0,
@@ -494,12 +511,12 @@ async fn request(
         "request_information" | "close_notification" => Some(notification(app, world, Status::Acknowledged).await),
         _ => None,
     };
-    let today = OffsetDateTime::now_utc().date();
+    let today = AS_OF.date();
     let request_for_information = ApplicationEvent::new(
         Uuid::nil(),
         ApplicationAction::InformationRequested,
         Actor { user: Some(world.staff), client: None },
-        OffsetDateTime::now_utc(),
+        AS_OF,
     );
     let open_proposal = serde_json::json!({"proposal": {"proposal": "refuse", "reasons": "Matrix.",
         "served_on": today.to_string(), "representations_due_on": (today + time::Duration::days(28)).to_string()}});
@@ -604,71 +621,9 @@ async fn request(
         "upload_document" => builder = builder.header("content-type", "text/plain").body("hello"),
         _ => {}
     }
-    let form = |body: &'static str| ("application/x-www-form-urlencoded", body.to_owned());
-    let json = |body: Value| ("application/json", body.to_string());
-    let body = match operation {
-        "validate_identifiers" => Some(json(serde_json::json!({"postcode": "SW1A 1AA"}))),
-        "issue_token" => Some(form("grant_type=client_credentials")),
-        "revoke_token" => Some(form("token=par_nothing")),
-        "submit_authorization_page" => Some(form("decision=allow")),
-        "create_organisation" => Some(json(serde_json::json!({"name": "Matrix Care Ltd"}))),
-        // A rename: the review settings are a person's alone to change, which tests/api/review.rs shows.
-        "update_organisation" => Some(json(serde_json::json!({"name": "Matrix Care Ltd"}))),
-        "create_location" => Some(json(serde_json::json!({"name": "Matrix House",
-            "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"}}))),
-        "update_member" => Some(json(serde_json::json!({"roles": ["drafter"]}))),
-        "create_api_client" => Some(json(serde_json::json!({"name": "Matrix software", "roles": ["viewer"]}))),
-        "replace_api_client_keys" => {
-            let key: Value = serde_json::from_str(
-                &provider_api_http::auth::keys::generate(time::OffsetDateTime::now_utc()).public_jwk,
-            )
-            .unwrap();
-            Some(json(serde_json::json!({"jwks": {"keys": [key]}})))
-        }
-        "create_provider_record" => {
-            let provider_id = format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999));
-            Some(json(serde_json::json!({"name": "Another Registered Ltd", "provider_id": provider_id})))
-        }
-        "register_integrator_app" => Some(json(serde_json::json!({"name": "Matrix app",
-            "redirect_uris": ["https://matrix.example/cb"], "scopes": ["org:read"], "confidential": false}))),
-        "redeem_enrolment_code" => Some(json(serde_json::json!({"code": "pae_not-a-real-code"}))),
-        "create_invitation" => {
-            Some(json(serde_json::json!({"email": "matrix.invitee@example.org", "roles": ["viewer"]})))
-        }
-        "accept_invitation" => {
-            Some(json(serde_json::json!({"token": "pai_not-a-real-one", "password": "whatever words"})))
-        }
-        "create_notification" => Some(json(serde_json::json!({"location_id": world.location,
-            "content": {"type": "serious_injury", "description": "Started by the matrix."}}))),
-        "update_notification" => Some(json(serde_json::json!({"content": {"description": "Edited by the matrix."}}))),
-        "submit_new_notification" => Some(json(serde_json::json!({"location_id": world.location,
-            "content": provider_api_tests::forms::valid("serious_injury")}))),
-        "respond_to_notification" => Some(json(serde_json::json!({"message": "Here is more."}))),
-        "request_information" => Some(json(serde_json::json!({"message": "Tell us more.", "due_on": "2099-01-01"}))),
-        "close_notification" => Some(json(serde_json::json!({"outcome": "no_further_action"}))),
-        "create_application" => Some(json(serde_json::json!({"type": "add_location"}))),
-        "record_registered_location" => Some(json(serde_json::json!({
-            "location_id": format!("1-{}", 100_000_000 + (Uuid::new_v4().as_u128() % 899_999_999)),
-            "name": "Matrix Lodge", "address": {"line_1": "1 Grid Street", "town": "Leeds", "postcode": "LS1 1AA"},
-            "regulated_activities": ["personal_care"]}))),
-        "put_application_section" => {
-            Some(json(serde_json::json!({"effective_date": (today + time::Duration::days(30)).to_string()})))
-        }
-        "answer_information_request" | "make_representations" => {
-            Some(json(serde_json::json!({"message": "Here it is."})))
-        }
-        "return_application" => Some(json(serde_json::json!({"reasons": ["Incomplete."]}))),
-        "assign_inspector" => Some(json(serde_json::json!({"inspector_id": world.staff}))),
-        "request_application_information" => {
-            Some(json(serde_json::json!({"message": "Tell us more.", "due_on": "2099-01-01"})))
-        }
-        "issue_proposal" => Some(json(serde_json::json!({"proposal": "refuse", "reasons": "Matrix."}))),
-        "issue_decision" => Some(json(serde_json::json!({"decision": "grant", "reasons": "Matrix."}))),
-        _ => None,
-    };
     let builder = match body {
-        Some(("application/json", _)) if invalid_body => {
-            builder.header("content-type", "application/json").body(r#"{"unexpected": true}"#)
+        Some((content_type, _)) if invalid_body && content_type.ends_with("json") => {
+            builder.header("content-type", content_type).body(r#"{"unexpected": true}"#)
         }
         Some((content_type, body)) => builder.header("content-type", content_type).body(body),
         None => builder,
@@ -702,6 +657,30 @@ async fn request(
     builder
 }
 
+/// The first example the spec publishes for the operation's JSON or form request body, with its content type:
+/// the media type's own, or else its schema's.
+fn published_example(spec: &Value, path: &str, method: &Method) -> Option<(String, Value)> {
+    let content = spec["paths"][path][method.as_str().to_lowercase()]["requestBody"]["content"].as_object()?;
+    let (content_type, media) = content.iter().find(|(content_type, _)| {
+        content_type.ends_with("json") || *content_type == "application/x-www-form-urlencoded"
+    })?;
+    let schema = match media["schema"]["$ref"].as_str() {
+        Some(reference) => &spec["components"]["schemas"][reference.trim_start_matches("#/components/schemas/")],
+        None => &media["schema"],
+    };
+    let example = [&media["example"], &media["examples"][0], &schema["examples"][0], &schema["example"]]
+        .into_iter()
+        .find(|example| !example.is_null())?;
+    Some((content_type.clone(), example.clone()))
+}
+
+/// Whether the operation takes a JSON or form body, which must then have a published example.
+fn takes_a_document(spec: &Value, path: &str, method: &Method) -> bool {
+    spec["paths"][path][method.as_str().to_lowercase()]["requestBody"]["content"]
+        .as_object()
+        .is_some_and(|content| content.keys().any(|k| k.ends_with("json") || k == "application/x-www-form-urlencoded"))
+}
+
 fn takes_json(spec: &Value, path: &str, method: &Method) -> bool {
     spec["paths"][path][method.as_str().to_lowercase()]["requestBody"]["content"]
         .as_object()
@@ -712,7 +691,9 @@ fn takes_json(spec: &Value, path: &str, method: &Method) -> bool {
 async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
     // Hundreds of requests from one address, signing seven people in: this test is about authorization,
     // not the rate limiter (which has its own tests).
-    let app = TestApp::spawn_with(|config| {
+    // The server's clock reads the moment the published examples are written for, so their dates hold.
+    let clock = std::sync::Arc::new(provider_api_core::clock::ManualClock::at(AS_OF));
+    let app = TestApp::spawn_with_clock_and(clock, |config| {
         config.rate_limit_sign_in_per_address = std::num::NonZeroU32::new(100_000).unwrap();
         config.rate_limit_per_address = std::num::NonZeroU32::new(100_000).unwrap();
     })
@@ -727,6 +708,14 @@ async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
             operations.push((operation["operationId"].as_str().unwrap().to_owned(), path.clone(), method));
         }
     }
+    let without_example: BTreeSet<&str> = operations
+        .iter()
+        .filter(|(_, path, method)| {
+            takes_a_document(&spec, path, method) && published_example(&spec, path, method).is_none()
+        })
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    assert!(without_example.is_empty(), "publish an example request body for: {without_example:?}");
     let unlisted: BTreeSet<&str> =
         operations.iter().map(|(id, _, _)| id.as_str()).filter(|id| expected(id).is_none()).collect();
     assert!(unlisted.is_empty(), "add these operations to the authorization matrix: {unlisted:?}");
@@ -735,7 +724,7 @@ async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
     for (operation, path, method) in &operations {
         let statuses = expected(operation).unwrap();
         for (who, (token, want)) in WHO.iter().zip(world.tokens.iter().zip(statuses)) {
-            let mut builder = request(&app, &world, operation, path, method, false).await;
+            let mut builder = request(&app, &world, &spec, operation, path, method, false).await;
             if let Some(token) = token {
                 builder = builder.bearer_auth(token);
             }
@@ -746,7 +735,7 @@ async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
             // The same with an invalid JSON body: whoever may not act must learn nothing more (authorization
             // comes first); whoever may act is told the body is wrong.
             if takes_json(&spec, path, method) {
-                let mut builder = request(&app, &world, operation, path, method, true).await;
+                let mut builder = request(&app, &world, &spec, operation, path, method, true).await;
                 if let Some(token) = token {
                     builder = builder.bearer_auth(token);
                 }

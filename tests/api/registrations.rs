@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use provider_api_core::capability::StaffRole;
+use provider_api_core::examples::{CONDITION_ID, LOCATION_ID, PARTNER_ID, with_ids};
 use provider_api_core::registrations::registered::{Changes, Condition, Partner, RegisteredManager};
 use provider_api_sdk::types::{
     ApplicantMessage, ApplicationStatus as Status, ApplicationType, ApplicationView, Checklist, DecisionKind,
@@ -210,7 +211,10 @@ fn problems(list: &Checklist) -> Vec<(String, String, String)> {
 
 #[tokio::test]
 async fn every_type_is_refused_with_exactly_what_is_missing_and_accepted_when_complete() {
-    let app = TestApp::spawn().await;
+    // On the date the published examples are written for, so that completing each type sends exactly them.
+    let as_of = provider_api_core::examples::AS_OF;
+    let app = TestApp::spawn_with_clock(std::sync::Arc::new(provider_api_core::clock::ManualClock::at(as_of))).await;
+    provider_api_tests::applications::count_days_from(as_of.date());
     let (demo, registered) = registered_demo(&app).await;
     let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
     let types = software.list_application_types().send().await.unwrap().into_inner();
@@ -243,10 +247,18 @@ async fn every_type_is_refused_with_exactly_what_is_missing_and_accepted_when_co
         let declaration = "/sections/declaration/confirmed";
         assert!(sent_back.iter().any(|(p, c, _)| p == declaration && c == "required"), "{type_name}: {sent_back:?}");
 
-        // Each section's published schema accepts the complete example.
+        // What completes it below is each section's published example, naming this organisation's registered
+        // things; and the published schema accepts it.
+        let ids = [
+            (LOCATION_ID, registered.location_id),
+            (PARTNER_ID, registered.partner_id),
+            (CONDITION_ID, registered.condition_id),
+        ];
         for (section, value) in sections(type_name, registered) {
             let schema = &published.sections.iter().find(|s| s.name.to_string() == section).expect("published").schema;
-            let offline = jsonschema::validator_for(&serde_json::to_value(schema).unwrap()).unwrap();
+            let schema = serde_json::to_value(schema).unwrap();
+            assert_eq!(value, with_ids(schema["examples"][0].clone(), &ids), "{type_name}/{section}");
+            let offline = jsonschema::validator_for(&schema).unwrap();
             assert!(offline.is_valid(&value), "{type_name}/{section}: the published schema refuses the example");
         }
 

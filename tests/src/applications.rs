@@ -1,4 +1,5 @@
-//! Complete, valid sections for every registration application type, for tests, the example and benches.
+//! Complete, valid sections for every registration application type (the published examples), for tests and
+//! benches.
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -56,112 +57,43 @@ pub fn person(name: &str, dbs_age_days: i64) -> Value {
     })
 }
 
-fn address() -> Value {
-    json!({"line_1": "2 River Lane", "town": "Newcastle upon Tyne", "postcode": "ne1 4st"})
-}
-
-fn how() -> Value {
-    let text = "Described in the statement of purpose, section 4.";
-    json!({"safe": text, "effective": text, "caring": text, "responsive": text, "well_led": text})
-}
-
-fn declaration() -> Value {
-    json!({"declared_by": "Sam Carter", "role": "Director", "confirmed": true})
-}
-
-/// Every section of a complete application of `kind` (organisation-type new providers; `documents` listed
-/// separately, see [`required_documents`]).
+/// Every section of a complete application of `kind` bar `documents` (see [`required_documents`]): the
+/// published examples, naming `r`'s registered things, with their dates moved to the same distance from
+/// today as they are from `examples::AS_OF` (effective in 90 days, DBS checks 50 days old).
 pub fn sections(kind: &str, r: Registered) -> Vec<(&'static str, Value)> {
-    let when = ("when", json!({"effective_date": date(30)}));
-    let reason = "The service is changing, as the statement of purpose explains.";
-    let mut sections = match kind {
-        "new_provider" => vec![
-            (
-                "who",
-                json!({
-                    "provider_type": "organisation",
-                    "legal_name": "Riverside Care Ltd",
-                    "companies_house_number": "01234567",
-                    "registered_address": address(),
-                    "nominated_individual": person("Nia Okafor", 60),
-                    "financials": {"signed_by": "Tyne Accountants LLP", "first_year_income_gbp": 1_200_000}
-                }),
-            ),
-            (
-                "what",
-                json!({"regulated_activities": ["personal_care", "accommodation_nursing_or_personal_care"],
-                       "service_types": ["care_home_without_nursing"], "service_user_bands": ["adults_over_65", "dementia"]}),
-            ),
-            (
-                "where",
-                json!({"locations": [
-                    {"name": "Riverside House", "address": address(), "places": 40},
-                    {"name": "Riverside Lodge", "address": address(), "places": 12}
-                ]}),
-            ),
-            (
-                "who_manages",
-                json!({"managers": [
-                    {"location": 0, "manager": person("Alex Reid", 30)},
-                    {"location": 1, "manager": person("Bo Chen", 90)}
-                ]}),
-            ),
-            when,
-            ("how", how()),
-        ],
-        "new_registered_manager" => {
-            vec![("who_manages", json!({"location_id": r.location_id, "manager": person("Dee Patel", 10)})), when]
-        }
-        "add_location" => vec![
-            ("where", json!({"name": "Riverside Court", "address": address(), "places": 20})),
-            (
-                "what",
-                json!({"regulated_activities": ["personal_care"], "service_types": ["domiciliary_care"],
-                       "service_user_bands": ["adults_over_65"]}),
-            ),
-            ("who_manages", json!({"manager": person("Eli Moss", 20)})),
-            when,
-            ("how", how()),
-        ],
-        "remove_location" => vec![("where", json!({"location_id": r.location_id, "reason": reason})), when],
-        "add_regulated_activity" => vec![
-            (
-                "what",
-                json!({"location_id": r.location_id, "regulated_activities": ["diagnostic_and_screening_procedures"],
-                       "reason": reason}),
-            ),
-            when,
-            ("how", how()),
-        ],
-        "remove_regulated_activity" => vec![
-            ("what", json!({"location_id": r.location_id, "regulated_activities": ["nursing_care"], "reason": reason})),
-            when,
-        ],
-        "add_partner" => vec![("who", json!({"partner": person("Fay Green", 45)})), when],
-        "remove_partner" => vec![("who", json!({"partner_id": r.partner_id, "reason": reason})), when],
-        "vary_condition" => vec![
-            (
-                "what",
-                json!({"condition_id": r.condition_id, "proposed_wording": "No more than 45 people.", "reason": reason}),
-            ),
-            when,
-        ],
-        "remove_condition" => vec![("what", json!({"condition_id": r.condition_id, "reason": reason})), when],
-        "cancel_regulated_activities" => vec![
-            (
-                "what",
-                json!({"scope": "some", "location_id": r.location_id, "regulated_activities": ["nursing_care"],
-                       "reason": reason}),
-            ),
-            when,
-        ],
-        "cancel_manager_registration" => {
-            vec![("who_manages", json!({"location_id": r.location_id, "reason": reason})), when]
-        }
-        other => panic!("no sections for {other}"),
+    use provider_api_core::examples::{CONDITION_ID, LOCATION_ID, PARTNER_ID, with_ids};
+    use provider_api_core::registrations::examples::{DBS_ISSUED_ON, EFFECTIVE_DATE, example};
+    use provider_api_core::registrations::{ApplicationType, SectionName};
+    let kind: ApplicationType = kind.parse().unwrap_or_else(|e| panic!("{e}"));
+    let ids = [(LOCATION_ID, r.location_id), (PARTNER_ID, r.partner_id), (CONDITION_ID, r.condition_id)];
+    let as_of = provider_api_core::examples::AS_OF.date();
+    let moved = |fixed: &str| {
+        let fixed = time::Date::parse(fixed, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+        (fixed.to_string(), date((fixed - as_of).whole_days()))
     };
-    sections.push(("declaration", declaration()));
-    sections
+    let dates = [moved(EFFECTIVE_DATE), moved(DBS_ISSUED_ON)];
+    kind.sections()
+        .iter()
+        .filter(|&&section| section != SectionName::Documents)
+        .map(|&section| {
+            let mut content = with_ids(example(kind, section).expect("every section has an example"), &ids);
+            rebase_dates(&mut content, &dates);
+            (section.as_str(), content)
+        })
+        .collect()
+}
+
+fn rebase_dates(value: &mut Value, dates: &[(String, String)]) {
+    match value {
+        Value::String(text) => {
+            if let Some((_, today_based)) = dates.iter().find(|(fixed, _)| fixed == text) {
+                *text = today_based.clone();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rebase_dates(item, dates)),
+        Value::Object(members) => members.values_mut().for_each(|item| rebase_dates(item, dates)),
+        _ => {}
+    }
 }
 
 /// The purposes of the documents each type needs.

@@ -158,6 +158,11 @@ impl TestApp {
         Self::spawn_serving(|_| {}, None, clock).await
     }
 
+    /// Starts a server whose clock is `clock` and whose configuration `configure` has adjusted.
+    pub async fn spawn_with_clock_and(clock: Arc<ManualClock>, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_serving(configure, None, clock).await
+    }
+
     /// Starts a server with `site` mounted at `/` beside the API, as the `provider-api` binary mounts the
     /// portal.
     pub async fn spawn_with_site(site: axum::Router) -> Self {

@@ -174,6 +174,7 @@ async fn list_notifications(
 /// A new draft.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"location_id": provider_api_core::examples::LOCATION_ID, "content": {"type": "serious_injury", "description": "Fell in the lounge and fractured a hip."}}))]
 pub struct NewNotification {
     /// The location it concerns: one of the organisation's (required by most types before submission).
     #[serde(default)]
@@ -293,6 +294,7 @@ async fn get_notification(
 /// A JSON Merge Patch (RFC 7396) of a draft: members given replace, `null` removes, absent ones stay.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"content": {"immediate_actions": "Ambulance called; family told.", "categories": ["fracture"]}}))]
 pub struct NotificationPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
@@ -569,9 +571,18 @@ fn sign_receipt(state: &AppState, sealed: &mut Notification) {
     sealed.receipt = Some(state.tokens.sign_statement(receipt::RECEIPT_TYPE, &claims));
 }
 
+/// A whole serious-injury notification with its evidence attached, as published.
+fn submission_example() -> Value {
+    use provider_api_core::examples::{DOCUMENT_ID, LOCATION_ID};
+    let form = provider_api_core::notifications::examples::example("serious_injury".parse().expect("a type"));
+    serde_json::json!({"location_id": LOCATION_ID, "content": form,
+                       "attachments": [{"document_id": DOCUMENT_ID, "purpose": "evidence"}]})
+}
+
 /// A complete, well-formed notification ready to send.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = submission_example)]
 pub struct NotificationSubmission {
     /// The location it concerns (required by most types).
     #[serde(default)]
@@ -756,6 +767,7 @@ async fn notification_history(
 /// The provider's answer to the regulator's request for information.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "The falls risk assessment is attached; it was last reviewed on 1 November."}))]
 pub struct NewResponse {
     #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
     #[schema(min_length = 1, max_length = 50000, pattern = r"\S")]

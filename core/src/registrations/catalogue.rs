@@ -328,6 +328,9 @@ static PUBLISHED: LazyLock<BTreeMap<(ApplicationType, SectionName), Value>> = La
             if !defs.is_empty() {
                 document.insert("$defs".into(), Value::Object(defs));
             }
+            // A whole section, so software sees one valid instance (JSON Schema 2020-12 `examples`).
+            let example = super::examples::example(kind, section).expect("every listed section has an example");
+            document.insert("examples".into(), json!([example]));
             published.insert((kind, section), Value::Object(document));
         }
     }

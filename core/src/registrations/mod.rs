@@ -5,6 +5,7 @@
 pub mod catalogue;
 pub mod checklist;
 pub mod decisions;
+pub mod examples;
 pub mod grant;
 pub mod model;
 pub mod registered;
