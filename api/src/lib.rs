@@ -238,7 +238,7 @@ impl Application {
 pub fn router(state: AppState, config: &Config) -> Router {
     // One document: served as the spec, and read by the audit layer for each route's operation id.
     let (api, mut document) = openapi::api_router().split_for_parts();
-    openapi::add_common_responses(&mut document);
+    openapi::complete(&mut document);
     let spec = openapi::to_json(&document);
     let operations = Arc::new(audit::Operations::of(&document));
     let router = api

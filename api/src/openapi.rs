@@ -130,7 +130,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 ///   cannot see (404);
 /// - one that takes `If-Match` can find it stale (412) or missing (428);
 /// - every one but the health probes can be rate limited (429).
-pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
     const ROWS: [(&str, &str, &str); 13] = [
         ("500", "InternalError", "Something went wrong on the server; quote the `request_id` if you report it."),
         (
@@ -287,9 +287,16 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
 /// The complete document, as served at `/v1/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api_router().split_for_parts();
-    add_common_responses(&mut doc);
-    describe_examples(&mut doc);
+    complete(&mut doc);
     doc
+}
+
+/// What the document gains after the routes are collected: the error rows every operation shares, and the
+/// note on examples. The router serves the document it completes with this, so the served and committed
+/// documents are the same.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    add_common_responses(doc);
+    describe_examples(doc);
 }
 
 /// What every request example is written against, said once in `info.description` from the values the
