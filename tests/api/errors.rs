@@ -231,6 +231,15 @@ async fn if_match_star_and_weak_etags_cannot_stand_in_for_the_etag_read() {
     assert_eq!(star["code"], "if_match_required");
     let weak = problem(patch("W/\"1\"").await.unwrap(), 412).await;
     assert!(weak["detail"].as_str().unwrap().contains("weak"), "{weak}");
+    // Something that is not an ETag at all (empty, or unquoted) is a precondition missing, not one that
+    // failed: the client is told what an ETag looks like.
+    for not_an_etag in ["", "1", "abc"] {
+        let refused = problem(patch(not_an_etag).await.unwrap(), 428).await;
+        assert_eq!(refused["code"], "if_match_required", "{not_an_etag:?}");
+        assert!(refused["detail"].as_str().unwrap().contains("\"3\""), "{refused}");
+    }
+    // A well-formed ETag that is not this resource's version still just fails to match.
+    assert_eq!(patch("\"a\"").await.unwrap().status(), 412);
     let read = app.http.get(&url).bearer_auth(&token).send().await.unwrap();
     let etag = read.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(patch(&etag).await.unwrap().status(), 200, "the ETag as read is taken");

@@ -114,7 +114,7 @@ pub const ALL: &[Code] = &[
         "fields are invalid: `errors` lists each with a JSON Pointer, a code and a detail",
     ),
     code("422", "idempotency_key_reused", "the `Idempotency-Key` was used with another body"),
-    code("428", "if_match_required", "`If-Match` is required (and `*` cannot stand in for it)"),
+    code("428", "if_match_required", "`If-Match` is required: `*`, or a value that is no ETag, cannot stand in for it"),
     code("429", "rate_limited", "too many requests; `Retry-After` says when to try again"),
     code("429", "too_many_attempts", "signing in (or accepting an invitation) too often; `Retry-After`"),
     code("460", "checksum_mismatch", "tus: the body does not match `Upload-Checksum` (nothing of it is kept)"),

@@ -25,7 +25,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 impl IfMatch {
-    /// The version the client last saw: 428 when it sent none, 412 when it sent something else than a version.
+    /// The version the client last saw: 428 when it sent none (or something that is no ETag), 412 when it sent
+    /// an ETag other than a version.
     pub fn version(&self) -> Result<i64, Problem> {
         let Some(value) = &self.0 else {
             return Err(Problem::new(
@@ -51,6 +52,16 @@ impl IfMatch {
             problem.detail =
                 "A weak ETag never matches here: send the strong ETag exactly as you read it, e.g. \"3\".".to_owned();
             return Err(problem);
+        }
+        if !(value.len() >= 2 && value.starts_with('"') && value.ends_with('"')) {
+            // Not an entity tag at all (empty, or unquoted): a precondition missing rather than one that failed.
+            return Err(Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                "If-Match is required",
+                "This If-Match is not an ETag: send the ETag you last read exactly as it came, quotes included, \
+e.g. \"3\".",
+            ));
         }
         value.trim_matches('"').parse().map_err(|_| stale())
     }
