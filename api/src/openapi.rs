@@ -320,7 +320,15 @@ pub fn spec_json() -> String {
 }
 
 pub fn to_json(document: &utoipa::openapi::OpenApi) -> String {
-    let mut json = serde_json::to_string_pretty(document).expect("the document serialises");
+    let mut value = serde_json::to_value(document).expect("the document serialises");
+    // How each notification form is put to a person (questions, labelled choices, pages, the answers that
+    // require others): JSON Schema that utoipa's model cannot hold, added to the components it describes.
+    if let Some(schemas) = value.pointer_mut("/components/schemas").and_then(serde_json::Value::as_object_mut) {
+        for (name, schema) in schemas.iter_mut() {
+            provider_api_core::notifications::presentation::decorate(name, schema);
+        }
+    }
+    let mut json = serde_json::to_string_pretty(&value).expect("the document serialises");
     json.push('\n');
     json
 }

@@ -65,21 +65,29 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct AbuseForm {
+        ///Choose one.
         pub alleged_perpetrator: AllegedPerpetrator,
+        ///Not before it happened.
         pub became_aware_at: PastDateTime,
+        ///Describe the abuse or the allegation.
         pub description: LongText,
+        ///For example, made a safeguarding referral.
         pub immediate_actions: LongText,
+        ///Choose yes or no.
         pub known_risk: bool,
-        ///When it happened, if known.
+        ///If you know.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub occurred_on: ::std::option::Option<PastDate>,
         ///The person harmed or at risk.
         pub person: ServiceUser,
+        ///What you have put in place.
         pub protection_in_place: LongText,
+        ///Choose yes or no.
         pub reported_to_local_authority: bool,
+        ///Choose yes or no.
         pub reported_to_police: bool,
         pub reporter: Reporter,
-        ///What was done about the staff involved: required when the alleged perpetrator is staff.
+        ///For example, suspended pending investigation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub staff_actions: ::std::option::Option<LongText>,
         #[serde(rename = "type")]
@@ -2135,8 +2143,11 @@ closure or insolvency (regulation 15).*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ChangeOfDetailsForm {
+        ///Choose what the change is to.
         pub change: DetailsChange,
+        ///The old and new details.
         pub details: LongText,
+        ///For example, 1 3 2027.
         pub effective_on: CalendarDate,
         pub reporter: Reporter,
         #[serde(rename = "type")]
@@ -2335,9 +2346,13 @@ checks each is a usable public key.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct Contact {
+        ///We use this to contact them about this notification.
         pub email: Email,
+        ///The person's full name.
         pub name: ShortText,
+        ///For example, 0191 496 0000.
         pub phone: Phone,
+        ///For example, registered manager.
         pub role: ShortText,
     }
     impl Contact {
@@ -2564,29 +2579,32 @@ checks each is a usable public key.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct DeathForm {
-        ///The cause, if known.
+        ///As far as you know it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cause: ::std::option::Option<LongText>,
+        ///Describe the circumstances of the death.
         pub circumstances: LongText,
-        ///What, if anything, could have prevented it.
+        ///What, if anything, could have been done differently.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub could_have_been_prevented: ::std::option::Option<LongText>,
-        ///When they died (not before they started using the service).
+        ///The date and time, as closely as you know them.
         pub died_at: PastDateTime,
-        ///When staff last saw them alive: required when staff were not present, and not after the death.
+        ///Not after the death.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_seen_at: ::std::option::Option<PastDateTime>,
-        ///Other notifications about this person in the last three months.
+        ///Give the references of those notifications, and what they were about.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub other_recent_notifications: ::std::option::Option<LongText>,
         pub person: ServiceUser,
+        ///Choose the place.
         pub place: PlaceOfDeath,
-        ///Where, when `place` is `other` (required then).
+        ///For example, the day centre they attend.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub place_details: ::std::option::Option<ShortText>,
+        ///Choose yes or no.
         pub receiving_end_of_life_care: bool,
         pub reporter: Reporter,
-        ///Whether staff were present when they died.
+        ///Choose yes or no.
         pub staff_present: bool,
         #[serde(rename = "type")]
         pub type_: DeathFormType,
@@ -2651,15 +2669,21 @@ checks each is a usable public key.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct DeathOfDetainedPatientForm {
+        ///As far as you know it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cause: ::std::option::Option<LongText>,
+        ///Describe the circumstances of the death.
         pub circumstances: LongText,
+        ///Choose yes or no.
         pub coroner_informed: bool,
+        ///The date and time, as closely as you know them.
         pub died_at: PastDateTime,
+        ///Or liable to be detained.
         pub mental_health_act_section: MentalHealthActSection,
         pub person: ServiceUser,
+        ///Choose the place.
         pub place: PlaceOfDeath,
-        ///Where, when `place` is `other` (required then).
+        ///For example, the garden of the unit.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub place_details: ::std::option::Option<ShortText>,
         pub reporter: Reporter,
@@ -2729,6 +2753,7 @@ checks each is a usable public key.*/
     pub struct DeathOfRegisteredProviderForm {
         ///Who carries on the regulated activities now, and how.
         pub arrangements: LongText,
+        ///For example, 20 11 2026.
         pub died_on: PastDate,
         ///The notifier's relationship to the provider (personal representative, partner, …).
         pub relationship: ShortText,
@@ -2957,14 +2982,20 @@ checks each is a usable public key.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct DetainedPatientAbsenceForm {
+        ///The date and time they were last seen.
         pub absent_since: PastDateTime,
+        ///Describe how they came to be absent.
         pub circumstances: LongText,
+        ///Or liable to be detained.
         pub mental_health_act_section: MentalHealthActSection,
         pub person: ServiceUser,
+        ///Choose yes or no.
         pub police_informed: bool,
+        ///The incident number the police gave you.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub police_reference: ::std::option::Option<ShortText>,
         pub reporter: Reporter,
+        ///Describe the risk as you have assessed it.
         pub risk_to_self_or_others: LongText,
         #[serde(rename = "type")]
         pub type_: DetainedPatientAbsenceFormType,
@@ -3031,11 +3062,13 @@ notification (name it in `follows_id`).*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct DetainedPatientReturnForm {
+        ///Describe the circumstances of the return.
         pub circumstances: LongText,
-        ///Harm to the patient or others during the absence, if any.
+        ///Describe any harm to the patient or to others.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub harm_during_absence: ::std::option::Option<LongText>,
         pub reporter: Reporter,
+        ///The date and time they came back.
         pub returned_at: PastDateTime,
         #[serde(rename = "type")]
         pub type_: DetainedPatientReturnFormType,
@@ -3438,19 +3471,21 @@ withdrawal (regulation 18).*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct DolsOutcomeForm {
+        ///For example, 1 9 2026.
         pub application_made_on: PastDate,
-        /**Until when the deprivation is authorised: required for `authorised` and `court_of_protection_order`,
-after `outcome_on`.*/
+        ///After the date of the outcome.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub authorised_until: ::std::option::Option<CalendarDate>,
+        ///If there are any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub conditions: ::std::option::Option<LongText>,
+        ///The outcome of the application.
         pub outcome: DolsOutcome,
         ///Not before the application.
         pub outcome_on: PastDate,
         pub person: ServiceUser,
         pub reporter: Reporter,
-        ///The supervising local authority.
+        ///The local authority.
         pub supervisory_body: ShortText,
         #[serde(rename = "type")]
         pub type_: DolsOutcomeFormType,
@@ -4213,14 +4248,17 @@ after `outcome_on`.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct InjuredPerson {
+        ///Choose their age band.
         pub age_band: InjuryAgeBand,
-        ///Given with `nhs_number` (the server requires both or neither).
+        ///If you give it, give their NHS number too.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub date_of_birth: ::std::option::Option<PastDate>,
+        ///The reference your service uses for them, such as a record number. Do not give their name.
         pub identifier: PersonIdentifier,
-        ///Given with `date_of_birth` (the server requires both or neither).
+        ///10 digits, for example 9434765919. If you give it, give their date of birth too.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nhs_number: ::std::option::Option<NhsNumberText>,
+        ///For example, 27 3 2024.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_using_service_on: ::std::option::Option<PastDate>,
     }
@@ -4635,11 +4673,14 @@ after `outcome_on`.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct LiquidatorAppointmentForm {
+        ///For example, 20 11 2026.
         pub appointed_on: PastDate,
         pub appointee: Contact,
+        ///Choose one.
         pub appointee_kind: AppointeeKind,
         ///How the regulated activities will continue.
         pub arrangements: LongText,
+        ///The name of their firm.
         pub firm: ShortText,
         pub reporter: Reporter,
         #[serde(rename = "type")]
@@ -5017,17 +5058,22 @@ after `outcome_on`.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ManagerAbsenceForm {
+        ///This decides when you must tell us.
         pub absence: AbsenceKind,
-        ///28 days or more.
+        ///28 or more.
         pub expected_length_days: i32,
+        ///Who will do what while they are away.
         pub interim_arrangements: LongText,
         pub manager: StaffMember,
+        ///If so, say how and when.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub plans_to_appoint: ::std::option::Option<LongText>,
+        ///For example, planned surgery.
         pub reason: LongText,
         pub reporter: Reporter,
         ///Who is responsible meanwhile.
         pub responsible_person: Contact,
+        ///For example, 4 1 2027.
         pub starts_on: CalendarDate,
         #[serde(rename = "type")]
         pub type_: ManagerAbsenceFormType,
@@ -5223,6 +5269,7 @@ notification (name it in `follows_id`).*/
     pub struct ManagerReturnForm {
         pub manager: StaffMember,
         pub reporter: Reporter,
+        ///For example, 4 2 2027.
         pub returned_on: PastDate,
         #[serde(rename = "type")]
         pub type_: ManagerReturnFormType,
@@ -7684,15 +7731,19 @@ once submitted.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct PoliceIncidentForm {
+        ///Describe the incident.
         pub description: LongText,
+        ///For example, locked the doors.
         pub immediate_actions: LongText,
+        ///The date and time, as closely as you know them.
         pub occurred_at: PastDateTime,
         ///The person using the service involved, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub person: ::std::option::Option<ServiceUser>,
+        ///The incident number the police gave you.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub police_reference: ::std::option::Option<ShortText>,
-        ///When it was reported to the police (not before it happened).
+        ///Not before it happened.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reported_to_police_at: ::std::option::Option<PastDateTime>,
         pub reporter: Reporter,
@@ -8479,12 +8530,14 @@ regulated activities concerned.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct Reporter {
+        ///The member of staff filling it in.
         pub completed_by: StaffMember,
+        ///Usually the registered manager. We contact them if we have questions.
         pub contact: Contact,
-        ///The provider's own reference for this event, quoted back in correspondence.
+        ///Your own reference for this event, such as an incident number. We quote it back to you.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub provider_reference: ::std::option::Option<ShortText>,
-        ///The regulated activities concerned (at least one).
+        ///Select all that apply.
         pub regulated_activities: ::std::vec::Vec<ActivityCode>,
     }
     impl Reporter {
@@ -8508,8 +8561,10 @@ regulated activities concerned.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct RevisedStatementOfPurposeForm {
+        ///Tell us within 28 days of revising it.
         pub effective_on: CalendarDate,
         pub reporter: Reporter,
+        ///A summary of the changes.
         pub summary_of_changes: LongText,
         #[serde(rename = "type")]
         pub type_: RevisedStatementOfPurposeFormType,
@@ -8929,12 +8984,17 @@ regulated activities concerned.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct SeriousInjuryForm {
-        ///At least one.
+        ///Select all that apply.
         pub categories: ::std::vec::Vec<InjuryCategory>,
+        ///Describe the injury and how it happened.
         pub description: LongText,
+        ///For example, called an ambulance.
         pub immediate_actions: LongText,
+        ///Choose yes or no.
         pub known_to_be_at_risk: bool,
+        ///For example, a falls sensor or hourly checks.
         pub mitigations_in_place: LongText,
+        ///The date and time, as closely as you know them.
         pub occurred_at: PastDateTime,
         pub person: InjuredPerson,
         pub reporter: Reporter,
@@ -9001,14 +9061,19 @@ regulated activities concerned.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ServiceDisruptionForm {
+        ///For example, called an engineer and hired heaters.
         pub actions_taken: LongText,
+        ///Describe the event.
         pub description: LongText,
-        ///When it ended, if it has (not before it started).
+        ///Leave this out if it has not ended.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ended_at: ::std::option::Option<PastDateTime>,
+        ///Choose the kind of event.
         pub event: DisruptionKind,
+        ///For example, residents moved to another wing.
         pub impact_on_people: LongText,
         pub reporter: Reporter,
+        ///The date and time.
         pub started_at: PastDateTime,
         #[serde(rename = "type")]
         pub type_: ServiceDisruptionFormType,
@@ -9156,12 +9221,14 @@ and optionally an NHS number with date of birth (the pair the regulator matches 
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ServiceUser {
+        ///Choose their age band.
         pub age_band: AgeBand,
-        ///Given with `nhs_number` (the server requires both or neither).
+        ///If you give it, give their NHS number too.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub date_of_birth: ::std::option::Option<PastDate>,
+        ///The reference your service uses for them, such as a record number. Do not give their name.
         pub identifier: PersonIdentifier,
-        ///Given with `date_of_birth` (the server requires both or neither).
+        ///10 digits, for example 9434765919. If you give it, give their date of birth too.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nhs_number: ::std::option::Option<NhsNumberText>,
         ///When they started using the service.
@@ -9387,8 +9454,9 @@ without a person's approval. Off: it sends only a version a person approved. On 
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct StaffMember {
+        ///The member of staff's full name.
         pub name: ShortText,
-        ///Their job title or role.
+        ///For example, deputy manager.
         pub role: ShortText,
     }
     impl StaffMember {
@@ -10077,13 +10145,17 @@ presenting a used one revokes every token of that sign-in.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct Under18InAdultPsychiatricUnitForm {
+        ///The date and time.
         pub admitted_at: PastDateTime,
+        ///If they are detained.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mental_health_act_section: ::std::option::Option<MentalHealthActSection>,
-        ///Their age band must be under 18.
+        ///They must be under 18.
         pub person: ServiceUser,
+        ///For example, no adolescent bed in the region.
         pub reason: LongText,
         pub reporter: Reporter,
+        ///How you keep them safe on an adult unit.
         pub safeguards: LongText,
         #[serde(rename = "type")]
         pub type_: Under18InAdultPsychiatricUnitFormType,

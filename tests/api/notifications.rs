@@ -88,6 +88,10 @@ async fn every_types_published_example_is_accepted_and_its_published_schema_agre
         let example = schema["examples"][0].clone();
         assert_eq!(example, valid(kind), "{kind}: the published example is the tests' valid form");
         assert!(offline.is_valid(&example), "{kind}: the published schema refuses its own example");
+        // How it is asked comes with it, as served: the pages, and the core's presentation of them.
+        let kind_value: provider_api_core::notifications::NotificationType = kind.parse().unwrap();
+        assert_eq!(schema["x-pages"], kind_value.json_schema()["x-pages"], "{kind}");
+        assert!(schema["x-pages"].as_array().is_some_and(|pages| !pages.is_empty()), "{kind}: no pages");
 
         let follows = match kind {
             "detained_patient_return" => Some(earlier["detained_patient_absence"]),

@@ -56,15 +56,16 @@ pub fn check<T: utoipa::ToSchema>(body: &[u8]) -> Result<(), Problem> {
         return Ok(());
     }
     let Some(validator) = validator(&T::name()) else { return Ok(()) };
-    let errors: Vec<_> = schema_errors(&validator, &value, Completeness::Complete, super::request_time::now())
-        .into_iter()
-        .filter(|error| value.pointer(&error.pointer).is_some_and(Value::is_null))
-        .map(|mut error| {
-            error.code = "invalid_type".into();
-            error.detail = "Leave this field out rather than send null: it is never null.".into();
-            error
-        })
-        .collect();
+    let errors: Vec<_> =
+        schema_errors(&validator, &Value::Null, &value, Completeness::Complete, super::request_time::now())
+            .into_iter()
+            .filter(|error| value.pointer(&error.pointer).is_some_and(Value::is_null))
+            .map(|mut error| {
+                error.code = "invalid_type".into();
+                error.detail = "Leave this field out rather than send null: it is never null.".into();
+                error
+            })
+            .collect();
     if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
 }
 

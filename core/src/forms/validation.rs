@@ -55,6 +55,7 @@ fn checked_at() -> OffsetDateTime {
 /// the future" is compared with the date in England then); a draft may lack required fields.
 pub fn schema_errors(
     validator: &jsonschema::Validator,
+    schema: &Value,
     content: &Value,
     completeness: Completeness,
     at: OffsetDateTime,
@@ -72,8 +73,56 @@ pub fn schema_errors(
         .filter(|error| {
             completeness == Completeness::Complete || !matches!(error.kind(), ValidationErrorKind::Required { .. })
         })
-        .flat_map(|error| field_errors(error.instance_path().as_str(), error.kind(), error.instance()))
+        .flat_map(|error| match conditional_requirement(schema, &error) {
+            Some(problem) => vec![problem],
+            None => field_errors(error.instance_path().as_str(), error.kind(), error.instance()),
+        })
         .collect()
+}
+
+/// A field required by another answer (`if`/`then`, whose `description` says why) or given only with another
+/// (`dependentRequired`): said in those terms rather than a bare "This is required".
+fn conditional_requirement(schema: &Value, error: &jsonschema::ValidationError) -> Option<FieldError> {
+    let ValidationErrorKind::Required { property } = error.kind() else { return None };
+    let name = property.as_str().unwrap_or_default();
+    let pointer = format!("{}/{}", error.instance_path().as_str(), escape(name));
+    let rule = error.schema_path().as_str();
+    if let Some(at) = rule.find("/then/") {
+        let why = at_schema_path(schema, &rule[..at + "/then".len()]).and_then(|then| then["description"].as_str());
+        return Some(FieldError::new(
+            pointer,
+            "required",
+            why.unwrap_or("Another answer makes this required.").to_owned(),
+        ));
+    }
+    if !rule.ends_with("/dependentRequired") {
+        return None;
+    }
+    let with = at_schema_path(schema, rule)
+        .and_then(Value::as_object)
+        .and_then(|pairs| pairs.iter().find(|(_, needs)| needs.as_array().is_some_and(|n| n.contains(property))))
+        .map(|(given, _)| format!("`{given}`"))
+        .unwrap_or_else(|| "the field it goes with".to_owned());
+    Some(FieldError::new(
+        pointer,
+        "required_with",
+        format!("Give this with {with}, or neither: the regulator matches people on the two together."),
+    ))
+}
+
+/// The schema a validation error's schema path leads to from `root`, following each `$ref` it passes through
+/// (to `#/$defs/…` or `#/components/schemas/…` within `root`).
+fn at_schema_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut here = root;
+    for segment in path.split('/').skip(1) {
+        here = if segment == "$ref" {
+            root.pointer(here["$ref"].as_str()?.strip_prefix('#')?)?
+        } else {
+            here.get(segment.replace("~1", "/").replace("~0", "~"))
+                .or_else(|| segment.parse::<usize>().ok().and_then(|i| here.get(i)))?
+        };
+    }
+    Some(here)
 }
 
 /// A name given for a person using the service (`/person/name`, `/people/0/surname`): the forms identify
@@ -112,6 +161,10 @@ with `age_band`), never by name: remove `{name}`."
                 options.as_array().into_iter().flatten().map(|o| o.as_str().unwrap_or_default().to_owned()).collect();
             at("not_allowed", format!("Choose one of: {}.", choices.join(", ")))
         }
+        ValidationErrorKind::OneOfNotValid { context } => match labelled_choices(context) {
+            Some(choices) => at("not_allowed", format!("Choose one of: {}.", choices.join(", "))),
+            None => at("invalid", "This matches none of the forms it may take.".into()),
+        },
         ValidationErrorKind::MinLength { limit: 1 } => at("blank", "This must not be empty.".into()),
         ValidationErrorKind::MinLength { limit } => {
             at("too_short", format!("This must be at least {limit} characters."))
@@ -126,6 +179,20 @@ with `age_band`), never by name: remove `{name}`."
         ValidationErrorKind::UniqueItems => at("duplicate", "Give each value once.".into()),
         other => at("invalid", format!("{other:?}")),
     }
+}
+
+/// The values of a choice published as `oneOf: [{const, title}]`, when every branch failed only its `const`.
+fn labelled_choices(branches: &[Vec<jsonschema::ValidationError<'static>>]) -> Option<Vec<String>> {
+    branches
+        .iter()
+        .map(|errors| match errors.as_slice() {
+            [only] => match only.kind() {
+                ValidationErrorKind::Constant { expected_value: Value::String(value) } => Some(value.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 fn pattern_error(path: &str, pattern: &str) -> Vec<FieldError> {
@@ -226,8 +293,9 @@ mod tests {
     }
 
     fn past_date_errors(value: &str, at: OffsetDateTime) -> Vec<FieldError> {
-        let validator = compile(&json!({"type": "string", "format": formats::PAST_DATE})).unwrap();
-        schema_errors(&validator, &json!(value), Completeness::Complete, at)
+        let schema = json!({"type": "string", "format": formats::PAST_DATE});
+        let validator = compile(&schema).unwrap();
+        schema_errors(&validator, &schema, &json!(value), Completeness::Complete, at)
     }
 
     #[test]

@@ -260,11 +260,15 @@ static PUBLISHED: LazyLock<BTreeMap<NotificationType, Value>> = LazyLock::new(||
     NotificationType::ALL
         .iter()
         .map(|&kind| {
-            let (_, root, referenced) = kind.form_schemas();
+            let (name, root, referenced) = kind.form_schemas();
             let mut defs = serde_json::Map::new();
             collect_definitions(referenced, &mut defs);
+            for (def_name, def) in defs.iter_mut() {
+                super::presentation::decorate(def_name, def);
+            }
             let mut schema = serde_json::to_value(root).expect("a schema serialises");
             rewrite_refs(&mut schema);
+            super::presentation::decorate(&name, &mut schema);
             let object = schema.as_object_mut().expect("a form's schema is an object");
             let info = kind.info();
             let mut published = serde_json::Map::new();

@@ -1,8 +1,9 @@
 //! The regulator's notification forms, one typed struct each (Care Quality Commission (Registration)
 //! Regulations 2009). Each form's `type` field is its discriminator in [`super::NotificationContent`].
 //!
-//! Rules between fields (one date before another, one field required because of another) are in
-//! [`Form::cross_checks`] and stated in the field descriptions; everything else is in the schema.
+//! A field required by another answer, or given only with another, is stated in the published schema
+//! (`if`/`then`, `dependentRequired`: see `presentation.rs`), which the server validates with; the rules no
+//! schema can state (one date not before another) are in [`Form::cross_checks`].
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,26 +34,6 @@ fn not_before<T: PartialOrd>(
     {
         error(errors, pointer, "out_of_order", detail);
     }
-}
-
-macro_rules! identity_pair_check {
-    ($person:expr, $pointer:literal, $errors:expr) => {
-        match (&$person.nhs_number, &$person.date_of_birth) {
-            (Some(_), None) => error(
-                $errors,
-                concat!($pointer, "/date_of_birth"),
-                "required_with",
-                "Give the date of birth with the NHS number: the regulator matches on the two together.",
-            ),
-            (None, Some(_)) => error(
-                $errors,
-                concat!($pointer, "/nhs_number"),
-                "required_with",
-                "Give the NHS number with the date of birth, or neither.",
-            ),
-            _ => {}
-        }
-    };
 }
 
 /// Where someone died.
@@ -266,13 +247,6 @@ pub struct DeathForm {
 
 impl Form for DeathForm {
     fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
-        if self.place == PlaceOfDeath::Other && self.place_details.is_none() {
-            error(errors, "/place_details", "required", "Say where, since the place is `other`.");
-        }
-        if !self.staff_present && self.last_seen_at.is_none() {
-            error(errors, "/last_seen_at", "required", "Say when staff last saw them, since no staff were present.");
-        }
         not_before(
             errors,
             self.died_at.at(),
@@ -314,12 +288,7 @@ pub struct DeathOfDetainedPatientForm {
 }
 
 impl Form for DeathOfDetainedPatientForm {
-    fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
-        if self.place == PlaceOfDeath::Other && self.place_details.is_none() {
-            error(errors, "/place_details", "required", "Say where, since the place is `other`.");
-        }
-    }
+    fn cross_checks(&self, _: &mut Vec<FieldError>) {}
 }
 
 /// Unauthorised absence of a detained patient: part 1 (regulation 17). Their return is part 2, a
@@ -343,9 +312,7 @@ pub struct DetainedPatientAbsenceForm {
 }
 
 impl Form for DetainedPatientAbsenceForm {
-    fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
-    }
+    fn cross_checks(&self, _: &mut Vec<FieldError>) {}
 }
 
 /// The return of an absent detained patient: part 2, following their `detained_patient_absence`
@@ -389,9 +356,7 @@ pub struct SeriousInjuryForm {
 }
 
 impl Form for SeriousInjuryForm {
-    fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
-    }
+    fn cross_checks(&self, _: &mut Vec<FieldError>) {}
 }
 
 /// Abuse or an allegation of abuse (regulation 18(2)(e)).
@@ -424,10 +389,6 @@ pub struct AbuseForm {
 
 impl Form for AbuseForm {
     fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
-        if self.alleged_perpetrator == AllegedPerpetrator::Staff && self.staff_actions.is_none() {
-            error(errors, "/staff_actions", "required", "Say what was done about the staff involved.");
-        }
         not_before(
             errors,
             self.became_aware_at.at().map(|at| at.date()),
@@ -464,9 +425,6 @@ pub struct PoliceIncidentForm {
 
 impl Form for PoliceIncidentForm {
     fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        if let Some(person) = &self.person {
-            identity_pair_check!(person, "/person", errors);
-        }
         not_before(
             errors,
             self.reported_to_police_at.as_ref().and_then(PastDateTime::at),
@@ -505,7 +463,6 @@ pub struct DolsOutcomeForm {
 
 impl Form for DolsOutcomeForm {
     fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
         not_before(
             errors,
             self.outcome_on.date(),
@@ -513,10 +470,6 @@ impl Form for DolsOutcomeForm {
             "/outcome_on",
             "The outcome cannot come before the application.",
         );
-        let authorised = matches!(self.outcome, DolsOutcome::Authorised | DolsOutcome::CourtOfProtectionOrder);
-        if authorised && self.authorised_until.is_none() {
-            error(errors, "/authorised_until", "required", "Say until when the deprivation of liberty is authorised.");
-        }
         not_before(
             errors,
             self.authorised_until.as_ref().and_then(CalendarDate::date),
@@ -578,7 +531,6 @@ pub struct Under18InAdultPsychiatricUnitForm {
 
 impl Form for Under18InAdultPsychiatricUnitForm {
     fn cross_checks(&self, errors: &mut Vec<FieldError>) {
-        identity_pair_check!(self.person, "/person", errors);
         if !self.person.age_band.is_child() {
             error(errors, "/person/age_band", "not_under_18", "This notification is for people under 18.");
         }

@@ -7,6 +7,7 @@ pub mod examples;
 pub mod forms;
 pub mod model;
 pub mod people;
+pub mod presentation;
 pub mod receipt;
 pub mod validation;
 pub mod workflow;

@@ -35,7 +35,7 @@ pub fn check(
     completeness: Completeness,
     at: OffsetDateTime,
 ) -> Vec<FieldError> {
-    let mut errors = schema_errors(&VALIDATORS[&kind], content, completeness, at);
+    let mut errors = schema_errors(&VALIDATORS[&kind], kind.json_schema(), content, completeness, at);
     if errors.is_empty() && completeness == Completeness::Complete {
         match NotificationContent::parse(kind, content.clone()) {
             Ok(form) => form.cross_checks(&mut errors),
@@ -117,6 +117,30 @@ mod tests {
         let errors = check(NotificationType::SeriousInjury, &form, Completeness::Complete, AT);
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].pointer.as_str(), &*errors[0].code), ("/person/date_of_birth", "required_with"));
+        assert!(errors[0].detail.starts_with("Give this with `nhs_number`, or neither"), "{}", errors[0].detail);
+    }
+
+    #[test]
+    fn a_field_another_answer_requires_is_required_with_the_reason_the_schema_gives() {
+        let mut form = crate::notifications::examples::example(NotificationType::Death);
+        form["place"] = json!("other");
+        let errors = check(NotificationType::Death, &form, Completeness::Complete, AT);
+        let found: Vec<(&str, &str, &str)> =
+            errors.iter().map(|e| (e.pointer.as_str(), &*e.code, e.detail.as_str())).collect();
+        assert_eq!(found, [("/place_details", "required", "Say where, since they died somewhere else.")]);
+        // A draft may wait for it.
+        assert_eq!(check(NotificationType::Death, &form, Completeness::Draft, AT), vec![]);
+        form["place_details"] = json!("The day centre");
+        assert_eq!(check(NotificationType::Death, &form, Completeness::Complete, AT), vec![]);
+    }
+
+    #[test]
+    fn a_choice_that_is_not_offered_lists_the_choices() {
+        let mut form = injury();
+        form["categories"] = json!(["bruise"]);
+        let errors = check(NotificationType::SeriousInjury, &form, Completeness::Draft, AT);
+        assert_eq!((errors[0].pointer.as_str(), &*errors[0].code), ("/categories/0", "not_allowed"));
+        assert!(errors[0].detail.starts_with("Choose one of: impairment_of_senses, "), "{}", errors[0].detail);
     }
 
     #[test]

@@ -296,10 +296,11 @@ impl ApplicationType {
         let Some(validator) = VALIDATORS.get(&(self, section)) else {
             return vec![FieldError::new(at.to_owned(), "no_such_section", "This type has no such section.")];
         };
-        let mut errors: Vec<FieldError> = schema_errors(validator, content, completeness, checked_at)
-            .into_iter()
-            .map(|e| FieldError { pointer: format!("{at}{}", e.pointer), ..e })
-            .collect();
+        let mut errors: Vec<FieldError> =
+            schema_errors(validator, &PUBLISHED[&(self, section)], content, completeness, checked_at)
+                .into_iter()
+                .map(|e| FieldError { pointer: format!("{at}{}", e.pointer), ..e })
+                .collect();
         if errors.is_empty()
             && completeness == Completeness::Complete
             && let Some(facts) = facts

@@ -761,8 +761,8 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("/locations/0/service_user_bands/1".to_owned(), "unknown_code".to_owned()),
                 ("/regulated_activities/1".to_owned(), "unknown_activity".to_owned()),
+                ("/locations/0/service_user_bands/1".to_owned(), "unknown_code".to_owned()),
             ]
         );
     }

@@ -57,6 +57,8 @@ fn tokens(path: &str) -> Result<proc_macro2::TokenStream> {
 /// - `type: [T, "null"]` becomes `type: T` with `nullable: true`;
 /// - `oneOf`/`anyOf` with a `{type: "null"}` branch loses the branch and becomes nullable (a lone `$ref` is
 ///   wrapped in `allOf`, since 3.0 ignores siblings of `$ref`); so does a `$ref` with a description beside it;
+/// - labelled choices (`oneOf` of `{const, title}`) become an `enum` of their values; rules between fields
+///   (`if`/`then` in `allOf`, `dependentRequired`) are dropped, since 3.0 cannot state them;
 /// - `const` becomes a one-value `enum`; numeric `exclusiveMinimum`/`exclusiveMaximum` become the boolean
 ///   form beside `minimum`/`maximum`; schema `examples` becomes `example`;
 /// - `webhooks`, `jsonSchemaDialect` and `license.identifier` (3.1 only) are dropped.
@@ -210,6 +212,31 @@ fn visit_media_maps(value: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>
 fn downgrade_schema(schema: &mut Value) -> Result<()> {
     let Some(map) = schema.as_object_mut() else { return Ok(()) };
 
+    // Labelled choices (`oneOf: [{const, title}]`) are a plain enum to 3.0 and to the SDK's types.
+    let labelled = |branch: &Value| {
+        branch.as_object().is_some_and(|b| {
+            b.contains_key("const") && b.keys().all(|k| matches!(k.as_str(), "const" | "title" | "description"))
+        })
+    };
+    if let Some(Value::Array(branches)) = map.get("oneOf")
+        && !branches.is_empty()
+        && branches.iter().all(labelled)
+    {
+        let values: Vec<Value> = branches.iter().map(|b| b["const"].clone()).collect();
+        map.remove("oneOf");
+        map.insert("enum".into(), Value::Array(values));
+    }
+    // Rules between fields (3.1's `if`/`then`, `dependentRequired`) have no 3.0 form; the server applies them.
+    map.remove("dependentRequired");
+    if let Some(Value::Array(parts)) = map.get_mut("allOf") {
+        parts.retain(|part| {
+            !part.as_object().is_some_and(|p| p.keys().all(|k| matches!(k.as_str(), "if" | "then" | "else")))
+        });
+        if parts.is_empty() {
+            map.remove("allOf");
+        }
+    }
+
     for key in ["items", "additionalProperties", "not"] {
         if let Some(child) = map.get_mut(key) {
             downgrade_schema(child)?;
@@ -293,6 +320,15 @@ mod tests {
         let document = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
             "components": {"schemas": {"S": schema}}});
         downgrade(document).unwrap()["components"]["schemas"]["S"].clone()
+    }
+
+    #[test]
+    fn labelled_choices_become_an_enum_and_rules_between_fields_are_dropped() {
+        let schema = json!({"type": "string", "oneOf": [{"const": "a", "title": "A"}, {"const": "b", "title": "B"}]});
+        assert_eq!(schema_downgraded(schema), json!({"type": "string", "enum": ["a", "b"]}));
+        let form = json!({"type": "object", "properties": {"x": {"type": "string"}},
+            "allOf": [{"if": {"required": ["x"]}, "then": {"required": ["y"]}}], "dependentRequired": {"x": ["y"]}});
+        assert_eq!(schema_downgraded(form), json!({"type": "object", "properties": {"x": {"type": "string"}}}));
     }
 
     #[test]
