@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A location already on the regulator's register, brought across with what it is registered for.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"location_id": "1-545611283", "name": "Riverside House", "address": {"line_1": "2 River Lane", "town": "Newcastle upon Tyne", "postcode": "NE1 4ST"}, "regulated_activities": ["personal_care", "accommodation_nursing_or_personal_care"], "manager": {"full_name": "Alex Reid", "email": "alex.reid@riverside.example"}}))]
+#[schema(examples(json!({"location_id": "1-545611283", "name": "Riverside House", "address": {"line_1": "2 River Lane", "town": "Newcastle upon Tyne", "postcode": "NE1 4ST"}, "regulated_activities": ["personal_care", "accommodation_nursing_or_personal_care"], "manager": {"full_name": "Alex Reid", "email": "alex.reid@riverside.example"}})))]
 pub struct RegisteredLocationRecord {
     /// The regulator's location ID (`1-` and 8 to 11 digits, or an NHS site's ODS code).
     #[validate(custom(function = "valid_location_id"))]
@@ -172,7 +172,7 @@ async fn record_registered_location(
 /// A registered provider's record, as the regulator holds it.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Riverside Care Ltd", "provider_id": "1-199747506"}))]
+#[schema(examples(json!({"name": "Riverside Care Ltd", "provider_id": "1-199747506"})))]
 pub struct NewProviderRecord {
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 300, example = "Riverside Care Ltd")]
@@ -463,7 +463,7 @@ fn redirect_uris(uris: &[String]) -> Result<(), ValidationError> {
 /// A third-party application to register.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Care Notes Online", "redirect_uris": ["https://app.carenotes.example/oauth/callback"], "scopes": ["org:read", "notifications:read", "notifications:write", "documents:write"], "confidential": true}))]
+#[schema(examples(json!({"name": "Care Notes Online", "redirect_uris": ["https://app.carenotes.example/oauth/callback"], "scopes": ["org:read", "notifications:read", "notifications:write", "documents:write"], "confidential": true})))]
 pub struct NewIntegratorApp {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Care Notes Online")]

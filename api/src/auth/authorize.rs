@@ -57,7 +57,7 @@ pub struct AuthorizationRequest {
 
 /// The sign-in form as the page posts it: the authorization request again, and the person's answer.
 #[derive(Default, Deserialize, ToSchema)]
-#[schema(example = json!({"response_type": "code", "client_id": "0193a5b2-7c1e-7000-8000-0000000000c1", "redirect_uri": "https://app.carenotes.example/oauth/callback", "scope": "notifications:read notifications:write", "state": "af0ifjsldkj", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256", "email": "sam.carter@riverside.example", "password": "correct horse battery staple", "decision": "allow"}))]
+#[schema(examples(json!({"response_type": "code", "client_id": "0193a5b2-7c1e-7000-8000-0000000000c1", "redirect_uri": "https://app.carenotes.example/oauth/callback", "scope": "notifications:read notifications:write", "state": "af0ifjsldkj", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256", "email": "sam.carter@riverside.example", "password": "correct horse battery staple", "decision": "allow"})))]
 pub struct SignInForm {
     #[serde(flatten)]
     pub request: AuthorizationRequest,

@@ -49,7 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A token request (`application/x-www-form-urlencoded`). Parameters this server does not know are ignored,
 /// as RFC 6749 requires; repeating one is an error.
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"grant_type": "client_credentials", "scope": "notifications:read notifications:write"}))]
+#[schema(examples(json!({"grant_type": "client_credentials", "scope": "notifications:read notifications:write"})))]
 pub struct TokenRequest {
     /// The grant.
     #[schema(value_type = GrantType)]
@@ -580,7 +580,7 @@ fn unverified_issuer(jwt: &str) -> Option<String> {
 
 /// A revocation request (RFC 7009), `application/x-www-form-urlencoded`.
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"token": "par_Yp2Lq8Vd4Hs0", "token_type_hint": "refresh_token"}))]
+#[schema(examples(json!({"token": "par_Yp2Lq8Vd4Hs0", "token_type_hint": "refresh_token"})))]
 pub struct RevocationRequest {
     /// A refresh token (which revokes the whole sign-in), or an access token.
     pub token: String,

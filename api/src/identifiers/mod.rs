@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "at_least_one"))]
-#[schema(example = json!({"nhs_number": "943 476 5919", "postcode": "sw1a 1aa", "provider_id": "1-199747506"}))]
+#[schema(examples(json!({"nhs_number": "943 476 5919", "postcode": "sw1a 1aa", "provider_id": "1-199747506"})))]
 pub struct IdentifierCheck {
     /// An NHS number, with or without spaces.
     #[validate(custom(function = "check_nhs_number"))]

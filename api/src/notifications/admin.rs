@@ -272,7 +272,7 @@ fn future_date(value: &str) -> Result<(), ValidationError> {
 /// A request to the provider for more information.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"message": "Send the falls risk assessment that was in place before the fall, and say when it was last reviewed.", "due_on": "2026-12-15"}))]
+#[schema(examples(json!({"message": "Send the falls risk assessment that was in place before the fall, and say when it was last reviewed.", "due_on": "2026-12-15"})))]
 pub struct NewInformationRequest {
     /// What the regulator needs, in words the provider can act on.
     #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
@@ -320,7 +320,7 @@ async fn request_information(
 /// How a notification was dealt with.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"outcome": "referred_to_safeguarding", "note": "Passed to the local authority's safeguarding team, which is already involved."}))]
+#[schema(examples(json!({"outcome": "referred_to_safeguarding", "note": "Passed to the local authority's safeguarding team, which is already involved."})))]
 pub struct NewClosure {
     pub outcome: Outcome,
     #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]

@@ -174,7 +174,7 @@ async fn list_notifications(
 /// A new draft.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"location_id": provider_api_core::examples::LOCATION_ID, "content": {"type": "serious_injury", "description": "Fell in the lounge and fractured a hip."}}))]
+#[schema(examples(json!({"location_id": provider_api_core::examples::LOCATION_ID, "content": {"type": "serious_injury", "description": "Fell in the lounge and fractured a hip."}})))]
 pub struct NewNotification {
     /// The location it concerns: one of the organisation's (required by most types before submission).
     #[serde(default)]
@@ -294,7 +294,7 @@ async fn get_notification(
 /// A JSON Merge Patch (RFC 7396) of a draft: members given replace, `null` removes, absent ones stay.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"content": {"immediate_actions": "Ambulance called; family told.", "categories": ["fracture"]}}))]
+#[schema(examples(json!({"content": {"immediate_actions": "Ambulance called; family told.", "categories": ["fracture"]}})))]
 pub struct NotificationPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
@@ -582,7 +582,7 @@ fn submission_example() -> Value {
 /// A complete, well-formed notification ready to send.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = submission_example)]
+#[schema(examples(submission_example))]
 pub struct NotificationSubmission {
     /// The location it concerns (required by most types).
     #[serde(default)]
@@ -767,7 +767,7 @@ async fn notification_history(
 /// The provider's answer to the regulator's request for information.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"message": "The falls risk assessment is attached; it was last reviewed on 1 November."}))]
+#[schema(examples(json!({"message": "The falls risk assessment is attached; it was last reviewed on 1 November."})))]
 pub struct NewResponse {
     #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
     #[schema(min_length = 1, max_length = 50000, pattern = r"\S")]

@@ -210,7 +210,7 @@ impl CredentialKeeper {
 /// A new API client.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Quality dashboard", "roles": ["viewer"], "scopes": ["org:read", "notifications:read", "registrations:read"], "location_ids": [provider_api_core::examples::LOCATION_ID]}))]
+#[schema(examples(json!({"name": "Quality dashboard", "roles": ["viewer"], "scopes": ["org:read", "notifications:read", "registrations:read"], "location_ids": [provider_api_core::examples::LOCATION_ID]})))]
 pub struct NewApiClient {
     #[validate(length(min = 1, max = 200), custom(function = "crate::organisations::not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 200, example = "Care records system")]
@@ -395,7 +395,7 @@ async fn revoke_api_client(
 /// New public keys for a `private_key_jwt` client.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM", "use": "sig", "alg": "ES256", "kid": "records-2026-12"}]}}))]
+#[schema(examples(json!({"jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM", "use": "sig", "alg": "ES256", "kid": "records-2026-12"}]}})))]
 pub struct ClientKeys {
     /// The JWKS (RFC 7517: `{"keys": [...]}`, 1 to 10 public keys) that replaces the client's keys; the server
     /// checks each is a usable public key.

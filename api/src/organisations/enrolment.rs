@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"code": "pae_kF3qT7mW2xB9"}))]
+#[schema(examples(json!({"code": "pae_kF3qT7mW2xB9"})))]
 pub struct Enrolment {
     /// The code the regulator sent (`pae_…`).
     #[validate(length(min = 1, max = 100))]

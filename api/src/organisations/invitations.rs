@@ -123,7 +123,7 @@ fn email_address(value: &str) -> Result<(), ValidationError> {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "sam.jones@example.org", "roles": ["drafter"], "location_ids": [provider_api_core::examples::LOCATION_ID]}))]
+#[schema(examples(json!({"email": "sam.jones@example.org", "roles": ["drafter"], "location_ids": [provider_api_core::examples::LOCATION_ID]})))]
 pub struct NewInvitation {
     /// Who to invite (the server checks it is an email address).
     #[validate(length(max = 254), custom(function = "email_address"))]
@@ -258,7 +258,7 @@ async fn revoke_invitation(
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"token": "pai_R8vN2cQ5hL1z", "display_name": "Sam Jones", "password": "correct horse battery staple"}))]
+#[schema(examples(json!({"token": "pai_R8vN2cQ5hL1z", "display_name": "Sam Jones", "password": "correct horse battery staple"})))]
 pub struct Acceptance {
     /// The code from the invitation email (`pai_…`).
     #[validate(length(min = 1, max = 100))]

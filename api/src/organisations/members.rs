@@ -81,7 +81,7 @@ async fn list_members(
 /// A member's roles and location limits, replacing the ones they have.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"roles": ["drafter"], "location_ids": null}))]
+#[schema(examples(json!({"roles": ["drafter"], "location_ids": null})))]
 pub struct MemberRoles {
     /// At least one role.
     #[validate(length(min = 1, max = 4, message = "Give at least one role."))]

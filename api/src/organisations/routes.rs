@@ -87,7 +87,7 @@ pub(crate) fn not_blank(value: &str) -> Result<(), ValidationError> {
 /// A new organisation, made by a person who will be its first admin.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Riverside Care Ltd"}))]
+#[schema(examples(json!({"name": "Riverside Care Ltd"})))]
 pub struct NewOrganisation {
     /// The legal name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
@@ -168,7 +168,7 @@ async fn get_organisation(
 /// Changes to an organisation (JSON Merge Patch, RFC 7396): fields left out stay as they are.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Riverside Care Limited"}))]
+#[schema(examples(json!({"name": "Riverside Care Limited"})))]
 pub struct OrganisationChanges {
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", nullable = false, min_length = 1, max_length = 300)]
@@ -325,7 +325,7 @@ async fn list_locations(
 /// A new location.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Riverside Court", "address": {"line_1": "2 River Lane", "town": "Newcastle upon Tyne", "postcode": "NE1 4ST"}}))]
+#[schema(examples(json!({"name": "Riverside Court", "address": {"line_1": "2 River Lane", "town": "Newcastle upon Tyne", "postcode": "NE1 4ST"}})))]
 pub struct NewLocation {
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 300, example = "Riverside House")]

@@ -214,7 +214,7 @@ async fn accept_application(
 /// Why an application is returned.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"reasons": ["The statement of purpose does not mention the new location."]}))]
+#[schema(examples(json!({"reasons": ["The statement of purpose does not mention the new location."]})))]
 pub struct ReturnReasons {
     /// What is missing or wrong, each in a sentence the applicant can act on.
     #[validate(length(min = 1, max = 50), custom(function = "all_written"))]
@@ -268,7 +268,7 @@ async fn return_application(
 /// The inspector to assign.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"inspector_id": provider_api_core::examples::INSPECTOR_ID}))]
+#[schema(examples(json!({"inspector_id": provider_api_core::examples::INSPECTOR_ID})))]
 pub struct InspectorAssignment {
     /// A member of staff with the `staff_registration` role.
     pub inspector_id: Uuid,
@@ -321,7 +321,7 @@ async fn assign_inspector(
 /// A request for information.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"message": "Send the staffing structure for the new location, showing night cover.", "due_on": "2026-12-15"}))]
+#[schema(examples(json!({"message": "Send the staffing structure for the new location, showing night cover.", "due_on": "2026-12-15"})))]
 pub struct NewApplicationInformationRequest {
     #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
     #[schema(min_length = 1, max_length = 50000, pattern = r"\S")]
@@ -383,7 +383,7 @@ async fn request_application_information(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "proposal_conditions"))]
-#[schema(example = json!({"proposal": "refuse", "reasons": "The proposed manager has not shown the experience the role needs."}))]
+#[schema(examples(json!({"proposal": "refuse", "reasons": "The proposed manager has not shown the experience the role needs."})))]
 pub struct NewProposal {
     pub proposal: ProposalKind,
     /// The conditions proposed (required to grant with conditions).
@@ -488,7 +488,7 @@ async fn issue_proposal(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "decision_conditions"))]
-#[schema(example = json!({"decision": "grant", "reasons": "The applicant has shown that the regulations will be met at the new location."}))]
+#[schema(examples(json!({"decision": "grant", "reasons": "The applicant has shown that the regulations will be met at the new location."})))]
 pub struct NewDecision {
     pub decision: DecisionKind,
     /// The conditions imposed (required to grant with conditions).

@@ -142,7 +142,7 @@ async fn list_applications(
 /// A new application.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"type": "add_location"}))]
+#[schema(examples(json!({"type": "add_location"})))]
 pub struct NewApplication {
     #[serde(rename = "type")]
     pub kind: ApplicationType,
@@ -640,7 +640,7 @@ async fn list_information_requests(
 /// A message from the applicant, with documents.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"message": "The staffing structure for Riverside Court is attached.", "attachments": [provider_api_core::examples::DOCUMENT_ID]}))]
+#[schema(examples(json!({"message": "The staffing structure for Riverside Court is attached.", "attachments": [provider_api_core::examples::DOCUMENT_ID]})))]
 pub struct ApplicantMessage {
     #[validate(length(min = 1, max = 50000), custom(function = "crate::organisations::not_blank"))]
     #[schema(min_length = 1, max_length = 50000, pattern = r"\S")]
