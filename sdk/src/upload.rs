@@ -201,7 +201,21 @@ impl<'a> Uploader<'a> {
                     Err(error) if retryable(&error) && failures + 1 < self.attempts => {
                         failures += 1;
                         tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
-                        offset = self.offset(upload_url).await?.0;
+                        // Asking where to resume can fail the same way (the connection cut again): that
+                        // counts as another failed attempt, not the end of the upload.
+                        offset = loop {
+                            match self.offset(upload_url).await {
+                                Ok((held, _)) => break held,
+                                Err(error) if retryable(&error) && failures + 1 < self.attempts => {
+                                    failures += 1;
+                                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
+                                }
+                                Err(error) if retryable(&error) => {
+                                    return Err(UploadError::GaveUp(self.attempts, error.to_string()));
+                                }
+                                Err(error) => return Err(error),
+                            }
+                        };
                         if offset < start || offset > position {
                             return Err(UploadError::Protocol(format!(
                                 "the server holds {offset} bytes, outside the chunk {start}..{position} being sent"
