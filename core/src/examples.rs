@@ -33,20 +33,28 @@ pub const PLACEHOLDERS: [(Uuid, &str); 5] = [
 ];
 
 /// `example` with every placeholder id that `replacements` names replaced by the id it maps to.
-pub fn with_ids(mut example: serde_json::Value, replacements: &[(Uuid, Uuid)]) -> serde_json::Value {
-    replace_ids(&mut example, replacements);
+pub fn with_ids(example: serde_json::Value, replacements: &[(Uuid, Uuid)]) -> serde_json::Value {
+    let replacements: Vec<(String, String)> =
+        replacements.iter().map(|(from, to)| (from.to_string(), to.to_string())).collect();
+    with_strings(example, &replacements)
+}
+
+/// `example` with every string value equal to one of `replacements`' firsts replaced by its second, wherever
+/// it is (keys are left alone).
+pub fn with_strings(mut example: serde_json::Value, replacements: &[(String, String)]) -> serde_json::Value {
+    replace_strings(&mut example, replacements);
     example
 }
 
-fn replace_ids(value: &mut serde_json::Value, replacements: &[(Uuid, Uuid)]) {
+fn replace_strings(value: &mut serde_json::Value, replacements: &[(String, String)]) {
     match value {
         serde_json::Value::String(text) => {
-            if let Some((_, to)) = replacements.iter().find(|(from, _)| from.to_string() == *text) {
-                *text = to.to_string();
+            if let Some((_, to)) = replacements.iter().find(|(from, _)| from == text) {
+                *text = to.clone();
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| replace_ids(item, replacements)),
-        serde_json::Value::Object(members) => members.values_mut().for_each(|item| replace_ids(item, replacements)),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| replace_strings(item, replacements)),
+        serde_json::Value::Object(members) => members.values_mut().for_each(|item| replace_strings(item, replacements)),
         _ => {}
     }
 }

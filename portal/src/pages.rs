@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use include_dir::{Dir, include_dir};
-use minijinja::{Environment, Value, context};
+use minijinja::{Environment, context};
 
 use crate::{SERVICE_NAME, govuk};
 
@@ -43,7 +43,6 @@ fn page(status: StatusCode, template: &str, title: &str) -> Response {
             title,
             service_name => SERVICE_NAME,
             session_cookie => SESSION_COOKIE,
-            navigation => Value::from(Vec::<Value>::new()),
         })
     });
     match rendered {

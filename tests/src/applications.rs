@@ -46,22 +46,19 @@ fn date(days_from_today: i64) -> String {
     (today + time::Duration::days(days_from_today)).to_string()
 }
 
-/// A person in a regulated role whose enhanced DBS check is `dbs_age_days` old.
+/// A person in a regulated role whose enhanced DBS check is `dbs_age_days` old (the published examples'
+/// person, with that check).
 pub fn person(name: &str, dbs_age_days: i64) -> Value {
-    json!({
-        "full_name": name,
-        "email": format!("{}@riverside.example", name.to_lowercase().replace(' ', ".")),
-        "phone": "0191 496 0000",
-        "date_of_birth": "1980-04-01",
-        "dbs": {"certificate_number": "001234567890", "level": "enhanced", "issued_on": date(-dbs_age_days)}
-    })
+    let mut person = provider_api_core::registrations::examples::person(name);
+    person["dbs"]["issued_on"] = json!(date(-dbs_age_days));
+    person
 }
 
 /// Every section of a complete application of `kind` bar `documents` (see [`required_documents`]): the
 /// published examples, naming `r`'s registered things, with their dates moved to the same distance from
 /// today as they are from `examples::AS_OF` (effective in 90 days, DBS checks 50 days old).
 pub fn sections(kind: &str, r: Registered) -> Vec<(&'static str, Value)> {
-    use provider_api_core::examples::{CONDITION_ID, LOCATION_ID, PARTNER_ID, with_ids};
+    use provider_api_core::examples::{CONDITION_ID, LOCATION_ID, PARTNER_ID, with_ids, with_strings};
     use provider_api_core::registrations::examples::{DBS_ISSUED_ON, EFFECTIVE_DATE, example};
     use provider_api_core::registrations::{ApplicationType, SectionName};
     let kind: ApplicationType = kind.parse().unwrap_or_else(|e| panic!("{e}"));
@@ -76,24 +73,10 @@ pub fn sections(kind: &str, r: Registered) -> Vec<(&'static str, Value)> {
         .iter()
         .filter(|&&section| section != SectionName::Documents)
         .map(|&section| {
-            let mut content = with_ids(example(kind, section).expect("every section has an example"), &ids);
-            rebase_dates(&mut content, &dates);
-            (section.as_str(), content)
+            let content = with_ids(example(kind, section).expect("every section has an example"), &ids);
+            (section.as_str(), with_strings(content, &dates))
         })
         .collect()
-}
-
-fn rebase_dates(value: &mut Value, dates: &[(String, String)]) {
-    match value {
-        Value::String(text) => {
-            if let Some((_, today_based)) = dates.iter().find(|(fixed, _)| fixed == text) {
-                *text = today_based.clone();
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| rebase_dates(item, dates)),
-        Value::Object(members) => members.values_mut().for_each(|item| rebase_dates(item, dates)),
-        _ => {}
-    }
 }
 
 /// The purposes of the documents each type needs.

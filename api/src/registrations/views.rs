@@ -31,10 +31,11 @@ impl PartialSchema for SectionContent {
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-            // Every section's own schema carries a whole example; this is the `when` section of any type.
-            .examples([serde_json::json!({
-                "effective_date": provider_api_core::registrations::examples::EFFECTIVE_DATE
-            })])
+            // Every section's own schema carries a whole example; this is the `when` section, alike in every type.
+            .examples(provider_api_core::registrations::examples::example(
+                provider_api_core::registrations::ApplicationType::AddLocation,
+                provider_api_core::registrations::SectionName::When,
+            ))
             .description(Some(
                 "A section's content, possibly incomplete: its schema is published per type and section by \
 `GET /v1/registration-application-types`. Fields given must be valid; the checklist reports what is missing.",
