@@ -188,39 +188,35 @@ impl<'a> Uploader<'a> {
             hasher.update(&chunk[..want]);
             let start = position;
             position += want as u64;
-            // Send this chunk until the server holds all of it, resuming inside it after a failure.
+            // Send this chunk until the server holds all of it, resuming inside it after a failure. After a
+            // failure the server's offset is unknown until asked, and asking can fail the same way (the
+            // connection cut again): each failure, of either request, is one attempt.
             let mut failures = 0u32;
-            while offset < position {
-                let from = (offset - start) as usize;
-                match self.patch(upload_url, offset, &chunk[from..want]).await {
-                    Ok((new_offset, document)) => {
-                        offset = new_offset;
+            let mut resuming = false;
+            while resuming || offset < position {
+                let answer = if resuming {
+                    self.offset(upload_url).await
+                } else {
+                    self.patch(upload_url, offset, &chunk[(offset - start) as usize..want]).await
+                };
+                match answer {
+                    Ok((held, _)) if resuming && (held < start || held > position) => {
+                        return Err(UploadError::Protocol(format!(
+                            "the server holds {held} bytes, outside the chunk {start}..{position} being sent"
+                        )));
+                    }
+                    Ok((held, document)) => {
+                        if !resuming {
+                            failures = 0;
+                        }
+                        resuming = false;
+                        offset = held;
                         document_id = document.or(document_id);
-                        failures = 0;
                     }
                     Err(error) if retryable(&error) && failures + 1 < self.attempts => {
                         failures += 1;
+                        resuming = true;
                         tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
-                        // Asking where to resume can fail the same way (the connection cut again): that
-                        // counts as another failed attempt, not the end of the upload.
-                        offset = loop {
-                            match self.offset(upload_url).await {
-                                Ok((held, _)) => break held,
-                                Err(error) if retryable(&error) && failures + 1 < self.attempts => {
-                                    failures += 1;
-                                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
-                                }
-                                Err(error) if retryable(&error) => {
-                                    return Err(UploadError::GaveUp(self.attempts, error.to_string()));
-                                }
-                                Err(error) => return Err(error),
-                            }
-                        };
-                        if offset < start || offset > position {
-                            return Err(UploadError::Protocol(format!(
-                                "the server holds {offset} bytes, outside the chunk {start}..{position} being sent"
-                            )));
-                        }
                     }
                     Err(error) if retryable(&error) => {
                         return Err(UploadError::GaveUp(self.attempts, error.to_string()));
