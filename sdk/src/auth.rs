@@ -56,8 +56,13 @@ impl Auth {
         let source = self.0.as_ref()?;
         match &source.state.lock().await.0 {
             Credential::Person { refresh_token, .. } => Some(refresh_token.clone()),
-            Credential::ClientCredentials { .. } => None,
+            Credential::ClientCredentials { .. } | Credential::AccessToken(_) => None,
         }
+    }
+
+    /// Whether a refused token can be replaced by asking again (not for a fixed access token).
+    fn renewable(&self) -> bool {
+        self.0.as_ref().is_some_and(|source| source.renewable)
     }
 }
 
@@ -77,6 +82,9 @@ pub(crate) enum Credential {
     /// An integrator application acting for a person: each refresh returns the next refresh token, which
     /// replaces the last (the server refuses a refresh token used twice).
     Person { app_secret: Option<String>, refresh_token: String },
+    /// An access token obtained elsewhere and used as it is, never renewed here: for an application that keeps
+    /// a person's tokens itself (a web portal's server-side session) and refreshes them under its own lock.
+    AccessToken(String),
 }
 
 /// Secrets never appear in debug output.
@@ -85,6 +93,7 @@ impl std::fmt::Debug for Credential {
         match self {
             Self::ClientCredentials { scopes, .. } => write!(f, "ClientCredentials {{ scopes: {scopes:?}, .. }}"),
             Self::Person { .. } => f.write_str("Person { .. }"),
+            Self::AccessToken(_) => f.write_str("AccessToken(..)"),
         }
     }
 }
@@ -93,13 +102,15 @@ pub(crate) struct TokenSource {
     token_url: String,
     client_id: String,
     http: reqwest::Client,
+    renewable: bool,
     /// The credential and the cached access token change together, under one lock.
     state: Mutex<(Credential, Option<(String, Instant)>)>,
 }
 
 impl TokenSource {
     pub(crate) fn new(token_url: String, client_id: String, credential: Credential, http: reqwest::Client) -> Self {
-        Self { token_url, client_id, http, state: Mutex::new((credential, None)) }
+        let renewable = !matches!(credential, Credential::AccessToken(_));
+        Self { token_url, client_id, http, renewable, state: Mutex::new((credential, None)) }
     }
 
     async fn invalidate(&self) {
@@ -108,6 +119,9 @@ impl TokenSource {
 
     async fn token(&self) -> Result<String, AuthError> {
         let mut state = self.state.lock().await;
+        if let Credential::AccessToken(token) = &state.0 {
+            return Ok(token.clone());
+        }
         if let Some((token, renew_at)) = state.1.as_ref()
             && Instant::now() < *renew_at
         {
@@ -146,6 +160,7 @@ impl TokenSource {
                 };
                 request.map_err(|e| AuthError::Refused(describe(&e)))?
             }
+            Credential::AccessToken(_) => unreachable!("a fixed access token is returned above"),
         };
         if let (Credential::Person { refresh_token, .. }, Some(next)) = (&mut state.0, response.refresh_token()) {
             *refresh_token = next.secret().clone();
@@ -198,6 +213,19 @@ pub struct PersonTokens {
     pub expires_in: Duration,
 }
 
+impl PersonTokens {
+    fn from_response(response: &oauth2::basic::BasicTokenResponse) -> Result<Self, AuthError> {
+        Ok(Self {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response
+                .refresh_token()
+                .map(|t| t.secret().clone())
+                .ok_or_else(|| AuthError::Refused("no refresh token".into()))?,
+            expires_in: response.expires_in().unwrap_or(Duration::from_secs(300)),
+        })
+    }
+}
+
 impl std::fmt::Debug for PersonTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PersonTokens").field("expires_in", &self.expires_in).finish_non_exhaustive()
@@ -240,14 +268,67 @@ pub async fn exchange_code(
         }
     }
     .map_err(|e| AuthError::Refused(describe(&e)))?;
-    Ok(PersonTokens {
-        access_token: response.access_token().secret().clone(),
-        refresh_token: response
-            .refresh_token()
-            .map(|t| t.secret().clone())
-            .ok_or_else(|| AuthError::Refused("no refresh token".into()))?,
-        expires_in: response.expires_in().unwrap_or(Duration::from_secs(300)),
-    })
+    PersonTokens::from_response(&response)
+}
+
+/// Exchanges a person's refresh token for new tokens. The server rotates refresh tokens: the one returned
+/// replaces `refresh_token`, which must never be sent again (a second use revokes the whole sign-in, as a
+/// stolen token would).
+pub async fn refresh(
+    base_url: &str,
+    app_id: &str,
+    app_secret: Option<&str>,
+    refresh_token: &str,
+) -> Result<PersonTokens, AuthError> {
+    let base = base_url.trim_end_matches('/');
+    let token_url = TokenUrl::new(format!("{base}/v1/oauth/token")).map_err(|e| AuthError::Url(e.to_string()))?;
+    let http_client = reqwest::Client::new();
+    let http = |request: oauth2::HttpRequest| send(http_client.clone(), request);
+    let client = BasicClient::new(ClientId::new(app_id.to_owned())).set_token_uri(token_url);
+    let refresh = RefreshToken::new(refresh_token.to_owned());
+    let response = match app_secret {
+        Some(secret) => {
+            client
+                .set_client_secret(ClientSecret::new(secret.to_owned()))
+                .exchange_refresh_token(&refresh)
+                .request_async(&http)
+                .await
+        }
+        None => client.set_auth_type(AuthType::RequestBody).exchange_refresh_token(&refresh).request_async(&http).await,
+    }
+    .map_err(|e| AuthError::Refused(describe(&e)))?;
+    PersonTokens::from_response(&response)
+}
+
+/// Revokes a person's refresh token, which ends the sign-in it belongs to (RFC 7009): what signing out of an
+/// application that holds one does.
+pub async fn revoke(
+    base_url: &str,
+    app_id: &str,
+    app_secret: Option<&str>,
+    refresh_token: &str,
+) -> Result<(), AuthError> {
+    let base = base_url.trim_end_matches('/');
+    let mut form = vec![("token", refresh_token), ("token_type_hint", "refresh_token")];
+    let request = reqwest::Client::new().post(format!("{base}/v1/oauth/revoke"));
+    let request = match app_secret {
+        Some(secret) => request.basic_auth(form_encode(app_id), Some(form_encode(secret))),
+        None => {
+            form.push(("client_id", app_id));
+            request
+        }
+    };
+    let response = request.form(&form).send().await.map_err(|e| AuthError::Refused(describe(&e)))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(AuthError::Refused(format!("{}: {}", response.status(), response.text().await.unwrap_or_default())))
+    }
+}
+
+/// RFC 6749 §2.3.1: the client id and secret are form-encoded before HTTP Basic encodes them.
+fn form_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The oauth2 crate's HTTP seam, over the SDK's own reqwest client.
@@ -285,6 +366,9 @@ impl progenitor_client::ClientHooks<Auth> for crate::Client {
         let replay = request.try_clone();
         let response = self.client().execute(request).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        if !self.inner().renewable() {
             return Ok(response);
         }
         let (Some(mut replay), Some(source)) = (replay, self.inner().0.as_ref()) else { return Ok(response) };

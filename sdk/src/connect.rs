@@ -65,12 +65,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Call with an access token obtained and renewed elsewhere (a web application keeping a person's tokens
+    /// in its server-side session), sent as it is; a refused one is not retried.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials = Some((String::new(), Credential::AccessToken(token.into())));
+        self
+    }
+
     pub fn build(self) -> Result<Client, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .user_agent(self.user_agent)
+            .user_agent(self.user_agent.clone())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .build()?;
+        Ok(self.build_with(http))
+    }
+
+    /// Builds on an HTTP client made elsewhere (its user agent and timeouts apply, not this builder's), so a
+    /// server making a client per request shares one connection pool among them.
+    pub fn build_with(self, http: reqwest::Client) -> Client {
         let auth = match self.credentials {
             None => Auth::none(),
             Some((id, credential)) => {
@@ -78,6 +91,6 @@ impl ClientBuilder {
                 Auth::with(TokenSource::new(token_url, id, credential, http.clone()))
             }
         };
-        Ok(Client::new_with_client(&self.base_url, http, auth))
+        Client::new_with_client(&self.base_url, http, auth)
     }
 }
