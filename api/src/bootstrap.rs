@@ -219,3 +219,40 @@ fn new_user(email: &str, name: &str, password: Option<&str>, staff: &BTreeSet<St
         created_at: now,
     }
 }
+
+/// The provider portal's registration for a deployment that serves it beside the API (the run command's
+/// default): a first-party, confidential application with every provider scope, at a fixed id, whose redirect
+/// URIs are the portal's callback at the addresses given. It is made on first start and brought up to date on
+/// every start after, with a new secret each time (the portal in this process is the only holder, so nothing
+/// else needs the old one). Returns the secret.
+pub async fn ensure_local_portal_app(
+    store: &dyn Store,
+    id: Uuid,
+    redirect_uris: &[String],
+    now: OffsetDateTime,
+) -> Result<String, BootstrapError> {
+    let client_secret = secret::generate(secret::prefix::CLIENT_SECRET);
+    let app = IntegratorApp {
+        id,
+        name: "Provider portal".into(),
+        redirect_uris: redirect_uris.join("\n"),
+        secret_hash: Some(secret::hash(&client_secret)),
+        scopes: Capability::provider().collect(),
+        created_by: None,
+        created_at: now,
+        revoked_at: None,
+        first_party: true,
+    };
+    match store.integrator_app(id).await? {
+        Some(registered) if !registered.first_party => {
+            return Err(BootstrapError::Invalid(format!(
+                "the application {id} is registered as a third party's; give the portal another client id"
+            )));
+        }
+        Some(_) => {
+            store.update_integrator_app(&app).await?;
+        }
+        None => store.create_integrator_app(&app).await?,
+    }
+    Ok(client_secret)
+}

@@ -195,6 +195,9 @@ pub trait IdentityStore: Send + Sync {
 pub trait GrantStore: Send + Sync {
     async fn create_integrator_app(&self, app: &IntegratorApp) -> Result<(), StoreError>;
     async fn integrator_app(&self, id: Uuid) -> Result<Option<IntegratorApp>, StoreError>;
+    /// Replaces what can change in a registration (name, redirect URIs, secret, scopes, revocation); the id,
+    /// creator, creation time and first-party standing stay as registered. False when there is no such app.
+    async fn update_integrator_app(&self, app: &IntegratorApp) -> Result<bool, StoreError>;
     async fn integrator_apps(&self) -> Result<Vec<IntegratorApp>, StoreError>;
     async fn create_authorization_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
     /// Marks the code used, atomically: only one of two concurrent redemptions is `Fresh`. Only the

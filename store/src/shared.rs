@@ -528,6 +528,22 @@ macro_rules! impl_shared_queries {
                 Ok(sqlx::query("SELECT * FROM integrator_apps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?.decoded("integrator_apps")?)
             }
 
+            async fn update_integrator_app(&self, a: &provider_api_core::accounts::IntegratorApp) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query(
+                    "UPDATE integrator_apps SET name = $2, redirect_uris = $3, secret_hash = $4, scopes = $5, \
+                     revoked_at = $6 WHERE id = $1",
+                )
+                .bind(a.id)
+                .bind(&a.name)
+                .bind(&a.redirect_uris)
+                .bind(&a.secret_hash)
+                .bind(&a.scopes)
+                .bind(a.revoked_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn integrator_apps(&self) -> Result<Vec<provider_api_core::accounts::IntegratorApp>, $crate::StoreError> {
                 Ok(sqlx::query("SELECT * FROM integrator_apps ORDER BY created_at, id").fetch_all(&self.pool).await?.decoded("integrator_apps")?)
             }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 mod audit;
 mod blobs;
+mod portal_sessions;
 mod registrations;
 
 use provider_api_http::config::Config;
@@ -331,6 +332,35 @@ mod single_use {
         let stored = IntegratorApp { created_at: app.created_at, ..stored };
         assert_eq!(stored, app, "every field reads back as written, first_party included");
         (organisation.id, user.id, app.id)
+    }
+
+    #[tokio::test]
+    async fn an_application_registration_changes_but_keeps_its_identity() {
+        let (store, _database) = fresh_store().await;
+        let (_, _, id) = fixtures(store.as_ref()).await;
+        let registered = store.integrator_app(id).await.unwrap().unwrap();
+        let changed = IntegratorApp {
+            name: "Renamed".into(),
+            redirect_uris: "https://app.example/cb\nhttps://app.example/other".into(),
+            secret_hash: Some("hash".into()),
+            scopes: "org:read notifications:read".parse().unwrap(),
+            first_party: !registered.first_party,
+            created_by: Some(Uuid::new_v4()),
+            ..registered.clone()
+        };
+        assert!(store.update_integrator_app(&changed).await.unwrap());
+        let stored = store.integrator_app(id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.name.as_str(), stored.redirect_uris.as_str(), stored.secret_hash.as_deref(), &stored.scopes),
+            (changed.name.as_str(), changed.redirect_uris.as_str(), changed.secret_hash.as_deref(), &changed.scopes)
+        );
+        assert_eq!(
+            (stored.first_party, stored.created_by),
+            (registered.first_party, registered.created_by),
+            "standing and creator are as registered"
+        );
+        let unknown = IntegratorApp { id: Uuid::new_v4(), ..changed };
+        assert!(!store.update_integrator_app(&unknown).await.unwrap(), "no such application");
     }
 
     #[tokio::test]
