@@ -6,9 +6,6 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-/// A `{% … %}` tag or `{{ … }}` expression: the only places the rules apply (never the HTML around them).
-static CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)(\{%.*?%\}|\{\{.*?\}\})").unwrap());
-
 /// The macro the environment supplies in Rust (`attributes.rs`): its import would shadow it.
 static ATTRIBUTES_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\{%-?\s*from\s+"[^"]*macros/attributes\.njk"\s+import\s+govukAttributes\s*-?%\}"#).unwrap()
@@ -64,12 +61,55 @@ pub fn adapt(source: &str) -> String {
             close = &c[8],
         )
     });
-    CODE.replace_all(&source, |c: &Captures| {
-        RULES
-            .iter()
-            .fold(c[0].to_owned(), |code, (pattern, replacement)| pattern.replace_all(&code, *replacement).into_owned())
-    })
-    .into_owned()
+    let mut adapted = String::with_capacity(source.len());
+    let mut rest: &str = &source;
+    while let Some((before, code, after)) = next_code(rest) {
+        adapted.push_str(before);
+        adapted.push_str(&RULES.iter().fold(code.to_owned(), |code, (pattern, replacement)| {
+            pattern.replace_all(&code, *replacement).into_owned()
+        }));
+        rest = after;
+    }
+    adapted.push_str(rest);
+    adapted
+}
+
+/// The next `{% … %}` tag or `{{ … }}` expression in `source` (the only places the rules apply, never the HTML
+/// around them), with what comes before and after it. An expression ends at the `}}` that closes it, not at
+/// one that ends a nested object literal (`{{ f({a: {b: 1}}) }}`), and nothing inside a string ends either.
+fn next_code(source: &str) -> Option<(&str, &str, &str)> {
+    let start = ["{{", "{%", "{#"].iter().filter_map(|open| source.find(open)).min()?;
+    let bytes = source.as_bytes();
+    if bytes[start + 1] == b'#' {
+        // A comment is left exactly as it is, examples of code in it included.
+        let end = source[start..].find("#}").map_or(source.len(), |at| start + at + 2);
+        return Some((&source[..end], "", &source[end..]));
+    }
+    let tag = bytes[start + 1] == b'%';
+    let (mut depth, mut quote, mut i) = (0usize, None::<u8>, start + 2);
+    while i < bytes.len() {
+        let byte = bytes[i];
+        match quote {
+            Some(_) if byte == b'\\' => i += 1,
+            Some(q) if byte == q => quote = None,
+            Some(_) => {}
+            None => match byte {
+                b'"' | b'\'' => quote = Some(byte),
+                b'%' if tag && bytes.get(i + 1) == Some(&b'}') => {
+                    return Some((&source[..start], &source[start..i + 2], &source[i + 2..]));
+                }
+                b'{' if !tag => depth += 1,
+                b'}' if !tag && depth == 0 && bytes.get(i + 1) == Some(&b'}') => {
+                    return Some((&source[..start], &source[start..i + 2], &source[i + 2..]));
+                }
+                b'}' if !tag => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    // Unterminated: left as it is, for the parser to report.
+    None
 }
 
 /// Resolves a relative include or import (`./template.njk`, `../../macros/i18n.njk`) against the template
@@ -108,6 +148,17 @@ mod tests {
         let adapted =
             adapt(r#"<p>undefined + null</p>{% if a !== undefined and b === null %}{{ "x" + y }}{% endif %}"#);
         assert_eq!(adapted, r#"<p>undefined + null</p>{% if a is defined and b == none %}{{ "x" ~ y }}{% endif %}"#);
+    }
+
+    #[test]
+    fn an_expression_ends_where_it_closes_not_inside_a_nested_object_or_string() {
+        let adapted = adapt(r#"{{ f({legend: {text: t, classes: "l"}}, hint: {text: "}}"}, items: xs}) }}<p>a: b</p>"#);
+        assert_eq!(
+            adapted,
+            r#"{{ f({"legend": {"text": t, "classes": "l"}}, "hint": {"text": "}}"}, "items": xs}) }}<p>a: b</p>"#
+        );
+        let commented = adapt("{# {{ {a: 1 #}{{ {b: 2} }}");
+        assert_eq!(commented, r#"{# {{ {a: 1 #}{{ {"b": 2} }}"#, "a comment is left as it is");
     }
 
     #[test]
