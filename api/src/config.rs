@@ -120,6 +120,28 @@ pub struct Config {
     /// The longest one scan may take.
     #[serde(default = "defaults::scan_timeout", with = "humantime_serde")]
     pub scan_timeout: Duration,
+    /// Serve the provider portal at `/` beside the API (`PROVIDER_API_PORTAL`, on by default).
+    #[serde(default = "defaults::portal")]
+    pub portal: bool,
+    /// The origins people reach the portal at (a list, or comma-separated). By default the public base URL,
+    /// or else the bound address (with `localhost` too when that is loopback).
+    #[serde(default, deserialize_with = "list_or_comma_separated")]
+    pub portal_origins: Vec<String>,
+    /// Where the portal keeps its sessions: by default a file beside an SQLite database, or the same
+    /// PostgreSQL database (in its own table).
+    #[serde(default)]
+    pub portal_session_database_url: Option<SecretString>,
+    /// The portal's OAuth client id, registered by the regulator's staff as a first-party confidential
+    /// application. Without it (the local default) the server registers the portal itself on every start,
+    /// with a new secret: right for one node, wrong for several sharing a database.
+    #[serde(default)]
+    pub portal_client_id: Option<String>,
+    /// That client's secret.
+    #[serde(default)]
+    pub portal_client_secret: Option<SecretString>,
+    /// How long a portal session lasts without use.
+    #[serde(default = "defaults::portal_idle_timeout", with = "humantime_serde")]
+    pub portal_idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -196,6 +218,12 @@ mod defaults {
     pub fn scan_timeout() -> Duration {
         Duration::from_secs(300)
     }
+    pub fn portal() -> bool {
+        true
+    }
+    pub fn portal_idle_timeout() -> Duration {
+        Duration::from_secs(30 * 60)
+    }
 }
 
 impl Default for Config {
@@ -238,6 +266,28 @@ impl Config {
         Ok(config)
     }
 
+    /// Where the portal keeps its sessions (see `portal_session_database_url`).
+    pub fn portal_session_database_url(&self) -> String {
+        if let Some(url) = &self.portal_session_database_url {
+            return url.expose_secret().to_owned();
+        }
+        let database = self.database_url.expose_secret();
+        match self.engine() {
+            // A file of its own beside the API's, so sessions never wait on the API's writes.
+            Some(Engine::Sqlite) => {
+                let path = database.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                let folder = Path::new(path).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+                if path.is_empty() || path == ":memory:" || folder.is_empty() {
+                    "sqlite://portal-sessions.db".to_owned()
+                } else {
+                    format!("sqlite://{folder}/portal-sessions.db")
+                }
+            }
+            _ => database.to_owned(),
+        }
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         if self.engine().is_none() {
@@ -273,6 +323,16 @@ impl Config {
             && lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url.expose_secret()).is_err()
         {
             problems.push("smtp_url is not an smtp:// or smtps:// URL".to_owned());
+        }
+        if self.portal_client_id.is_some() != self.portal_client_secret.is_some() {
+            problems.push("portal_client_id and portal_client_secret go together: give both or neither".to_owned());
+        }
+        for origin in &self.portal_origins {
+            if !(origin.starts_with("https://") || origin.starts_with("http://"))
+                || origin.trim_start_matches("https://").trim_start_matches("http://").contains('/')
+            {
+                problems.push(format!("portal_origins: {origin:?} must be scheme://host[:port], with no path"));
+            }
         }
         for proxy in &self.trusted_proxies {
             if proxy.parse::<std::net::IpAddr>().is_err() {

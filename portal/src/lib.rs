@@ -3,15 +3,35 @@
 //! ([`govuk`]). See `docs/portal.md`.
 
 pub mod assets;
+pub mod config;
+mod csrf;
+mod dashboard;
 pub mod govuk;
 mod pages;
+mod render;
+pub mod sessions;
+mod sign_in;
+mod signed_in;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
+use tokio::sync::Mutex;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use config::PortalConfig;
+use sessions::{SessionDatabase, SqlSessionStore};
 
 /// The service's name, as every page's header and title give it.
 pub const SERVICE_NAME: &str = "Provider portal";
+
+/// The browser's one cookie. Over https it is `__Host-` prefixed (and `Secure`), which binds it to this host
+/// and path `/`; on plain http (loopback only) browsers would drop a `__Host-` cookie, so the name is bare.
+pub const SESSION_COOKIE: &str = "portal_session";
 
 /// What the browser may load and send: this origin only, and nothing inline. No page has an inline script or
 /// style (GOV.UK Frontend starts from `/assets/portal.mjs`), so none is allowed.
@@ -19,15 +39,84 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'; form-action 'self'";
 
-/// The portal's routes, to be mounted beside the API at `/`.
-pub fn router() -> Router {
-    let header = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
-    pages::routes()
-        .merge(assets::routes())
-        .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(header(header::REFERRER_POLICY, "same-origin"))
-        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+/// A running portal: its deployment, its session store, and the locks that keep two requests of one session
+/// from renewing its tokens at once.
+#[derive(Clone)]
+pub struct Portal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: PortalConfig,
+    store: SqlSessionStore,
+    renewals: Vec<Mutex<()>>,
+    hasher: std::hash::RandomState,
+    http: reqwest::Client,
+}
+
+impl Portal {
+    /// Opens (and migrates) the session database.
+    pub async fn start(config: PortalConfig) -> Result<Self, sqlx::Error> {
+        let store = SqlSessionStore::new(SessionDatabase::open(&config.session_database_url).await?);
+        let http = reqwest::Client::builder()
+            .user_agent(format!("provider-portal/{} provider-api-sdk-rust", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                renewals: (0..64).map(|_| Mutex::new(())).collect(),
+                hasher: std::hash::RandomState::new(),
+                http,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &PortalConfig {
+        &self.inner.config
+    }
+
+    pub fn sessions(&self) -> &SqlSessionStore {
+        &self.inner.store
+    }
+
+    /// An SDK client calling as a person, with their current access token.
+    fn client_with(&self, access_token: &str) -> provider_api_sdk::Client {
+        provider_api_sdk::ClientBuilder::new(&self.inner.config.api_url)
+            .access_token(access_token)
+            .build_with(self.inner.http.clone())
+    }
+
+    /// The portal's routes, to be mounted beside the API at `/` or served alone.
+    pub fn router(&self) -> Router {
+        let config = &self.inner.config;
+        let cookie = if config.secure() { format!("__Host-{SESSION_COOKIE}") } else { SESSION_COOKIE.to_owned() };
+        let idle = time::Duration::try_from(config.idle_timeout).unwrap_or(time::Duration::minutes(30));
+        let sessions = SessionManagerLayer::new(self.inner.store.clone())
+            .with_name(cookie)
+            .with_secure(config.secure())
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(idle))
+            // Every request extends the session, so the idle timeout counts from the last page seen.
+            .with_always_save(true);
+        let header = |name: HeaderName, value: &'static str| {
+            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+        };
+        let pages = pages::routes()
+            .merge(sign_in::routes())
+            .route("/dashboard", get(dashboard::show))
+            .with_state(self.clone())
+            .layer(sessions);
+        pages
+            .merge(assets::routes())
+            .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+            .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(header(header::REFERRER_POLICY, "same-origin"))
+            .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+    }
 }

@@ -3,12 +3,31 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use provider_api_portal::{CONTENT_SECURITY_POLICY, router};
+use provider_api_portal::config::DEFAULT_IDLE_TIMEOUT;
+use provider_api_portal::{CONTENT_SECURITY_POLICY, Portal, PortalConfig};
 use scraper::{Html, Selector};
 use tower::ServiceExt;
 
+/// The portal's router, with no API behind it (the public pages need none), and the folder of its sessions.
+async fn router() -> (axum::Router, tempfile::TempDir) {
+    let folder = tempfile::tempdir().unwrap();
+    let portal = Portal::start(PortalConfig {
+        api_url: "http://127.0.0.1:9".into(),
+        api_public_url: None,
+        client_id: "portal".into(),
+        client_secret: "secret".into(),
+        origins: vec!["http://127.0.0.1:8080".into()],
+        session_database_url: format!("sqlite://{}/sessions.db", folder.path().display()),
+        idle_timeout: DEFAULT_IDLE_TIMEOUT,
+    })
+    .await
+    .unwrap();
+    (portal.router(), folder)
+}
+
 async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = router().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    let (router, _sessions) = router().await;
+    let response = router.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())

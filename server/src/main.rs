@@ -1,8 +1,9 @@
-//! The `provider-api` command: serves the API (and, as it lands, the portal beside it at `/`), and the
+//! The `provider-api` command: serves the API (and the provider portal beside it at `/`), and the
 //! operator's commands. A thin composition of the crates that do the work; see `docs/architecture.md`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -102,8 +103,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     telemetry::init(config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let application = Application::build(config).await?;
+            let mut application = Application::build(config.clone()).await?;
             let address = application.local_addr();
+            if config.portal {
+                application = provider_api::with_portal(application, &config, Arc::new(SystemClock)).await?;
+                eprintln!("Provider portal: http://{address}/");
+            }
             tracing::info!(%address, "provider API listening");
             eprintln!("Provider API: http://{address}/v1   API docs: http://{address}{DOCS_ROUTE}");
             application.run_until_stopped().await?;

@@ -109,3 +109,13 @@ fn the_black_box_suite_does_not_build_the_benchmarks() {
     let tests = graph.closure("provider-api-tests");
     assert!(!tests.contains("provider-api-benches"));
 }
+
+#[test]
+fn the_portal_reaches_the_api_only_through_the_sdk() {
+    let graph = Graph::load();
+    let portal = graph.closure("provider-api-portal");
+    assert_eq!(reaching(&portal, SERVER), Vec::<&str>::new(), "the portal depends on a server crate");
+    assert!(portal.contains("provider-api-sdk"), "the portal calls the API through the SDK");
+    let api = graph.closure("provider-api-http");
+    assert!(!api.contains("provider-api-portal"), "the API depends on the portal");
+}

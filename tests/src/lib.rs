@@ -127,6 +127,8 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// What the server was started with, for starting more nodes beside it.
     config: Config,
+    /// The provider portal, when started beside the API ([`TestApp::spawn_with_portal`]).
+    pub portal: Option<provider_api_portal::Portal>,
 }
 
 /// Another server process's equivalent: a second node on the same database and document store.
@@ -143,6 +145,13 @@ impl Drop for Node {
     }
 }
 
+/// What is served beside the API at `/`.
+enum Site {
+    None,
+    Router(axum::Router),
+    Portal,
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -150,30 +159,32 @@ impl TestApp {
 
     /// Starts a server whose configuration `configure` has adjusted (after port 0 and the database are set).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        Self::spawn_serving(configure, None, Arc::new(SystemClock)).await
+        Self::spawn_serving(configure, Site::None, Arc::new(SystemClock)).await
     }
 
     /// Starts a server whose clock is `clock`: it reads the time the test sets.
     pub async fn spawn_with_clock(clock: Arc<ManualClock>) -> Self {
-        Self::spawn_serving(|_| {}, None, clock).await
+        Self::spawn_serving(|_| {}, Site::None, clock).await
     }
 
     /// Starts a server whose clock is `clock` and whose configuration `configure` has adjusted.
     pub async fn spawn_with_clock_and(clock: Arc<ManualClock>, configure: impl FnOnce(&mut Config)) -> Self {
-        Self::spawn_serving(configure, None, clock).await
+        Self::spawn_serving(configure, Site::None, clock).await
     }
 
     /// Starts a server with `site` mounted at `/` beside the API, as the `provider-api` binary mounts the
     /// portal.
     pub async fn spawn_with_site(site: axum::Router) -> Self {
-        Self::spawn_serving(|_| {}, Some(site), Arc::new(SystemClock)).await
+        Self::spawn_serving(|_| {}, Site::Router(site), Arc::new(SystemClock)).await
     }
 
-    async fn spawn_serving(
-        configure: impl FnOnce(&mut Config),
-        site: Option<axum::Router>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Starts a server with the provider portal beside it, as `provider-api serve` does (the portal registered
+    /// as its own first-party application, its sessions in its own table on the test database's engine).
+    pub async fn spawn_with_portal(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_serving(configure, Site::Portal, Arc::new(SystemClock)).await
+    }
+
+    async fn spawn_serving(configure: impl FnOnce(&mut Config), site: Site, clock: Arc<dyn Clock>) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             provider_api_http::telemetry::init(provider_api_http::config::LogFormat::Pretty);
         }
@@ -192,9 +203,18 @@ impl TestApp {
         }
         configure(&mut config);
 
-        let mut application = Application::build_with_clock(config.clone(), clock).await.expect("the server builds");
-        if let Some(site) = site {
-            application = application.with_site(site);
+        let mut application =
+            Application::build_with_clock(config.clone(), clock.clone()).await.expect("the server builds");
+        let mut portal = None;
+        match site {
+            Site::None => {}
+            Site::Router(site) => application = application.with_site(site),
+            Site::Portal => {
+                let started =
+                    provider_api::start_portal(&application, &config, clock).await.expect("the portal starts");
+                application = application.with_site(started.router());
+                portal = Some(started);
+            }
         }
         let address = application.local_addr();
         let store = application.store();
@@ -219,6 +239,7 @@ impl TestApp {
             server: Some(server),
             database,
             config,
+            portal,
         }
     }
 
