@@ -76,6 +76,11 @@ pub struct Config {
     /// Requests a minute for each client address to the OAuth endpoints (token, sign-in, revocation).
     #[serde(default = "defaults::rate_limit_sign_in_per_address")]
     pub rate_limit_sign_in_per_address: NonZeroU32,
+    /// Requests a minute to the token and revocation endpoints for each confidential client authenticating with
+    /// its secret (HTTP Basic), wherever they come from: a web application (the portal) makes every person's
+    /// token requests from its own address, so it is limited as itself, not as an address.
+    #[serde(default = "defaults::rate_limit_sign_in_per_client")]
+    pub rate_limit_sign_in_per_client: NonZeroU32,
     /// Where email goes: `smtp://host:port` (or `smtps://…`, `smtp://…?tls=required`, with `user:password@`).
     /// Without it, emails (with the secrets they carry) are written to the log: a development transport.
     #[serde(default)]
@@ -196,6 +201,9 @@ mod defaults {
     }
     pub fn rate_limit_sign_in_per_address() -> NonZeroU32 {
         NonZeroU32::new(60).expect("non-zero")
+    }
+    pub fn rate_limit_sign_in_per_client() -> NonZeroU32 {
+        NonZeroU32::new(1200).expect("non-zero")
     }
     pub fn document_storage() -> String {
         "data/documents".to_owned()
@@ -442,6 +450,7 @@ impl Config {
             per_organisation: self.rate_limit_per_organisation,
             per_address: self.rate_limit_per_address,
             sign_in_per_address: self.rate_limit_sign_in_per_address,
+            sign_in_per_client: self.rate_limit_sign_in_per_client,
         }
     }
 

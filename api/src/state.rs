@@ -38,14 +38,15 @@ pub struct AppState {
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per
-/// client address.
+/// client address; and after failed client authentication (a wrong client secret), per address.
 pub struct SignInThrottles {
     pub accounts: Throttle,
     pub addresses: Throttle,
+    pub client_secrets: Throttle,
 }
 
 impl Default for SignInThrottles {
     fn default() -> Self {
-        Self { accounts: Throttle::new(5), addresses: Throttle::new(50) }
+        Self { accounts: Throttle::new(5), addresses: Throttle::new(50), client_secrets: Throttle::new(5) }
     }
 }

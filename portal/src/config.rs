@@ -22,6 +22,9 @@ pub struct PortalConfig {
     pub session_database_url: String,
     /// How long a session lasts without a request.
     pub idle_timeout: Duration,
+    /// Load balancers in front of the portal whose `X-Forwarded-For` is believed, to know each person's
+    /// address (passed on to the API).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for PortalConfig {
@@ -79,6 +82,7 @@ mod tests {
             origins: origins.iter().map(|o| (*o).to_owned()).collect(),
             session_database_url: "sqlite::memory:".into(),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! like any other client. Pages are server-rendered with GOV.UK Frontend's own component templates
 //! ([`govuk`]). See `docs/portal.md`.
 
+mod address;
 pub mod assets;
 pub mod config;
 mod csrf;
@@ -52,6 +53,8 @@ struct Inner {
     renewals: Vec<Mutex<()>>,
     hasher: std::hash::RandomState,
     http: reqwest::Client,
+    /// The portal's own OAuth calls (code exchange, renewal, revocation).
+    app: provider_api_sdk::auth::App,
 }
 
 impl Portal {
@@ -64,6 +67,8 @@ impl Portal {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let app = provider_api_sdk::auth::App::new(&config.api_url, &config.client_id, Some(&config.client_secret))
+            .with_http(http.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -71,6 +76,7 @@ impl Portal {
                 renewals: (0..64).map(|_| Mutex::new(())).collect(),
                 hasher: std::hash::RandomState::new(),
                 http,
+                app,
             }),
         })
     }
@@ -83,11 +89,22 @@ impl Portal {
         &self.inner.store
     }
 
-    /// An SDK client calling as a person, with their current access token.
-    fn client_with(&self, access_token: &str) -> provider_api_sdk::Client {
-        provider_api_sdk::ClientBuilder::new(&self.inner.config.api_url)
-            .access_token(access_token)
-            .build_with(self.inner.http.clone())
+    /// An SDK client calling as a person, with their current access token, from their address.
+    fn client_with(&self, access_token: &str, address: Option<std::net::IpAddr>) -> provider_api_sdk::Client {
+        let builder = provider_api_sdk::ClientBuilder::new(&self.inner.config.api_url).access_token(access_token);
+        let builder = match address {
+            Some(address) => builder.forwarded_for(address),
+            None => builder,
+        };
+        builder.build_with(self.inner.http.clone())
+    }
+
+    /// The portal's OAuth calls, made for a person at `address`.
+    fn app_for(&self, address: Option<std::net::IpAddr>) -> provider_api_sdk::auth::App {
+        match address {
+            Some(address) => self.inner.app.for_address(address),
+            None => self.inner.app.clone(),
+        }
     }
 
     /// The portal's routes, to be mounted beside the API at `/` or served alone.

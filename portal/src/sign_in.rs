@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::address::PersonAddress;
 use crate::config::CALLBACK_PATH;
 use crate::render::{page, service_problem};
 use crate::signed_in::{Organisation, PERSON, Person, SignedIn};
@@ -97,7 +98,12 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-async fn callback(State(portal): State<Portal>, session: Session, Query(query): Query<CallbackQuery>) -> Response {
+async fn callback(
+    State(portal): State<Portal>,
+    session: Session,
+    PersonAddress(address): PersonAddress,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
     let Ok(pending) = session.remove::<Pending>(PENDING).await else { return service_problem() };
     let problem = |message: &str| {
         page(
@@ -124,16 +130,7 @@ async fn callback(State(portal): State<Portal>, session: Session, Query(query): 
         return problem(message);
     }
     let Some(code) = query.code else { return problem("The sign-in could not be checked.") };
-    let config = &portal.inner.config;
-    let tokens = match provider_api_sdk::auth::exchange_code(
-        &config.api_url,
-        &config.client_id,
-        Some(&config.client_secret),
-        &pending.redirect_uri,
-        &code,
-        &pending.pkce_verifier,
-    )
-    .await
+    let tokens = match portal.app_for(address).exchange_code(&pending.redirect_uri, &code, &pending.pkce_verifier).await
     {
         Ok(tokens) => tokens,
         Err(error) => {
@@ -141,7 +138,7 @@ async fn callback(State(portal): State<Portal>, session: Session, Query(query): 
             return problem("The sign-in could not be completed.");
         }
     };
-    let me = match portal.client_with(&tokens.access_token).get_me().send().await {
+    let me = match portal.client_with(&tokens.access_token, address).get_me().send().await {
         Ok(me) => me.into_inner(),
         Err(error) => {
             tracing::error!(%error, "the API did not say who signed in");
@@ -288,21 +285,18 @@ struct SignOutForm {
     csrf_token: Option<String>,
 }
 
-async fn sign_out(State(portal): State<Portal>, session: Session, Form(form): Form<SignOutForm>) -> Response {
+async fn sign_out(
+    State(portal): State<Portal>,
+    session: Session,
+    PersonAddress(address): PersonAddress,
+    Form(form): Form<SignOutForm>,
+) -> Response {
     if let Err(response) = csrf::check(&session, form.csrf_token.as_deref()).await {
         return response;
     }
     if let Ok(Some(person)) = session.get::<Person>(PERSON).await {
-        let config = &portal.inner.config;
         // Revoking the refresh token ends the whole sign-in at the API: every token it led to stops working.
-        if let Err(error) = provider_api_sdk::auth::revoke(
-            &config.api_url,
-            &config.client_id,
-            Some(&config.client_secret),
-            &person.refresh_token,
-        )
-        .await
-        {
+        if let Err(error) = portal.app_for(address).revoke(&person.refresh_token).await {
             tracing::warn!(%error, "the API did not confirm revoking a portal sign-in");
         }
     }

@@ -15,6 +15,7 @@ use tower_sessions::session_store::SessionStore;
 use uuid::Uuid;
 
 use crate::Portal;
+use crate::address::PersonAddress;
 use crate::render::{SignedInHeader, service_problem};
 
 /// The session key of [`Person`].
@@ -82,6 +83,7 @@ impl FromRequestParts<Portal> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, portal: &Portal) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, portal).await.map_err(IntoResponse::into_response)?;
+        let Ok(PersonAddress(address)) = PersonAddress::from_request_parts(parts, portal).await;
         let back_here = || {
             let path = parts.uri.path_and_query().map_or("/dashboard", |p| p.as_str());
             let query = serde_urlencoded::to_string([("return_to", path)]).unwrap_or_default();
@@ -91,12 +93,12 @@ impl FromRequestParts<Portal> for SignedIn {
             return Err(back_here());
         };
         if person.needs_renewal(OffsetDateTime::now_utc()) {
-            match renew(portal, &session, person).await? {
+            match renew(portal, &session, person, address).await? {
                 Some(renewed) => person = renewed,
                 None => return Err(back_here()),
             }
         }
-        let client = portal.client_with(&person.access_token);
+        let client = portal.client_with(&person.access_token, address);
         Ok(Self { person, client, session })
     }
 }
@@ -105,7 +107,12 @@ impl FromRequestParts<Portal> for SignedIn {
 /// not both spend the same refresh token (the API would take the second for a thief and end the sign-in), so
 /// renewals of a session take turns on a lock, and each re-reads the session as stored before deciding: the
 /// first renews, the next finds the renewed tokens. `None`: the sign-in has ended (revoked, or expired).
-async fn renew(portal: &Portal, session: &Session, stale: Person) -> Result<Option<Person>, Response> {
+async fn renew(
+    portal: &Portal,
+    session: &Session,
+    stale: Person,
+    address: Option<std::net::IpAddr>,
+) -> Result<Option<Person>, Response> {
     let id = session.id().ok_or_else(service_problem)?;
     let lock = &portal.inner.renewals[stripe(&portal.inner.hasher, id) % portal.inner.renewals.len()];
     let _turn = lock.lock().await;
@@ -119,14 +126,7 @@ async fn renew(portal: &Portal, session: &Session, stale: Person) -> Result<Opti
         session.insert(PERSON, &current).await.map_err(|_| service_problem())?;
         return Ok(Some(current));
     }
-    let config = &portal.inner.config;
-    let renewed = provider_api_sdk::auth::refresh(
-        &config.api_url,
-        &config.client_id,
-        Some(&config.client_secret),
-        &current.refresh_token,
-    )
-    .await;
+    let renewed = portal.app_for(address).refresh(&current.refresh_token).await;
     match renewed {
         Ok(tokens) => {
             let person = Person {

@@ -19,6 +19,7 @@ async fn router() -> (axum::Router, tempfile::TempDir) {
         origins: vec!["http://127.0.0.1:8080".into()],
         session_database_url: format!("sqlite://{}/sessions.db", folder.path().display()),
         idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        trusted_proxies: Vec::new(),
     })
     .await
     .unwrap();

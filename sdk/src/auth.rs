@@ -1,6 +1,7 @@
 //! Access tokens for the SDK: obtained with the `oauth2` crate, cached, refreshed a minute before they expire,
 //! and attached to every request by the generated client's pre-request hook.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,29 +16,33 @@ use tokio::sync::Mutex;
 /// Tokens are renewed this long before they expire, so a request never leaves with one about to lapse.
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
 
-/// The credentials a client holds, if any: the generated `Client`'s inner value.
+/// The credentials a client holds, if any, and the address of the person it calls for: the generated
+/// `Client`'s inner value.
 #[derive(Clone, Default)]
-pub struct Auth(Option<Arc<TokenSource>>);
+pub struct Auth {
+    source: Option<Arc<TokenSource>>,
+    forwarded_for: Option<HeaderValue>,
+}
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Auth(credentials)" } else { "Auth(none)" })
+        f.write_str(if self.source.is_some() { "Auth(credentials)" } else { "Auth(none)" })
     }
 }
 
 impl Auth {
     /// No credentials: for the public operations.
     pub fn none() -> Self {
-        Self(None)
+        Self::default()
     }
 
-    pub(crate) fn with(source: TokenSource) -> Self {
-        Self(Some(Arc::new(source)))
+    pub(crate) fn with(source: Option<TokenSource>, forwarded_for: Option<IpAddr>) -> Self {
+        Self { source: source.map(Arc::new), forwarded_for: forwarded_for.map(forwarded) }
     }
 
     /// Forgets the cached token, so the next request fetches a new one.
     pub async fn invalidate(&self) {
-        if let Some(source) = &self.0 {
+        if let Some(source) = &self.source {
             source.invalidate().await;
         }
     }
@@ -45,7 +50,7 @@ impl Auth {
     /// The access token the client is using now, if it has fetched one (to hand to a component that calls the
     /// API itself, or to revoke it).
     pub async fn cached_token(&self) -> Option<String> {
-        let source = self.0.as_ref()?;
+        let source = self.source.as_ref()?;
         source.state.lock().await.1.as_ref().map(|(token, _)| token.clone())
     }
 
@@ -53,7 +58,7 @@ impl Auth {
     /// treats a used one as stolen, so an application that outlives this client must store this one (not the
     /// one it started with).
     pub async fn current_refresh_token(&self) -> Option<String> {
-        let source = self.0.as_ref()?;
+        let source = self.source.as_ref()?;
         match &source.state.lock().await.0 {
             Credential::Person { refresh_token, .. } => Some(refresh_token.clone()),
             Credential::ClientCredentials { .. } | Credential::AccessToken(_) => None,
@@ -62,7 +67,7 @@ impl Auth {
 
     /// Whether a refused token can be replaced by asking again (not for a fixed access token).
     fn renewable(&self) -> bool {
-        self.0.as_ref().is_some_and(|source| source.renewable)
+        self.source.as_ref().is_some_and(|source| source.renewable)
     }
 }
 
@@ -241,88 +246,151 @@ pub async fn exchange_code(
     code: &str,
     pkce_verifier: &str,
 ) -> Result<PersonTokens, AuthError> {
-    let base = base_url.trim_end_matches('/');
-    let token_url = TokenUrl::new(format!("{base}/v1/oauth/token")).map_err(|e| AuthError::Url(e.to_string()))?;
-    let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| AuthError::Url(e.to_string()))?;
-    let http_client = reqwest::Client::new();
-    let http = |request: oauth2::HttpRequest| send(http_client.clone(), request);
-    let client = BasicClient::new(ClientId::new(app_id.to_owned())).set_token_uri(token_url).set_redirect_uri(redirect);
-    let code = AuthorizationCode::new(code.to_owned());
-    let verifier = PkceCodeVerifier::new(pkce_verifier.to_owned());
-    let response = match app_secret {
-        Some(secret) => {
-            client
-                .set_client_secret(ClientSecret::new(secret.to_owned()))
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request_async(&http)
-                .await
-        }
-        None => {
-            client
-                .set_auth_type(AuthType::RequestBody)
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request_async(&http)
-                .await
-        }
-    }
-    .map_err(|e| AuthError::Refused(describe(&e)))?;
-    PersonTokens::from_response(&response)
+    App::new(base_url, app_id, app_secret).exchange_code(redirect_uri, code, pkce_verifier).await
 }
 
-/// Exchanges a person's refresh token for new tokens. The server rotates refresh tokens: the one returned
-/// replaces `refresh_token`, which must never be sent again (a second use revokes the whole sign-in, as a
-/// stolen token would).
-pub async fn refresh(
-    base_url: &str,
-    app_id: &str,
-    app_secret: Option<&str>,
-    refresh_token: &str,
-) -> Result<PersonTokens, AuthError> {
-    let base = base_url.trim_end_matches('/');
-    let token_url = TokenUrl::new(format!("{base}/v1/oauth/token")).map_err(|e| AuthError::Url(e.to_string()))?;
-    let http_client = reqwest::Client::new();
-    let http = |request: oauth2::HttpRequest| send(http_client.clone(), request);
-    let client = BasicClient::new(ClientId::new(app_id.to_owned())).set_token_uri(token_url);
-    let refresh = RefreshToken::new(refresh_token.to_owned());
-    let response = match app_secret {
-        Some(secret) => {
-            client
-                .set_client_secret(ClientSecret::new(secret.to_owned()))
-                .exchange_refresh_token(&refresh)
-                .request_async(&http)
-                .await
-        }
-        None => client.set_auth_type(AuthType::RequestBody).exchange_refresh_token(&refresh).request_async(&http).await,
-    }
-    .map_err(|e| AuthError::Refused(describe(&e)))?;
-    PersonTokens::from_response(&response)
+/// An oauth2 client that knows only the token endpoint.
+type TokenClient = BasicClient<
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// An integrator application's side of people's sign-ins, for one that keeps their tokens itself (a web
+/// application's server-side session): exchanging the code, renewing, and revoking when they sign out.
+#[derive(Clone)]
+pub struct App {
+    base_url: String,
+    id: String,
+    secret: Option<String>,
+    http: reqwest::Client,
+    forwarded_for: Option<HeaderValue>,
 }
 
-/// Revokes a person's refresh token, which ends the sign-in it belongs to (RFC 7009): what signing out of an
-/// application that holds one does.
-pub async fn revoke(
-    base_url: &str,
-    app_id: &str,
-    app_secret: Option<&str>,
-    refresh_token: &str,
-) -> Result<(), AuthError> {
-    let base = base_url.trim_end_matches('/');
-    let mut form = vec![("token", refresh_token), ("token_type_hint", "refresh_token")];
-    let request = reqwest::Client::new().post(format!("{base}/v1/oauth/revoke"));
-    let request = match app_secret {
-        Some(secret) => request.basic_auth(form_encode(app_id), Some(form_encode(secret))),
-        None => {
-            form.push(("client_id", app_id));
-            request
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("base_url", &self.base_url).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// `secret` is `None` for a public application (PKCE alone).
+    pub fn new(base_url: &str, id: &str, secret: Option<&str>) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            id: id.to_owned(),
+            secret: secret.map(str::to_owned),
+            http: reqwest::Client::new(),
+            forwarded_for: None,
         }
-    };
-    let response = request.form(&form).send().await.map_err(|e| AuthError::Refused(describe(&e)))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(AuthError::Refused(format!("{}: {}", response.status(), response.text().await.unwrap_or_default())))
+    }
+
+    /// Sends through `http` (one connection pool for every person's calls).
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Calls for a person at `address`, sent as `X-Forwarded-For`: a server believes it only from an
+    /// application it trusts as a proxy, and then limits and audits by the person's address, not the
+    /// application's.
+    pub fn for_address(&self, address: IpAddr) -> Self {
+        Self { forwarded_for: Some(forwarded(address)), ..self.clone() }
+    }
+
+    fn oauth_client(&self) -> Result<TokenClient, AuthError> {
+        let token_url =
+            TokenUrl::new(format!("{}/v1/oauth/token", self.base_url)).map_err(|e| AuthError::Url(e.to_string()))?;
+        Ok(BasicClient::new(ClientId::new(self.id.clone())).set_token_uri(token_url))
+    }
+
+    /// The request with the person's address added, if known.
+    fn forwarding(forwarded_for: &Option<HeaderValue>, mut request: oauth2::HttpRequest) -> oauth2::HttpRequest {
+        if let Some(address) = forwarded_for {
+            request.headers_mut().insert(X_FORWARDED_FOR, address.clone());
+        }
+        request
+    }
+
+    /// Exchanges the code the redirect brought back (with the PKCE verifier) for tokens.
+    pub async fn exchange_code(
+        &self,
+        redirect_uri: &str,
+        code: &str,
+        pkce_verifier: &str,
+    ) -> Result<PersonTokens, AuthError> {
+        let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| AuthError::Url(e.to_string()))?;
+        let client = self.oauth_client()?.set_redirect_uri(redirect);
+        let (client_http, forwarded_for) = (self.http.clone(), self.forwarded_for.clone());
+        let http = move |request| send(client_http.clone(), Self::forwarding(&forwarded_for, request));
+        let code = AuthorizationCode::new(code.to_owned());
+        let verifier = PkceCodeVerifier::new(pkce_verifier.to_owned());
+        let response = match &self.secret {
+            Some(secret) => {
+                client
+                    .set_client_secret(ClientSecret::new(secret.clone()))
+                    .exchange_code(code)
+                    .set_pkce_verifier(verifier)
+                    .request_async(&http)
+                    .await
+            }
+            None => {
+                client
+                    .set_auth_type(AuthType::RequestBody)
+                    .exchange_code(code)
+                    .set_pkce_verifier(verifier)
+                    .request_async(&http)
+                    .await
+            }
+        }
+        .map_err(|e| AuthError::Refused(describe(&e)))?;
+        PersonTokens::from_response(&response)
+    }
+
+    /// Exchanges a person's refresh token for new tokens. The server rotates refresh tokens: the one returned
+    /// replaces `refresh_token`, which must never be sent again (a second use revokes the whole sign-in, as a
+    /// stolen token would).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<PersonTokens, AuthError> {
+        let client = self.oauth_client()?;
+        let (client_http, forwarded_for) = (self.http.clone(), self.forwarded_for.clone());
+        let http = move |request| send(client_http.clone(), Self::forwarding(&forwarded_for, request));
+        let refresh = RefreshToken::new(refresh_token.to_owned());
+        let response = match &self.secret {
+            Some(secret) => {
+                client
+                    .set_client_secret(ClientSecret::new(secret.clone()))
+                    .exchange_refresh_token(&refresh)
+                    .request_async(&http)
+                    .await
+            }
+            None => {
+                client.set_auth_type(AuthType::RequestBody).exchange_refresh_token(&refresh).request_async(&http).await
+            }
+        }
+        .map_err(|e| AuthError::Refused(describe(&e)))?;
+        PersonTokens::from_response(&response)
+    }
+
+    /// Revokes a person's refresh token, which ends the sign-in it belongs to (RFC 7009): what signing out
+    /// does.
+    pub async fn revoke(&self, refresh_token: &str) -> Result<(), AuthError> {
+        let mut form = vec![("token", refresh_token), ("token_type_hint", "refresh_token")];
+        let mut request = self.http.post(format!("{}/v1/oauth/revoke", self.base_url));
+        match &self.secret {
+            Some(secret) => request = request.basic_auth(form_encode(&self.id), Some(form_encode(secret))),
+            None => form.push(("client_id", &self.id)),
+        }
+        if let Some(address) = &self.forwarded_for {
+            request = request.header(X_FORWARDED_FOR, address.clone());
+        }
+        let response = request.form(&form).send().await.map_err(|e| AuthError::Refused(describe(&e)))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(AuthError::Refused(format!("{}: {}", response.status(), response.text().await.unwrap_or_default())))
+        }
     }
 }
 
@@ -371,7 +439,7 @@ impl progenitor_client::ClientHooks<Auth> for crate::Client {
         if !self.inner().renewable() {
             return Ok(response);
         }
-        let (Some(mut replay), Some(source)) = (replay, self.inner().0.as_ref()) else { return Ok(response) };
+        let (Some(mut replay), Some(source)) = (replay, self.inner().source.as_ref()) else { return Ok(response) };
         source.invalidate().await;
         let Ok(token) = source.token().await else { return Ok(response) };
         let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else { return Ok(response) };
@@ -380,12 +448,22 @@ impl progenitor_client::ClientHooks<Auth> for crate::Client {
     }
 }
 
-/// The generated client's pre-request hook: adds `Authorization: Bearer …` when the client has credentials.
+/// The generated client's pre-request hook: adds `Authorization: Bearer …` when the client has credentials,
+/// and `X-Forwarded-For` when it calls for a person whose address it knows.
 pub async fn attach_token(auth: &Auth, request: &mut reqwest::Request) -> Result<(), AuthError> {
-    if let Some(source) = &auth.0 {
+    if let Some(source) = &auth.source {
         let token = source.token().await?;
         let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| AuthError::Refused(e.to_string()))?;
         request.headers_mut().insert(AUTHORIZATION, value);
     }
+    if let Some(address) = &auth.forwarded_for {
+        request.headers_mut().insert(X_FORWARDED_FOR, address.clone());
+    }
     Ok(())
+}
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+fn forwarded(address: IpAddr) -> HeaderValue {
+    HeaderValue::from_str(&address.to_string()).expect("an IP address is a valid header value")
 }

@@ -12,6 +12,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     credentials: Option<(String, Credential)>,
+    forwarded_for: Option<std::net::IpAddr>,
 }
 
 impl ClientBuilder {
@@ -24,6 +25,7 @@ impl ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             credentials: None,
+            forwarded_for: None,
         }
     }
 
@@ -72,6 +74,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls for a person at `address`, sent as `X-Forwarded-For` with every request (a web application
+    /// calling for the people using it; the server believes it only from an application it trusts as a proxy).
+    pub fn forwarded_for(mut self, address: std::net::IpAddr) -> Self {
+        self.forwarded_for = Some(address);
+        self
+    }
+
     pub fn build(self) -> Result<Client, reqwest::Error> {
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent.clone())
@@ -84,13 +93,11 @@ impl ClientBuilder {
     /// Builds on an HTTP client made elsewhere (its user agent and timeouts apply, not this builder's), so a
     /// server making a client per request shares one connection pool among them.
     pub fn build_with(self, http: reqwest::Client) -> Client {
-        let auth = match self.credentials {
-            None => Auth::none(),
-            Some((id, credential)) => {
-                let token_url = format!("{}/v1/oauth/token", self.base_url);
-                Auth::with(TokenSource::new(token_url, id, credential, http.clone()))
-            }
-        };
+        let source = self.credentials.map(|(id, credential)| {
+            let token_url = format!("{}/v1/oauth/token", self.base_url);
+            TokenSource::new(token_url, id, credential, http.clone())
+        });
+        let auth = Auth::with(source, self.forwarded_for);
         Client::new_with_client(&self.base_url, http, auth)
     }
 }

@@ -39,21 +39,62 @@ async fn the_token_endpoint_has_its_own_stricter_limit_per_address() {
     let app = TestApp::spawn_with(|config| config.rate_limit_sign_in_per_address = NonZeroU32::new(3).unwrap()).await;
     let demo = app.demo().await;
 
+    // A public application names itself and presents no secret: all it can be limited by is its address.
     let mut statuses = Vec::new();
     for _ in 0..5 {
         let response = app
             .http
             .post(app.url("/v1/oauth/token"))
-            .basic_auth(demo.client_id.to_string(), Some("pas_guess"))
-            .form(&[("grant_type", "client_credentials")])
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "par_guess"),
+                ("client_id", &demo.integrator_app_id.to_string()),
+            ])
             .send()
             .await
             .unwrap();
         statuses.push(response.status().as_u16());
     }
-    assert_eq!(statuses, [401, 401, 401, 429, 429], "guessing secrets is slowed down");
+    assert_eq!(statuses, [400, 400, 400, 429, 429], "guessing refresh tokens is slowed down");
     let probes = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(probes.status(), 200, "probes are never limited");
+}
+
+#[tokio::test]
+async fn a_confidential_client_is_limited_as_itself_and_wrong_secrets_per_address() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_sign_in_per_address = NonZeroU32::new(3).unwrap();
+        config.rate_limit_sign_in_per_client = NonZeroU32::new(5).unwrap();
+    })
+    .await;
+    let demo = app.demo().await;
+    let token_request = |secret: &str| {
+        app.http
+            .post(app.url("/v1/oauth/token"))
+            .basic_auth(demo.client_id.to_string(), Some(secret.to_owned()))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+
+    // A web application makes every person's token requests from its one address: past the address's three,
+    // the client's own five apply.
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(token_request(&demo.client_secret).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429]);
+
+    // Guessing a secret is slowed per address, before the secret is checked, so guessing on learns nothing.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = token_request("pas_guess").await.unwrap();
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 429, 429]);
+    assert_eq!(token_request(&demo.client_secret).await.unwrap().status(), 429, "even the right secret waits");
 }
 
 #[tokio::test]

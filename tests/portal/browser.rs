@@ -66,10 +66,22 @@ impl Page {
 
 impl Browser {
     pub fn new(base_url: &str) -> Self {
+        Self::with_headers(base_url, HeaderMap::new())
+    }
+
+    /// A browser reaching the service through a load balancer that says it is at `address`.
+    pub fn at(base_url: &str, address: std::net::IpAddr) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", address.to_string().parse().unwrap());
+        Self::with_headers(base_url, headers)
+    }
+
+    fn with_headers(base_url: &str, headers: HeaderMap) -> Self {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
             .build()
             .unwrap();
         Self { base_url: base_url.to_owned(), jar, http }

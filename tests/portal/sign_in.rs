@@ -199,9 +199,9 @@ async fn signing_out_revokes_the_sign_in_at_the_api() {
     assert_eq!(signed_out.h1(), "You have signed out");
 
     let portal = app.portal.as_ref().unwrap().config();
-    let reused =
-        provider_api_sdk::auth::refresh(&app.base_url, &portal.client_id, Some(&portal.client_secret), &refresh_token)
-            .await;
+    let reused = provider_api_sdk::auth::App::new(&app.base_url, &portal.client_id, Some(&portal.client_secret))
+        .refresh(&refresh_token)
+        .await;
     assert!(reused.is_err(), "the sign-in's refresh token no longer works");
     assert!(stored_session(&app, &browser).await.is_none(), "the session is gone");
     assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
@@ -283,4 +283,49 @@ async fn your_tasks_lists_drafts_and_what_was_sent_with_counts() {
     assert!(cells.contains("Serious injury"), "the type's title, not its code: {cells}");
     assert!(cells.contains(&sent.receipt.as_ref().unwrap().reference), "{cells}");
     assert!(tasks.body.contains("There are no questions waiting for an answer."));
+}
+
+#[tokio::test]
+async fn a_hundred_people_sign_in_at_once_each_limited_and_audited_at_their_own_address() {
+    // A load balancer in front (127.0.0.1, trusted) says where each person is. The portal's own token requests
+    // all come from its one address: the API limits them as the portal's client, and the portal passes each
+    // person's address on, so the audit trail names the person's, not the portal's.
+    let app = TestApp::spawn_with_portal(|config| config.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let demo = app.demo().await;
+    let mut people = Vec::new();
+    for _ in 0..100 {
+        people.push(app.member(demo.organisation_id, "drafter", None).await);
+    }
+    let started = std::time::Instant::now();
+    let signed_in = futures_util::future::join_all(people.iter().enumerate().map(|(i, (email, password))| {
+        let address: std::net::IpAddr = format!("198.51.100.{}", i + 1).parse().unwrap();
+        let browser = Browser::at(&app.base_url, address);
+        async move { browser.sign_in(email, password).await }
+    }))
+    .await;
+    let took = started.elapsed();
+    for (i, page) in signed_in.iter().enumerate() {
+        assert_eq!(page.status, StatusCode::OK, "person {i}: {}", page.body);
+        assert_eq!(page.h1(), "Your tasks", "person {i}");
+    }
+    eprintln!("100 concurrent sign-ins through the portal: {took:?}");
+
+    let exchanges = loop {
+        let entries = app.store.audit_entries(&Default::default(), 0, 10_000).await.unwrap();
+        let exchanges: Vec<String> = entries
+            .into_iter()
+            .filter(|e| e.action == "issue_token" && e.actor_client == Some(provider_api::LOCAL_PORTAL_APP_ID))
+            .filter_map(|e| e.detail)
+            .collect();
+        if exchanges.len() >= 100 || started.elapsed() > std::time::Duration::from_secs(30) {
+            break exchanges;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(exchanges.len(), 100, "one code exchange each");
+    let addresses: std::collections::BTreeSet<&str> = exchanges
+        .iter()
+        .map(|detail| detail.split('"').find(|part| part.starts_with("198.51.100.")).expect("the person's address"))
+        .collect();
+    assert_eq!(addresses.len(), 100, "each exchange is recorded at its person's address");
 }

@@ -26,6 +26,7 @@ use super::keys::Jwks;
 use super::secret;
 use super::token::{Grant, LEEWAY_SECONDS};
 use crate::http::Problem;
+use crate::http::client_address::ClientAddress;
 use crate::openapi::tags;
 use crate::state::AppState;
 
@@ -171,6 +172,7 @@ fn invalid_client(description: &str) -> Problem {
 )]
 async fn issue_token(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     slot: Option<axum::Extension<crate::audit::AuditSlot>>,
     headers: HeaderMap,
     body: Bytes,
@@ -188,7 +190,7 @@ async fn issue_token(
             format!("The grant type `{grant}` is not supported here."),
         ));
     }
-    let client = authenticate_client(&state, &headers, request.client_authentication()).await?;
+    let client = authenticate_client(&state, &headers, address, request.client_authentication()).await?;
     // The audit trail records which client asked, whatever the answer.
     if let Some(axum::Extension(slot)) = &slot {
         match &client {
@@ -433,6 +435,7 @@ impl OAuthClient {
 async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
+    address: std::net::IpAddr,
     request: ClientAuthentication<'_>,
 ) -> Result<OAuthClient, Problem> {
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
@@ -443,7 +446,28 @@ async fn authenticate_client(
             "Authenticate the client one way only: HTTP Basic or a client assertion.",
         )),
         (Some(credentials), None) => {
-            let client = authenticate_with_secret(state, credentials).await?;
+            // Wrong secrets from an address are slowed down (checked before the secret is, so that guessing
+            // on past the limit learns nothing); a client that authenticates spends its own allowance.
+            let throttle = &state.sign_in.client_secrets;
+            let address_key = address.to_string();
+            if let Some(wait) = throttle.wait(&address_key) {
+                let seconds = wait.as_secs().max(1);
+                return Err(Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many failed client authentications",
+                    format!("Too many wrong client credentials from this address. Wait {seconds} seconds."),
+                )
+                .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)));
+            }
+            let client = match authenticate_with_secret(state, credentials).await {
+                Ok(client) => client,
+                Err(refused) => {
+                    throttle.failed(&address_key);
+                    return Err(refused);
+                }
+            };
+            state.rate_limits.charge_client(client.id())?;
             if request.client_id.is_some_and(|sent| sent != client.id().to_string()) {
                 return Err(invalid_client("client_id differs from the client that authenticated."));
             }
@@ -620,12 +644,17 @@ provider_api_core::debug_redacting!(RevocationRequest {
     ),
     security(()),
 )]
-async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, Problem> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Problem> {
     require_form(&headers)?;
     let request: RevocationRequest = serde_urlencoded::from_bytes(&body).map_err(|e| {
         oauth_error(StatusCode::BAD_REQUEST, "invalid_request", format!("The request is malformed: {e}."))
     })?;
-    let client_id = authenticate_client(&state, &headers, request.client_authentication()).await?.id();
+    let client_id = authenticate_client(&state, &headers, address, request.client_authentication()).await?.id();
     let now = state.clock.now();
     if request.token.starts_with(secret::prefix::REFRESH_TOKEN) {
         if let Some(token) = state.store.refresh_token(&secret::hash(&request.token)).await?

@@ -33,6 +33,7 @@ pub struct Quotas {
     pub per_organisation: NonZeroU32,
     pub per_address: NonZeroU32,
     pub sign_in_per_address: NonZeroU32,
+    pub sign_in_per_client: NonZeroU32,
 }
 
 pub struct RateLimits {
@@ -41,6 +42,7 @@ pub struct RateLimits {
     organisations: Limiter<Uuid>,
     addresses: Limiter<IpAddr>,
     sign_in: Limiter<IpAddr>,
+    sign_in_clients: Limiter<Uuid>,
     clock: DefaultClock,
 }
 
@@ -59,6 +61,7 @@ impl RateLimits {
             organisations: limiter(quotas.per_organisation),
             addresses: limiter(quotas.per_address),
             sign_in: limiter(quotas.sign_in_per_address),
+            sign_in_clients: limiter(quotas.sign_in_per_client),
             clock: DefaultClock::default(),
             quotas,
         }
@@ -70,6 +73,15 @@ impl RateLimits {
         self.organisations.retain_recent();
         self.addresses.retain_recent();
         self.sign_in.retain_recent();
+        self.sign_in_clients.retain_recent();
+    }
+
+    /// Spends one of a confidential client's token-endpoint requests, once it has authenticated; a refusal is
+    /// the 429 to answer.
+    pub fn charge_client(&self, client_id: Uuid) -> Result<(), Problem> {
+        self.check(&self.sign_in_clients, &client_id, "client", self.quotas.sign_in_per_client)
+            .map(drop)
+            .map_err(|outcome| outcome.problem())
     }
 
     fn check<K: Clone + std::hash::Hash + Eq>(
@@ -112,13 +124,21 @@ impl Outcome {
         headers.insert("ratelimit", HeaderValue::from_str(&state).expect("ASCII"));
     }
 
-    fn refusal(&self) -> Response {
+    fn problem(&self) -> Problem {
         let detail = format!("Too many requests; try again in {} seconds.", self.seconds().max(1));
-        let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests", detail)
+        let policy = format!("\"{}\";q={};w=60", self.name, self.quota);
+        let state = format!("\"{}\";r={};t={}", self.name, self.remaining, self.seconds());
+        Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests", detail)
             .with_header(header::RETRY_AFTER, HeaderValue::from(self.seconds().max(1)))
-            .into_response();
-        self.headers(&mut response);
-        response
+            .with_header(
+                header::HeaderName::from_static("ratelimit-policy"),
+                HeaderValue::from_str(&policy).expect("ASCII"),
+            )
+            .with_header(header::HeaderName::from_static("ratelimit"), HeaderValue::from_str(&state).expect("ASCII"))
+    }
+
+    fn refusal(&self) -> Response {
+        self.problem().into_response()
     }
 }
 
@@ -130,6 +150,19 @@ fn exempt(path: &str) -> bool {
 /// Endpoints that take passwords or secrets from anonymous callers: slowed down per address.
 fn is_oauth(path: &str) -> bool {
     path.starts_with("/v1/oauth/") || path == "/v1/invitations/accept"
+}
+
+/// A token or revocation request from a confidential client presenting its secret (HTTP Basic). It is limited
+/// as that client once the secret checks out, and wrong secrets are slowed per address, both where the client
+/// is authenticated (`auth::oauth`), not here: a web application makes every person's requests from one
+/// address, which must not stand for all of them.
+fn is_confidential_client_request(path: &str, request: &Request) -> bool {
+    matches!(path, "/v1/oauth/token" | "/v1/oauth/revoke")
+        && request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "))
 }
 
 pub async fn limit(
@@ -145,7 +178,9 @@ pub async fn limit(
     let address = super::client_address::client_address(peer.ip(), request.headers(), &state.trusted_proxies);
     let limits = &state.rate_limits;
     let quotas = limits.quotas;
-    let decided = if is_oauth(&path) {
+    let decided = if is_confidential_client_request(&path, &request) {
+        return next.run(request).await;
+    } else if is_oauth(&path) {
         limits.check(&limits.sign_in, &address, "sign-in", quotas.sign_in_per_address)
     } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
         // Only an API client spends its organisation's allowance: a person's path may name any organisation,
@@ -197,6 +232,7 @@ mod tests {
             per_organisation: two,
             per_address: two,
             sign_in_per_address: two,
+            sign_in_per_client: two,
         });
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         assert!(limits.check(&limits.principals, &a, "principal", two).is_ok());
