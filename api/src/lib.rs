@@ -248,6 +248,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec).into_response() }),
         )
         .merge(SwaggerUi::new(DOCS_ROUTE).config(utoipa_swagger_ui::Config::from(SPEC_ROUTE)))
+        // The stylesheet and scripts of the sign-in pages (the portal's too, when it is served beside).
+        .merge(provider_api_govuk::assets::routes())
         .fallback(|| async { Problem::not_found("There is nothing at this address. The API lives under /v1.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::rate_limit::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::request_time::keep))

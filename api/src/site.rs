@@ -10,7 +10,9 @@ use axum::response::Response;
 use tower::ServiceExt;
 
 /// The paths the API owns, each with everything beneath it.
-pub const RESERVED: &[&str] = &["/v1", "/healthz", "/readyz", "/docs", "/.well-known", "/metrics"];
+/// `/assets` is GOV.UK Frontend's stylesheet and scripts, which the API's sign-in pages load; the portal's are
+/// the same files.
+pub const RESERVED: &[&str] = &["/v1", "/healthz", "/readyz", "/docs", "/.well-known", "/metrics", "/assets"];
 
 /// Whether `path` is one of the API's (`/v1`, `/v1/…`), not merely one that starts the same (`/v1beta`).
 pub fn is_reserved(path: &str) -> bool {
@@ -31,10 +33,18 @@ mod tests {
 
     #[test]
     fn reserved_paths_are_whole_segments() {
-        for path in ["/v1", "/v1/", "/v1/organisations", "/healthz", "/docs/index.html", "/.well-known/jwks.json"] {
+        for path in [
+            "/v1",
+            "/v1/",
+            "/v1/organisations",
+            "/healthz",
+            "/docs/index.html",
+            "/.well-known/jwks.json",
+            "/assets/start.mjs",
+        ] {
             assert!(is_reserved(path), "{path}");
         }
-        for path in ["/", "/v1beta", "/healthzz", "/notifications", "/documentation", "/start"] {
+        for path in ["/", "/v1beta", "/healthzz", "/notifications", "/documentation", "/start", "/assetsx"] {
             assert!(!is_reserved(path), "{path}");
         }
     }

@@ -1,13 +1,11 @@
 //! The provider portal: the service provider staff use in a browser, built on the public API through its SDK
 //! like any other client. Pages are server-rendered with GOV.UK Frontend's own component templates
-//! ([`govuk`]). See `docs/portal.md`.
+//! (`provider_api_govuk`). See `docs/portal.md`.
 
 mod address;
-pub mod assets;
 pub mod config;
 mod csrf;
 mod dashboard;
-pub mod govuk;
 mod pages;
 mod render;
 pub mod sessions;
@@ -35,7 +33,7 @@ pub const SERVICE_NAME: &str = "Provider portal";
 pub const SESSION_COOKIE: &str = "portal_session";
 
 /// What the browser may load and send: this origin only, and nothing inline. No page has an inline script or
-/// style (GOV.UK Frontend starts from `/assets/portal.mjs`), so none is allowed.
+/// style (GOV.UK Frontend starts from `/assets/start.mjs`), so none is allowed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'; form-action 'self'";
@@ -130,7 +128,7 @@ impl Portal {
             .with_state(self.clone())
             .layer(sessions);
         pages
-            .merge(assets::routes())
+            .merge(provider_api_govuk::assets::routes())
             .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
             .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .layer(header(header::REFERRER_POLICY, "same-origin"))

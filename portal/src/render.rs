@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
 use minijinja::{Environment, Value, context};
 
-use crate::{SERVICE_NAME, govuk};
+use crate::SERVICE_NAME;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 static ENVIRONMENT: LazyLock<Environment<'static>> =
-    LazyLock::new(|| govuk::environment(|name| TEMPLATES.get_file(name).and_then(|f| f.contents_utf8())));
+    LazyLock::new(|| provider_api_govuk::environment(|name| TEMPLATES.get_file(name).and_then(|f| f.contents_utf8())));
 
 /// The header of a signed-in page: who is signed in, for which organisation.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -59,7 +59,7 @@ async fn a_person_signs_in_through_a_public_app_and_the_sdk_acts_for_them() {
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = page.text().await.unwrap();
-    assert!(html.contains("Sign in to allow Care Notes Online") && html.contains(r#"<label for="email">"#), "{html}");
+    assert!(html.contains("Sign in to allow Care Notes Online") && html.contains(r#"for="email""#), "{html}");
     assert!(html.contains("prepare and edit draft notifications"), "the consent lists what is asked for");
 
     let code = code_for(&request, &drafter.email, &drafter.password).await;
@@ -342,4 +342,57 @@ async fn a_persons_token_names_the_acting_application_and_their_roles() {
     let current = sdk.inner().current_refresh_token().await.unwrap();
     assert_ne!(current, tokens.refresh_token, "the SDK rotated it and says so, for the application to store");
     assert_eq!(refresh(&app, &app_id, &current).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_sign_in_page_is_govuk_frontend_markup_with_nothing_inline_and_paste_allowed() {
+    use scraper::{Html, Selector};
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let third_party = app.integrator_app(REDIRECT, SCOPES, None).await.to_string();
+    let first_party = app.first_party_app(REDIRECT, SCOPES).await.to_string();
+    let select = |html: &Html, selector: &str| html.select(&Selector::parse(selector).unwrap()).count();
+    let attr = |html: &Html, selector: &str, name: &str| {
+        html.select(&Selector::parse(selector).unwrap()).next().and_then(|e| e.value().attr(name).map(str::to_owned))
+    };
+
+    for (app_id, heading, consent) in [
+        (&third_party, "Sign in to allow Care Notes Online", true),
+        (&first_party, "Sign in to Care Notes Online", false),
+    ] {
+        let request = authorization_url(&app.base_url, app_id, REDIRECT, &[]).unwrap();
+        let response = browser().get(&request.url).header("accept", "text/html").send().await.unwrap();
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(!csp.contains("unsafe-inline") && csp.contains("style-src 'self'"), "{csp}");
+        let html = Html::parse_document(&response.text().await.unwrap());
+        assert_eq!(attr(&html, "html", "lang").as_deref(), Some("en-GB"));
+        assert_eq!(
+            html.select(&Selector::parse("h1").unwrap()).next().unwrap().text().collect::<String>().trim(),
+            heading
+        );
+        assert_eq!(select(&html, "style, [style], script:not([src]), [onpaste], [oncopy]"), 0, "nothing inline");
+        assert_eq!(select(&html, "label.govuk-label[for=email]"), 1);
+        assert_eq!(attr(&html, "input#email", "autocomplete").as_deref(), Some("username"));
+        assert_eq!(attr(&html, "input#password", "autocomplete").as_deref(), Some("current-password"));
+        assert_eq!(attr(&html, "input#password", "type").as_deref(), Some("password"));
+        assert_eq!(select(&html, "ul.govuk-list li") > 0, consent, "only a third party's page asks for consent");
+        assert_eq!(attr(&html, "link[rel=stylesheet]", "href").as_deref(), Some("/assets/govuk-frontend.min.css"));
+    }
+
+    // The API serves the stylesheet and scripts itself: it may run without the portal.
+    for (path, kind) in [("/assets/govuk-frontend.min.css", "text/css"), ("/assets/start.mjs", "text/javascript")] {
+        let asset = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(asset.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+    }
+
+    let request = authorization_url(&app.base_url, &first_party, REDIRECT, &[]).unwrap();
+    let wrong = sign_in(&request, &demo.users[1].email, "not-the-password", "allow").await;
+    assert_eq!(wrong.status(), 401);
+    let html = Html::parse_document(&wrong.text().await.unwrap());
+    let title = html.select(&Selector::parse("title").unwrap()).next().unwrap().text().collect::<String>();
+    assert!(title.starts_with("Error: "), "{title}");
+    assert_eq!(attr(&html, ".govuk-error-summary a", "href").as_deref(), Some("#email"));
+    assert_eq!(attr(&html, "input#email", "value").as_deref(), Some(demo.users[1].email.as_str()), "kept");
+    assert_eq!(select(&html, ".govuk-error-message"), 1);
 }

@@ -119,3 +119,11 @@ fn the_portal_reaches_the_api_only_through_the_sdk() {
     let api = graph.closure("provider-api-http");
     assert!(!api.contains("provider-api-portal"), "the API depends on the portal");
 }
+
+#[test]
+fn the_govuk_pages_crate_is_neutral_ground() {
+    let graph = Graph::load();
+    let govuk = graph.closure("provider-api-govuk");
+    assert_eq!(reaching(&govuk, SERVER), Vec::<&str>::new(), "the GOV.UK crate depends on a server crate");
+    assert!(!govuk.contains("provider-api-sdk") && !govuk.contains("provider-api-portal"));
+}

@@ -22,7 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{password, secret};
+use minijinja::context;
+
+use super::{pages, password, secret};
 use crate::http::client_address::ClientAddress;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
@@ -235,12 +237,13 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 fn refuse(why: &'static str, headers: &HeaderMap) -> Response {
     if wants_html(headers) {
-        let content = format!(
-            "<h1>There is a problem with this sign-in link</h1>\n    <p>{}</p>\n    <p>Go back to the application you \
-             came from and try again. If the problem continues, contact the application's supplier.</p>",
-            escape(why)
+        return pages::problem_page(
+            StatusCode::BAD_REQUEST,
+            "There is a problem with this sign-in link",
+            why,
+            "Go back to the application you came from and try again. If the problem continues, contact the \
+             application's supplier.",
         );
-        return html(StatusCode::BAD_REQUEST, layout("Sign-in problem", &content));
     }
     Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "The authorization request is invalid", why)
         .into_response()
@@ -307,7 +310,7 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 
 fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str) -> Response {
     let request = &checked.request;
-    let hidden: String = [
+    let hidden: Vec<_> = [
         ("response_type", request.response_type.as_deref()),
         ("client_id", request.client_id.as_deref()),
         ("redirect_uri", request.redirect_uri.as_deref()),
@@ -316,65 +319,23 @@ fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str)
         ("code_challenge", request.code_challenge.as_deref()),
         ("code_challenge_method", request.code_challenge_method.as_deref()),
     ]
-    .iter()
-    .filter_map(|(name, value)| value.map(|v| format!(r#"<input type="hidden" name="{name}" value="{}">"#, escape(v))))
-    .collect::<Vec<_>>()
-    .join("\n      ");
-    let scopes: String = checked
-        .scopes
-        .iter()
-        .map(|s| format!("<li>{}</li>", escape(describe(*s))))
-        .collect::<Vec<_>>()
-        .join("\n        ");
-    let error_summary = error.map_or(String::new(), |message| {
-        format!(
-            r##"<div class="error-summary" role="alert" aria-labelledby="error-title" tabindex="-1">
-      <h2 id="error-title">There is a problem</h2>
-      <p><a href="#email">{}</a></p>
-    </div>"##,
-            escape(message)
-        )
-    });
-    let app = escape(&checked.app.name);
-    let content = format!(
-        r#"{error_summary}
-    <h1>Sign in to allow {app}</h1>
-    <form method="post" action="/v1/oauth/authorize" novalidate>
-      {hidden}
-      <div class="field">
-        <label for="email">Email address</label>
-        <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" value="{email}" required>
-      </div>
-      <div class="field">
-        <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required>
-      </div>
-      <fieldset>
-        <legend>{app} will be able to act for you, within your roles, to:</legend>
-        <ul>
-        {scopes}
-        </ul>
-      </fieldset>
-      <p>{app} can never do more than your own roles allow.</p>
-      <button type="submit" name="decision" value="allow">Sign in and allow</button>
-      <button type="submit" name="decision" value="deny" class="secondary">Cancel</button>
-    </form>"#,
-        email = escape(email),
-    );
-    let title =
-        if error.is_some() { format!("Error: Sign in to allow {app}") } else { format!("Sign in to allow {app}") };
-    let mut response = html(status, layout(&title, &content));
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|value| context! { name, value }))
+    .collect();
+    let scopes: Vec<&str> = checked.scopes.iter().map(|s| describe(*s)).collect();
+    let app = &checked.app.name;
+    // The regulator's own applications (the portal) are signed in to; anyone else's are allowed to act.
+    let first_party = checked.app.first_party;
+    let title = if first_party { format!("Sign in to {app}") } else { format!("Sign in to allow {app}") };
     // The form posts here and is answered with a redirect to the application; browsers apply form-action to
     // that redirect too, so the policy names the application's origin as well.
-    let policy = format!(
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self' {}; frame-ancestors 'none'",
-        origin(&checked.redirect_uri)
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
+    let form_action = format!(" {}", origin(&checked.redirect_uri));
+    pages::page(
+        status,
+        "sign_in.html",
+        context! { title, app, first_party, hidden, scopes, error, email },
+        form_action.trim_end(),
+    )
 }
 
 /// The origin (scheme, host and port) of a registered redirect URI.
@@ -407,63 +368,6 @@ pub fn describe(scope: Capability) -> &'static str {
     }
 }
 
-fn layout(title: &str, content: &str) -> String {
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{title} – Care Quality Commission</title>
-  <style>
-    body {{ font-family: Arial, sans-serif; font-size: 1.1875rem; line-height: 1.4; color: #0b0c0c; margin: 0; }}
-    header {{ background: #0b0c0c; color: #fff; padding: 0.75rem 1rem; font-weight: bold; }}
-    main {{ max-width: 40rem; margin: 0 auto; padding: 1.5rem 1rem; }}
-    .field {{ margin-bottom: 1.25rem; }}
-    label, legend {{ display: block; font-weight: bold; margin-bottom: 0.3rem; }}
-    input[type=email], input[type=password] {{ width: 100%; max-width: 30rem; font-size: 1.1875rem; padding: 0.4rem;
-      border: 2px solid #0b0c0c; box-sizing: border-box; }}
-    input:focus, button:focus, a:focus {{ outline: 3px solid #ffdd00; outline-offset: 0; }}
-    fieldset {{ border: none; padding: 0; margin: 0 0 1.25rem; }}
-    button {{ font-size: 1.1875rem; padding: 0.5rem 1rem; background: #00703c; color: #fff; border: none;
-      box-shadow: 0 2px 0 #002d18; cursor: pointer; margin-right: 0.75rem; }}
-    button.secondary {{ background: #f3f2f1; color: #0b0c0c; box-shadow: 0 2px 0 #929191; }}
-    .error-summary {{ border: 5px solid #d4351c; padding: 1rem; margin-bottom: 1.5rem; }}
-    .error-summary a {{ color: #d4351c; font-weight: bold; }}
-  </style>
-</head>
-<body>
-  <header>Care Quality Commission</header>
-  <main id="main-content">
-    {content}
-  </main>
-</body>
-</html>
-"#,
-        title = escape(title),
-    )
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,11 +379,6 @@ mod tests {
         assert!(pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
         assert!(!pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
         assert!(!pkce_matches("short", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
-    }
-
-    #[test]
-    fn escaping_neutralises_markup() {
-        assert_eq!(escape(r#"<script>"x"&'y'"#), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;");
     }
 
     #[test]

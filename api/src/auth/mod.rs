@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod keys;
 pub mod me;
 pub mod oauth;
+pub mod pages;
 pub mod password;
 pub mod principal;
 pub mod secret;

@@ -142,9 +142,11 @@ impl Outcome {
     }
 }
 
-/// Paths that are never limited: probes and documentation.
+/// Paths that are never limited: probes, documentation, and the sign-in pages' stylesheet and scripts.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/v1/openapi.json") || path.starts_with("/docs")
+    matches!(path, "/healthz" | "/readyz" | "/v1/openapi.json")
+        || path.starts_with("/docs")
+        || path.starts_with("/assets/")
 }
 
 /// Endpoints that take passwords or secrets from anonymous callers: slowed down per address.

@@ -1,4 +1,5 @@
-//! The stylesheet, scripts and icon pages load, embedded in the binary and served from `/assets`.
+//! The stylesheet, scripts and icon pages load, embedded in the binary and served from `/assets`. `start.mjs`
+//! starts GOV.UK Frontend's components, loaded as a module since no page has an inline script.
 
 use axum::Router;
 use axum::extract::Path;
@@ -9,7 +10,10 @@ use include_dir::{Dir, include_dir};
 
 static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets");
 
-pub fn routes() -> Router {
+/// Where the assets are served.
+pub const PATH: &str = "/assets";
+
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/assets/{*file}", get(asset))
 }
 

@@ -1,12 +1,15 @@
-//! GOV.UK Frontend's own Nunjucks component templates, rendered by minijinja: the portal's markup is the
-//! components' markup at the pinned version (`vendor/govuk-frontend/VERSION`), which a test checks against
-//! every fixture GOV.UK Frontend publishes.
+//! GOV.UK Frontend for the service's pages (the provider portal's, and the API's own sign-in pages): the
+//! components' own Nunjucks templates rendered by minijinja, so the markup is the components' markup at the
+//! pinned version (`vendor/govuk-frontend/VERSION`), which a test checks against every fixture GOV.UK
+//! Frontend publishes; and the compiled stylesheet and scripts, served from `/assets` ([`assets`]). A crate of
+//! its own so that the API and the portal share it without either depending on the other.
 //!
 //! minijinja reads Jinja, which Nunjucks mostly is. What differs is bridged in two places: the templates'
 //! source is adapted as it is loaded ([`nunjucks::adapt`]), and the environment behaves as Nunjucks does where
 //! the templates rely on it (JavaScript's way of printing values and of reading what is missing, the
 //! `govukAttributes` macro, `Array.includes`).
 
+pub mod assets;
 mod attributes;
 mod nunjucks;
 
@@ -22,8 +25,15 @@ pub fn version() -> &'static str {
     GOVUK_FRONTEND.get_file("VERSION").and_then(|f| f.contents_utf8()).map(str::trim).unwrap_or("unknown")
 }
 
-/// An environment that renders GOV.UK Frontend's components (`components/<name>/macro.njk`), plus the
-/// templates `extra` finds by name (the portal's own pages), which may import them.
+/// The page every page of the service extends (`govuk/page.html`): GOV.UK Frontend's page template
+/// (`dist/govuk/template.njk`) in its markup, which cannot be loaded itself (it defines blocks inside a `call`,
+/// which minijinja does not allow, and writes an inline script, which the pages' Content Security Policy
+/// forbids).
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// An environment that renders GOV.UK Frontend's components (`components/<name>/macro.njk`) and the service's
+/// page (`govuk/page.html`), plus the templates `extra` finds by name (the portal's own pages, the API's), which
+/// may import or extend them.
 pub fn environment(extra: fn(&str) -> Option<&'static str>) -> Environment<'static> {
     let mut env = Environment::new();
     // Nunjucks renders fixtures, and the Design System's examples, with these on.
@@ -33,7 +43,8 @@ pub fn environment(extra: fn(&str) -> Option<&'static str>) -> Environment<'stat
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_loader(move |name| {
-        let source = match extra(name) {
+        let own = |name: &str| name.strip_prefix("govuk/").and_then(|n| TEMPLATES.get_file(n)?.contents_utf8());
+        let source = match extra(name).or_else(|| own(name)) {
             Some(source) => source,
             None => match GOVUK_FRONTEND.get_file(name).and_then(|f| f.contents_utf8()) {
                 Some(source) => source,

@@ -2,7 +2,7 @@
 //! Nunjucks renders for each set of options), rendered by the portal's environment: the markup must be the
 //! same, whitespace between tags aside.
 
-use provider_api_portal::govuk::{GOVUK_FRONTEND, environment};
+use provider_api_govuk::{GOVUK_FRONTEND, environment};
 use regex::Regex;
 
 /// Fixtures the environment cannot match, and why. Each is an option the portal never passes.
