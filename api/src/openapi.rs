@@ -111,6 +111,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::identifiers::router())
         .merge(crate::auth::oauth::router())
         .merge(crate::auth::authorize::router())
+        .merge(crate::auth::password_reset::router())
         .merge(crate::auth::me::router())
         .merge(crate::organisations::router())
         .merge(crate::notifications::router())

@@ -38,15 +38,22 @@ pub struct AppState {
 }
 
 /// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per
-/// client address; and after failed client authentication (a wrong client secret), per address.
+/// client address; after failed client authentication (a wrong client secret), per address; and password
+/// reset emails, per account (every request counts, so a few are sent and then they wait).
 pub struct SignInThrottles {
     pub accounts: Throttle,
     pub addresses: Throttle,
     pub client_secrets: Throttle,
+    pub reset_emails: Throttle,
 }
 
 impl Default for SignInThrottles {
     fn default() -> Self {
-        Self { accounts: Throttle::new(5), addresses: Throttle::new(50), client_secrets: Throttle::new(5) }
+        Self {
+            accounts: Throttle::new(5),
+            addresses: Throttle::new(50),
+            client_secrets: Throttle::new(5),
+            reset_emails: Throttle::new(3),
+        }
     }
 }

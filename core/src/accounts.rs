@@ -175,6 +175,26 @@ impl IntegratorApp {
     }
 }
 
+/// A "forgot your password?" link: single use, short-lived, kept as the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct PasswordReset {
+    pub token_hash: String,
+    pub user_id: Uuid,
+    /// The sign-in page (`/v1/oauth/authorize?…`) the person came from, to return to.
+    pub return_to: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+impl PasswordReset {
+    /// Whether the link can still set a password at `now`.
+    pub fn usable(&self, now: OffsetDateTime) -> bool {
+        self.used_at.is_none() && now < self.expires_at
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AuthorizationCode {

@@ -6289,6 +6289,147 @@ for a third party's software. Default `false`.*/
                 })
         }
     }
+    ///Choosing a new password.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NewPassword {
+        ///At least 12 characters.
+        pub password: NewPasswordPassword,
+        ///The secret from the emailed link (`paw_…`).
+        pub token: NewPasswordToken,
+    }
+    impl NewPassword {
+        pub fn builder() -> builder::NewPassword {
+            Default::default()
+        }
+    }
+    ///The page's form.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct NewPasswordForm {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl NewPasswordForm {
+        pub fn builder() -> builder::NewPasswordForm {
+            Default::default()
+        }
+    }
+    ///At least 12 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct NewPasswordPassword(::std::string::String);
+    impl ::std::ops::Deref for NewPasswordPassword {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NewPasswordPassword> for ::std::string::String {
+        fn from(value: NewPasswordPassword) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for NewPasswordPassword {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 1024usize {
+                return Err("longer than 1024 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NewPasswordPassword {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NewPasswordPassword {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NewPasswordPassword {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The secret from the emailed link (`paw_…`).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct NewPasswordToken(::std::string::String);
+    impl ::std::ops::Deref for NewPasswordToken {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NewPasswordToken> for ::std::string::String {
+        fn from(value: NewPasswordToken) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for NewPasswordToken {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NewPasswordToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NewPasswordToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NewPasswordToken {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///A notice of proposal.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -7404,6 +7545,90 @@ once submitted.*/
     impl Partner {
         pub fn builder() -> builder::Partner {
             Default::default()
+        }
+    }
+    ///The page's form.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PasswordResetForm {
+        ///The account's email address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The sign-in page (`/v1/oauth/authorize?…`) to return to afterwards.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub return_to: ::std::option::Option<::std::string::String>,
+    }
+    impl PasswordResetForm {
+        pub fn builder() -> builder::PasswordResetForm {
+            Default::default()
+        }
+    }
+    ///Asking for a reset link.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PasswordResetRequest {
+        ///The account's email address.
+        pub email: PasswordResetRequestEmail,
+    }
+    impl PasswordResetRequest {
+        pub fn builder() -> builder::PasswordResetRequest {
+            Default::default()
+        }
+    }
+    ///The account's email address.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PasswordResetRequestEmail(::std::string::String);
+    impl ::std::ops::Deref for PasswordResetRequestEmail {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PasswordResetRequestEmail> for ::std::string::String {
+        fn from(value: PasswordResetRequestEmail) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PasswordResetRequestEmail {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 320usize {
+                return Err("longer than 320 characters".into());
+            }
+            if value.chars().count() < 3usize {
+                return Err("shorter than 3 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PasswordResetRequestEmail {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PasswordResetRequestEmail {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PasswordResetRequestEmail {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A date (YYYY-MM-DD) that is not in the future (the server checks the calendar and today's date).
@@ -19705,6 +19930,131 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NewPassword {
+            password: ::std::result::Result<
+                super::NewPasswordPassword,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<super::NewPasswordToken, ::std::string::String>,
+        }
+        impl ::std::default::Default for NewPassword {
+            fn default() -> Self {
+                Self {
+                    password: Err("no value supplied for password".to_string()),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl NewPassword {
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NewPasswordPassword>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NewPasswordToken>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewPassword> for super::NewPassword {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewPassword,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password: value.password?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewPassword> for NewPassword {
+            fn from(value: super::NewPassword) -> Self {
+                Self {
+                    password: Ok(value.password),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NewPasswordForm {
+            password: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewPasswordForm {
+            fn default() -> Self {
+                Self {
+                    password: Ok(Default::default()),
+                    token: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewPasswordForm {
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewPasswordForm> for super::NewPasswordForm {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewPasswordForm,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password: value.password?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewPasswordForm> for NewPasswordForm {
+            fn from(value: super::NewPasswordForm) -> Self {
+                Self {
+                    password: Ok(value.password),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct NewProposal {
             conditions: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -21593,6 +21943,112 @@ presenting a used one revokes every token of that sign-in.*/
                     id: Ok(value.id),
                     registered_at: Ok(value.registered_at),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PasswordResetForm {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            return_to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PasswordResetForm {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    return_to: Ok(Default::default()),
+                }
+            }
+        }
+        impl PasswordResetForm {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn return_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.return_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for return_to: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PasswordResetForm> for super::PasswordResetForm {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PasswordResetForm,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    return_to: value.return_to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PasswordResetForm> for PasswordResetForm {
+            fn from(value: super::PasswordResetForm) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    return_to: Ok(value.return_to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PasswordResetRequest {
+            email: ::std::result::Result<
+                super::PasswordResetRequestEmail,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PasswordResetRequest {
+            fn default() -> Self {
+                Self {
+                    email: Err("no value supplied for email".to_string()),
+                }
+            }
+        }
+        impl PasswordResetRequest {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PasswordResetRequestEmail>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PasswordResetRequest>
+        for super::PasswordResetRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PasswordResetRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { email: value.email? })
+            }
+        }
+        impl ::std::convert::From<super::PasswordResetRequest> for PasswordResetRequest {
+            fn from(value: super::PasswordResetRequest) -> Self {
+                Self { email: Ok(value.email) }
             }
         }
         #[derive(Clone, Debug)]
@@ -27519,6 +27975,41 @@ let response = client.terminate_upload()
 ```*/
     pub fn terminate_upload(&self) -> builder::TerminateUpload<'_> {
         builder::TerminateUpload::new(self)
+    }
+    /**Ask for a password reset link
+
+Emails a link to choose a new password (single use, valid one hour, leading to this service's page for it)
+to the account with this address, if there is one. The answer is 202 either way, and takes the same time,
+so it says nothing about who has an account. Repeated requests for one account send a few emails, then
+wait. Staff accounts are not reset this way.
+
+Sends a `POST` request to `/v1/password-resets`
+
+```ignore
+let response = client.request_password_reset()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn request_password_reset(&self) -> builder::RequestPasswordReset<'_> {
+        builder::RequestPasswordReset::new(self)
+    }
+    /**Choose a new password
+
+Spends an emailed link: sets the password and ends every sign-in the person had (their refresh tokens are
+revoked). 204; otherwise 422 with a per-field error: `/password` too short or too long (the link is not
+spent), or `/token` `invalid_token` for a link that is unknown, used or expired.
+
+Sends a `POST` request to `/v1/password-resets/complete`
+
+```ignore
+let response = client.reset_password()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn reset_password(&self) -> builder::ResetPassword<'_> {
+        builder::ResetPassword::new(self)
     }
     /**List the regulated activities
 
@@ -40792,6 +41283,298 @@ pub mod builder {
                     )
                 }
                 412u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::request_password_reset`]
+
+[`Client::request_password_reset`]: super::Client::request_password_reset*/
+    #[derive(Debug, Clone)]
+    pub struct RequestPasswordReset<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PasswordResetRequest, String>,
+    }
+    impl<'a> RequestPasswordReset<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PasswordResetRequest>,
+            <V as std::convert::TryInto<
+                types::PasswordResetRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PasswordResetRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PasswordResetRequest,
+            ) -> types::builder::PasswordResetRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/password-resets`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PasswordResetRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/password-resets", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "request_password_reset",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reset_password`]
+
+[`Client::reset_password`]: super::Client::reset_password*/
+    #[derive(Debug, Clone)]
+    pub struct ResetPassword<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewPassword, String>,
+    }
+    impl<'a> ResetPassword<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewPassword>,
+            <V as std::convert::TryInto<types::NewPassword>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewPassword` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewPassword,
+            ) -> types::builder::NewPassword,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/password-resets/complete`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::NewPassword::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/password-resets/complete", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reset_password",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

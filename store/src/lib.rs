@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use provider_api_core::accounts::{
     ApiClient, AuthorizationCode, EnrolmentCode, IntegratorApp, Invitation, Location, Member, Membership, Organisation,
-    Redemption, RefreshToken, User,
+    PasswordReset, Redemption, RefreshToken, User,
 };
 use provider_api_core::notifications::{Event, Filter, Notification};
 use provider_api_core::reference::{RegulatedActivity, ServiceType, ServiceUserBand};
@@ -173,6 +173,17 @@ pub trait IdentityStore: Send + Sync {
         user_id: Uuid,
         at: OffsetDateTime,
     ) -> Result<Option<Invitation>, StoreError>;
+    async fn create_password_reset(&self, reset: &PasswordReset) -> Result<(), StoreError>;
+    async fn password_reset(&self, token_hash: &str) -> Result<Option<PasswordReset>, StoreError>;
+    /// Spends a reset link, atomically: when it is still usable at `at`, sets the person's password, ends
+    /// their other outstanding links and revokes every refresh token they hold (every sign-in), and returns
+    /// the link as it was; `None` when it is unknown, used or expired (and nothing changes).
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<PasswordReset>, StoreError>;
     /// Spends the code for `user_id` if it is unspent and unexpired, atomically; `None` otherwise.
     async fn redeem_enrolment_code(
         &self,

@@ -445,6 +445,73 @@ macro_rules! impl_shared_queries {
                 .await?.decoded("invitations")?)
             }
 
+            async fn create_password_reset(
+                &self,
+                r: &provider_api_core::accounts::PasswordReset,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO password_resets (token_hash, user_id, return_to, created_at, expires_at, used_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&r.token_hash)
+                .bind(r.user_id)
+                .bind(&r.return_to)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .bind(r.used_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn password_reset(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<provider_api_core::accounts::PasswordReset>, $crate::StoreError> {
+                Ok(sqlx::query("SELECT * FROM password_resets WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .decoded("password_resets")?)
+            }
+
+            async fn reset_password(
+                &self,
+                token_hash: &str,
+                password_hash: &str,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<provider_api_core::accounts::PasswordReset>, $crate::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // Marking it used first makes two uses of one link race for this row: one wins, one finds nothing.
+                let spent: Option<provider_api_core::accounts::PasswordReset> = sqlx::query(
+                    "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+                     AND expires_at > $2 RETURNING *",
+                )
+                .bind(token_hash)
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?
+                .decoded("password_resets")?;
+                let Some(reset) = spent else { return Ok(None) };
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(reset.user_id)
+                    .bind(password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+                    .bind(reset.user_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                    .bind(reset.user_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(reset))
+            }
+
             async fn redeem_enrolment_code(
                 &self,
                 code_hash: &str,

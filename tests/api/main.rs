@@ -17,6 +17,7 @@ mod matrix;
 mod notifications;
 mod oauth;
 mod organisations;
+mod password_reset;
 mod rate_limits;
 mod reference;
 mod registrations;

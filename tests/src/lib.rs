@@ -346,6 +346,11 @@ impl TestApp {
         browser.post(self.url("/v1/oauth/authorize")).form(&form).send().await.unwrap()
     }
 
+    /// The application `sign_in` signs people in through, once it has.
+    pub fn test_app_id(&self) -> Option<uuid::Uuid> {
+        self.test_app.get().copied()
+    }
+
     /// An SDK client acting for a signed-in person.
     pub async fn sdk_for_person(&self, email: &str, password: &str) -> provider_api_sdk::Client {
         let tokens = self.sign_in(email, password).await;

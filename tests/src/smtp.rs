@@ -40,6 +40,11 @@ impl SmtpSink {
         format!("smtp://{}", self.address)
     }
 
+    /// How many messages to `recipient` have arrived so far.
+    pub fn messages_to(&self, recipient: &str) -> usize {
+        self.received.lock().unwrap().iter().filter(|m| m.recipients.iter().any(|r| r == recipient)).count()
+    }
+
     /// The first message to `recipient`, waiting up to five seconds for it.
     pub async fn message_to(&self, recipient: &str) -> Received {
         for _ in 0..100 {

@@ -281,8 +281,8 @@ mod identity {
 
 mod single_use {
     use provider_api_core::accounts::{
-        AuthorizationCode, EnrolmentCode, IntegratorApp, Invitation, Organisation, Redemption, RefreshToken, User,
-        normalise_email,
+        AuthorizationCode, EnrolmentCode, IntegratorApp, Invitation, Organisation, PasswordReset, Redemption,
+        RefreshToken, User, normalise_email,
     };
     use time::{Duration, OffsetDateTime};
     use uuid::Uuid;
@@ -332,6 +332,52 @@ mod single_use {
         let stored = IntegratorApp { created_at: app.created_at, ..stored };
         assert_eq!(stored, app, "every field reads back as written, first_party included");
         (organisation.id, user.id, app.id)
+    }
+
+    #[tokio::test]
+    async fn a_password_reset_is_spent_once_and_ends_the_other_links_and_every_sign_in() {
+        let (store, _database) = fresh_store().await;
+        let (_, user, app) = fixtures(store.as_ref()).await;
+        // Whole seconds: PostgreSQL keeps microseconds, so finer times would not read back equal.
+        let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+        let reset = |hash: &str, expires_at| PasswordReset {
+            token_hash: hash.into(),
+            user_id: user,
+            return_to: Some("/v1/oauth/authorize?client_id=x".into()),
+            created_at: now,
+            expires_at,
+            used_at: None,
+        };
+        for (hash, expires_at) in [
+            ("first", now + Duration::hours(1)),
+            ("second", now + Duration::hours(1)),
+            ("old", now - Duration::minutes(1)),
+        ] {
+            store.create_password_reset(&reset(hash, expires_at)).await.unwrap();
+        }
+        let token = RefreshToken {
+            token_hash: "rt".into(),
+            family_id: Uuid::new_v4(),
+            app_id: app,
+            user_id: user,
+            scopes: "org:read".parse().unwrap(),
+            created_at: now,
+            expires_at: now + Duration::days(30),
+            used_at: None,
+            revoked_at: None,
+        };
+        store.create_refresh_token(&token).await.unwrap();
+        assert_eq!(store.password_reset("first").await.unwrap(), Some(reset("first", now + Duration::hours(1))));
+
+        assert_eq!(store.reset_password("old", "new-hash", now).await.unwrap(), None, "an expired link sets nothing");
+        let spent = store.reset_password("first", "new-hash", now).await.unwrap().expect("a fresh link is spent");
+        assert_eq!(spent.return_to.as_deref(), Some("/v1/oauth/authorize?client_id=x"));
+        assert_eq!(store.user(user).await.unwrap().unwrap().password_hash.as_deref(), Some("new-hash"));
+        assert_eq!(store.reset_password("first", "again", now).await.unwrap(), None, "single use");
+        assert_eq!(store.reset_password("second", "again", now).await.unwrap(), None, "the other link is ended");
+        assert_eq!(store.user(user).await.unwrap().unwrap().password_hash.as_deref(), Some("new-hash"));
+        assert!(store.refresh_token("rt").await.unwrap().unwrap().revoked_at.is_some(), "every sign-in ended");
+        assert_eq!(store.reset_password("unknown", "x", now).await.unwrap(), None);
     }
 
     #[tokio::test]

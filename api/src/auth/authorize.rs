@@ -320,8 +320,15 @@ fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str)
         ("code_challenge_method", request.code_challenge_method.as_deref()),
     ]
     .into_iter()
-    .filter_map(|(name, value)| value.map(|value| context! { name, value }))
-    .collect();
+    .filter_map(|(name, value)| value.map(|value| (name, value)))
+    .collect::<Vec<_>>();
+    // "Forgot your password?" comes back to this very page afterwards.
+    let this_page = format!("/v1/oauth/authorize?{}", serde_urlencoded::to_string(&hidden).expect("strings encode"));
+    let forgot = format!(
+        "/v1/oauth/password-reset?{}",
+        serde_urlencoded::to_string([("return_to", this_page.as_str())]).expect("strings encode")
+    );
+    let hidden: Vec<_> = hidden.into_iter().map(|(name, value)| context! { name, value }).collect();
     let scopes: Vec<&str> = checked.scopes.iter().map(|s| describe(*s)).collect();
     let app = &checked.app.name;
     // The regulator's own applications (the portal) are signed in to; anyone else's are allowed to act.
@@ -333,7 +340,7 @@ fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str)
     pages::page(
         status,
         "sign_in.html",
-        context! { title, app, first_party, hidden, scopes, error, email },
+        context! { title, app, first_party, hidden, scopes, error, error_field => "email", email, forgot },
         form_action.trim_end(),
     )
 }

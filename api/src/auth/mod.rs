@@ -7,6 +7,7 @@ pub mod me;
 pub mod oauth;
 pub mod pages;
 pub mod password;
+pub mod password_reset;
 pub mod principal;
 pub mod secret;
 pub mod throttle;

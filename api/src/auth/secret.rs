@@ -15,6 +15,7 @@ pub mod prefix {
     pub const ENROLMENT_CODE: &str = "pae_";
     pub const REFRESH_TOKEN: &str = "par_";
     pub const AUTHORIZATION_CODE: &str = "pac_";
+    pub const PASSWORD_RESET: &str = "paw_";
 }
 
 /// A fresh secret: the prefix and 32 random bytes, base64url-encoded.
