@@ -6,6 +6,7 @@ mod address;
 pub mod config;
 mod csrf;
 mod dashboard;
+pub mod forms;
 mod pages;
 mod render;
 pub mod sessions;
