@@ -70,8 +70,14 @@ fn row(notification: &NotificationSummary, titles: &HashMap<String, String>, whe
         When::Started => Some(notification.created_at),
         When::Sent => notification.submitted_at,
     };
+    let title = titles.get(&code).cloned().unwrap_or(code);
+    let link = format!(
+        "<a class=\"govuk-link\" href=\"/notifications/{}\">{}</a>",
+        notification.id,
+        minijinja::HtmlEscape(&title)
+    );
     minijinja::Value::from(vec![
-        context! { text => titles.get(&code).cloned().unwrap_or(code) },
+        context! { html => link },
         context! { text => notification.reference.clone().unwrap_or_else(|| "Not sent yet".into()) },
         context! { text => date.map(format_date).unwrap_or_default() },
     ])

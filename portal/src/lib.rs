@@ -7,7 +7,9 @@ pub mod config;
 mod csrf;
 mod dashboard;
 pub mod forms;
+mod notifications;
 mod pages;
+mod reference;
 mod render;
 pub mod sessions;
 mod sign_in;
@@ -54,6 +56,9 @@ struct Inner {
     http: reqwest::Client,
     /// The portal's own OAuth calls (code exchange, renewal, revocation).
     app: provider_api_sdk::auth::App,
+    /// Reference data every form page needs (the types and their schemas, the regulated activities), which
+    /// changes only when the API is deployed: read once a few minutes, not on every page.
+    reference: reference::Cache,
 }
 
 impl Portal {
@@ -66,6 +71,8 @@ impl Portal {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let reference =
+            reference::Cache::new(provider_api_sdk::ClientBuilder::new(&config.api_url).build_with(http.clone()));
         let app = provider_api_sdk::auth::App::new(&config.api_url, &config.client_id, Some(&config.client_secret))
             .with_http(http.clone());
         Ok(Self {
@@ -74,6 +81,7 @@ impl Portal {
                 store,
                 renewals: (0..64).map(|_| Mutex::new(())).collect(),
                 hasher: std::hash::RandomState::new(),
+                reference,
                 http,
                 app,
             }),
@@ -82,6 +90,10 @@ impl Portal {
 
     pub fn config(&self) -> &PortalConfig {
         &self.inner.config
+    }
+
+    fn reference(&self) -> &reference::Cache {
+        &self.inner.reference
     }
 
     pub fn sessions(&self) -> &SqlSessionStore {
@@ -126,6 +138,7 @@ impl Portal {
         let pages = pages::routes()
             .merge(sign_in::routes())
             .route("/dashboard", get(dashboard::show))
+            .merge(notifications::routes())
             .with_state(self.clone())
             .layer(sessions);
         pages

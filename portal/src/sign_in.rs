@@ -223,15 +223,18 @@ async fn organisations_page(
     let errors: Vec<_> = error.map(|text| context! { text => text, href => "#organisation" }).into_iter().collect();
     page(
         status,
-        "pages/choose_organisation.html",
+        "radios_question.html",
         context! {
             title => "Which organisation are you working for?",
             header => signed_in.header(""),
-            items,
-            errors,
-            error_message => error,
-            csrf_token,
-            return_to,
+            action => "/choose-organisation",
+            hidden => vec![
+                context! { name => "csrf_token", value => csrf_token },
+                context! { name => "return_to", value => return_to },
+            ],
+            name => "organisation",
+            hint => "You can change this at any time from the top of each page.",
+            items, errors, error_message => error,
         },
     )
 }

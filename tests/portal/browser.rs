@@ -35,6 +35,13 @@ impl Page {
             .collect()
     }
 
+    /// An attribute of the first element `selector` matches.
+    pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        let html = self.html();
+        let element = html.select(&Selector::parse(selector).unwrap()).next()?;
+        element.value().attr(name).map(str::to_owned)
+    }
+
     pub fn h1(&self) -> String {
         self.texts("h1").into_iter().next().unwrap_or_default()
     }

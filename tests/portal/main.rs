@@ -3,4 +3,5 @@
 //! one at a time so each can be checked), its HTML read with a parser.
 
 mod browser;
+mod notifications;
 mod sign_in;

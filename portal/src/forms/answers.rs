@@ -48,7 +48,26 @@ pub fn merge_patch(questions: &[Question], posted: &Posted) -> Value {
             object.insert(key, answer(question, posted));
         }
     }
+    // An optional group left wholly empty (no person involved, say) is removed, not left as an empty object
+    // that would then lack its required parts.
+    for question in all_questions(questions) {
+        if matches!(question.kind, Kind::Group { .. })
+            && !question.required
+            && let Some((object, key)) = entry(&mut patch, &question.pointer)
+            && object.get(&key).is_some_and(all_empty)
+        {
+            object.insert(key, Value::Null);
+        }
+    }
     Value::Object(patch)
+}
+
+fn all_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(members) => members.values().all(all_empty),
+        _ => false,
+    }
 }
 
 fn answer(question: &Question, posted: &Posted) -> Value {

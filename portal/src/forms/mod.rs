@@ -326,6 +326,20 @@ pub fn all_questions(questions: &[Question]) -> Vec<&Question> {
     all
 }
 
+/// Whether the form needs an answer at `pointer` given `content`: the field is required in its object, and that
+/// object is there or is itself needed (an optional person left out needs none of their details).
+pub fn needed(pages: &[Page], pointer: &str, content: &Value) -> bool {
+    let questions: Vec<&Question> = pages.iter().flat_map(|p| all_questions(&p.questions)).collect();
+    let Some(question) = questions.iter().find(|q| q.pointer == pointer) else { return false };
+    if !question.required {
+        return false;
+    }
+    match pointer.rsplit_once('/') {
+        Some(("", _)) | None => true,
+        Some((parent, _)) => content.pointer(parent).is_some() || needed(pages, parent, content),
+    }
+}
+
 /// The page (by index) a field belongs to: the one whose questions include the pointer or a parent of it.
 pub fn page_of(pages: &[Page], pointer: &str) -> Option<usize> {
     pages.iter().position(|page| {

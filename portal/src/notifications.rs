@@ -1,0 +1,623 @@
+//! Notifications, end to end: start any type, answer its form page by page (each page saved to the draft at
+//! once), check your answers, submit (or approve, when the four-eyes rule asks for a colleague), and the
+//! confirmation with the reference. Every form comes from its published schema (`forms`); the API checks every
+//! answer and its problems are shown on the page of the field they name.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::context;
+use provider_api_sdk::ProblemExt;
+use provider_api_sdk::types::{NewNotification, NotificationPatch, NotificationTypeView, NotificationView, Status};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::forms::answers::{Posted, form_values, merge_patch};
+use crate::forms::{Form as SchemaForm, Kind, Page, all_questions, needed, page_of};
+use crate::render::{page, service_problem};
+use crate::signed_in::SignedIn;
+use crate::{Portal, csrf};
+
+pub fn routes() -> Router<Portal> {
+    Router::new()
+        .route("/notifications/new", get(choose_type).post(start))
+        .route("/notifications/{id}", get(show))
+        .route("/notifications/{id}/pages/{number}", get(show_page).post(save_page))
+        .route("/notifications/{id}/check", get(check_answers))
+        .route("/notifications/{id}/submit", axum::routing::post(submit))
+        .route("/notifications/{id}/approve", axum::routing::post(approve))
+        .route("/notifications/{id}/sent", get(sent))
+}
+
+/// The organisation the person works for, or where to choose one.
+fn organisation(signed_in: &SignedIn) -> Result<Uuid, Box<Response>> {
+    let choose = || Box::new(Redirect::to("/choose-organisation").into_response());
+    signed_in.person.organisation().map(|o| o.id).ok_or_else(choose)
+}
+
+fn not_found() -> Response {
+    page(StatusCode::NOT_FOUND, "pages/not_found.html", context! { title => "Page not found" })
+}
+
+async fn types(portal: &Portal) -> Result<std::sync::Arc<Vec<NotificationTypeView>>, Response> {
+    match portal.reference().types().await {
+        Ok(types) => Ok(types),
+        Err(error) => {
+            tracing::error!(%error, "the API did not list the notification types");
+            Err(service_problem())
+        }
+    }
+}
+
+/// A notification with its form's pages (choices listed elsewhere filled in), for the person's organisation.
+struct Loaded {
+    organisation: Uuid,
+    notification: NotificationView,
+    title: String,
+    pages: Vec<Page>,
+}
+
+async fn load(portal: &Portal, signed_in: &SignedIn, id: &str) -> Result<Loaded, Response> {
+    let organisation = organisation(signed_in).map_err(|r| *r)?;
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let notification =
+        match signed_in.client.get_notification().organisation_id(organisation).notification_id(id).send().await {
+            Ok(notification) => notification.into_inner(),
+            Err(error) if matches!(error.http_status(), Some(404 | 403)) => return Err(not_found()),
+            Err(error) => {
+                tracing::error!(%error, "the API did not return a notification");
+                return Err(service_problem());
+            }
+        };
+    let kind =
+        types(portal).await?.iter().find(|t| t.type_ == notification.type_).cloned().ok_or_else(service_problem)?;
+    let schema = Value::Object(kind.schema);
+    let mut pages = SchemaForm::published(&schema).pages().map_err(|error| {
+        tracing::error!(%error, "a published form cannot be asked");
+        service_problem()
+    })?;
+    fill_choices(portal, &mut pages).await?;
+    Ok(Loaded { organisation, notification, title: kind.title, pages })
+}
+
+/// Choices the schema lists elsewhere (`x-options-from`), read from there.
+async fn fill_choices(portal: &Portal, pages: &mut [Page]) -> Result<(), Response> {
+    fn visit(questions: &mut [crate::forms::Question], activities: &[(String, String)]) {
+        for question in questions {
+            match &mut question.kind {
+                Kind::Choice { choices, options_from: Some(_), .. } if choices.is_empty() => {
+                    *choices = activities
+                        .iter()
+                        .map(|(value, label)| crate::forms::Choice {
+                            value: value.clone(),
+                            label: label.clone(),
+                            reveals: Vec::new(),
+                        })
+                        .collect();
+                }
+                Kind::Group { questions } => visit(questions, activities),
+                _ => {}
+            }
+        }
+    }
+    let needs = pages.iter().any(|p| {
+        all_questions(&p.questions).iter().any(|q| matches!(&q.kind, Kind::Choice { options_from: Some(_), .. }))
+    });
+    if !needs {
+        return Ok(());
+    }
+    let activities = match portal.reference().activities().await {
+        Ok(activities) => activities,
+        Err(error) => {
+            tracing::error!(%error, "the API did not list the regulated activities");
+            return Err(service_problem());
+        }
+    };
+    for page in pages {
+        visit(&mut page.questions, &activities);
+    }
+    Ok(())
+}
+
+async fn choose_type(State(portal): State<Portal>, signed_in: SignedIn) -> Response {
+    let csrf_token = match csrf::token(&signed_in.session).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let types = match types(&portal).await {
+        Ok(types) => types,
+        Err(response) => return response,
+    };
+    type_page(&signed_in, StatusCode::OK, &types, csrf_token, None)
+}
+
+fn type_page(
+    signed_in: &SignedIn,
+    status: StatusCode,
+    types: &[NotificationTypeView],
+    csrf_token: String,
+    error: Option<&str>,
+) -> Response {
+    let items: Vec<_> = types
+        .iter()
+        .map(|t| context! { value => t.type_.to_string(), text => t.title.clone(), hint => context! { text => format!("Regulation {}", t.regulation) } })
+        .collect();
+    let errors: Vec<_> = error.map(|text| context! { text, href => "#type" }).into_iter().collect();
+    // A fresh key each time the page is shown: pressing the button twice starts one draft, not two.
+    let idempotency_key = Uuid::new_v4().to_string();
+    page(
+        status,
+        "radios_question.html",
+        context! {
+            title => "What do you need to tell us about?",
+            header => signed_in.header("notifications"),
+            action => "/notifications/new",
+            hidden => vec![
+                context! { name => "csrf_token", value => csrf_token },
+                context! { name => "idempotency_key", value => idempotency_key },
+            ],
+            name => "type",
+            hint => "Each is a notification the Care Quality Commission (Registration) Regulations 2009 require. \
+                     Your answers are saved as a draft as you go, so colleagues can carry on.",
+            items, errors, error_message => error,
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct StartForm {
+    csrf_token: Option<String>,
+    idempotency_key: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+async fn start(State(portal): State<Portal>, signed_in: SignedIn, Form(form): Form<StartForm>) -> Response {
+    if let Err(response) = csrf::check(&signed_in.session, form.csrf_token.as_deref()).await {
+        return response;
+    }
+    let organisation = match organisation(&signed_in) {
+        Ok(id) => id,
+        Err(response) => return *response,
+    };
+    let types = match types(&portal).await {
+        Ok(types) => types,
+        Err(response) => return response,
+    };
+    let Some(kind) = form.kind.as_deref().and_then(|k| types.iter().find(|t| t.type_.to_string() == k)) else {
+        let token = csrf::token(&signed_in.session).await.unwrap_or_default();
+        return type_page(
+            &signed_in,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &types,
+            token,
+            Some("Select what you need to tell us about"),
+        );
+    };
+    // The location, when the organisation has just one; otherwise the form asks (or the API says it is missing).
+    let locations = signed_in.client.list_locations().organisation_id(organisation).send().await;
+    let location_id = match locations.map(|l| l.into_inner().items) {
+        Ok(items) if items.len() == 1 => Some(items[0].id),
+        _ => None,
+    };
+    let mut content = serde_json::Map::new();
+    content.insert("type".into(), Value::from(kind.type_.to_string()));
+    let draft = NewNotification {
+        location_id,
+        follows_id: None,
+        content: provider_api_sdk::types::DraftContent(content),
+        attachments: Vec::new(),
+    };
+    let key = form.idempotency_key.filter(|k| Uuid::parse_str(k).is_ok()).unwrap_or_else(|| Uuid::new_v4().to_string());
+    match signed_in
+        .client
+        .create_notification()
+        .organisation_id(organisation)
+        .idempotency_key(key)
+        .body(draft)
+        .send()
+        .await
+    {
+        Ok(created) => Redirect::to(&format!("/notifications/{}/pages/1", created.into_inner().id)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the API did not start a draft");
+            service_problem()
+        }
+    }
+}
+
+async fn show(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let to = if loaded.notification.status == Status::Draft { "check" } else { "sent" };
+    Redirect::to(&format!("/notifications/{}/{to}", loaded.notification.id)).into_response()
+}
+
+async fn show_page(
+    State(portal): State<Portal>,
+    signed_in: SignedIn,
+    Path((id, number)): Path<(String, usize)>,
+) -> Response {
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    if loaded.notification.status != Status::Draft {
+        return Redirect::to(&format!("/notifications/{}/sent", loaded.notification.id)).into_response();
+    }
+    let Some(index) = number.checked_sub(1).filter(|i| *i < loaded.pages.len()) else { return not_found() };
+    let content = Value::Object(loaded.notification.content.0.clone());
+    let values = form_values(&loaded.pages[index].questions, &content);
+    form_page(&signed_in, &loaded, index, values, BTreeMap::new(), StatusCode::OK).await
+}
+
+async fn form_page(
+    signed_in: &SignedIn,
+    loaded: &Loaded,
+    index: usize,
+    values: BTreeMap<String, Vec<String>>,
+    errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let csrf_token = match csrf::token(&signed_in.session).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let form_page = &loaded.pages[index];
+    let questions = &form_page.questions;
+    // The summary links each error to its field (a date to its day box).
+    let summary: Vec<_> = all_questions(questions)
+        .into_iter()
+        .filter_map(|q| {
+            let text = errors.get(&q.pointer)?;
+            let href = match q.kind {
+                Kind::Date | Kind::DateTime => format!("#{}-day", q.id),
+                Kind::Choice { .. } | Kind::YesNo { .. } => format!("#{}", q.id),
+                _ => format!("#{}", q.id),
+            };
+            Some(context! { text, href })
+        })
+        .chain(errors.get("").map(|text| context! { text, href => "#main-content" }))
+        .collect();
+    // One question on the page: its title is the page's heading, as GOV.UK's question pages do.
+    let single = questions.len() == 1 && !matches!(questions[0].kind, Kind::Group { .. });
+    let heading = if single { questions[0].title.clone() } else { form_page.title.clone() };
+    page(
+        status,
+        "notifications/page.html",
+        context! {
+            title => heading,
+            single,
+            caption => loaded.title.clone(),
+            header => signed_in.header("notifications"),
+            questions, values, errors, summary,
+            csrf_token,
+            version => loaded.notification.version,
+            action => format!("/notifications/{}/pages/{}", loaded.notification.id, index + 1),
+            back => if index == 0 { "/notifications/new".to_owned() } else { format!("/notifications/{}/pages/{}", loaded.notification.id, index) },
+        },
+    )
+}
+
+async fn save_page(
+    State(portal): State<Portal>,
+    signed_in: SignedIn,
+    Path((id, number)): Path<(String, usize)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let token = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
+    if let Err(response) = csrf::check(&signed_in.session, token).await {
+        return response;
+    }
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let Some(index) = number.checked_sub(1).filter(|i| *i < loaded.pages.len()) else { return not_found() };
+    let version = pairs.iter().find(|(k, _)| k == "version").map(|(_, v)| v.clone()).unwrap_or_default();
+    let posted = Posted::new(pairs.clone());
+    let questions = &loaded.pages[index].questions;
+    let Value::Object(content) = merge_patch(questions, &posted) else { return service_problem() };
+    let patch = NotificationPatch { content, attachments: Vec::new(), follows_id: None, location_id: None };
+    let saved = signed_in
+        .client
+        .update_notification()
+        .organisation_id(loaded.organisation)
+        .notification_id(loaded.notification.id)
+        .if_match(format!("\"{version}\""))
+        .body(patch)
+        .send()
+        .await;
+    match saved {
+        Ok(_) => {
+            let next = if index + 1 < loaded.pages.len() {
+                format!("/notifications/{}/pages/{}", loaded.notification.id, index + 2)
+            } else {
+                format!("/notifications/{}/check", loaded.notification.id)
+            };
+            Redirect::to(&next).into_response()
+        }
+        Err(error) => {
+            let typed: BTreeMap<String, Vec<String>> = pairs.into_iter().fold(BTreeMap::new(), |mut map, (k, v)| {
+                map.entry(k).or_default().push(v);
+                map
+            });
+            let errors = match error.problem() {
+                Some(problem) if problem.status == 422 => field_errors(&problem.errors),
+                Some(problem) if problem.status == 412 => BTreeMap::from([(
+                    String::new(),
+                    "Someone else changed this notification while you were answering. Check the answers below, then continue.".to_owned(),
+                )]),
+                _ => {
+                    tracing::error!(%error, "the API did not save a page");
+                    return service_problem();
+                }
+            };
+            // A stale page shows the draft as it is now; otherwise what was typed stays, with the errors.
+            let (loaded, values) = if errors.contains_key("") {
+                match load(&portal, &signed_in, &id).await {
+                    Ok(fresh) => {
+                        let content = Value::Object(fresh.notification.content.0.clone());
+                        let values = form_values(&fresh.pages[index].questions, &content);
+                        (fresh, values)
+                    }
+                    Err(response) => return response,
+                }
+            } else {
+                (loaded, typed)
+            };
+            form_page(&signed_in, &loaded, index, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// The API's field errors by the content's pointer (the request's `/content/…`, or the form's own).
+fn field_errors(errors: &[provider_api_sdk::types::FieldError]) -> BTreeMap<String, String> {
+    let mut by_field = BTreeMap::new();
+    for error in errors {
+        let pointer = error.pointer.strip_prefix("/content").unwrap_or(&error.pointer).to_owned();
+        by_field.entry(pointer).or_insert_with(|| error.detail.clone());
+    }
+    by_field
+}
+
+/// The answers as GOV.UK's summary list shows them.
+fn answer_text(question: &crate::forms::Question, content: &Value) -> String {
+    let Some(answer) = content.pointer(&question.pointer) else { return String::new() };
+    let label = |value: &str| match &question.kind {
+        Kind::Choice { choices, .. } => {
+            choices.iter().find(|c| c.value == value).map_or_else(|| value.to_owned(), |c| c.label.clone())
+        }
+        _ => value.to_owned(),
+    };
+    match (answer, &question.kind) {
+        (Value::Bool(true), _) => "Yes".into(),
+        (Value::Bool(false), _) => "No".into(),
+        (Value::Array(items), _) => items.iter().filter_map(Value::as_str).map(label).collect::<Vec<_>>().join("\n"),
+        (Value::String(text), Kind::Date) => date_text(text),
+        (Value::String(text), Kind::DateTime) => {
+            let values = form_values(std::slice::from_ref(question), content);
+            let day = values.get(&format!("{}-year", question.name)).and_then(|y| y.first()).map(|year| {
+                let month = &values[&format!("{}-month", question.name)][0];
+                let day = &values[&format!("{}-day", question.name)][0];
+                date_text(&format!("{year}-{month:0>2}-{day:0>2}"))
+            });
+            let time =
+                values.get(&format!("{}-time", question.name)).and_then(|t| t.first()).cloned().unwrap_or_default();
+            day.map_or_else(|| text.clone(), |day| format!("{day} at {time}"))
+        }
+        (Value::String(text), _) => label(text),
+        (Value::Object(_), _) => String::new(),
+        (other, _) => other.to_string(),
+    }
+}
+
+fn date_text(iso: &str) -> String {
+    match iso.parse::<jiff::civil::Date>() {
+        Ok(date) => date.strftime("%-d %B %Y").to_string(),
+        Err(_) => iso.to_owned(),
+    }
+}
+
+async fn check_answers(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    check_page(&signed_in, &loaded, BTreeMap::new(), StatusCode::OK).await
+}
+
+async fn check_page(
+    signed_in: &SignedIn,
+    loaded: &Loaded,
+    problems: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    if loaded.notification.status != Status::Draft {
+        return Redirect::to(&format!("/notifications/{}/sent", loaded.notification.id)).into_response();
+    }
+    let csrf_token = match csrf::token(&signed_in.session).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let content = Value::Object(loaded.notification.content.0.clone());
+    let id = loaded.notification.id;
+    let sections: Vec<_> = loaded
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(index, form_page)| {
+            let rows: Vec<_> = all_questions(&form_page.questions)
+                .into_iter()
+                .filter(|q| !matches!(q.kind, Kind::Group { .. }))
+                .filter(|q| content.pointer(&q.pointer).is_some() || needed(&loaded.pages, &q.pointer, &content))
+                .map(|q| {
+                    let answer = answer_text(q, &content);
+                    context! {
+                        key => context! { text => q.title.clone() },
+                        value => context! { text => if answer.is_empty() { "Not answered".to_owned() } else { answer } },
+                        actions => context! { items => vec![context! {
+                            href => format!("/notifications/{id}/pages/{}#{}", index + 1, q.id),
+                            text => "Change",
+                            visuallyHiddenText => q.title.to_lowercase(),
+                        }] },
+                    }
+                })
+                .collect();
+            context! { title => form_page.title.clone(), rows }
+        })
+        .collect();
+    let summary: Vec<_> = problems
+        .iter()
+        .map(|(pointer, text)| {
+            let href = match page_of(&loaded.pages, pointer) {
+                Some(index) => format!("/notifications/{id}/pages/{}", index + 1),
+                None => "#main-content".to_owned(),
+            };
+            context! { text, href }
+        })
+        .collect();
+    let organisation = signed_in.person.organisation();
+    let roles: Vec<String> = organisation.map(|o| o.roles.clone()).unwrap_or_default();
+    let approval = loaded.notification.approval.is_some();
+    page(
+        status,
+        "notifications/check.html",
+        context! {
+            title => "Check your answers before sending",
+            caption => loaded.title.clone(),
+            header => signed_in.header("notifications"),
+            sections,
+            summary,
+            errors => summary.clone(),
+            csrf_token,
+            id => id.to_string(),
+            version => loaded.notification.version,
+            can_submit => roles.iter().any(|r| r == "submitter"),
+            approved => approval,
+            idempotency_key => Uuid::new_v4().to_string(),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct Decision {
+    csrf_token: Option<String>,
+    version: Option<i64>,
+    idempotency_key: Option<String>,
+}
+
+/// What the check page's buttons ask for.
+#[derive(Clone, Copy)]
+enum Act {
+    Submit,
+    Approve,
+}
+
+async fn submit(state: State<Portal>, signed_in: SignedIn, id: Path<String>, form: Form<Decision>) -> Response {
+    act(Act::Submit, state, signed_in, id, form).await
+}
+
+async fn approve(state: State<Portal>, signed_in: SignedIn, id: Path<String>, form: Form<Decision>) -> Response {
+    act(Act::Approve, state, signed_in, id, form).await
+}
+
+async fn act(
+    act: Act,
+    State(portal): State<Portal>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<Decision>,
+) -> Response {
+    if let Err(response) = csrf::check(&signed_in.session, form.csrf_token.as_deref()).await {
+        return response;
+    }
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    // The version the person checked: if a colleague changed it since, the API refuses (412) and they look again.
+    let if_match = format!("\"{}\"", form.version.unwrap_or(loaded.notification.version));
+    let (organisation, notification) = (loaded.organisation, loaded.notification.id);
+    let outcome = match act {
+        Act::Submit => {
+            let key = form
+                .idempotency_key
+                .filter(|k| Uuid::parse_str(k).is_ok())
+                .unwrap_or_else(|| Uuid::new_v4().to_string());
+            let client = &signed_in.client;
+            let request = client.submit_notification().organisation_id(organisation).notification_id(notification);
+            request.if_match(if_match).idempotency_key(key).send().await
+        }
+        Act::Approve => {
+            let client = &signed_in.client;
+            let request = client.approve_notification().organisation_id(organisation).notification_id(notification);
+            request.if_match(if_match).send().await
+        }
+    };
+    decided(&portal, &signed_in, loaded, outcome).await
+}
+
+/// After submitting or approving: on to the confirmation (or back to check, approved), or the reasons it could
+/// not be done, on the check page.
+async fn decided(
+    portal: &Portal,
+    signed_in: &SignedIn,
+    loaded: Loaded,
+    outcome: Result<
+        provider_api_sdk::ResponseValue<NotificationView>,
+        provider_api_sdk::Error<provider_api_sdk::types::Problem>,
+    >,
+) -> Response {
+    let id = loaded.notification.id;
+    match outcome {
+        Ok(view) if view.status == Status::Draft => Redirect::to(&format!("/notifications/{id}/check")).into_response(),
+        Ok(_) => Redirect::to(&format!("/notifications/{id}/sent")).into_response(),
+        Err(error) => {
+            let problems = match error.problem() {
+                Some(problem) if problem.status == 422 => field_errors(&problem.errors),
+                Some(problem) if matches!(problem.status, 403 | 409 | 412 | 428) => {
+                    BTreeMap::from([(String::new(), problem.detail.clone())])
+                }
+                _ => {
+                    tracing::error!(%error, "the API did not submit or approve a notification");
+                    return service_problem();
+                }
+            };
+            let loaded = match load(portal, signed_in, &id.to_string()).await {
+                Ok(fresh) => fresh,
+                Err(response) => return response,
+            };
+            check_page(signed_in, &loaded, problems, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+async fn sent(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let Some(receipt) = loaded.notification.receipt.as_ref() else {
+        return Redirect::to(&format!("/notifications/{}/check", loaded.notification.id)).into_response();
+    };
+    page(
+        StatusCode::OK,
+        "notifications/sent.html",
+        context! {
+            title => "Notification sent",
+            caption => loaded.title.clone(),
+            header => signed_in.header("notifications"),
+            reference => receipt.reference.clone(),
+            received => receipt.received_at.format("%-d %B %Y at %H:%M UTC").to_string(),
+            id => loaded.notification.id.to_string(),
+        },
+    )
+}
