@@ -35,8 +35,9 @@ static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // Iterating an object's pairs.
         (r"for (\w+), (\w+) in ([\w.]+)", "for $1, $2 in ($3 | pairs)"),
         // `+` joins strings in JavaScript (and a missing part is nothing); Jinja's `~` does the same. The one
-        // sum the templates make adds a number literal, which stays a sum.
-        (r"\s\+\s(\D)", " ~ $1"),
+        // sum the templates make adds a number literal, which stays a sum, and a list added to (`xs + [x]`,
+        // in the portal's own templates) stays a list.
+        (r"\s\+\s([^\d\[])", " ~ $1"),
     ]
     .into_iter()
     .map(|(pattern, replacement)| (Regex::new(pattern).unwrap(), replacement))

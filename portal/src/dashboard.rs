@@ -38,7 +38,7 @@ pub async fn show(State(_portal): State<Portal>, signed_in: SignedIn) -> Respons
     };
     let titles: HashMap<String, String> =
         types.into_inner().items.into_iter().map(|t| (t.type_.to_string(), t.title)).collect();
-    // Rows as GOV.UK Frontend's table takes them: the notification, its reference, and the date that matters.
+    // Each notification with its reference and the date that matters (a list, which reflows at any width).
     let rows = |page: provider_api_sdk::types::NotificationPage, when: When| {
         let rows: Vec<_> = page.items.iter().map(|n| row(n, &titles, when)).collect();
         let count = if page.next.is_some() { format!("{} or more", rows.len()) } else { rows.len().to_string() };
@@ -70,17 +70,12 @@ fn row(notification: &NotificationSummary, titles: &HashMap<String, String>, whe
         When::Started => Some(notification.created_at),
         When::Sent => notification.submitted_at,
     };
-    let title = titles.get(&code).cloned().unwrap_or(code);
-    let link = format!(
-        "<a class=\"govuk-link\" href=\"/notifications/{}\">{}</a>",
-        notification.id,
-        minijinja::HtmlEscape(&title)
-    );
-    minijinja::Value::from(vec![
-        context! { html => link },
-        context! { text => notification.reference.clone().unwrap_or_else(|| "Not sent yet".into()) },
-        context! { text => date.map(format_date).unwrap_or_default() },
-    ])
+    context! {
+        id => notification.id.to_string(),
+        title => titles.get(&code).cloned().unwrap_or(code),
+        reference => notification.reference.clone(),
+        date => date.map(format_date).unwrap_or_default(),
+    }
 }
 
 /// A date as GOV.UK writes one: "7 December 2026".

@@ -41,6 +41,28 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'; form-action 'self'";
 
+/// Every page the portal shows (what a browser can be sent to), each of which the browser tests' manifest
+/// (`tests/browser/manifest.json`) must visit in each of its states.
+pub const PAGES: &[&str] = &[
+    "/",
+    "/accessibility",
+    "/cookies",
+    "/privacy",
+    "/sign-in",
+    config::CALLBACK_PATH,
+    "/choose-organisation",
+    "/sign-out",
+    "/dashboard",
+    "/notifications/new",
+    "/notifications/{id}",
+    "/notifications/{id}/pages/{number}",
+    "/notifications/{id}/check",
+    "/notifications/{id}/sent",
+];
+
+/// Routes that only take a form's answer and then show one of [`PAGES`] (or redirect to one).
+pub const FORM_ACTIONS: &[&str] = &["/notifications/{id}/submit", "/notifications/{id}/approve"];
+
 /// A running portal: its deployment, its session store, and the locks that keep two requests of one session
 /// from renewing its tokens at once.
 #[derive(Clone)]
@@ -147,5 +169,32 @@ impl Portal {
             .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .layer(header(header::REFERRER_POLICY, "same-origin"))
             .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The routes the source declares, so that a page added without a place in [`PAGES`] (and so in the
+    /// browser tests' manifest) fails here.
+    #[test]
+    fn every_route_is_a_listed_page_or_form_action() {
+        let sources = [
+            include_str!("pages.rs"),
+            include_str!("sign_in.rs"),
+            include_str!("notifications.rs"),
+            include_str!("lib.rs"),
+        ];
+        let declared = regex::Regex::new(r#"\.route\(\s*(?:"([^"]+)"|(CALLBACK_PATH))"#).unwrap();
+        let mut routes = std::collections::BTreeSet::new();
+        for source in sources {
+            for found in declared.captures_iter(source) {
+                routes.insert(found.get(1).map_or(config::CALLBACK_PATH, |m| m.as_str()).to_owned());
+            }
+        }
+        let listed: std::collections::BTreeSet<String> =
+            PAGES.iter().chain(FORM_ACTIONS).map(|r| (*r).to_owned()).collect();
+        assert_eq!(routes, listed, "the routes declared and the routes listed differ");
     }
 }

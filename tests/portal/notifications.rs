@@ -44,6 +44,15 @@ async fn answer_all_from(browser: &Browser, first: Html, pages: &[Page], from: u
     for (number, page) in pages.iter().enumerate().skip(from) {
         assert!(current.url.ends_with(&format!("/pages/{}", number + 1)), "{} ({})", current.url, current.body);
         assert_eq!(current.status, StatusCode::OK, "{}", current.body);
+        // Every choice can be seen and chosen: it has a value and a label.
+        let html = current.html();
+        for input in html.select(&scraper::Selector::parse("input[type=radio], input[type=checkbox]").unwrap()) {
+            let (id, value) = (input.value().attr("id").unwrap(), input.value().attr("value").unwrap_or(""));
+            assert!(!value.is_empty(), "{}: {id} has no value", current.url);
+            let label = scraper::Selector::parse(&format!("label[for='{id}']")).unwrap();
+            let text = html.select(&label).next().map(|l| l.text().collect::<String>()).unwrap_or_default();
+            assert!(!text.trim().is_empty(), "{}: {id} has no label", current.url);
+        }
         let values = form_values(&page.questions, content);
         let (action, mut fields) = current.form("main form", &[]);
         for (name, answers) in values {
@@ -105,7 +114,7 @@ async fn a_drafter_prepares_a_serious_injury_and_a_submitter_sends_it() {
     // The submitter finds it in their tasks and sends it.
     let submitter = Browser::new(&app.base_url);
     let tasks = submitter.sign_in(&user(&demo, "submitter").email, &user(&demo, "submitter").password).await;
-    let href = tasks.attr("table a.govuk-link", "href").unwrap();
+    let href = tasks.attr("main li a.govuk-link", "href").unwrap();
     let check = submitter.follow(submitter.get(&href).await).await;
     assert_eq!(check.h1(), "Check your answers before sending");
     let sent = submitter.follow(submitter.submit(&check, "form[action$='/submit']", &[]).await).await;

@@ -279,7 +279,7 @@ async fn your_tasks_lists_drafts_and_what_was_sent_with_counts() {
         headings,
         ["Drafts waiting to be sent (1)", "Questions from the Care Quality Commission (0)", "Sent recently (1)"]
     );
-    let cells = tasks.texts("table td").join(" | ");
+    let cells = tasks.texts("main li").join(" | ");
     assert!(cells.contains("Serious injury"), "the type's title, not its code: {cells}");
     assert!(cells.contains(&sent.receipt.as_ref().unwrap().reference), "{cells}");
     assert!(tasks.body.contains("There are no questions waiting for an answer."));

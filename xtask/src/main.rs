@@ -12,7 +12,8 @@ const S3S_FS_VERSION: &str = "0.14.1";
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
-  test [FILTER…]   install what the tests need (clamd, s3s-fs), then run every test: the workspace on the
+  test [FILTER…]   install what the tests need (clamd, s3s-fs, Chromium, the browser tests' npm packages), then
+                   run every test: the workspace on the
                    embedded SQLite database with documents on S3 (s3s-fs), then the document and
                    hostile-input tests on the filesystem store. Set TEST_DATABASE_URL=postgres://… to run them on PostgreSQL instead.
                    FILTER is passed to `cargo test` (and the filesystem run is left out).
@@ -25,7 +26,12 @@ fn main() -> ExitCode {
     let outcome = match task.as_deref() {
         Some("test") => tools().and_then(|tools| test(&tools, &rest)),
         Some("tools") if rest.is_empty() => tools().map(|tools| {
-            println!("clamd: {}\ns3s-fs: {}", tools.clamd.display(), tools.s3s_fs.display());
+            println!(
+                "clamd: {}\ns3s-fs: {}\nchromium: {}",
+                tools.clamd.display(),
+                tools.s3s_fs.display(),
+                tools.chromium.display()
+            );
         }),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
@@ -59,6 +65,7 @@ enum Failure {
 struct Tools {
     clamd: PathBuf,
     s3s_fs: PathBuf,
+    chromium: PathBuf,
 }
 
 fn workspace_root() -> PathBuf {
@@ -70,17 +77,69 @@ fn cargo() -> OsString {
 }
 
 fn tools() -> Result<Tools, Failure> {
-    Ok(Tools { clamd: clamd()?, s3s_fs: s3s_fs()? })
+    let tools = Tools { clamd: clamd()?, s3s_fs: s3s_fs()?, chromium: chromium()? };
+    browser_packages()?;
+    Ok(tools)
 }
 
 /// The tests start their own clamd (a signature database of EICAR alone); the binary comes from Debian.
 fn clamd() -> Result<PathBuf, Failure> {
-    const WHAT: &str = "clamd (Debian packages clamav-daemon and clamav)";
-    let find = || ["/usr/sbin/clamd", "/usr/bin/clamd"].into_iter().map(PathBuf::from).find(|p| p.exists());
+    debian_package(
+        "clamd (Debian packages clamav-daemon and clamav)",
+        &["clamav-daemon", "clamav"],
+        &["/usr/sbin/clamd", "/usr/bin/clamd"],
+    )
+}
+
+/// The portal's browser tests drive Debian's Chromium (not a browser downloaded by npm) with Node.
+fn chromium() -> Result<PathBuf, Failure> {
+    debian_package("Node.js (Debian packages nodejs and npm)", &["nodejs", "npm"], &["/usr/bin/node"])?;
+    debian_package("Chromium (Debian package chromium)", &["chromium"], &["/usr/bin/chromium"])
+}
+
+/// The browser tests' npm packages (playwright-core, axe-core), at the versions `tests/browser/package-lock.json`
+/// pins, installed when they are not there already.
+fn browser_packages() -> Result<(), Failure> {
+    const WHAT: &str = "the browser tests' npm packages (npm ci in tests/browser)";
+    let folder = workspace_root().join("tests").join("browser");
+    let installed = folder.join("node_modules").join(".package-lock.json");
+    let wanted = std::fs::read(folder.join("package-lock.json"))
+        .map_err(|e| Failure::Install { what: WHAT, why: format!("tests/browser/package-lock.json: {e}") })?;
+    // npm writes what it installed to node_modules/.package-lock.json; the same packages need nothing.
+    if std::fs::read(&installed).is_ok_and(|have| same_packages(&have, &wanted)) {
+        return Ok(());
+    }
+    eprintln!("cargo xtask: installing {WHAT}…");
+    run_quietly(Command::new("npm").args(["ci", "--silent", "--no-audit", "--no-fund"]).current_dir(&folder))
+        .map_err(|why| Failure::Install { what: WHAT, why })?;
+    Ok(())
+}
+
+/// Whether npm's record of what it installed names the packages the lock file pins (its `packages`, less the
+/// root entry the lock file has and the record does not).
+fn same_packages(installed: &[u8], lock: &[u8]) -> bool {
+    let packages = |bytes: &[u8]| -> Option<Vec<(String, String)>> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut found = Vec::new();
+        for (at, _) in text.match_indices("\"node_modules/") {
+            let name = text[at + 1..].split('"').next()?.to_owned();
+            let version = text[at..].split("\"version\": \"").nth(1)?.split('"').next()?.to_owned();
+            found.push((name, version));
+        }
+        found.sort();
+        found.dedup();
+        Some(found)
+    };
+    packages(installed).is_some_and(|have| Some(have) == packages(lock))
+}
+
+/// Installs Debian `packages` with apt-get (as root, or through `sudo -n`) unless one of `binaries` exists.
+fn debian_package(what: &'static str, packages: &[&str], binaries: &[&str]) -> Result<PathBuf, Failure> {
+    let find = || binaries.iter().map(PathBuf::from).find(|p| p.exists());
     if let Some(found) = find() {
         return Ok(found);
     }
-    eprintln!("cargo xtask: installing {WHAT}…");
+    eprintln!("cargo xtask: installing {what}…");
     let root = run_quietly(Command::new("id").arg("-u")).is_ok_and(|out| out.stdout.trim_ascii() == b"0");
     let apt = |args: &[&str]| {
         let mut command = if root {
@@ -93,12 +152,14 @@ fn clamd() -> Result<PathBuf, Failure> {
         command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         run_quietly(&mut command)
     };
-    apt(&["update", "-qq"]).map_err(|why| Failure::Install { what: WHAT, why })?;
-    apt(&["install", "-y", "-qq", "clamav-daemon", "clamav"]).map_err(|why| Failure::Install {
-        what: WHAT,
+    apt(&["update", "-qq"]).map_err(|why| Failure::Install { what, why })?;
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend_from_slice(packages);
+    apt(&install).map_err(|why| Failure::Install {
+        what,
         why: if root { why } else { format!("{why}\n(not root, and `sudo -n` was refused or failed)") },
     })?;
-    find().ok_or(Failure::Install { what: WHAT, why: "apt-get succeeded but no clamd binary appeared".into() })
+    find().ok_or(Failure::Install { what, why: "apt-get succeeded but the program did not appear".into() })
 }
 
 /// A real S3 protocol server backed by a folder, built from crates.io into the target folder.
@@ -134,7 +195,8 @@ fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
         .current_dir(&root)
         .args(["test", "--workspace", "--locked"])
         .args(filter)
-        .env("TEST_S3S_FS", &tools.s3s_fs);
+        .env("TEST_S3S_FS", &tools.s3s_fs)
+        .env("TEST_CHROMIUM", &tools.chromium);
     run_tests(&mut workspace)?;
     if filter.is_empty() {
         // The same document tests against the filesystem store, the embedded default, and the hostile-input

@@ -1,0 +1,158 @@
+//! The portal in real headless Chromium: every page of the manifest (`manifest.json`) in each of its states,
+//! checked with axe-core (WCAG 2.2 AA and best practice: 0 violations), at 320 px (no sideways scroll), with a
+//! screenshot under `target/browser-screenshots/`; then a keyboard-only journey and one with JavaScript off.
+//! This harness starts the server with the portal (as `provider-api serve` does), makes the data each state
+//! needs, and runs `run.mjs` with Debian's Chromium and the npm packages `cargo xtask test` installs. It fails,
+//! never skips, when they are missing, and when a page of the portal has no entry in the manifest.
+
+use std::path::{Path, PathBuf};
+
+use provider_api_sdk::idempotent;
+use provider_api_sdk::types::{NewNotification, NotificationSubmission};
+use provider_api_tests::TestApp;
+use provider_api_tests::forms::valid;
+use serde_json::{Value, json};
+
+fn here() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// Where screenshots go: beside the build, so nothing is written into the source tree.
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").join("target"),
+        PathBuf::from,
+    );
+    target.join("browser-screenshots")
+}
+
+#[test]
+fn the_manifest_visits_every_page_of_the_portal() {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(here().join("manifest.json")).unwrap()).unwrap();
+    let routes: Vec<&str> =
+        manifest["entries"].as_array().unwrap().iter().map(|e| e["route"].as_str().unwrap()).collect();
+    for page in provider_api_portal::PAGES {
+        assert!(routes.contains(page), "{page} has no entry in tests/browser/manifest.json");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_without_javascript() {
+    let chromium = std::env::var("TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "no Chromium at {chromium}: run the tests with `cargo xtask test`, which installs it"
+    );
+    let modules = here().join("node_modules");
+    assert!(
+        modules.join("playwright-core").exists() && modules.join("axe-core").exists(),
+        "the browser tests' npm packages are missing: run the tests with `cargo xtask test`, which installs them"
+    );
+
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let other = app.demo().await;
+    let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let organisation = demo.organisation_id;
+    let create = |content: Value| {
+        let body = NewNotification {
+            location_id: Some(demo.location_id),
+            follows_id: None,
+            content: serde_json::from_value(content).unwrap(),
+            attachments: Vec::new(),
+        };
+        let client = client.clone();
+        async move {
+            idempotent::with_key(|key| {
+                client
+                    .create_notification()
+                    .organisation_id(organisation)
+                    .idempotency_key(key)
+                    .body(body.clone())
+                    .send()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .id
+        }
+    };
+    let draft = create(valid("serious_injury")).await;
+    let empty_draft = create(json!({"type": "serious_injury"})).await;
+    let submission = NotificationSubmission {
+        location_id: Some(demo.location_id),
+        follows_id: None,
+        content: serde_json::from_value(valid("serious_injury")).unwrap(),
+        attachments: Vec::new(),
+    };
+    let sent = idempotent::with_key(|key| {
+        client
+            .submit_new_notification()
+            .organisation_id(organisation)
+            .idempotency_key(key)
+            .body(submission.clone())
+            .send()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .id;
+
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(here().join("manifest.json")).unwrap()).unwrap();
+    let fill = |path: &str| {
+        path.replace("{draft}", &draft.to_string())
+            .replace("{empty_draft}", &empty_draft.to_string())
+            .replace("{sent}", &sent.to_string())
+            .replace("{bad_token}", "paw_not-a-real-link")
+    };
+    let entries: Vec<Value> = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let mut entry = entry.clone();
+            entry["path"] = Value::from(fill(entry["path"].as_str().unwrap()));
+            entry
+        })
+        .collect();
+    let person = |role: &str, demo: &provider_api_http::bootstrap::DemoCredentials| {
+        let user = demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == role)).unwrap();
+        json!({"email": user.email, "password": user.password})
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    // This run's screenshots only: a page that has gone must not leave an old picture behind.
+    let _ = std::fs::remove_dir_all(screenshots());
+    std::fs::create_dir_all(screenshots()).unwrap();
+    let config = json!({
+        "base_url": app.base_url,
+        "chromium": chromium,
+        "scratch": scratch.path(),
+        "screenshots": screenshots(),
+        "users": {
+            "drafter": person("drafter", &demo),
+            "submitter": person("submitter", &demo),
+            "leaving": person("drafter", &demo),
+            "admin": person("admin", &other),
+        },
+        "paths": {"draft_check": format!("/notifications/{draft}/check")},
+        "entries": entries,
+    });
+    let config_file = scratch.path().join("config.json");
+    std::fs::write(&config_file, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+
+    let started = std::time::Instant::now();
+    // Off the runtime's threads: the server this test started keeps serving the browser meanwhile.
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").arg(here().join("run.mjs")).arg(&config_file).current_dir(here()).output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs (cargo xtask test installs it when missing)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    eprintln!("browser checks took {:?}; screenshots in {}", started.elapsed(), screenshots().display());
+    assert!(output.status.success(), "the browser checks failed:\n{stdout}");
+    assert!(stdout.contains(&format!("checked {} manifest entries", entries.len())), "{stdout}");
+}
