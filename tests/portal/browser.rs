@@ -113,7 +113,15 @@ impl Browser {
     /// Submits a page's form, as pressing its button would.
     pub async fn submit(&self, page: &Page, selector: &str, overrides: &[(&str, &str)]) -> Page {
         let (action, fields) = page.form(selector, overrides);
-        let target = if action.is_empty() { page.url.clone() } else { action };
+        // A path is on the page's own origin (the API's sign-in page is not always the portal's).
+        let target = match action.as_str() {
+            "" => page.url.clone(),
+            path if path.starts_with('/') => {
+                let origin: String = page.url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+                format!("{origin}{path}")
+            }
+            absolute => absolute.to_owned(),
+        };
         self.post(&target, &fields).await
     }
 

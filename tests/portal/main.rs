@@ -5,3 +5,4 @@
 mod browser;
 mod notifications;
 mod sign_in;
+mod standalone;

@@ -414,8 +414,8 @@ provider_api_core::debug_redacting!(NewPasswordForm { shown: [], redacted: [toke
     request_body(content = NewPasswordForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Your password has been changed", content_type = "text/html", body = String),
-        (status = 400, description = "The link is unknown, used or expired: a page for a browser",
-            content_type = "text/html", body = String),
+        (status = 400, description = "The link is unknown, used or expired: a page for a browser; a malformed form: a problem",
+            content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
         (status = 422, description = "The password is too short or too long (the page again for a browser), or for anything but a browser the link cannot be used",
             content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
     ),
