@@ -114,7 +114,7 @@ impl Portal {
         &self.inner.config
     }
 
-    fn reference(&self) -> &reference::Cache {
+    pub(crate) fn reference(&self) -> &reference::Cache {
         &self.inner.reference
     }
 

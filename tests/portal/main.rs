@@ -2,7 +2,6 @@
 //! `provider-api serve` runs them), driven as a browser would (a cookie jar, forms posted, redirects followed
 //! one at a time so each can be checked), its HTML read with a parser.
 
-mod browser;
 mod notifications;
 mod sign_in;
 mod standalone;

@@ -11,7 +11,7 @@ use provider_api_tests::forms::{TYPES, valid};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::browser::{Browser, Page as Html};
+use provider_api_tests::browser::{Browser, Page as Html};
 
 fn user<'a>(demo: &'a DemoCredentials, role: &str) -> &'a provider_api_http::bootstrap::DemoUser {
     demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == role)).unwrap()

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 
-use crate::browser::Browser;
+use provider_api_tests::browser::Browser;
 
 async fn portal() -> (TestApp, DemoCredentials) {
     let app = TestApp::spawn_with_portal(|_| {}).await;

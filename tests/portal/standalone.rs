@@ -11,7 +11,7 @@ use provider_api_portal::{Portal, PortalConfig};
 use provider_api_tests::TestApp;
 use reqwest::StatusCode;
 
-use crate::browser::Browser;
+use provider_api_tests::browser::Browser;
 
 #[tokio::test]
 async fn a_portal_of_its_own_signs_people_in_through_an_api_elsewhere() {

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod applications;
+pub mod browser;
 pub mod forms;
 pub mod services;
 pub mod smtp;

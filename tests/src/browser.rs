@@ -1,4 +1,4 @@
-//! A browser, as far as the portal can tell: a cookie jar, forms read from the page and posted back, and
+//! A browser, as far as the portal can tell (for the portal's tests and its benchmark): a cookie jar, forms read from the page and posted back, and
 //! redirects followed one at a time (each one is something to check).
 
 use std::sync::Arc;
