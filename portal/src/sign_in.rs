@@ -48,10 +48,18 @@ struct StartQuery {
     return_to: Option<String>,
 }
 
-/// Only a path on this site, so a crafted sign-in link cannot send someone elsewhere afterwards.
+/// Only a path on this site, so a crafted sign-in link cannot send someone elsewhere afterwards. Browsers drop
+/// tabs and newlines from a URL and read `\` as `/`, so a path with any of them, or any control character or
+/// space, is refused rather than cleaned (`/\t/evil.example` would become `//evil.example`).
 fn local_path(candidate: Option<&str>) -> String {
     match candidate {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            path.to_owned()
+        }
         _ => HOME.to_owned(),
     }
 }

@@ -167,3 +167,43 @@ async fn an_untrusted_peer_cannot_pick_its_address() {
     }
     assert_eq!(statuses, [200, 200, 429], "a forged X-Forwarded-For does not buy a fresh allowance");
 }
+
+#[tokio::test]
+async fn the_scheme_of_a_client_secret_is_read_in_any_case_and_guessing_is_slowed_whichever() {
+    // RFC 9110 §11.1: the scheme is case-insensitive. A lowercase "basic" once skipped the per-address limit
+    // without being read as a secret at all, so guessing went unlimited.
+    let app = TestApp::spawn_with(|config| config.rate_limit_sign_in_per_address = NonZeroU32::new(3).unwrap()).await;
+    let demo = app.demo().await;
+    let guess =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{}:pas_guess", demo.client_id));
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = app
+            .http
+            .post(app.url("/v1/oauth/token"))
+            .header("authorization", format!("basic {guess}"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 429, 429], "a wrong secret, however its scheme is written");
+
+    // And the right secret is accepted however the scheme is written (from another address's view: a new server).
+    let fresh = TestApp::spawn().await;
+    let demo = fresh.demo().await;
+    let right = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", demo.client_id, demo.client_secret),
+    );
+    let response = fresh
+        .http
+        .post(fresh.url("/v1/oauth/token"))
+        .header("authorization", format!("BASIC {right}"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

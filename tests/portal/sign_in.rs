@@ -83,7 +83,15 @@ async fn a_signed_out_visitor_is_sent_to_sign_in_and_brought_back_but_never_else
     let back = browser.sign_in_from("/sign-in?return_to=%2Fcookies", &drafter.email, &drafter.password).await;
     assert!(back.url.ends_with("/cookies"), "returned where they were going: {}", back.url);
 
-    for elsewhere in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+    // Browsers drop tabs and newlines from a URL, so "/\t/evil.example" would become "//evil.example".
+    for elsewhere in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/ /evil.example",
+    ] {
         let browser = Browser::new(&app.base_url);
         let query = serde_urlencoded::to_string([("return_to", elsewhere)]).unwrap();
         let landed = browser.sign_in_from(&format!("/sign-in?{query}"), &drafter.email, &drafter.password).await;

@@ -432,13 +432,22 @@ impl OAuthClient {
     }
 }
 
+/// The credentials of an `Authorization: Basic …` header, the scheme read in any case (RFC 9110 §11.1). The rate
+/// limiter reads the header with this too: what it leaves to client authentication must be exactly what client
+/// authentication then checks.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credentials) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("basic").then(|| credentials.trim())
+}
+
 async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     address: std::net::IpAddr,
     request: ClientAuthentication<'_>,
 ) -> Result<OAuthClient, Problem> {
-    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    let basic = basic_credentials(headers);
     match (basic, request.assertion) {
         (Some(_), Some(_)) => Err(oauth_error(
             StatusCode::BAD_REQUEST,

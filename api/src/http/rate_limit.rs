@@ -160,11 +160,7 @@ fn is_oauth(path: &str) -> bool {
 /// address, which must not stand for all of them.
 fn is_confidential_client_request(path: &str, request: &Request) -> bool {
     matches!(path, "/v1/oauth/token" | "/v1/oauth/revoke")
-        && request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "))
+        && crate::auth::oauth::basic_credentials(request.headers()).is_some()
 }
 
 pub async fn limit(
