@@ -249,6 +249,12 @@ pub async fn ensure_local_portal_app(
                 "the application {id} is registered as a third party's; give the portal another client id"
             )));
         }
+        Some(registered) if registered.revoked_at.is_some() => {
+            return Err(BootstrapError::Invalid(format!(
+                "the portal's application {id} has been revoked; a new start does not bring it back (configure \
+                 portal_client_id and portal_client_secret, or register it again)"
+            )));
+        }
         Some(_) => {
             store.update_integrator_app(&app).await?;
         }

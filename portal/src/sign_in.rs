@@ -306,9 +306,13 @@ async fn sign_out(
         return response;
     }
     if let Ok(Some(person)) = session.get::<Person>(PERSON).await {
-        // Revoking the refresh token ends the whole sign-in at the API: every token it led to stops working.
-        if let Err(error) = portal.app_for(address).revoke(&person.refresh_token).await {
-            tracing::warn!(%error, "the API did not confirm revoking a portal sign-in");
+        // Revoking the refresh token ends the sign-in at the API (no more renewals); the access token is revoked
+        // too, or it would keep working until it expires.
+        let app = portal.app_for(address);
+        for token in [&person.refresh_token, &person.access_token] {
+            if let Err(error) = app.revoke(token).await {
+                tracing::warn!(%error, "the API did not confirm revoking a portal sign-in's token");
+            }
         }
     }
     if session.flush().await.is_err() {

@@ -140,10 +140,16 @@ async fn renew(
             session.save().await.map_err(|_| service_problem())?;
             Ok(Some(person))
         }
-        Err(error) => {
-            tracing::info!(%error, "a portal sign-in could not be renewed; signing the person out");
+        // Only the API saying the sign-in is over (`invalid_grant`: revoked, expired, or spent) ends the session.
+        // Anything else (the API unreachable, or too busy) is a problem to try again, not a reason to lose work.
+        Err(error) if error.to_string().contains("invalid_grant") => {
+            tracing::info!(%error, "a portal sign-in has ended at the API; signing the person out");
             session.flush().await.map_err(|_| service_problem())?;
             Ok(None)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "a portal sign-in could not be renewed now");
+            Err(service_problem())
         }
     }
 }

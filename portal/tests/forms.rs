@@ -183,6 +183,9 @@ fn answers_become_a_merge_patch_and_come_back_to_the_form() {
         &posted(&[("colour", "other"), ("colour_details", " teal "), ("tags", "a"), ("tags", "b")]),
     );
     assert_eq!(colour, json!({"colour": "other", "colour_details": "teal", "tags": ["a", "b"]}));
+    // A follow-up typed, then its answer changed: the hidden follow-up is still posted, and must not be kept.
+    let changed_mind = merge_patch(&pages[1].questions, &posted(&[("colour", "red"), ("colour_details", "teal")]));
+    assert_eq!(changed_mind["colour_details"], Value::Null, "a follow-up its answer no longer asks is removed");
     let cleared = merge_patch(&pages[1].questions, &posted(&[("colour", "red")]));
     assert_eq!(cleared, json!({"colour": "red", "colour_details": null, "tags": null}), "emptied answers are removed");
 

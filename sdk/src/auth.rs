@@ -373,10 +373,10 @@ impl App {
         PersonTokens::from_response(&response)
     }
 
-    /// Revokes a person's refresh token, which ends the sign-in it belongs to (RFC 7009): what signing out
-    /// does.
-    pub async fn revoke(&self, refresh_token: &str) -> Result<(), AuthError> {
-        let mut form = vec![("token", refresh_token), ("token_type_hint", "refresh_token")];
+    /// Revokes a token (RFC 7009): a refresh token, which ends the sign-in it belongs to, or an access token,
+    /// which stops working at once: what signing out does with both.
+    pub async fn revoke(&self, token: &str) -> Result<(), AuthError> {
+        let mut form = vec![("token", token)];
         let mut request = self.http.post(format!("{}/v1/oauth/revoke", self.base_url));
         match &self.secret {
             Some(secret) => request = request.basic_auth(form_encode(&self.id), Some(form_encode(secret))),

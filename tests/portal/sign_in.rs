@@ -199,6 +199,7 @@ async fn signing_out_revokes_the_sign_in_at_the_api() {
     browser.sign_in(&drafter.email, &drafter.password).await;
     let session = stored_session(&app, &browser).await.unwrap();
     let refresh_token = session.data["person"]["refresh_token"].as_str().unwrap().to_owned();
+    let access_token = session.data["person"]["access_token"].as_str().unwrap().to_owned();
 
     let confirm = browser.get("/sign-out").await;
     assert_eq!(confirm.h1(), "Are you sure you want to sign out?");
@@ -211,6 +212,8 @@ async fn signing_out_revokes_the_sign_in_at_the_api() {
         .refresh(&refresh_token)
         .await;
     assert!(reused.is_err(), "the sign-in's refresh token no longer works");
+    let me = app.http.get(app.url("/v1/me")).bearer_auth(&access_token).send().await.unwrap();
+    assert_eq!(me.status(), 401, "nor does its access token, at once");
     assert!(stored_session(&app, &browser).await.is_none(), "the session is gone");
     assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }

@@ -48,6 +48,37 @@ pub fn merge_patch(questions: &[Question], posted: &Posted) -> Value {
             object.insert(key, answer(question, posted));
         }
     }
+    // A follow-up whose answer is not chosen is removed, though the browser still posts what was typed into it
+    // (a hidden conditional reveal keeps its inputs): changing "Somewhere else" back must not send the details.
+    for question in all_questions(questions) {
+        let unasked: Vec<&Question> = match &question.kind {
+            Kind::Choice { choices, .. } => {
+                let chosen = posted.all(&question.name);
+                let asked: Vec<&str> = choices
+                    .iter()
+                    .filter(|c| chosen.contains(&c.value))
+                    .flat_map(|c| c.reveals.iter().map(|q| q.pointer.as_str()))
+                    .collect();
+                choices
+                    .iter()
+                    .filter(|c| !chosen.contains(&c.value))
+                    .flat_map(|c| all_questions(&c.reveals))
+                    .filter(|q| !asked.contains(&q.pointer.as_str()))
+                    .collect()
+            }
+            Kind::YesNo { reveals_on_yes, reveals_on_no } => match posted.one(&question.name) {
+                "true" => all_questions(reveals_on_no),
+                "false" => all_questions(reveals_on_yes),
+                _ => all_questions(reveals_on_yes).into_iter().chain(all_questions(reveals_on_no)).collect(),
+            },
+            _ => Vec::new(),
+        };
+        for hidden in unasked {
+            if let Some((object, key)) = entry(&mut patch, &hidden.pointer) {
+                object.insert(key, Value::Null);
+            }
+        }
+    }
     // An optional group left wholly empty (no person involved, say) is removed, not left as an empty object
     // that would then lack its required parts.
     for question in all_questions(questions) {
