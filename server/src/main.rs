@@ -133,7 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             store.append_audit(&[entry]).await?;
             store.close().await;
-            print_demo(&demo, json)?;
+            print_demo(&demo, json, &config)?;
         }
         Command::CreateStaff { email, name, roles } => {
             let password = std::env::var("PROVIDER_API_STAFF_PASSWORD")
@@ -207,7 +207,7 @@ async fn open_migrated(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Sto
     Ok(store)
 }
 
-fn print_demo(demo: &bootstrap::DemoCredentials, json: bool) -> anyhow::Result<()> {
+fn print_demo(demo: &bootstrap::DemoCredentials, json: bool, config: &Config) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(demo)?);
         return Ok(());
@@ -218,6 +218,10 @@ fn print_demo(demo: &bootstrap::DemoCredentials, json: bool) -> anyhow::Result<(
     for user in &demo.users {
         let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
         println!("  {:<10} {}  password {}", roles.join(","), user.email, user.password);
+    }
+    if config.portal {
+        let at = config.public_base_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+        println!("\n  Each of them can sign in to the provider portal at {at}/ once `provider-api` is serving.");
     }
     println!("\n  API client (drafter, submitter; every scope)");
     println!("  client_id      {}", demo.client_id);
