@@ -495,8 +495,8 @@ async fn check_page(
             caption => loaded.title.clone(),
             header => signed_in.header("notifications"),
             sections,
-            summary,
-            errors => summary.clone(),
+            // One list: the error summary, and what makes the title start "Error: ".
+            errors => summary,
             csrf_token,
             id => id.to_string(),
             version => loaded.notification.version,

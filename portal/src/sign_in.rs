@@ -183,7 +183,7 @@ async fn callback(
         return page(
             StatusCode::OK,
             "pages/no_organisation.html",
-            context! { title => "You do not have access to a provider yet", header => header_for(&person) },
+            context! { title => "You do not have access to a provider yet", header => person.header("") },
         );
     }
     if person.organisation_id.is_none() {
@@ -191,14 +191,6 @@ async fn callback(
         return Redirect::to(&format!("/choose-organisation?{query}")).into_response();
     }
     Redirect::to(&pending.return_to).into_response()
-}
-
-fn header_for(person: &Person) -> crate::render::SignedInHeader {
-    crate::render::SignedInHeader {
-        person: person.name.clone(),
-        organisation: person.organisation().map(|o| o.name.clone()),
-        section: "",
-    }
 }
 
 async fn show_organisations(signed_in: SignedIn, Query(query): Query<StartQuery>) -> Response {

@@ -54,6 +54,11 @@ impl Person {
         self.organisations.iter().find(|o| o.id == id)
     }
 
+    /// The page header, naming them and their organisation, for a page in `section`.
+    pub fn header(&self, section: &'static str) -> SignedInHeader {
+        SignedInHeader { person: self.name.clone(), organisation: self.organisation().map(|o| o.name.clone()), section }
+    }
+
     fn needs_renewal(&self, now: OffsetDateTime) -> bool {
         now.unix_timestamp() + RENEW_BEFORE_EXPIRY.as_secs() as i64 >= self.access_expires_at
     }
@@ -70,11 +75,7 @@ pub struct SignedIn {
 impl SignedIn {
     /// The page header for a page in `section`.
     pub fn header(&self, section: &'static str) -> SignedInHeader {
-        SignedInHeader {
-            person: self.person.name.clone(),
-            organisation: self.person.organisation().map(|o| o.name.clone()),
-            section,
-        }
+        self.person.header(section)
     }
 }
 
