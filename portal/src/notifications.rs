@@ -476,7 +476,12 @@ async fn check_page(
         .collect();
     let summary: Vec<_> = problems
         .iter()
-        .map(|(pointer, text)| {
+        .map(|(pointer, detail)| {
+            // "This is required." alone says nothing on a page of every answer: name the question.
+            let question =
+                loaded.pages.iter().flat_map(|p| all_questions(&p.questions)).find(|q| &q.pointer == pointer);
+            let text =
+                question.map_or_else(|| detail.clone(), |q| format!("{}: {detail}", q.title.trim_end_matches('?')));
             let href = match page_of(&loaded.pages, pointer) {
                 Some(index) => format!("/notifications/{id}/pages/{}", index + 1),
                 None => "#main-content".to_owned(),

@@ -78,6 +78,9 @@ for (const entry of config.entries) {
   const status = entry.action ? null : response.status()
   if (status !== null && status !== entry.status) fail(`${name}: status ${status}, expected ${entry.status}`)
   const title = await page.title()
+  // Every error in a summary says which question it is about, not only what is wrong.
+  const summary = await page.$$eval('.govuk-error-summary__list a', links => links.map(a => a.textContent.trim()))
+  if (new Set(summary).size !== summary.length) fail(`${name}: the error summary repeats itself: ${summary.join(' | ')}`)
   if (entry.state === 'errors' && !title.startsWith('Error: ')) fail(`${name}: the title does not start "Error: " (${title})`)
   await axe(page, name)
   await page.screenshot({ path: path.join(config.screenshots, `${name}.png`), fullPage: true })

@@ -330,7 +330,9 @@ pub fn all_questions(questions: &[Question]) -> Vec<&Question> {
 /// object is there or is itself needed (an optional person left out needs none of their details).
 pub fn needed(pages: &[Page], pointer: &str, content: &Value) -> bool {
     let questions: Vec<&Question> = pages.iter().flat_map(|p| all_questions(&p.questions)).collect();
-    let Some(question) = questions.iter().find(|q| q.pointer == pointer) else { return false };
+    // An object no page asks as a whole (the reporter, whose parts are on pages of their own) is needed: the
+    // parts say whether they are.
+    let Some(question) = questions.iter().find(|q| q.pointer == pointer) else { return true };
     if !question.required {
         return false;
     }
