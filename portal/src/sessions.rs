@@ -2,6 +2,10 @@
 //! `tower-sessions`' store trait. The published sqlx store for `tower-sessions` pins another sqlx than the
 //! workspace's, so this small store is written here. Its migrations are the portal's own, tracked in their own
 //! table (`_portal_migrations`), so the API's migrations and these never meet.
+//!
+//! A sign-in's tokens are not in the session's data but in their own row (`portal_sign_ins`), which only
+//! signing in, renewing and signing out write: every request saves the session it loaded when it ends, and a
+//! page finishing after another had renewed the tokens would otherwise put back a spent refresh token.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -72,10 +76,82 @@ impl SessionDatabase {
         migrated.map_err(|e| sqlx::Error::Migrate(Box::new(e)))
     }
 
+    /// The person's tokens, written only by signing in, renewing and signing out (see the module's note).
+    pub async fn sign_in(&self, id: &str) -> Result<Option<Tokens>, sqlx::Error> {
+        let row: Option<(String, i64, String)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT access_token, access_expires_at, refresh_token FROM portal_sign_ins WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.map(|(access_token, access_expires_at, refresh_token)| Tokens {
+            access_token,
+            access_expires_at,
+            refresh_token,
+        }))
+    }
+
+    /// Keeps a new sign-in's tokens; the id returned is the session's key to them.
+    pub async fn insert_sign_in(&self, tokens: &Tokens) -> Result<String, sqlx::Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random source works");
+        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO portal_sign_ins (id, access_token, access_expires_at, refresh_token, created_at) \
+             VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(&id)
+        .bind(&tokens.access_token)
+        .bind(tokens.access_expires_at)
+        .bind(&tokens.refresh_token)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(pool)
+        .await
+        .map(drop))?;
+        Ok(id)
+    }
+
+    /// Replaces a sign-in's tokens with renewed ones. `false`: the sign-in has ended meanwhile.
+    pub async fn renew_sign_in(&self, id: &str, tokens: &Tokens) -> Result<bool, sqlx::Error> {
+        let done = on_pool!(self, |pool| sqlx::query(
+            "UPDATE portal_sign_ins SET access_token = $2, access_expires_at = $3, refresh_token = $4 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(&tokens.access_token)
+        .bind(tokens.access_expires_at)
+        .bind(&tokens.refresh_token)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Forgets a sign-in's tokens (after signing out, or when the API has ended it).
+    pub async fn end_sign_in(&self, id: &str) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query("DELETE FROM portal_sign_ins WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(drop))
+    }
+
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
 }
+
+/// A sign-in's tokens, as the API issued them.
+#[derive(Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    /// Unix seconds.
+    pub access_expires_at: i64,
+    pub refresh_token: String,
+}
+
+/// How long a sign-in's tokens may wait for a session naming them (the session is saved when the sign-in's
+/// response is sent, just after the tokens are), before housekeeping takes them for abandoned.
+const UNCLAIMED_SIGN_IN_SECONDS: i64 = 600;
 
 /// The `tower-sessions` store over [`SessionDatabase`].
 #[derive(Debug, Clone)]
@@ -86,6 +162,11 @@ pub struct SqlSessionStore {
 impl SqlSessionStore {
     pub fn new(database: SessionDatabase) -> Self {
         Self { database }
+    }
+
+    /// The database the sessions and sign-ins are in.
+    pub fn database(&self) -> &SessionDatabase {
+        &self.database
     }
 
     /// How many sessions are kept, expired ones included (for tests and the operator).
@@ -118,6 +199,12 @@ fn encode(record: &Record) -> session_store::Result<String> {
     serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
+/// The sign-in whose tokens a session holds (`signed_in::Person::sign_in`), kept in its own column for
+/// housekeeping.
+fn sign_in_of(record: &Record) -> Option<&str> {
+    record.data.get(crate::signed_in::PERSON)?.get("sign_in")?.as_str()
+}
+
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -126,11 +213,13 @@ impl SessionStore for SqlSessionStore {
         // one person's session overwriting another's.
         loop {
             let inserted = on_pool!(&self.database, |pool| sqlx::query(
-                "INSERT INTO portal_sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING"
+                "INSERT INTO portal_sessions (id, data, expires_at, sign_in_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO NOTHING"
             )
             .bind(record.id.to_string())
             .bind(&data)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(sign_in_of(record))
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))
@@ -145,12 +234,14 @@ impl SessionStore for SqlSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
         on_pool!(&self.database, |pool| sqlx::query(
-            "INSERT INTO portal_sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+            "INSERT INTO portal_sessions (id, data, expires_at, sign_in_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+             sign_in_id = excluded.sign_in_id"
         )
         .bind(record.id.to_string())
         .bind(&data)
         .bind(record.expiry_date.unix_timestamp())
+        .bind(sign_in_of(record))
         .execute(pool)
         .await
         .map(drop))
@@ -195,6 +286,16 @@ impl ExpiredDeletion for SqlSessionStore {
             .execute(pool)
             .await
             .map(drop))
+        .map_err(backend)?;
+        // Tokens no live session names: their session expired, or their sign-in never finished.
+        on_pool!(&self.database, |pool| sqlx::query(
+            "DELETE FROM portal_sign_ins WHERE created_at <= $1 AND NOT EXISTS \
+             (SELECT 1 FROM portal_sessions WHERE portal_sessions.sign_in_id = portal_sign_ins.id)"
+        )
+        .bind(now - UNCLAIMED_SIGN_IN_SECONDS)
+        .execute(pool)
+        .await
+        .map(drop))
         .map_err(backend)
     }
 }

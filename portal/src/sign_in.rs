@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::address::PersonAddress;
 use crate::config::CALLBACK_PATH;
 use crate::render::{page, service_problem};
+use crate::sessions::Tokens;
 use crate::signed_in::{Organisation, PERSON, Person, SignedIn};
 use crate::{Portal, csrf};
 
@@ -163,12 +164,18 @@ async fn callback(
             location_ids: o.location_ids,
         })
         .collect();
-    let person = Person {
-        user_id: me.id,
-        name: me.name,
+    let tokens = Tokens {
         access_token: tokens.access_token,
         access_expires_at: OffsetDateTime::now_utc().unix_timestamp() + tokens.expires_in.as_secs() as i64,
         refresh_token: tokens.refresh_token,
+    };
+    let Ok(sign_in) = portal.sessions().database().insert_sign_in(&tokens).await else {
+        return service_problem();
+    };
+    let person = Person {
+        user_id: me.id,
+        name: me.name,
+        sign_in,
         organisation_id: match organisations.as_slice() {
             [only] => Some(only.id),
             _ => None,
@@ -297,14 +304,20 @@ async fn sign_out(
     if let Err(response) = csrf::check(&session, form.csrf_token.as_deref()).await {
         return response;
     }
-    if let Ok(Some(person)) = session.get::<Person>(PERSON).await {
+    let store = portal.sessions().database();
+    if let Ok(Some(person)) = session.get::<Person>(PERSON).await
+        && let Ok(Some(tokens)) = store.sign_in(&person.sign_in).await
+    {
         // Revoking the refresh token ends the sign-in at the API (no more renewals); the access token is revoked
         // too, or it would keep working until it expires.
         let app = portal.app_for(address);
-        for token in [&person.refresh_token, &person.access_token] {
+        for token in [&tokens.refresh_token, &tokens.access_token] {
             if let Err(error) = app.revoke(token).await {
                 tracing::warn!(%error, "the API did not confirm revoking a portal sign-in's token");
             }
+        }
+        if store.end_sign_in(&person.sign_in).await.is_err() {
+            return service_problem();
         }
     }
     if session.flush().await.is_err() {

@@ -1,5 +1,6 @@
 //! A signed-in person, as a handler receives them: their SDK client (with a current access token), who they
-//! are and the organisation they are working for. The tokens live in the server-side session only.
+//! are and the organisation they are working for. The tokens stay on the server, in the sign-in's own row
+//! (`sessions::Tokens`), which the session names.
 
 use std::hash::BuildHasher;
 use std::time::Duration;
@@ -11,11 +12,11 @@ use provider_api_sdk::Client;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
-use tower_sessions::session_store::SessionStore;
 use uuid::Uuid;
 
 use crate::Portal;
 use crate::address::PersonAddress;
+use crate::sessions::Tokens;
 use crate::render::{SignedInHeader, service_problem};
 
 /// The session key of [`Person`].
@@ -29,10 +30,8 @@ const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
 pub struct Person {
     pub user_id: Uuid,
     pub name: String,
-    pub access_token: String,
-    /// Unix seconds.
-    pub access_expires_at: i64,
-    pub refresh_token: String,
+    /// The key to their tokens (`SqlSessionStore::sign_in`).
+    pub sign_in: String,
     /// Where they have access, as the API said at sign-in.
     pub organisations: Vec<Organisation>,
     /// The one they chose to work for (chosen for them when there is only one).
@@ -59,9 +58,10 @@ impl Person {
         SignedInHeader { person: self.name.clone(), organisation: self.organisation().map(|o| o.name.clone()), section }
     }
 
-    fn needs_renewal(&self, now: OffsetDateTime) -> bool {
-        now.unix_timestamp() + RENEW_BEFORE_EXPIRY.as_secs() as i64 >= self.access_expires_at
-    }
+}
+
+fn needs_renewal(tokens: &Tokens, now: OffsetDateTime) -> bool {
+    now.unix_timestamp() + RENEW_BEFORE_EXPIRY.as_secs() as i64 >= tokens.access_expires_at
 }
 
 /// A signed-in person, for handlers that need one. Without a session, they are sent to sign in and brought
@@ -90,61 +90,63 @@ impl FromRequestParts<Portal> for SignedIn {
             let query = serde_urlencoded::to_string([("return_to", path)]).unwrap_or_default();
             Redirect::to(&format!("/sign-in?{query}")).into_response()
         };
-        let Some(mut person) = session.get::<Person>(PERSON).await.map_err(|_| service_problem())? else {
+        let Some(person) = session.get::<Person>(PERSON).await.map_err(|_| service_problem())? else {
             return Err(back_here());
         };
-        if person.needs_renewal(OffsetDateTime::now_utc()) {
-            match renew(portal, &session, person, address).await? {
-                Some(renewed) => person = renewed,
+        let store = portal.sessions().database();
+        let Some(mut tokens) = store.sign_in(&person.sign_in).await.map_err(|_| service_problem())? else {
+            // Signed out (in another tab) or ended at the API: the session's person is a leftover.
+            session.flush().await.map_err(|_| service_problem())?;
+            return Err(back_here());
+        };
+        if needs_renewal(&tokens, OffsetDateTime::now_utc()) {
+            match renew(portal, &session, &person, address).await? {
+                Some(renewed) => tokens = renewed,
                 None => return Err(back_here()),
             }
         }
-        let client = portal.client_with(&person.access_token, address);
+        let client = portal.client_with(&tokens.access_token, address);
         Ok(Self { person, client, session })
     }
 }
 
-/// Renews the access token with the refresh token, which the API rotates. Two requests of one session must
+/// Renews the access token with the refresh token, which the API rotates. Two requests of one sign-in must
 /// not both spend the same refresh token (the API would take the second for a thief and end the sign-in), so
-/// renewals of a session take turns on a lock, and each re-reads the session as stored before deciding: the
-/// first renews, the next finds the renewed tokens. `None`: the sign-in has ended (revoked, or expired).
+/// renewals take turns on a lock, and each re-reads the tokens as stored before deciding: the first renews, the
+/// next finds the renewed tokens. `None`: the sign-in has ended (revoked, expired, or signed out meanwhile).
 async fn renew(
     portal: &Portal,
     session: &Session,
-    stale: Person,
+    person: &Person,
     address: Option<std::net::IpAddr>,
-) -> Result<Option<Person>, Response> {
-    let id = session.id().ok_or_else(service_problem)?;
-    let lock = &portal.inner.renewals[stripe(&portal.inner.hasher, id) % portal.inner.renewals.len()];
+) -> Result<Option<Tokens>, Response> {
+    let store = portal.sessions().database();
+    let lock = &portal.inner.renewals[stripe(&portal.inner.hasher, &person.sign_in) % portal.inner.renewals.len()];
     let _turn = lock.lock().await;
-    let stored = portal.inner.store.load(&id).await.map_err(|_| service_problem())?;
-    let current = stored
-        .and_then(|record| record.data.get(PERSON).cloned())
-        .and_then(|value| serde_json::from_value::<Person>(value).ok())
-        .filter(|p| p.user_id == stale.user_id)
-        .unwrap_or(stale);
-    if !current.needs_renewal(OffsetDateTime::now_utc()) {
-        session.insert(PERSON, &current).await.map_err(|_| service_problem())?;
+    let Some(current) = store.sign_in(&person.sign_in).await.map_err(|_| service_problem())? else {
+        return Ok(None);
+    };
+    if !needs_renewal(&current, OffsetDateTime::now_utc()) {
         return Ok(Some(current));
     }
     let renewed = portal.app_for(address).refresh(&current.refresh_token).await;
     match renewed {
         Ok(tokens) => {
-            let person = Person {
+            let tokens = Tokens {
                 access_token: tokens.access_token,
                 access_expires_at: OffsetDateTime::now_utc().unix_timestamp() + tokens.expires_in.as_secs() as i64,
                 refresh_token: tokens.refresh_token,
-                ..current
             };
-            session.insert(PERSON, &person).await.map_err(|_| service_problem())?;
-            // Saved now, not when the response is: the next request in line must find the new refresh token.
-            session.save().await.map_err(|_| service_problem())?;
-            Ok(Some(person))
+            if !store.renew_sign_in(&person.sign_in, &tokens).await.map_err(|_| service_problem())? {
+                return Ok(None);
+            }
+            Ok(Some(tokens))
         }
         // Only the API saying the sign-in is over (`invalid_grant`: revoked, expired, or spent) ends the session.
         // Anything else (the API unreachable, or too busy) is a problem to try again, not a reason to lose work.
         Err(error) if error.to_string().contains("invalid_grant") => {
             tracing::info!(%error, "a portal sign-in has ended at the API; signing the person out");
+            store.end_sign_in(&person.sign_in).await.map_err(|_| service_problem())?;
             session.flush().await.map_err(|_| service_problem())?;
             Ok(None)
         }
@@ -155,6 +157,6 @@ async fn renew(
     }
 }
 
-fn stripe(hasher: &std::hash::RandomState, id: tower_sessions::session::Id) -> usize {
-    hasher.hash_one(id.0) as usize
+fn stripe(hasher: &std::hash::RandomState, sign_in: &str) -> usize {
+    hasher.hash_one(sign_in) as usize
 }

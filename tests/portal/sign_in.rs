@@ -6,11 +6,11 @@ use std::str::FromStr;
 use provider_api_http::bootstrap::{DemoCredentials, DemoUser};
 use provider_api_sdk::idempotent;
 use provider_api_sdk::types::{NewNotification, NotificationSubmission};
+use provider_api_portal::sessions::Tokens;
 use provider_api_tests::TestApp;
 use provider_api_tests::forms::valid;
 use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;
-use serde_json::Value;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 
@@ -24,6 +24,23 @@ async fn portal() -> (TestApp, DemoCredentials) {
 
 fn user<'a>(demo: &'a DemoCredentials, role: &str) -> &'a DemoUser {
     demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == role)).expect("a demo user with the role")
+}
+
+/// The tokens the portal keeps for the browser's sign-in.
+async fn stored_tokens(app: &TestApp, browser: &Browser) -> Option<Tokens> {
+    let session = stored_session(app, browser).await?;
+    let sign_in = session.data["person"]["sign_in"].as_str()?.to_owned();
+    app.portal.as_ref().unwrap().sessions().database().sign_in(&sign_in).await.unwrap()
+}
+
+/// Makes the portal's next page renew the person's access token, as if it were about to expire.
+async fn expire_access_token(app: &TestApp, browser: &Browser) {
+    let session = stored_session(app, browser).await.unwrap();
+    let sign_in = session.data["person"]["sign_in"].as_str().unwrap().to_owned();
+    let database = app.portal.as_ref().unwrap().sessions().database();
+    let mut tokens = database.sign_in(&sign_in).await.unwrap().unwrap();
+    tokens.access_expires_at = 0;
+    assert!(database.renew_sign_in(&sign_in, &tokens).await.unwrap());
 }
 
 /// The session as the portal keeps it.
@@ -198,8 +215,7 @@ async fn signing_out_revokes_the_sign_in_at_the_api() {
     let browser = Browser::new(&app.base_url);
     browser.sign_in(&drafter.email, &drafter.password).await;
     let session = stored_session(&app, &browser).await.unwrap();
-    let refresh_token = session.data["person"]["refresh_token"].as_str().unwrap().to_owned();
-    let access_token = session.data["person"]["access_token"].as_str().unwrap().to_owned();
+    let Tokens { refresh_token, access_token, .. } = stored_tokens(&app, &browser).await.unwrap();
 
     let confirm = browser.get("/sign-out").await;
     assert_eq!(confirm.h1(), "Are you sure you want to sign out?");
@@ -215,6 +231,9 @@ async fn signing_out_revokes_the_sign_in_at_the_api() {
     let me = app.http.get(app.url("/v1/me")).bearer_auth(&access_token).send().await.unwrap();
     assert_eq!(me.status(), 401, "nor does its access token, at once");
     assert!(stored_session(&app, &browser).await.is_none(), "the session is gone");
+    let sign_ins = app.portal.as_ref().unwrap().sessions().database();
+    let kept = sign_ins.sign_in(&session.data["person"]["sign_in"].as_str().unwrap()).await.unwrap();
+    assert!(kept.is_none(), "and its tokens");
     assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }
 
@@ -224,21 +243,18 @@ async fn pages_opened_together_renew_the_access_token_once_and_stay_signed_in() 
     let drafter = user(&demo, "drafter");
     let browser = Browser::new(&app.base_url);
     browser.sign_in(&drafter.email, &drafter.password).await;
-    let sessions = app.portal.as_ref().unwrap().sessions();
 
     for round in 0..3 {
         // The access token is about to expire: the next pages must renew it.
-        let mut record = stored_session(&app, &browser).await.unwrap();
-        let before = record.data["person"]["refresh_token"].clone();
-        record.data.get_mut("person").unwrap()["access_expires_at"] = Value::from(0);
-        sessions.save(&record).await.unwrap();
+        let before = stored_tokens(&app, &browser).await.unwrap().refresh_token;
+        expire_access_token(&app, &browser).await;
 
         let pages = futures_util::future::join_all((0..6).map(|_| browser.get("/dashboard"))).await;
         for page in &pages {
             assert_eq!(page.status, StatusCode::OK, "round {round}: {}", page.body);
         }
-        let after = stored_session(&app, &browser).await.unwrap();
-        assert_ne!(after.data["person"]["refresh_token"], before, "round {round}: renewed");
+        let after = stored_tokens(&app, &browser).await.unwrap();
+        assert_ne!(after.refresh_token, before, "round {round}: renewed");
     }
 }
 
@@ -339,4 +355,28 @@ async fn a_hundred_people_sign_in_at_once_each_limited_and_audited_at_their_own_
         .map(|detail| detail.split('"').find(|part| part.starts_with("198.51.100.")).expect("the person's address"))
         .collect();
     assert_eq!(addresses.len(), 100, "each exchange is recorded at its person's address");
+}
+
+
+/// Two tabs: one page loads the session, another renews the tokens (spending the refresh token), then the
+/// first page finishes and saves the session it loaded. The spent refresh token must not come back: the API
+/// takes a spent refresh token for a thief's and ends the whole sign-in, so the person would be signed out
+/// and lose what they were doing at the next renewal.
+#[tokio::test]
+async fn a_page_finishing_after_a_renewal_does_not_put_back_the_spent_refresh_token() {
+    let (app, demo) = portal().await;
+    let drafter = user(&demo, "drafter");
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in(&drafter.email, &drafter.password).await;
+    let sessions = app.portal.as_ref().unwrap().sessions();
+
+    let loaded_by_the_slow_page = stored_session(&app, &browser).await.unwrap();
+    expire_access_token(&app, &browser).await;
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK, "the other tab renews");
+    sessions.save(&loaded_by_the_slow_page).await.unwrap();
+
+    expire_access_token(&app, &browser).await;
+    let later = browser.get("/dashboard").await;
+    assert_eq!(later.status, StatusCode::OK, "still signed in at the next renewal: {:?}", later.location());
+    assert_eq!(later.h1(), "Your tasks");
 }
