@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use crate::Portal;
 use crate::address::PersonAddress;
-use crate::sessions::Tokens;
 use crate::render::{SignedInHeader, service_problem};
+use crate::sessions::Tokens;
 
 /// The session key of [`Person`].
 pub const PERSON: &str = "person";
@@ -57,7 +57,6 @@ impl Person {
     pub fn header(&self, section: &'static str) -> SignedInHeader {
         SignedInHeader { person: self.name.clone(), organisation: self.organisation().map(|o| o.name.clone()), section }
     }
-
 }
 
 fn needs_renewal(tokens: &Tokens, now: OffsetDateTime) -> bool {

@@ -4,9 +4,9 @@
 use std::str::FromStr;
 
 use provider_api_http::bootstrap::{DemoCredentials, DemoUser};
+use provider_api_portal::sessions::Tokens;
 use provider_api_sdk::idempotent;
 use provider_api_sdk::types::{NewNotification, NotificationSubmission};
-use provider_api_portal::sessions::Tokens;
 use provider_api_tests::TestApp;
 use provider_api_tests::forms::valid;
 use reqwest::StatusCode;
@@ -357,7 +357,6 @@ async fn a_hundred_people_sign_in_at_once_each_limited_and_audited_at_their_own_
     assert_eq!(addresses.len(), 100, "each exchange is recorded at its person's address");
 }
 
-
 /// Two tabs: one page loads the session, another renews the tokens (spending the refresh token), then the
 /// first page finishes and saves the session it loaded. The spent refresh token must not come back: the API
 /// takes a spent refresh token for a thief's and ends the whole sign-in, so the person would be signed out
@@ -379,4 +378,36 @@ async fn a_page_finishing_after_a_renewal_does_not_put_back_the_spent_refresh_to
     let later = browser.get("/dashboard").await;
     assert_eq!(later.status, StatusCode::OK, "still signed in at the next renewal: {:?}", later.location());
     assert_eq!(later.h1(), "Your tasks");
+}
+
+/// The portal's token requests share one allowance at the API (they all come from the portal). Someone
+/// looping a junk sign-in callback must not spend it for everyone: with a trusted proxy naming them, the API
+/// charges their own address too, which runs out first.
+#[tokio::test]
+async fn junk_sign_in_callbacks_from_one_address_do_not_spend_everyones_allowance() {
+    let app = TestApp::spawn_with_portal(|config| {
+        config.trusted_proxies = vec!["127.0.0.1".into()];
+        config.rate_limit_sign_in_per_address = std::num::NonZeroU32::new(10).unwrap();
+        config.rate_limit_sign_in_per_client = std::num::NonZeroU32::new(20).unwrap();
+    })
+    .await;
+    let demo = app.demo().await;
+    let drafter = user(&demo, "drafter");
+
+    let attacker = Browser::at(&app.base_url, "203.0.113.9".parse().unwrap());
+    for _ in 0..30 {
+        let to_api = attacker.get("/sign-in").await;
+        let location = to_api.location().unwrap().to_owned();
+        let query = location.split_once('?').unwrap().1;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        let state = pairs.into_iter().find(|(name, _)| name == "state").unwrap().1;
+        let callback = serde_urlencoded::to_string([("code", "pac_junk"), ("state", state.as_str())]).unwrap();
+        let junk = attacker.get(&format!("/auth/callback?{callback}")).await;
+        assert_ne!(junk.status, StatusCode::OK);
+    }
+
+    let person = Browser::at(&app.base_url, "198.51.100.7".parse().unwrap());
+    let tasks = person.sign_in(&drafter.email, &drafter.password).await;
+    assert_eq!(tasks.status, StatusCode::OK, "{}", tasks.body);
+    assert_eq!(tasks.h1(), "Your tasks");
 }

@@ -56,7 +56,11 @@ async fn sessions_read_back_change_expire_and_go() {
 }
 
 fn tokens(refresh_token: &str) -> Tokens {
-    Tokens { access_token: format!("access for {refresh_token}"), access_expires_at: 1, refresh_token: refresh_token.into() }
+    Tokens {
+        access_token: format!("access for {refresh_token}"),
+        access_expires_at: 1,
+        refresh_token: refresh_token.into(),
+    }
 }
 
 #[tokio::test]

@@ -177,7 +177,12 @@ pub async fn limit(
     let limits = &state.rate_limits;
     let quotas = limits.quotas;
     let decided = if is_confidential_client_request(&path, &request) {
-        return next.run(request).await;
+        if address == peer.ip() {
+            return next.run(request).await;
+        }
+        // A trusted proxy (the portal) named the person it asks for: their address pays too, so that one
+        // person looping junk sign-ins cannot spend the application's allowance for everyone.
+        limits.check(&limits.sign_in, &address, "sign-in", quotas.sign_in_per_address)
     } else if is_oauth(&path) {
         limits.check(&limits.sign_in, &address, "sign-in", quotas.sign_in_per_address)
     } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
