@@ -109,7 +109,7 @@ pub(crate) fn javascript_string(value: &Value) -> String {
 
 /// HTML escaping as Nunjucks does it (`'` as `&#39;`, `/` left alone), so the output is byte for byte the
 /// components'.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

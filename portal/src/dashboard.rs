@@ -79,6 +79,6 @@ fn row(notification: &NotificationSummary, titles: &HashMap<String, String>, whe
 }
 
 /// A date as GOV.UK writes one: "7 December 2026".
-fn format_date(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn format_date(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%-d %B %Y").to_string()
 }

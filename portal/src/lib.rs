@@ -7,6 +7,8 @@ pub mod config;
 mod csrf;
 mod dashboard;
 pub mod forms;
+mod notification_list;
+mod notification_record;
 mod notifications;
 mod pages;
 mod reference;
@@ -53,6 +55,7 @@ pub const PAGES: &[&str] = &[
     "/choose-organisation",
     "/sign-out",
     "/dashboard",
+    "/notifications",
     "/notifications/new",
     "/notifications/{id}",
     "/notifications/{id}/pages/{number}",
@@ -61,7 +64,11 @@ pub const PAGES: &[&str] = &[
 ];
 
 /// Routes that only take a form's answer and then show one of [`PAGES`] (or redirect to one).
-pub const FORM_ACTIONS: &[&str] = &["/notifications/{id}/submit", "/notifications/{id}/approve"];
+pub const FORM_ACTIONS: &[&str] =
+    &["/notifications/{id}/submit", "/notifications/{id}/approve", "/notifications/{id}/respond"];
+
+/// Routes that give a file to save rather than a page.
+pub const DOWNLOADS: &[&str] = &["/notifications/{id}/receipt"];
 
 /// A running portal: its deployment, its session store, and the locks that keep two requests of one session
 /// from renewing its tokens at once.
@@ -194,7 +201,7 @@ mod tests {
             }
         }
         let listed: std::collections::BTreeSet<String> =
-            PAGES.iter().chain(FORM_ACTIONS).map(|r| (*r).to_owned()).collect();
+            PAGES.iter().chain(FORM_ACTIONS).chain(DOWNLOADS).map(|r| (*r).to_owned()).collect();
         assert_eq!(routes, listed, "the routes declared and the routes listed differ");
     }
 }

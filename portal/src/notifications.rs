@@ -25,6 +25,7 @@ use crate::{Portal, csrf};
 
 pub fn routes() -> Router<Portal> {
     Router::new()
+        .route("/notifications", get(crate::notification_list::show))
         .route("/notifications/new", get(choose_type).post(start))
         .route("/notifications/{id}", get(show))
         .route("/notifications/{id}/pages/{number}", get(show_page).post(save_page))
@@ -32,19 +33,21 @@ pub fn routes() -> Router<Portal> {
         .route("/notifications/{id}/submit", axum::routing::post(submit))
         .route("/notifications/{id}/approve", axum::routing::post(approve))
         .route("/notifications/{id}/sent", get(sent))
+        .route("/notifications/{id}/receipt", get(crate::notification_record::receipt))
+        .route("/notifications/{id}/respond", axum::routing::post(crate::notification_record::respond))
 }
 
 /// The organisation the person works for, or where to choose one.
-fn organisation(signed_in: &SignedIn) -> Result<Uuid, Box<Response>> {
+pub(crate) fn organisation(signed_in: &SignedIn) -> Result<Uuid, Box<Response>> {
     let choose = || Box::new(Redirect::to("/choose-organisation").into_response());
     signed_in.person.organisation().map(|o| o.id).ok_or_else(choose)
 }
 
-fn not_found() -> Response {
+pub(crate) fn not_found() -> Response {
     page(StatusCode::NOT_FOUND, "pages/not_found.html", context! { title => "Page not found" })
 }
 
-async fn types(portal: &Portal) -> Result<std::sync::Arc<Vec<NotificationTypeView>>, Response> {
+pub(crate) async fn types(portal: &Portal) -> Result<std::sync::Arc<Vec<NotificationTypeView>>, Response> {
     match portal.reference().types().await {
         Ok(types) => Ok(types),
         Err(error) => {
@@ -55,14 +58,14 @@ async fn types(portal: &Portal) -> Result<std::sync::Arc<Vec<NotificationTypeVie
 }
 
 /// A notification with its form's pages (choices listed elsewhere filled in), for the person's organisation.
-struct Loaded {
-    organisation: Uuid,
-    notification: NotificationView,
-    title: String,
-    pages: Vec<Page>,
+pub(crate) struct Loaded {
+    pub organisation: Uuid,
+    pub notification: NotificationView,
+    pub title: String,
+    pub pages: Vec<Page>,
 }
 
-async fn load(portal: &Portal, signed_in: &SignedIn, id: &str) -> Result<Loaded, Response> {
+pub(crate) async fn load(portal: &Portal, signed_in: &SignedIn, id: &str) -> Result<Loaded, Response> {
     let organisation = organisation(signed_in).map_err(|r| *r)?;
     let id: Uuid = id.parse().map_err(|_| not_found())?;
     let notification =
@@ -236,8 +239,10 @@ async fn show(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
-    let to = if loaded.notification.status == Status::Draft { "check" } else { "sent" };
-    Redirect::to(&format!("/notifications/{}/{to}", loaded.notification.id)).into_response()
+    if loaded.notification.status == Status::Draft {
+        return Redirect::to(&format!("/notifications/{}/check", loaded.notification.id)).into_response();
+    }
+    crate::notification_record::show(&signed_in, loaded).await
 }
 
 async fn show_page(
@@ -250,7 +255,7 @@ async fn show_page(
         Err(response) => return response,
     };
     if loaded.notification.status != Status::Draft {
-        return Redirect::to(&format!("/notifications/{}/sent", loaded.notification.id)).into_response();
+        return Redirect::to(&format!("/notifications/{}", loaded.notification.id)).into_response();
     }
     let Some(index) = number.checked_sub(1).filter(|i| *i < loaded.pages.len()) else { return not_found() };
     let content = Value::Object(loaded.notification.content.0.clone());
@@ -426,6 +431,45 @@ fn date_text(iso: &str) -> String {
     }
 }
 
+/// Text for HTML, each line of it on a line of its own (a list of choices, a long answer's paragraphs).
+pub(crate) fn lines_html(text: &str) -> String {
+    text.lines().map(provider_api_govuk::escape).collect::<Vec<_>>().join("<br>")
+}
+
+/// The answers, a summary list per page of the form; with links to change them while a draft.
+pub(crate) fn answer_sections(loaded: &Loaded, changeable: bool) -> Vec<minijinja::Value> {
+    let content = Value::Object(loaded.notification.content.0.clone());
+    let id = loaded.notification.id;
+    loaded
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(index, form_page)| {
+            let rows: Vec<_> = all_questions(&form_page.questions)
+                .into_iter()
+                .filter(|q| !matches!(q.kind, Kind::Group { .. }))
+                .filter(|q| content.pointer(&q.pointer).is_some() || needed(&loaded.pages, &q.pointer, &content))
+                .map(|q| {
+                    let answer = answer_text(q, &content);
+                    let actions = changeable.then(|| {
+                        context! { items => vec![context! {
+                            href => format!("/notifications/{id}/pages/{}#{}", index + 1, q.id),
+                            text => "Change",
+                            visuallyHiddenText => q.title.to_lowercase(),
+                        }] }
+                    });
+                    context! {
+                        key => context! { text => q.title.clone() },
+                        value => context! { html => lines_html(if answer.is_empty() { "Not answered" } else { &answer }) },
+                        actions,
+                    }
+                })
+                .collect();
+            context! { title => form_page.title.clone(), rows }
+        })
+        .collect()
+}
+
 async fn check_answers(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
     let loaded = match load(&portal, &signed_in, &id).await {
         Ok(loaded) => loaded,
@@ -441,39 +485,14 @@ async fn check_page(
     status: StatusCode,
 ) -> Response {
     if loaded.notification.status != Status::Draft {
-        return Redirect::to(&format!("/notifications/{}/sent", loaded.notification.id)).into_response();
+        return Redirect::to(&format!("/notifications/{}", loaded.notification.id)).into_response();
     }
     let csrf_token = match csrf::token(&signed_in.session).await {
         Ok(token) => token,
         Err(response) => return response,
     };
-    let content = Value::Object(loaded.notification.content.0.clone());
     let id = loaded.notification.id;
-    let sections: Vec<_> = loaded
-        .pages
-        .iter()
-        .enumerate()
-        .map(|(index, form_page)| {
-            let rows: Vec<_> = all_questions(&form_page.questions)
-                .into_iter()
-                .filter(|q| !matches!(q.kind, Kind::Group { .. }))
-                .filter(|q| content.pointer(&q.pointer).is_some() || needed(&loaded.pages, &q.pointer, &content))
-                .map(|q| {
-                    let answer = answer_text(q, &content);
-                    context! {
-                        key => context! { text => q.title.clone() },
-                        value => context! { text => if answer.is_empty() { "Not answered".to_owned() } else { answer } },
-                        actions => context! { items => vec![context! {
-                            href => format!("/notifications/{id}/pages/{}#{}", index + 1, q.id),
-                            text => "Change",
-                            visuallyHiddenText => q.title.to_lowercase(),
-                        }] },
-                    }
-                })
-                .collect();
-            context! { title => form_page.title.clone(), rows }
-        })
-        .collect();
+    let sections = answer_sections(loaded, true);
     let summary: Vec<_> = problems
         .iter()
         .map(|(pointer, detail)| {

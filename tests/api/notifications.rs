@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use provider_api_core::capability::StaffRole;
 use provider_api_sdk::types::{
     NewClosure, NewInformationRequest, NewNotification, NewResponse, NotificationContent, NotificationPatch,
     NotificationSubmission, NotificationView, Outcome, Status,
@@ -56,19 +55,7 @@ async fn create_draft(client: &Client, organisation: Uuid, body: NewNotification
 }
 
 async fn staff(app: &TestApp) -> Client {
-    let email = format!("triage.{}@cqc.example", Uuid::new_v4().simple());
-    let roles: BTreeSet<StaffRole> = [StaffRole::StaffTriage].into();
-    provider_api_http::bootstrap::create_staff(
-        app.store.as_ref(),
-        &email,
-        "Tri Age",
-        "correct horse battery",
-        &roles,
-        time::OffsetDateTime::now_utc(),
-    )
-    .await
-    .unwrap();
-    app.sdk_for_person(&email, "correct horse battery").await
+    app.triage_staff().await
 }
 
 #[tokio::test]

@@ -7,10 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use provider_api_sdk::idempotent;
-use provider_api_sdk::types::{NewNotification, NotificationSubmission};
+use provider_api_portal::forms::Form;
+use provider_api_portal::forms::answers::form_values;
+use provider_api_sdk::types::NewInformationRequest;
 use provider_api_tests::TestApp;
-use provider_api_tests::forms::valid;
+use provider_api_tests::forms::{TYPES, valid};
 use serde_json::{Value, json};
 
 fn here() -> PathBuf {
@@ -53,51 +54,44 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     let app = TestApp::spawn_with_portal(|_| {}).await;
     let demo = app.demo().await;
     let other = app.demo().await;
-    let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
-    let organisation = demo.organisation_id;
-    let create = |content: Value| {
-        let body = NewNotification {
-            location_id: Some(demo.location_id),
-            follows_id: None,
-            content: serde_json::from_value(content).unwrap(),
-            attachments: Vec::new(),
-        };
-        let client = client.clone();
+    let draft = app.demo_draft(&demo, valid("serious_injury")).await;
+    let empty_draft = app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
+    let sent = app.demo_sent(&demo, valid("serious_injury")).await;
+    // More than a page of notifications, so the list shows its pages.
+    for _ in 0..20 {
+        app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
+    }
+    // The regulator's questions: one to see (and refuse an empty answer to), one to answer.
+    let triage = app.triage_staff().await;
+    let ask = |id: uuid::Uuid| {
+        let due = serde_json::from_value::<chrono::NaiveDate>(json!("2099-01-31")).unwrap();
+        let request = NewInformationRequest::builder().message("Which member of staff found them?").due_on(due);
+        let triage = triage.clone();
         async move {
-            idempotent::with_key(|key| {
-                client
-                    .create_notification()
-                    .organisation_id(organisation)
-                    .idempotency_key(key)
-                    .body(body.clone())
-                    .send()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .id
+            triage.acknowledge_notification().notification_id(id).send().await.unwrap();
+            triage.request_information().notification_id(id).body(request).send().await.unwrap()
         }
     };
-    let draft = create(valid("serious_injury")).await;
-    let empty_draft = create(json!({"type": "serious_injury"})).await;
-    let submission = NotificationSubmission {
-        location_id: Some(demo.location_id),
-        follows_id: None,
-        content: serde_json::from_value(valid("serious_injury")).unwrap(),
-        attachments: Vec::new(),
-    };
-    let sent = idempotent::with_key(|key| {
-        client
-            .submit_new_notification()
-            .organisation_id(organisation)
-            .idempotency_key(key)
-            .body(submission.clone())
-            .send()
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .id;
+    let asked = app.demo_sent(&demo, valid("serious_injury")).await;
+    ask(asked).await;
+    let to_answer = app.demo_sent(&demo, valid("serious_injury")).await;
+    ask(to_answer).await;
+    let question = app.demo_sent(&demo, valid("serious_injury")).await;
+    ask(question).await;
+
+    // Every type's form, page by page, with the answers the portal would show for its published example: the
+    // browser walks each from start to "check your answers".
+    let types = app.client.list_notification_types().send().await.unwrap().into_inner().items;
+    let walks: Vec<Value> = TYPES
+        .iter()
+        .map(|kind| {
+            let schema = Value::Object(types.iter().find(|t| t.type_.to_string() == *kind).unwrap().schema.clone());
+            let pages = Form::published(&schema).pages().unwrap();
+            let content = valid(kind);
+            let pages: Vec<Value> = pages.iter().map(|page| json!(form_values(&page.questions, &content))).collect();
+            json!({"type": kind, "pages": pages})
+        })
+        .collect();
 
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(here().join("manifest.json")).unwrap()).unwrap();
@@ -105,6 +99,8 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
         path.replace("{draft}", &draft.to_string())
             .replace("{empty_draft}", &empty_draft.to_string())
             .replace("{sent}", &sent.to_string())
+            .replace("{asked}", &asked.to_string())
+            .replace("{to_answer}", &to_answer.to_string())
             .replace("{bad_token}", "paw_not-a-real-link")
     };
     let entries: Vec<Value> = manifest["entries"]
@@ -136,7 +132,8 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             "leaving": person("drafter", &demo),
             "admin": person("admin", &other),
         },
-        "paths": {"draft_check": format!("/notifications/{draft}/check")},
+        "paths": {"question": format!("/notifications/{question}")},
+        "walks": walks,
         "entries": entries,
     });
     let config_file = scratch.path().join("config.json");

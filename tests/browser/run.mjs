@@ -89,55 +89,173 @@ for (const entry of config.entries) {
 }
 console.log(`checked ${checked} manifest entries`)
 
-// Keyboard only: sign in with Tab, typing and Enter, then start a notification with Tab, the arrow keys (within a
-// group of radios), Space and Enter.
-{
-  const context = await newContext()
-  const page = await context.newPage()
-  const person = config.users.drafter
-  await page.goto(`${config.base_url}/`)
-  const focusUntil = async (matches, what) => {
-    for (let i = 0; i < 40; i++) {
-      await page.keyboard.press('Tab')
-      if (await page.evaluate(matches)) return
+// Answers one page of a form: `fields` maps each input's name to its values (as the portal would show the
+// published example). With `keyboard`, only Tab, typing, the arrow keys and Space are used, in the page's own
+// order (so a conditional question is answered when its reveal opens); otherwise the fields are filled directly.
+async function answerPage (page, fields, keyboard) {
+  if (!keyboard) {
+    // Choices first: they open the conditional questions the other answers go in.
+    const typed = []
+    for (const [name, values] of Object.entries(fields)) {
+      const type = await page.locator(`[name="${name}"]`).first().getAttribute('type')
+      if (type === 'radio' || type === 'checkbox') {
+        for (const value of values) await page.check(`[name="${name}"][value="${value}"]`)
+      } else typed.push([name, values[0]])
     }
-    fail(`keyboard: could not reach ${what} with Tab`)
+    for (const [name, value] of typed) await page.fill(`[name="${name}"]`, value)
+  } else {
+    const answered = new Set()
+    for (let i = 0; i < 300; i++) {
+      await page.keyboard.press('Tab')
+      const at = await page.evaluate(() => {
+        const e = document.activeElement
+        return { tag: e?.tagName, type: e?.type, name: e?.name, value: e?.value, checked: e?.checked, id: e?.id, text: e?.textContent?.trim() }
+      })
+      if (at.tag === 'BUTTON' && at.text === 'Save and continue') break
+      const values = fields[at.name]
+      if (!values) continue
+      if (at.type === 'radio') {
+        for (let j = 0; j < 40 && (await page.evaluate(() => document.activeElement.value)) !== values[0]; j++) {
+          await page.keyboard.press('ArrowDown')
+        }
+        await page.keyboard.press('Space')
+        answered.add(at.name)
+      } else if (at.type === 'checkbox') {
+        if (values.includes(at.value) && !at.checked) await page.keyboard.press('Space')
+        answered.add(at.name)
+      } else if (!answered.has(at.id)) {
+        await page.keyboard.press('Control+A')
+        await page.keyboard.type(values[0])
+        answered.add(at.id)
+        answered.add(at.name)
+      }
+    }
+    const missed = Object.keys(fields).filter(name => !answered.has(name))
+    if (missed.length) fail(`keyboard: Tab never reached ${missed.join(', ')} on ${page.url()}`)
+    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim())
+    if (focused !== 'Save and continue') fail(`keyboard: Tab never reached Save and continue on ${page.url()}`)
   }
-  await focusUntil(() => document.activeElement?.textContent?.trim() === 'Sign in', 'the Sign in button')
+  const before = page.url()
+  await Promise.all([page.waitForURL(url => url.toString() !== before), keyboard ? page.keyboard.press('Enter') : page.click('main form button[type=submit]')])
+  const problem = await page.$$eval('.govuk-error-summary__list a', links => links.map(a => a.textContent.trim()))
+  if (problem.length) fail(`${page.url()}: valid answers refused: ${problem.join(' | ')}`)
+}
+
+// Starts a notification of `type` and answers every page of its form; ends on "check your answers".
+async function walk (page, type, pages, keyboard) {
+  await page.goto(`${config.base_url}/notifications/new`)
+  await page.check(`input[value=${type}]`)
+  await Promise.all([page.waitForURL(/pages\/1$/), page.click('main form button[type=submit]')])
+  for (const fields of pages) await answerPage(page, fields, keyboard)
+  const heading = (await page.textContent('h1')).trim()
+  if (!/\/check$/.test(page.url()) || heading !== 'Check your answers before sending') {
+    fail(`${type}: did not reach check your answers (${page.url()}: ${heading})`)
+    return null
+  }
+  return page.url()
+}
+
+// Keyboard only (Tab, Shift+Tab, typing, the arrow keys, Space and Enter): a drafter signs in, starts a serious
+// injury notification, answers every page and saves it; a submitter signs in, reviews it and sends it, and sees
+// the reference.
+const tab = async (page, matches, what, back = false) => {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab')
+    if (await page.evaluate(matches)) return true
+  }
+  fail(`keyboard: could not reach ${what} with ${back ? 'Shift+Tab' : 'Tab'}`)
+  return false
+}
+async function keyboardSignIn (page, who) {
+  const person = config.users[who]
+  await page.goto(`${config.base_url}/`)
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Sign in', 'the Sign in button')
   await Promise.all([page.waitForURL(/oauth\/authorize/), page.keyboard.press('Enter')])
-  await focusUntil(() => document.activeElement?.id === 'email', 'the email field')
+  await tab(page, () => document.activeElement?.id === 'email', 'the email field')
   await page.keyboard.type(person.email)
   await page.keyboard.press('Tab')
   await page.keyboard.type(person.password)
   await Promise.all([page.waitForURL(/\/dashboard$/), page.keyboard.press('Enter')])
-  await focusUntil(() => document.activeElement?.textContent?.trim() === 'Start a notification', 'Start a notification')
+}
+const injury = config.walks.find(w => w.type === 'serious_injury')
+let keyboardDraft = null
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await keyboardSignIn(page, 'drafter')
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Start a notification', 'Start a notification')
   await Promise.all([page.waitForURL(/notifications\/new$/), page.keyboard.press('Enter')])
   // Tab enters a group of radios once; within it the arrow keys move, as in every browser.
-  await focusUntil(() => document.activeElement?.getAttribute('name') === 'type', 'the choice of notification')
+  await tab(page, () => document.activeElement?.getAttribute('name') === 'type', 'the choice of notification')
   for (let i = 0; i < 30 && await page.evaluate(() => document.activeElement?.value) !== 'serious_injury'; i++) {
     await page.keyboard.press('ArrowDown')
   }
   await page.keyboard.press('Space')
-  await focusUntil(() => document.activeElement?.textContent?.trim() === 'Continue', 'Continue')
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Continue', 'Continue')
   await Promise.all([page.waitForURL(/pages\/1$/), page.keyboard.press('Enter')])
-  const heading = await page.textContent('h1')
-  if (!heading.includes('The person who was injured')) fail(`keyboard: started on "${heading}"`)
-  else console.log('keyboard: signed in and started a serious injury notification')
+  for (const fields of injury.pages) await answerPage(page, fields, true)
+  if (!/\/check$/.test(page.url())) fail(`keyboard: the drafter did not reach check your answers (${page.url()})`)
+  keyboardDraft = page.url()
+  // Back up the page with Shift+Tab to the first answer's Change link, as someone checking would.
+  await page.keyboard.press('End')
+  await tab(page, () => document.activeElement?.textContent?.trim().startsWith('Change'), 'a Change link', true)
+  await context.close()
+}
+if (keyboardDraft) {
+  const context = await newContext()
+  const page = await context.newPage()
+  await keyboardSignIn(page, 'submitter')
+  // The draft's address, typed (the keyboard's way to a page); then review and send with Tab and Enter.
+  await page.goto(keyboardDraft)
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Accept and send', 'Accept and send')
+  await Promise.all([page.waitForURL(/\/sent$/), page.keyboard.press('Enter')])
+  const reference = (await page.textContent('.govuk-panel__body')).trim()
+  if (!/N-\d{6}-/.test(reference)) fail(`keyboard: the submitter saw no reference (${reference})`)
+  else console.log(`keyboard: a drafter prepared a serious injury notification, a submitter sent it: ${reference}`)
   await context.close()
 }
 
-// JavaScript off: the same service as plain HTML forms.
+// Every notification type, from start to "check your answers" with valid answers.
 {
-  const context = await newContext({ javaScriptEnabled: false })
+  const context = await newContext()
   const page = await context.newPage()
   await signIn(page, 'drafter')
-  await page.goto(`${config.base_url}/notifications/new`)
-  await page.check('input[value=serious_injury]')
-  await Promise.all([page.waitForURL(/pages\/1$/), page.click('main form button[type=submit]')])
-  await page.goto(`${config.base_url}${config.paths.draft_check}`)
-  if ((await page.textContent('h1')).trim() !== 'Check your answers before sending') fail('no JavaScript: check your answers did not show')
-  else console.log('no JavaScript: signed in, started a notification, checked a draft')
+  let walked = 0
+  for (const { type, pages } of config.walks) {
+    try {
+      if (await walk(page, type, pages, false)) walked += 1
+    } catch (error) {
+      fail(`${type}: the walk stopped at ${page.url()}: ${error.message.split('\n')[0]}`)
+    }
+  }
+  console.log(`walked ${walked} of ${config.walks.length} notification types to check your answers`)
   await context.close()
+}
+
+// JavaScript off: the same journeys as plain HTML forms: a drafter prepares a notification, a submitter sends
+// it, and a question from the regulator is answered.
+{
+  const drafting = await newContext({ javaScriptEnabled: false })
+  const drafter = await drafting.newPage()
+  await signIn(drafter, 'drafter')
+  const check = await walk(drafter, 'serious_injury', injury.pages, false)
+  await drafting.close()
+  const sending = await newContext({ javaScriptEnabled: false })
+  const submitter = await sending.newPage()
+  await signIn(submitter, 'submitter')
+  if (check) {
+    await submitter.goto(check)
+    await Promise.all([submitter.waitForURL(/\/sent$/), submitter.click('text=Accept and send')])
+    const reference = (await submitter.textContent('.govuk-panel__body')).trim()
+    if (!/N-\d{6}-/.test(reference)) fail(`no JavaScript: the submitter saw no reference (${reference})`)
+  }
+  await submitter.goto(`${config.base_url}${config.paths.question}`)
+  await submitter.fill('#answer', 'Answered without JavaScript.')
+  await Promise.all([submitter.waitForNavigation(), submitter.click('text=Send answer')])
+  const banner = await submitter.$$eval('.govuk-notification-banner__heading', b => b.map(e => e.textContent.trim()))
+  if (banner[0] !== 'Your answer has been sent') fail(`no JavaScript: answering a question showed ${banner}`)
+  if (failures.length === 0) console.log('no JavaScript: drafted, sent (reference shown) and answered a question')
+  await sending.close()
 }
 
 await browser.close()

@@ -3,5 +3,6 @@
 //! one at a time so each can be checked), its HTML read with a parser.
 
 mod notifications;
+mod records;
 mod sign_in;
 mod standalone;

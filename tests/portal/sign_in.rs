@@ -232,7 +232,7 @@ async fn signing_out_revokes_the_sign_in_at_the_api() {
     assert_eq!(me.status(), 401, "nor does its access token, at once");
     assert!(stored_session(&app, &browser).await.is_none(), "the session is gone");
     let sign_ins = app.portal.as_ref().unwrap().sessions().database();
-    let kept = sign_ins.sign_in(&session.data["person"]["sign_in"].as_str().unwrap()).await.unwrap();
+    let kept = sign_ins.sign_in(session.data["person"]["sign_in"].as_str().unwrap()).await.unwrap();
     assert!(kept.is_none(), "and its tokens");
     assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }

@@ -392,6 +392,75 @@ impl TestApp {
         (email, password)
     }
 
+    /// A regulator's staff member who triages notifications (reads them, asks providers questions), signed in.
+    pub async fn triage_staff(&self) -> provider_api_sdk::Client {
+        let email = format!("triage.{}@cqc.example", uuid::Uuid::new_v4().simple());
+        let roles = [provider_api_core::capability::StaffRole::StaffTriage].into();
+        provider_api_http::bootstrap::create_staff(
+            self.store.as_ref(),
+            &email,
+            "Tri Age",
+            "correct horse battery",
+            &roles,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+        self.sdk_for_person(&email, "correct horse battery").await
+    }
+
+    /// A draft of the demo's organisation at its location, made by its API client, with `content`.
+    pub async fn demo_draft(
+        &self,
+        demo: &provider_api_http::bootstrap::DemoCredentials,
+        content: serde_json::Value,
+    ) -> uuid::Uuid {
+        let client = self.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+        let body = provider_api_sdk::types::NewNotification {
+            location_id: Some(demo.location_id),
+            follows_id: None,
+            content: serde_json::from_value(content).unwrap(),
+            attachments: Vec::new(),
+        };
+        let created = provider_api_sdk::idempotent::with_key(|key| {
+            client
+                .create_notification()
+                .organisation_id(demo.organisation_id)
+                .idempotency_key(key)
+                .body(body.clone())
+                .send()
+        })
+        .await
+        .unwrap();
+        created.into_inner().id
+    }
+
+    /// A notification of the demo's organisation sent at once by its API client, with `content`.
+    pub async fn demo_sent(
+        &self,
+        demo: &provider_api_http::bootstrap::DemoCredentials,
+        content: serde_json::Value,
+    ) -> uuid::Uuid {
+        let client = self.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+        let body = provider_api_sdk::types::NotificationSubmission {
+            location_id: Some(demo.location_id),
+            follows_id: None,
+            content: serde_json::from_value(content).unwrap(),
+            attachments: Vec::new(),
+        };
+        let sent = provider_api_sdk::idempotent::with_key(|key| {
+            client
+                .submit_new_notification()
+                .organisation_id(demo.organisation_id)
+                .idempotency_key(key)
+                .body(body.clone())
+                .send()
+        })
+        .await
+        .unwrap();
+        sent.into_inner().id
+    }
+
     /// An API client of `organisation_id` made past the API (as an earlier admin would have), authenticating
     /// with `secret`, holding `roles` and `scopes` (space-separated).
     pub async fn api_client(&self, organisation_id: uuid::Uuid, roles: &str, scopes: &str, secret: &str) -> uuid::Uuid {

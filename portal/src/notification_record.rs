@@ -1,0 +1,235 @@
+//! A notification once sent: where it is, what was sent, the receipt to download, what happened to it and who
+//! did it, and the regulator's question with a form to answer it. (A draft's page is "check your answers".)
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use provider_api_sdk::ProblemExt;
+use provider_api_sdk::types::{Action, ActorView, HistoryEntry, NewResponse, Status};
+use uuid::Uuid;
+
+use crate::notification_list::status_label;
+use crate::notifications::{Loaded, answer_sections, load, not_found};
+use crate::render::{page, service_problem};
+use crate::signed_in::SignedIn;
+use crate::{Portal, csrf};
+
+/// The session key of a message the next page shows once ("Your answer has been sent").
+const DONE: &str = "record_done";
+
+/// The largest answer the API takes (`NewResponse.message`).
+const ANSWER_MAX_LENGTH: usize = 50_000;
+
+pub async fn show(signed_in: &SignedIn, loaded: Loaded) -> Response {
+    record_page(signed_in, loaded, "", BTreeMap::new(), StatusCode::OK).await
+}
+
+async fn record_page(
+    signed_in: &SignedIn,
+    loaded: Loaded,
+    answer: &str,
+    errors: BTreeMap<&'static str, String>,
+    status: StatusCode,
+) -> Response {
+    let client = &signed_in.client;
+    let (organisation, id) = (loaded.organisation, loaded.notification.id);
+    // Two more calls, side by side: what happened, and the names of the people who did it.
+    let (history, members) = tokio::join!(
+        client.notification_history().organisation_id(organisation).notification_id(id).send(),
+        client.list_members().organisation_id(organisation).send(),
+    );
+    let (Ok(history), Ok(members)) = (history, members) else {
+        tracing::error!("the API did not give a notification's history or the organisation's members");
+        return service_problem();
+    };
+    let names: HashMap<Uuid, String> =
+        members.into_inner().items.into_iter().map(|m| (m.user_id, m.display_name)).collect();
+    let events: Vec<_> = history.into_inner().items.iter().rev().map(|entry| event(entry, &names)).collect();
+    let csrf_token = match csrf::token(&signed_in.session).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let done: Option<String> = signed_in.session.remove(DONE).await.ok().flatten();
+    let notification = &loaded.notification;
+    let (status_text, colour) = status_label(notification.status);
+    let question = notification.information_request.as_ref().map(|request| {
+        context! {
+            message => crate::notifications::lines_html(&request.message),
+            due => request.due_on.format("%-d %B %Y").to_string(),
+        }
+    });
+    let summary: Vec<_> =
+        errors.iter().map(|(field, text)| context! { text => text.clone(), href => format!("#{field}") }).collect();
+    page(
+        status,
+        "notifications/record.html",
+        context! {
+            title => match &notification.receipt {
+                Some(receipt) => format!("{} {}", loaded.title, receipt.reference),
+                None => loaded.title.clone(),
+            },
+            heading => loaded.title.clone(),
+            header => signed_in.header("notifications"),
+            id => id.to_string(),
+            reference => notification.receipt.as_ref().map(|r| r.reference.clone()),
+            received => notification.receipt.as_ref().map(|r| r.received_at.format("%-d %B %Y at %H:%M UTC").to_string()),
+            status => status_text,
+            colour,
+            question,
+            answer,
+            answer_max_length => ANSWER_MAX_LENGTH,
+            answer_error => errors.get("answer").cloned(),
+            errors => summary,
+            done,
+            events,
+            sections => answer_sections(&loaded, false),
+            csrf_token,
+        },
+    )
+}
+
+/// One entry of the history, as a sentence, with what was said.
+fn event(entry: &HistoryEntry, names: &HashMap<Uuid, String>) -> minijinja::Value {
+    let who = who(entry.by.as_ref(), names);
+    let regulator = "the Care Quality Commission";
+    let text = match entry.action {
+        Action::Created => format!("Started by {who}"),
+        Action::Edited => match entry.fields.len() {
+            0 => format!("Changed by {who}"),
+            1 => format!("1 answer changed by {who}"),
+            n => format!("{n} answers changed by {who}"),
+        },
+        Action::Approved => format!("Approved for sending by {who}"),
+        Action::Submitted => format!("Sent by {who}"),
+        Action::Discarded => format!("Discarded by {who}"),
+        Action::Acknowledged => format!("Received by {regulator}"),
+        Action::ViewedByStaff => format!("Opened by {regulator}"),
+        Action::InformationRequested => match entry.due_on {
+            Some(due) => format!("Question from {regulator}, to answer by {}", due.format("%-d %B %Y")),
+            None => format!("Question from {regulator}"),
+        },
+        Action::Responded => format!("Answered by {who}"),
+        Action::Closed => format!("Closed by {regulator}"),
+    };
+    context! {
+        text,
+        at => entry.at.format("%-d %B %Y at %H:%M UTC").to_string(),
+        message => entry.message.as_deref().map(crate::notifications::lines_html),
+    }
+}
+
+/// Who did something, by name where they are in the organisation.
+fn who(actor: Option<&ActorView>, names: &HashMap<Uuid, String>) -> String {
+    let person =
+        actor.and_then(|a| a.user_id).map(|id| names.get(&id).cloned().unwrap_or_else(|| "a former member".into()));
+    let software = actor.and_then(|a| a.client_id).is_some();
+    match (person, software) {
+        (Some(person), true) => format!("{person}, using software"),
+        (Some(person), false) => person,
+        (None, true) => "your organisation's software (an API client)".into(),
+        (None, false) => "someone in your organisation".into(),
+    }
+}
+
+/// The receipt, as the API signed it, to keep: a JSON file whose `jws` anyone can check against the keys at
+/// `/.well-known/receipt-keys.json`.
+pub async fn receipt(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let Some(receipt) = loaded.notification.receipt.as_ref() else { return not_found() };
+    let Ok(body) = serde_json::to_vec_pretty(receipt) else { return service_problem() };
+    let file = format!("attachment; filename=\"receipt-{}.json\"", receipt.reference.replace(['"', '\\'], ""));
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, file),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct Answer {
+    csrf_token: Option<String>,
+    answer: Option<String>,
+}
+
+/// Sends the answer to the regulator's question.
+pub async fn respond(
+    State(portal): State<Portal>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<Answer>,
+) -> Response {
+    if let Err(response) = csrf::check(&signed_in.session, form.csrf_token.as_deref()).await {
+        return response;
+    }
+    let loaded = match load(&portal, &signed_in, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let answer = form.answer.unwrap_or_default();
+    let refused = |loaded, text: String| {
+        let errors = BTreeMap::from([("answer", text)]);
+        let answer = answer.clone();
+        let signed_in = &signed_in;
+        async move { record_page(signed_in, loaded, &answer, errors, StatusCode::UNPROCESSABLE_ENTITY).await }
+    };
+    if loaded.notification.status != Status::InformationRequested {
+        return refused(loaded, "There is no question waiting for an answer: a colleague may have answered it".into())
+            .await;
+    }
+    // The SDK's type holds the API's rules for an answer (not blank, not too long): what breaks one is said
+    // here, in words, without a call that would be refused.
+    let message = match provider_api_sdk::types::NewResponseMessage::try_from(answer.clone()) {
+        Ok(message) => message,
+        Err(_) if answer.trim().is_empty() => return refused(loaded, "Enter your answer".into()).await,
+        Err(_) => {
+            let text = format!("Your answer must be {ANSWER_MAX_LENGTH} characters or fewer");
+            return refused(loaded, text).await;
+        }
+    };
+    let (organisation, notification) = (loaded.organisation, loaded.notification.id);
+    let sent = signed_in
+        .client
+        .respond_to_notification()
+        .organisation_id(organisation)
+        .notification_id(notification)
+        .body(NewResponse { message })
+        .send()
+        .await;
+    match sent {
+        Ok(_) => {
+            if signed_in.session.insert(DONE, "Your answer has been sent").await.is_err() {
+                return service_problem();
+            }
+            Redirect::to(&format!("/notifications/{notification}")).into_response()
+        }
+        Err(error) => {
+            let text = match error.problem() {
+                Some(problem) if problem.status == 422 => {
+                    problem.errors.first().map_or_else(|| problem.detail.clone(), |e| e.detail.clone())
+                }
+                Some(problem) if problem.status == 409 => problem.detail.clone(),
+                _ => {
+                    tracing::error!(%error, "the API did not take an answer to the regulator");
+                    return service_problem();
+                }
+            };
+            let fresh = match load(&portal, &signed_in, &id).await {
+                Ok(fresh) => fresh,
+                Err(response) => return response,
+            };
+            refused(fresh, text).await
+        }
+    }
+}
