@@ -7,3 +7,6 @@ if ('noModule' in HTMLScriptElement.prototype) {
   document.body.classList.add('govuk-frontend-supported')
 }
 initAll()
+
+// The warning before a signed-in session ends, on pages that have one.
+if (document.getElementById('session-timeout')) import('/assets/session-timeout.mjs')

@@ -7,6 +7,7 @@ pub mod config;
 mod csrf;
 mod dashboard;
 pub mod forms;
+mod kept;
 mod notification_list;
 mod notification_record;
 mod notifications;
@@ -65,7 +66,10 @@ pub const PAGES: &[&str] = &[
 
 /// Routes that only take a form's answer and then show one of [`PAGES`] (or redirect to one).
 pub const FORM_ACTIONS: &[&str] =
-    &["/notifications/{id}/submit", "/notifications/{id}/approve", "/notifications/{id}/respond"];
+    &["/notifications/{id}/submit", "/notifications/{id}/approve", "/notifications/{id}/respond", "/session/resume"];
+
+/// Routes only the pages' scripts call (the session warning's "Stay signed in").
+pub const SCRIPT_CALLS: &[&str] = &["/session/keep-alive"];
 
 /// Routes that give a file to save rather than a page.
 pub const DOWNLOADS: &[&str] = &["/notifications/{id}/receipt"];
@@ -167,6 +171,8 @@ impl Portal {
         let pages = pages::routes()
             .merge(sign_in::routes())
             .route("/dashboard", get(dashboard::show))
+            .route("/session/resume", axum::routing::post(kept::resume))
+            .route("/session/keep-alive", get(kept::keep_alive))
             .merge(notifications::routes())
             .with_state(self.clone())
             .layer(sessions);
@@ -201,7 +207,7 @@ mod tests {
             }
         }
         let listed: std::collections::BTreeSet<String> =
-            PAGES.iter().chain(FORM_ACTIONS).chain(DOWNLOADS).map(|r| (*r).to_owned()).collect();
+            PAGES.iter().chain(FORM_ACTIONS).chain(DOWNLOADS).chain(SCRIPT_CALLS).map(|r| (*r).to_owned()).collect();
         assert_eq!(routes, listed, "the routes declared and the routes listed differ");
     }
 }

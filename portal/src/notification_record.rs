@@ -5,18 +5,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use provider_api_sdk::ProblemExt;
 use provider_api_sdk::types::{Action, ActorView, HistoryEntry, NewResponse, Status};
+use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::notification_list::status_label;
 use crate::notifications::{Loaded, answer_sections, load, not_found};
 use crate::render::{page, service_problem};
 use crate::signed_in::SignedIn;
-use crate::{Portal, csrf};
+use crate::{Portal, csrf, kept};
 
 /// The session key of a message the next page shows once ("Your answer has been sent").
 const DONE: &str = "record_done";
@@ -25,7 +26,11 @@ const DONE: &str = "record_done";
 const ANSWER_MAX_LENGTH: usize = 50_000;
 
 pub async fn show(signed_in: &SignedIn, loaded: Loaded) -> Response {
-    record_page(signed_in, loaded, "", BTreeMap::new(), StatusCode::OK).await
+    // An answer typed before being signed out (or before the form expired), shown again but not yet sent.
+    let path = format!("/notifications/{}", loaded.notification.id);
+    let kept = kept::take(&signed_in.session, &path).await;
+    let answer = kept.as_ref().and_then(|fields| fields.iter().find(|(name, _)| name == "answer")).map(|(_, v)| v);
+    record_page(signed_in, loaded, answer.map_or("", String::as_str), BTreeMap::new(), StatusCode::OK).await
 }
 
 async fn record_page(
@@ -81,6 +86,7 @@ async fn record_page(
             colour,
             question,
             answer,
+            unsent => !answer.is_empty() && errors.is_empty(),
             answer_max_length => ANSWER_MAX_LENGTH,
             answer_error => errors.get("answer").cloned(),
             errors => summary,
@@ -166,12 +172,17 @@ pub struct Answer {
 /// Sends the answer to the regulator's question.
 pub async fn respond(
     State(portal): State<Portal>,
-    signed_in: SignedIn,
+    session: Session,
+    headers: HeaderMap,
+    signed_in: Result<SignedIn, Response>,
     Path(id): Path<String>,
     Form(form): Form<Answer>,
 ) -> Response {
-    if let Err(response) = csrf::check(&signed_in.session, form.csrf_token.as_deref()).await {
-        return response;
+    let path = format!("/notifications/{id}");
+    let typed = [("answer".to_owned(), form.answer.clone().unwrap_or_default())];
+    let Ok(signed_in) = signed_in else { return kept::sign_in_again(&session, &headers, &path, &typed).await };
+    if csrf::check(&signed_in.session, form.csrf_token.as_deref()).await.is_err() {
+        return kept::form_expired(&session, &headers, &path, &typed).await;
     }
     let loaded = match load(&portal, &signed_in, &id).await {
         Ok(loaded) => loaded,

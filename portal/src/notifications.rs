@@ -8,20 +8,21 @@ use std::collections::BTreeMap;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use minijinja::context;
 use provider_api_sdk::ProblemExt;
 use provider_api_sdk::types::{NewNotification, NotificationPatch, NotificationTypeView, NotificationView, Status};
 use serde_json::Value;
+use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::forms::answers::{Posted, form_values, merge_patch};
 use crate::forms::{Form as SchemaForm, Kind, Page, all_questions, needed, page_of};
 use crate::render::{page, service_problem};
 use crate::signed_in::SignedIn;
-use crate::{Portal, csrf};
+use crate::{Portal, csrf, kept};
 
 pub fn routes() -> Router<Portal> {
     Router::new()
@@ -258,9 +259,20 @@ async fn show_page(
         return Redirect::to(&format!("/notifications/{}", loaded.notification.id)).into_response();
     }
     let Some(index) = number.checked_sub(1).filter(|i| *i < loaded.pages.len()) else { return not_found() };
-    let content = Value::Object(loaded.notification.content.0.clone());
-    let values = form_values(&loaded.pages[index].questions, &content);
-    form_page(&signed_in, &loaded, index, values, BTreeMap::new(), StatusCode::OK).await
+    let path = format!("/notifications/{}/pages/{number}", loaded.notification.id);
+    // What they typed before being signed out (or before the form expired), shown again but not yet saved.
+    let values = match kept::take(&signed_in.session, &path).await {
+        Some(fields) => {
+            let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (name, value) in fields.into_iter().filter(|(name, _)| name != "version") {
+                values.entry(name).or_default().push(value);
+            }
+            let errors = BTreeMap::new();
+            return form_page(&signed_in, &loaded, index, values, errors, StatusCode::OK, true).await;
+        }
+        None => form_values(&loaded.pages[index].questions, &Value::Object(loaded.notification.content.0.clone())),
+    };
+    form_page(&signed_in, &loaded, index, values, BTreeMap::new(), StatusCode::OK, false).await
 }
 
 async fn form_page(
@@ -270,6 +282,7 @@ async fn form_page(
     values: BTreeMap<String, Vec<String>>,
     errors: BTreeMap<String, String>,
     status: StatusCode,
+    unsaved: bool,
 ) -> Response {
     let csrf_token = match csrf::token(&signed_in.session).await {
         Ok(token) => token,
@@ -303,6 +316,7 @@ async fn form_page(
             caption => loaded.title.clone(),
             header => signed_in.header("notifications"),
             questions, values, errors, summary,
+            unsaved,
             csrf_token,
             version => loaded.notification.version,
             action => format!("/notifications/{}/pages/{}", loaded.notification.id, index + 1),
@@ -313,13 +327,17 @@ async fn form_page(
 
 async fn save_page(
     State(portal): State<Portal>,
-    signed_in: SignedIn,
+    session: Session,
+    headers: HeaderMap,
+    signed_in: Result<SignedIn, Response>,
     Path((id, number)): Path<(String, usize)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
+    let path = format!("/notifications/{id}/pages/{number}");
+    let Ok(signed_in) = signed_in else { return kept::sign_in_again(&session, &headers, &path, &pairs).await };
     let token = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
-    if let Err(response) = csrf::check(&signed_in.session, token).await {
-        return response;
+    if csrf::check(&signed_in.session, token).await.is_err() {
+        return kept::form_expired(&session, &headers, &path, &pairs).await;
     }
     let loaded = match load(&portal, &signed_in, &id).await {
         Ok(loaded) => loaded,
@@ -378,7 +396,7 @@ async fn save_page(
             } else {
                 (loaded, typed)
             };
-            form_page(&signed_in, &loaded, index, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            form_page(&signed_in, &loaded, index, values, errors, StatusCode::UNPROCESSABLE_ENTITY, false).await
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct SignedInHeader {
     pub organisation: Option<String>,
     /// The navigation item the page belongs to (`tasks`, …).
     pub section: &'static str,
+    /// How long the session lasts without a request, for the warning before it ends; none where there is no
+    /// work to lose.
+    pub idle_seconds: Option<u64>,
 }
 
 /// `template` rendered with `values` and what every page has. `values` must give `title`; `errors` (a list)

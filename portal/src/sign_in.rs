@@ -52,7 +52,7 @@ struct StartQuery {
 /// Only a path on this site, so a crafted sign-in link cannot send someone elsewhere afterwards. Browsers drop
 /// tabs and newlines from a URL and read `\` as `/`, so a path with any of them, or any control character or
 /// space, is refused rather than cleaned (`/\t/evil.example` would become `//evil.example`).
-fn local_path(candidate: Option<&str>) -> String {
+pub(crate) fn local_path(candidate: Option<&str>) -> String {
     match candidate {
         Some(path)
             if path.starts_with('/')

@@ -55,7 +55,12 @@ impl Person {
 
     /// The page header, naming them and their organisation, for a page in `section`.
     pub fn header(&self, section: &'static str) -> SignedInHeader {
-        SignedInHeader { person: self.name.clone(), organisation: self.organisation().map(|o| o.name.clone()), section }
+        SignedInHeader {
+            person: self.name.clone(),
+            organisation: self.organisation().map(|o| o.name.clone()),
+            section,
+            idle_seconds: None,
+        }
     }
 }
 
@@ -69,12 +74,13 @@ pub struct SignedIn {
     pub person: Person,
     pub client: Client,
     pub session: Session,
+    idle_timeout: Duration,
 }
 
 impl SignedIn {
     /// The page header for a page in `section`.
     pub fn header(&self, section: &'static str) -> SignedInHeader {
-        self.person.header(section)
+        SignedInHeader { idle_seconds: Some(self.idle_timeout.as_secs()), ..self.person.header(section) }
     }
 }
 
@@ -105,7 +111,7 @@ impl FromRequestParts<Portal> for SignedIn {
             }
         }
         let client = portal.client_with(&tokens.access_token, address);
-        Ok(Self { person, client, session })
+        Ok(Self { person, client, session, idle_timeout: portal.config().idle_timeout })
     }
 }
 

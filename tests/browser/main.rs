@@ -132,7 +132,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             "leaving": person("drafter", &demo),
             "admin": person("admin", &other),
         },
-        "paths": {"question": format!("/notifications/{question}")},
+        "paths": {"question": format!("/notifications/{question}"), "form_page": format!("/notifications/{empty_draft}/pages/1")},
         "walks": walks,
         "entries": entries,
     });

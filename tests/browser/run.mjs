@@ -232,6 +232,39 @@ if (keyboardDraft) {
   await context.close()
 }
 
+// The warning before the session ends (WCAG 2.2.1), on a form page with an answer typed: the page's clock is
+// moved on rather than waited for. Two minutes before the end the dialog opens with focus in it; it passes
+// axe; Enter on "Stay signed in" extends the session and closes it. Left to run out, the typed answer is
+// kept and shown again, not saved.
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await page.clock.install()
+  await signIn(page, 'drafter')
+  await page.goto(`${config.base_url}${config.paths.form_page}`)
+  const idle = Number(await page.getAttribute('#session-timeout', 'data-idle-seconds'))
+  const field = page.locator('main input[type=text]').first()
+  await field.fill('Typed before the warning')
+  await page.clock.fastForward((idle - 119) * 1000)
+  const open = await page.evaluate(() => document.getElementById('session-timeout').open)
+  const focused = await page.evaluate(() => document.activeElement?.closest('dialog')?.id)
+  if (!open) fail('session warning: the dialog did not open two minutes before the end')
+  else if (focused !== 'session-timeout') fail(`session warning: focus is not in the dialog (${focused})`)
+  await axe(page, 'session-timeout--warning')
+  await page.screenshot({ path: path.join(config.screenshots, 'session-timeout--warning.png') })
+  await Promise.all([page.waitForResponse(r => r.url().endsWith('/session/keep-alive')), page.keyboard.press('Enter')])
+  if (await page.evaluate(() => document.getElementById('session-timeout').open)) fail('session warning: Stay signed in did not close it')
+  await page.clock.fastForward((idle + 10) * 1000)
+  await page.waitForURL(url => url.toString().endsWith(config.paths.form_page) && url.toString() !== page.url(), { timeout: 5000 }).catch(() => {})
+  await page.waitForSelector('.govuk-notification-banner', { timeout: 5000 }).catch(() => {})
+  const kept = await field.inputValue().catch(() => '')
+  const banner = await page.$$eval('.govuk-notification-banner__heading', b => b.map(e => e.textContent.trim()))
+  if (kept !== 'Typed before the warning' || banner[0] !== 'Your answers on this page have not been saved yet') {
+    fail(`session warning: when time ran out the answer was not kept (${kept}; ${banner})`)
+  } else console.log('session warning: opened with focus, passed axe, Stay signed in extended it; run out, the answer was kept')
+  await context.close()
+}
+
 // JavaScript off: the same journeys as plain HTML forms: a drafter prepares a notification, a submitter sends
 // it, and a question from the regulator is answered.
 {

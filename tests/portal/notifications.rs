@@ -141,3 +141,83 @@ async fn every_notification_type_can_be_answered_up_to_check_your_answers() {
         assert!(!check.body.contains("Not answered"), "{kind}: an answer went missing");
     }
 }
+
+/// The session ends while someone is typing (they were away longer than the idle timeout): what they send is
+/// not lost but kept, they sign in again and are brought back to the page with it, not yet saved. The same
+/// when the form's token has gone stale. A post that came without the session cookie (as another site's
+/// would, `SameSite=Lax`) keeps nothing, so nobody can plant answers in someone's form.
+#[tokio::test]
+async fn what_was_typed_when_the_session_ended_is_kept_for_after_signing_in() {
+    use std::str::FromStr;
+    use tower_sessions::session_store::SessionStore;
+
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let drafter = user(&demo, "drafter");
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in(&drafter.email, &drafter.password).await;
+    let first = start(&browser, "serious_injury").await;
+    let path = first.url.trim_start_matches(&app.base_url).to_owned();
+    let draft_id: uuid::Uuid = path.split('/').nth(2).unwrap().parse().unwrap();
+    let identifier = first.attr("main input[type=text]", "name").unwrap();
+    let (action, fields) = first.form("main form", &[(identifier.as_str(), "RES-0099")]);
+    let saved_content = || async {
+        let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+        let draft = client.get_notification().organisation_id(demo.organisation_id).notification_id(draft_id);
+        draft.send().await.unwrap().into_inner().content
+    };
+    let before = saved_content().await;
+
+    // The session ends (expired and swept) while the page is open; then they press the button.
+    let sessions = app.portal.as_ref().unwrap().sessions();
+    sessions.delete(&tower_sessions::session::Id::from_str(&browser.session_id().unwrap()).unwrap()).await.unwrap();
+    let sent = browser.post(&action, &fields).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let query = serde_urlencoded::to_string([("return_to", path.as_str())]).unwrap();
+    assert_eq!(sent.location(), Some(format!("/sign-in?{query}").as_str()));
+    assert_eq!(saved_content().await, before, "nothing was saved");
+
+    let back = browser.sign_in_from(sent.location().unwrap(), &drafter.email, &drafter.password).await;
+    assert_eq!(back.url, first.url, "brought back to the page");
+    assert_eq!(back.attr(&format!("[name='{identifier}']"), "value").as_deref(), Some("RES-0099"), "{}", back.body);
+    assert_eq!(
+        back.texts(".govuk-notification-banner__heading"),
+        ["Your answers on this page have not been saved yet"]
+    );
+    assert_eq!(saved_content().await, before, "still not saved: they check it and send it");
+    let again = browser.get(&path).await;
+    assert!(again.texts(".govuk-notification-banner").is_empty(), "kept for one showing");
+
+    // A stale token (signed in again in another tab): the page says so and keeps what was typed.
+    let stale: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| if k == "csrf_token" { (k.clone(), "stale".to_owned()) } else { (k.clone(), v.clone()) })
+        .collect();
+    let expired = browser.post(&action, &stale).await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert_eq!(expired.h1(), "This form has expired");
+    let link = expired.attr("main a.govuk-link", "href").unwrap();
+    assert_eq!(link, path);
+    let kept = browser.get(&link).await;
+    assert_eq!(kept.attr(&format!("[name='{identifier}']"), "value").as_deref(), Some("RES-0099"));
+
+    // The warning's script, when time ran out: keep the page's answers and come back to them.
+    let mut resumed_fields = fields.clone();
+    resumed_fields.push(("return_to".into(), path.clone()));
+    let resumed = browser.post("/session/resume", &resumed_fields).await;
+    assert_eq!(resumed.location(), Some(path.as_str()));
+    let shown = browser.get(&path).await;
+    assert_eq!(shown.attr(&format!("[name='{identifier}']"), "value").as_deref(), Some("RES-0099"));
+    let elsewhere = browser.post("/session/resume", &[("return_to".into(), "//evil.example/".into())]).await;
+    assert_eq!(elsewhere.location(), Some("/dashboard"), "only ever back to a page of the portal");
+    assert_eq!(browser.get("/session/keep-alive").await.status, StatusCode::NO_CONTENT);
+
+    // Without the session cookie, nothing is kept.
+    let stranger = Browser::new(&app.base_url);
+    let planted = stranger.post(&action, &fields).await;
+    assert_eq!(planted.status, StatusCode::SEE_OTHER);
+    let landed = stranger.sign_in_from(planted.location().unwrap(), &drafter.email, &drafter.password).await;
+    assert_eq!(landed.url, first.url);
+    assert!(landed.texts(".govuk-notification-banner").is_empty(), "{}", landed.body);
+    assert_ne!(landed.attr(&format!("[name='{identifier}']"), "value").as_deref(), Some("RES-0099"));
+}
