@@ -8,6 +8,7 @@ mod csrf;
 mod dashboard;
 pub mod forms;
 mod kept;
+mod location;
 mod notification_list;
 mod notification_record;
 mod notifications;
@@ -59,6 +60,7 @@ pub const PAGES: &[&str] = &[
     "/notifications",
     "/notifications/new",
     "/notifications/{id}",
+    "/notifications/{id}/location",
     "/notifications/{id}/pages/{number}",
     "/notifications/{id}/check",
     "/notifications/{id}/sent",

@@ -42,12 +42,13 @@ async fn record_page(
 ) -> Response {
     let client = &signed_in.client;
     let (organisation, id) = (loaded.organisation, loaded.notification.id);
-    // Two more calls, side by side: what happened, and the names of the people who did it.
-    let (history, members) = tokio::join!(
+    // Three more calls, side by side: what happened, the names of the people who did it, and where.
+    let (history, members, locations) = tokio::join!(
         client.notification_history().organisation_id(organisation).notification_id(id).send(),
         client.list_members().organisation_id(organisation).send(),
+        client.list_locations().organisation_id(organisation).send(),
     );
-    let (Ok(history), Ok(members)) = (history, members) else {
+    let (Ok(history), Ok(members), Ok(locations)) = (history, members, locations) else {
         tracing::error!("the API did not give a notification's history or the organisation's members");
         return service_problem();
     };
@@ -60,6 +61,10 @@ async fn record_page(
     };
     let done: Option<String> = signed_in.session.remove(DONE).await.ok().flatten();
     let notification = &loaded.notification;
+    let location = locations.into_inner().items.into_iter().find(|l| Some(l.id) == notification.location_id).map(|l| {
+        let (name, address) = crate::location::describe(&l);
+        format!("{name}, {address}")
+    });
     let (status_text, colour) = status_label(notification.status);
     let question = notification.information_request.as_ref().map(|request| {
         context! {
@@ -83,6 +88,7 @@ async fn record_page(
             reference => notification.receipt.as_ref().map(|r| r.reference.clone()),
             received => notification.receipt.as_ref().map(|r| r.received_at.format("%-d %B %Y at %H:%M UTC").to_string()),
             status => status_text,
+            location,
             colour,
             question,
             answer,

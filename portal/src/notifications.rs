@@ -30,6 +30,7 @@ pub fn routes() -> Router<Portal> {
         .route("/notifications/new", get(choose_type).post(start))
         .route("/notifications/{id}", get(show))
         .route("/notifications/{id}/pages/{number}", get(show_page).post(save_page))
+        .route("/notifications/{id}/location", get(crate::location::ask).post(crate::location::choose))
         .route("/notifications/{id}/check", get(check_answers))
         .route("/notifications/{id}/submit", axum::routing::post(submit))
         .route("/notifications/{id}/approve", axum::routing::post(approve))
@@ -87,6 +88,17 @@ pub(crate) async fn load(portal: &Portal, signed_in: &SignedIn, id: &str) -> Res
     })?;
     fill_choices(portal, &mut pages).await?;
     Ok(Loaded { organisation, notification, title: kind.title, pages })
+}
+
+/// As [`load`], for a form's post: its CSRF token checked first.
+pub(crate) async fn load_for_form(
+    portal: &Portal,
+    signed_in: &SignedIn,
+    id: &str,
+    csrf_token: Option<&str>,
+) -> Result<Loaded, Response> {
+    csrf::check(&signed_in.session, csrf_token).await?;
+    load(portal, signed_in, id).await
 }
 
 /// Choices the schema lists elsewhere (`x-options-from`), read from there.
@@ -204,9 +216,16 @@ async fn start(State(portal): State<Portal>, signed_in: SignedIn, Form(form): Fo
         );
     };
     // The location, when the organisation has just one; otherwise the form asks (or the API says it is missing).
-    let locations = signed_in.client.list_locations().organisation_id(organisation).send().await;
-    let location_id = match locations.map(|l| l.into_inner().items) {
-        Ok(items) if items.len() == 1 => Some(items[0].id),
+    let locations = match crate::location::choices(&signed_in, organisation).await {
+        Ok(locations) => locations,
+        Err(response) => return response,
+    };
+    // Someone limited to some locations may only make a draft that names one: with several, it starts at the
+    // first and the next page asks which (already chosen, to confirm or change).
+    let limited = signed_in.person.organisation().is_some_and(|o| !o.location_ids.is_empty());
+    let location_id = match locations.as_slice() {
+        [only] => Some(only.id),
+        [first, ..] if limited => Some(first.id),
         _ => None,
     };
     let mut content = serde_json::Map::new();
@@ -218,15 +237,16 @@ async fn start(State(portal): State<Portal>, signed_in: SignedIn, Form(form): Fo
         attachments: Vec::new(),
     };
     let key = form.idempotency_key.filter(|k| Uuid::parse_str(k).is_ok()).unwrap_or_else(|| Uuid::new_v4().to_string());
-    match signed_in
-        .client
-        .create_notification()
-        .organisation_id(organisation)
-        .idempotency_key(key)
-        .body(draft)
-        .send()
-        .await
-    {
+    // A double press sends the key twice: the second waits for the first's answer (the same draft).
+    let client = &signed_in.client;
+    let created = provider_api_sdk::idempotent::with_this_key(key, |key| {
+        client.create_notification().organisation_id(organisation).idempotency_key(key).body(draft.clone()).send()
+    });
+    match created.await {
+        // With a choice of locations, which one it is about comes first.
+        Ok(created) if locations.len() > 1 => {
+            Redirect::to(&format!("/notifications/{}/location", created.into_inner().id)).into_response()
+        }
         Ok(created) => Redirect::to(&format!("/notifications/{}/pages/1", created.into_inner().id)).into_response(),
         Err(error) => {
             tracing::error!(%error, "the API did not start a draft");
@@ -295,17 +315,14 @@ async fn form_page(
         .into_iter()
         .filter_map(|q| {
             let text = errors.get(&q.pointer)?;
-            let href = match q.kind {
-                Kind::Date | Kind::DateTime => format!("#{}-day", q.id),
-                Kind::Choice { .. } | Kind::YesNo { .. } => format!("#{}", q.id),
-                _ => format!("#{}", q.id),
-            };
+            let href = format!("#{}", first_field_id(q));
             Some(context! { text, href })
         })
         .chain(errors.get("").map(|text| context! { text, href => "#main-content" }))
         .collect();
-    // One question on the page: its title is the page's heading, as GOV.UK's question pages do.
-    let single = questions.len() == 1 && !matches!(questions[0].kind, Kind::Group { .. });
+    // One question on the page (or one group of them): its title is the page's heading, as GOV.UK's question
+    // pages do, rather than a heading and a legend saying the same.
+    let single = questions.len() == 1;
     let heading = if single { questions[0].title.clone() } else { form_page.title.clone() };
     page(
         status,
@@ -398,6 +415,15 @@ async fn save_page(
             };
             form_page(&signed_in, &loaded, index, values, errors, StatusCode::UNPROCESSABLE_ENTITY, false).await
         }
+    }
+}
+
+/// The id of the box an error about `question` is linked to: a date's day, a group's first question.
+fn first_field_id(question: &crate::forms::Question) -> String {
+    match &question.kind {
+        Kind::Date | Kind::DateTime => format!("{}-day", question.id),
+        Kind::Group { questions } => questions.first().map_or_else(|| question.id.clone(), first_field_id),
+        _ => question.id.clone(),
     }
 }
 
@@ -510,16 +536,56 @@ async fn check_page(
         Err(response) => return response,
     };
     let id = loaded.notification.id;
-    let sections = answer_sections(loaded, true);
+    let mut sections = answer_sections(loaded, true);
+    // Which location, when there was a choice: first, with its own page to change it.
+    let locations = match crate::location::choices(signed_in, loaded.organisation).await {
+        Ok(locations) => locations,
+        Err(response) => return response,
+    };
+    if locations.len() > 1 {
+        let chosen = locations.iter().find(|l| Some(l.id) == loaded.notification.location_id);
+        let value = chosen.map_or_else(
+            || "Not answered".to_owned(),
+            |l| {
+                let (name, address) = crate::location::describe(l);
+                format!("{}<br>{}", provider_api_govuk::escape(&name), provider_api_govuk::escape(&address))
+            },
+        );
+        let row = context! {
+            key => context! { text => "Location" },
+            value => context! { html => value },
+            actions => context! { items => vec![context! {
+                href => format!("/notifications/{id}/location?change=yes"),
+                text => "Change",
+                visuallyHiddenText => "location",
+            }] },
+        };
+        sections.insert(0, context! { title => "Where", rows => vec![row] });
+    }
     let summary: Vec<_> = problems
         .iter()
         .map(|(pointer, detail)| {
-            // "This is required." alone says nothing on a page of every answer: name the question.
+            if pointer == "/location_id" {
+                let href = format!("/notifications/{id}/location?change=yes");
+                return context! { text => format!("Location: {detail}"), href };
+            }
+            // "This is required." alone says nothing on a page of every answer: name the question, or for an
+            // object the form asks over several pages (no one question is it), the page that asks its first part.
             let question =
                 loaded.pages.iter().flat_map(|p| all_questions(&p.questions)).find(|q| &q.pointer == pointer);
-            let text =
-                question.map_or_else(|| detail.clone(), |q| format!("{}: {detail}", q.title.trim_end_matches('?')));
-            let href = match page_of(&loaded.pages, pointer) {
+            let inside = format!("{pointer}/");
+            let first_part = loaded
+                .pages
+                .iter()
+                .enumerate()
+                .find(|(_, p)| all_questions(&p.questions).iter().any(|q| q.pointer.starts_with(&inside)));
+            let name = match (question, first_part) {
+                (Some(q), _) => Some(q.title.trim_end_matches('?').to_owned()),
+                (None, Some((_, page))) => Some(page.title.clone()),
+                (None, None) => None,
+            };
+            let text = name.map_or_else(|| detail.clone(), |name| format!("{name}: {detail}"));
+            let href = match page_of(&loaded.pages, pointer).or(first_part.map(|(index, _)| index)) {
                 Some(index) => format!("/notifications/{id}/pages/{}", index + 1),
                 None => "#main-content".to_owned(),
             };
@@ -578,15 +644,23 @@ async fn act(
     Path(id): Path<String>,
     Form(form): Form<Decision>,
 ) -> Response {
-    if let Err(response) = csrf::check(&signed_in.session, form.csrf_token.as_deref()).await {
-        return response;
-    }
-    let loaded = match load(&portal, &signed_in, &id).await {
+    let loaded = match load_for_form(&portal, &signed_in, &id, form.csrf_token.as_deref()).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
     // The version the person checked: if a colleague changed it since, the API refuses (412) and they look again.
-    let if_match = format!("\"{}\"", form.version.unwrap_or(loaded.notification.version));
+    // A form without one (not the check page's) is not taken to mean whatever the latest is.
+    let Some(version) = form.version else {
+        let problem = "Check the answers below, then send or approve them from this page".to_owned();
+        return check_page(
+            &signed_in,
+            &loaded,
+            BTreeMap::from([(String::new(), problem)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let if_match = format!("\"{version}\"");
     let (organisation, notification) = (loaded.organisation, loaded.notification.id);
     let outcome = match act {
         Act::Submit => {
@@ -595,8 +669,11 @@ async fn act(
                 .filter(|k| Uuid::parse_str(k).is_ok())
                 .unwrap_or_else(|| Uuid::new_v4().to_string());
             let client = &signed_in.client;
-            let request = client.submit_notification().organisation_id(organisation).notification_id(notification);
-            request.if_match(if_match).idempotency_key(key).send().await
+            provider_api_sdk::idempotent::with_this_key(key, |key| {
+                let request = client.submit_notification().organisation_id(organisation).notification_id(notification);
+                request.if_match(if_match.clone()).idempotency_key(key).send()
+            })
+            .await
         }
         Act::Approve => {
             let client = &signed_in.client;

@@ -27,12 +27,21 @@ pub fn new_key() -> String {
 /// .await;
 /// # }
 /// ```
-pub async fn with_key<T, F, Fut>(mut attempt: F) -> Result<ResponseValue<T>, Error<types::Problem>>
+pub async fn with_key<T, F, Fut>(attempt: F) -> Result<ResponseValue<T>, Error<types::Problem>>
 where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<ResponseValue<T>, Error<types::Problem>>>,
 {
-    let key = new_key();
+    with_this_key(new_key(), attempt).await
+}
+
+/// As [`with_key`], with a key chosen before: a web form's, so that pressing its button twice (two requests
+/// with one key, the second arriving while the first runs) waits for the first's answer instead of failing.
+pub async fn with_this_key<T, F, Fut>(key: String, mut attempt: F) -> Result<ResponseValue<T>, Error<types::Problem>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<ResponseValue<T>, Error<types::Problem>>>,
+{
     let mut pause = Duration::from_millis(100);
     let mut tries = 1;
     loop {

@@ -61,6 +61,11 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     for _ in 0..20 {
         app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
     }
+    // An organisation with two registered locations, whose drafts ask which one.
+    let several = app.demo().await;
+    app.demo_location(&several, "Riverside Court").await;
+    let unlocated = app.demo_draft_at(&several, None, json!({"type": "serious_injury"})).await;
+    let located = app.demo_draft(&several, json!({"type": "serious_injury"})).await;
     // The regulator's questions: one to see (and refuse an empty answer to), one to answer.
     let triage = app.triage_staff().await;
     let ask = |id: uuid::Uuid| {
@@ -100,6 +105,8 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             .replace("{empty_draft}", &empty_draft.to_string())
             .replace("{sent}", &sent.to_string())
             .replace("{asked}", &asked.to_string())
+            .replace("{unlocated}", &unlocated.to_string())
+            .replace("{located}", &located.to_string())
             .replace("{to_answer}", &to_answer.to_string())
             .replace("{bad_token}", "paw_not-a-real-link")
     };
@@ -131,6 +138,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             "submitter": person("submitter", &demo),
             "leaving": person("drafter", &demo),
             "admin": person("admin", &other),
+            "several": person("drafter", &several),
         },
         "paths": {"question": format!("/notifications/{question}"), "form_page": format!("/notifications/{empty_draft}/pages/1")},
         "walks": walks,

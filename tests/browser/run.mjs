@@ -81,6 +81,7 @@ for (const entry of config.entries) {
   // Every error in a summary says which question it is about, not only what is wrong.
   const summary = await page.$$eval('.govuk-error-summary__list a', links => links.map(a => a.textContent.trim()))
   if (new Set(summary).size !== summary.length) fail(`${name}: the error summary repeats itself: ${summary.join(' | ')}`)
+  for (const line of summary) if (/^This is required\.?$/.test(line)) fail(`${name}: an error in the summary names no question: ${line}`)
   if (entry.state === 'errors' && !title.startsWith('Error: ')) fail(`${name}: the title does not start "Error: " (${title})`)
   await axe(page, name)
   await page.screenshot({ path: path.join(config.screenshots, `${name}.png`), fullPage: true })

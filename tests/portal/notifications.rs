@@ -221,3 +221,82 @@ async fn what_was_typed_when_the_session_ended_is_kept_for_after_signing_in() {
     assert!(landed.texts(".govuk-notification-banner").is_empty(), "{}", landed.body);
     assert_ne!(landed.attr(&format!("[name='{identifier}']"), "value").as_deref(), Some("RES-0099"));
 }
+
+/// Pressing "Continue" twice starts one draft, not two and not an error (the second press waits for the
+/// first's answer); and a send that does not say which version was checked is not taken to mean the latest.
+#[tokio::test]
+async fn a_double_press_starts_one_draft_and_a_send_must_name_the_version_checked() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let submitter = Browser::new(&app.base_url);
+    submitter.sign_in(&user(&demo, "submitter").email, &user(&demo, "submitter").password).await;
+
+    let choose = submitter.get("/notifications/new").await;
+    let (action, fields) = choose.form("main form", &[("type", "serious_injury")]);
+    let (first, second) = tokio::join!(submitter.post(&action, &fields), submitter.post(&action, &fields));
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    assert_eq!(first.location(), second.location(), "one draft");
+
+    let draft_id: uuid::Uuid = first.location().unwrap().split('/').nth(2).unwrap().parse().unwrap();
+    let check = submitter.get(&format!("/notifications/{draft_id}/check")).await;
+    let (send, mut fields) = check.form("form[action$='/submit']", &[]);
+    fields.retain(|(name, _)| name != "version");
+    let refused = submitter.post(&send, &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.texts("title")[0].starts_with("Error: "));
+    let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let draft = client.get_notification().organisation_id(demo.organisation_id).notification_id(draft_id);
+    assert_eq!(draft.send().await.unwrap().into_inner().status.to_string(), "draft", "nothing was sent");
+}
+
+/// An organisation with several locations: the drafter is asked which one first (and can change it from
+/// check your answers); someone limited to one location is not asked.
+#[tokio::test]
+async fn with_several_locations_the_notification_asks_which_first() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let riverside = app.demo_location(&demo, "Riverside Court").await;
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in(&user(&demo, "drafter").email, &user(&demo, "drafter").password).await;
+
+    let choose = browser.get("/notifications/new").await;
+    let started = browser.submit(&choose, "main form", &[("type", "serious_injury")]).await;
+    let location_path = started.location().unwrap().to_owned();
+    assert!(location_path.ends_with("/location"), "{location_path}");
+    let draft_id: uuid::Uuid = location_path.split('/').nth(2).unwrap().parse().unwrap();
+    let asked = browser.get(&location_path).await;
+    assert_eq!(asked.h1(), "Which location is it about?");
+    assert_eq!(asked.texts("input[name=location] + label").len(), 2, "{}", asked.body);
+
+    let unanswered = browser.submit(&asked, "main form", &[]).await;
+    assert_eq!(unanswered.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unanswered.texts(".govuk-error-summary a"), ["Select the location it is about"]);
+    let forged = browser.submit(&asked, "main form", &[("location", &uuid::Uuid::new_v4().to_string())]).await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY, "a location not theirs is no choice");
+
+    let chosen = browser.submit(&asked, "main form", &[("location", &riverside.to_string())]).await;
+    assert!(chosen.location().is_some_and(|l| l.ends_with("/pages/1")), "{}", chosen.body);
+    let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let read = || async {
+        let draft = client.get_notification().organisation_id(demo.organisation_id).notification_id(draft_id);
+        draft.send().await.unwrap().into_inner()
+    };
+    assert_eq!(read().await.location_id, Some(riverside));
+
+    let check = browser.get(&format!("/notifications/{draft_id}/check")).await;
+    assert!(check.texts(".govuk-summary-list__value").iter().any(|v| v.contains("Riverside Court")), "{}", check.body);
+    let change = browser.get(&format!("/notifications/{draft_id}/location?change=yes")).await;
+    assert_eq!(change.attr("input[name=location][checked]", "value"), Some(riverside.to_string()));
+    let changed = browser.submit(&change, "main form", &[("location", &demo.location_id.to_string())]).await;
+    assert_eq!(changed.location(), Some(format!("/notifications/{draft_id}/check").as_str()));
+    assert_eq!(read().await.location_id, Some(demo.location_id));
+
+    // Limited to one location: not asked, and it is that one.
+    let (email, password) = app.member(demo.organisation_id, "drafter", Some(&[riverside])).await;
+    let limited = Browser::new(&app.base_url);
+    limited.sign_in(&email, &password).await;
+    let choose = limited.get("/notifications/new").await;
+    let started = limited.submit(&choose, "main form", &[("type", "serious_injury")]).await;
+    assert!(started.location().is_some_and(|l| l.ends_with("/pages/1")), "{}", started.body);
+}

@@ -409,15 +409,50 @@ impl TestApp {
         self.sdk_for_person(&email, "correct horse battery").await
     }
 
+    /// Another location of the demo's organisation, added by its admin through the API and then registered for
+    /// the demo's activities (as a granted application would have it).
+    pub async fn demo_location(&self, demo: &provider_api_http::bootstrap::DemoCredentials, name: &str) -> uuid::Uuid {
+        let admin = demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == "admin")).unwrap();
+        let sdk = self.sdk_for_person(&admin.email, &admin.password).await;
+        let address = provider_api_sdk::types::Address::builder()
+            .line_1("2 River Lane")
+            .town("Newcastle upon Tyne")
+            .postcode("NE1 4ST");
+        let location = provider_api_sdk::types::NewLocation::builder().name(name).address(address);
+        let created = sdk.create_location().organisation_id(demo.organisation_id).body(location).send().await.unwrap();
+        let id = created.into_inner().id;
+        let registered = provider_api_core::registrations::registered::Changes {
+            register_locations: vec![(id, provider_api_core::registrations::registered::new_identifier())],
+            add_activities: provider_api_http::bootstrap::DEMO_ACTIVITIES
+                .iter()
+                .map(|a| (id, (*a).to_owned()))
+                .collect(),
+            ..Default::default()
+        };
+        let now = time::OffsetDateTime::now_utc();
+        self.store.record_registration(demo.organisation_id, &registered, now).await.unwrap();
+        id
+    }
+
     /// A draft of the demo's organisation at its location, made by its API client, with `content`.
     pub async fn demo_draft(
         &self,
         demo: &provider_api_http::bootstrap::DemoCredentials,
         content: serde_json::Value,
     ) -> uuid::Uuid {
+        self.demo_draft_at(demo, Some(demo.location_id), content).await
+    }
+
+    /// A draft of the demo's organisation about `location` (none yet, when `None`), made by its API client.
+    pub async fn demo_draft_at(
+        &self,
+        demo: &provider_api_http::bootstrap::DemoCredentials,
+        location: Option<uuid::Uuid>,
+        content: serde_json::Value,
+    ) -> uuid::Uuid {
         let client = self.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
         let body = provider_api_sdk::types::NewNotification {
-            location_id: Some(demo.location_id),
+            location_id: location,
             follows_id: None,
             content: serde_json::from_value(content).unwrap(),
             attachments: Vec::new(),

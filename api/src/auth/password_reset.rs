@@ -342,8 +342,17 @@ async fn complete(
     if !token.starts_with(secret::prefix::PASSWORD_RESET) {
         return Err(Ok(Refusal::Link));
     }
+    // The link is looked up before the (deliberately slow) password hash, so made-up links cost a query, not a
+    // hash each. Spending it below still decides, atomically, whether it is used.
+    let token_hash = secret::hash(token);
+    let now = state.clock.now();
+    match state.store.password_reset(&token_hash).await {
+        Ok(Some(reset)) if reset.used_at.is_none() && reset.expires_at > now => {}
+        Ok(_) => return Err(Ok(Refusal::Link)),
+        Err(error) => return Err(Err(error.into())),
+    }
     let hashed = password::hash(new_password);
-    match state.store.reset_password(&secret::hash(token), &hashed, state.clock.now()).await {
+    match state.store.reset_password(&token_hash, &hashed, now).await {
         Ok(Some(reset)) => Ok(reset),
         Ok(None) => Err(Ok(Refusal::Link)),
         Err(error) => Err(Err(error.into())),
