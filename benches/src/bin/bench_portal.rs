@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Full lists: more drafts and sent notifications than Your tasks shows, so a call per row would show.
     let token = api.client_token(demo.client_id, &demo.client_secret).await;
-    let mut draft = String::new();
+    let (mut draft, mut sent) = (String::new(), String::new());
     for (path, count) in [("notifications", 15), ("notification-submissions", 15)] {
         for _ in 0..count {
             let response = api
@@ -111,9 +111,8 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             anyhow::ensure!(response.status() == 201, "setting up failed: {}", response.text().await?);
             let created: serde_json::Value = response.json().await?;
-            if path == "notifications" {
-                draft = created["id"].as_str().unwrap_or_default().to_owned();
-            }
+            let id = created["id"].as_str().unwrap_or_default().to_owned();
+            if path == "notifications" { draft = id } else { sent = id }
         }
     }
 
@@ -164,6 +163,8 @@ async fn main() -> anyhow::Result<()> {
         ("ceiling: /cookies (no API call)", "/cookies".to_owned()),
         ("Your tasks (/dashboard)", "/dashboard".to_owned()),
         ("a form page (/notifications/…/pages/1)", format!("/notifications/{draft}/pages/1")),
+        ("the list (/notifications, 20 of 30)", "/notifications".to_owned()),
+        ("a sent notification (/notifications/…)", format!("/notifications/{sent}")),
     ];
     let mut calls_seen = Vec::new();
     for (what, path) in &pages {
@@ -185,6 +186,11 @@ async fn main() -> anyhow::Result<()> {
         calls_seen[1]
     );
     anyhow::ensure!(calls_seen[2] <= 2, "a form page made {} API calls", calls_seen[2]);
-    println!("\nno page's API calls grow with what it shows (Your tasks lists 10 of 15 drafts and 10 of 15 sent)");
+    anyhow::ensure!(calls_seen[3] <= 1, "the list made {} API calls for 20 rows: a call per row?", calls_seen[3]);
+    anyhow::ensure!(calls_seen[4] <= 4, "a sent notification's page made {} API calls", calls_seen[4]);
+    println!(
+        "\nno page's API calls grow with what it shows (Your tasks lists 10 of 15 drafts and 10 of 15 sent; the \
+         list 20 of 30; a sent notification's history and its people)"
+    );
     Ok(())
 }
