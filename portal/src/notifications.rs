@@ -290,7 +290,19 @@ async fn show_page(
             let errors = BTreeMap::new();
             return form_page(&signed_in, &loaded, index, values, errors, StatusCode::OK, true).await;
         }
-        None => form_values(&loaded.pages[index].questions, &Value::Object(loaded.notification.content.0.clone())),
+        None => {
+            let content = Value::Object(loaded.notification.content.0.clone());
+            let mut values = form_values(&loaded.pages[index].questions, &content);
+            // An empty answer the form suggests from another (the contact is usually who completed it), offered
+            // filled in: nothing typed twice. It is saved only when the page is.
+            for question in all_questions(&loaded.pages[index].questions) {
+                let suggestion = question.suggested_from.as_deref().and_then(|from| content.pointer(from));
+                if let (false, Some(Value::String(text))) = (values.contains_key(&question.name), suggestion) {
+                    values.insert(question.name.clone(), vec![text.clone()]);
+                }
+            }
+            values
+        }
     };
     form_page(&signed_in, &loaded, index, values, BTreeMap::new(), StatusCode::OK, false).await
 }

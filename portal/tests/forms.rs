@@ -217,3 +217,25 @@ fn answers_become_a_merge_patch_and_come_back_to_the_form() {
     assert_eq!(value("count"), ["3"]);
     assert_eq!(value("person.email"), ["a@b.example"]);
 }
+
+/// The person to contact is usually the one completing the form: every published form offers that answer
+/// (`x-suggested-from`, a Relative JSON Pointer) rather than asking it twice (WCAG 2.2 3.3.7).
+#[test]
+fn the_contact_is_offered_from_who_completed_the_form_in_every_published_form() {
+    let spec: Value = serde_json::from_str(SPEC).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for (name, schema) in schemas.iter().filter(|(_, s)| s.get("x-pages").is_some()) {
+        let pages = Form::within(&spec, schema).pages().unwrap();
+        let questions: Vec<Question> = pages.into_iter().flat_map(|p| p.questions).collect();
+        for (field, from) in [("name", "/reporter/completed_by/name"), ("role", "/reporter/completed_by/role")] {
+            let question = find(&questions, &format!("/reporter/contact/{field}"));
+            assert_eq!(question.suggested_from.as_deref(), Some(from), "{name}: contact {field}");
+        }
+        assert_eq!(find(&questions, "/reporter/completed_by/name").suggested_from, None, "{name}");
+    }
+    // Where the same kind of field sits elsewhere and the pointer would climb out of the form, nothing is offered.
+    let climbing = json!({"type": "object", "x-pages": [{"title": "Who", "fields": ["/name"]}], "properties": {
+        "name": {"type": "string", "title": "Name", "x-suggested-from": "2/completed_by/name"}}});
+    let pages = Form::published(&climbing).pages().unwrap();
+    assert_eq!(pages[0].questions[0].suggested_from, None);
+}

@@ -300,3 +300,41 @@ async fn with_several_locations_the_notification_asks_which_first() {
     let started = limited.submit(&choose, "main form", &[("type", "serious_injury")]).await;
     assert!(started.location().is_some_and(|l| l.ends_with("/pages/1")), "{}", started.body);
 }
+
+/// Nothing typed twice (WCAG 2.2 3.3.7): the page asking whom to contact offers who completed the form,
+/// filled in, to keep or change; it is saved only with the page.
+#[tokio::test]
+async fn the_contact_page_offers_who_completed_the_form() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in(&user(&demo, "drafter").email, &user(&demo, "drafter").password).await;
+    let first = start(&browser, "serious_injury").await;
+    let base = first.url.trim_end_matches("/pages/1").to_owned();
+    let pages = pages(&app, "serious_injury").await;
+    let page_with = |pointer: &str| {
+        1 + pages
+            .iter()
+            .position(|p| provider_api_portal::forms::all_questions(&p.questions).iter().any(|q| q.pointer == pointer))
+            .unwrap()
+    };
+    let (completed_by, contact) = (page_with("/reporter/completed_by/name"), page_with("/reporter/contact/name"));
+
+    let before = browser.get(&format!("{base}/pages/{contact}")).await;
+    assert_eq!(before.attr("[name='reporter.contact.name']", "value").as_deref(), Some(""), "nothing to offer yet");
+
+    let asked = browser.get(&format!("{base}/pages/{completed_by}")).await;
+    let answers = [("reporter.completed_by.name", "Sam Carter"), ("reporter.completed_by.role", "Deputy manager")];
+    let saved = browser.submit(&asked, "main form", &answers).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    let offered = browser.get(&format!("{base}/pages/{contact}")).await;
+    assert_eq!(offered.attr("[name='reporter.contact.name']", "value").as_deref(), Some("Sam Carter"));
+    assert_eq!(offered.attr("[name='reporter.contact.role']", "value").as_deref(), Some("Deputy manager"));
+    assert_eq!(offered.attr("[name='reporter.contact.phone']", "value").as_deref(), Some(""), "only what was given");
+    let draft_id: uuid::Uuid = base.rsplit('/').next().unwrap().parse().unwrap();
+    let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let draft = client.get_notification().organisation_id(demo.organisation_id).notification_id(draft_id);
+    let content = draft.send().await.unwrap().into_inner().content;
+    assert!(content.0["reporter"].get("contact").is_none(), "offered, not saved: {:?}", content.0);
+}

@@ -157,3 +157,28 @@ async fn the_regulators_question_is_answered_in_the_portal_and_the_record_shows_
         .await;
     assert_eq!(forced.status, StatusCode::NOT_FOUND);
 }
+
+/// Someone limited to one location sees, in their tasks and the list, only what concerns it, and cannot open
+/// the rest.
+#[tokio::test]
+async fn a_member_limited_to_one_location_sees_only_its_notifications() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let riverside = app.demo_location(&demo, "Riverside Court").await;
+    let here = app.demo_sent(&demo, valid("serious_injury")).await;
+    let mut there_content = valid("serious_injury");
+    there_content["person"]["identifier"] = json!("RIV-7");
+    let there = app.demo_draft_at(&demo, Some(riverside), there_content).await;
+    let (email, password) = app.member(demo.organisation_id, "drafter", Some(&[riverside])).await;
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in(&email, &password).await;
+
+    for path in ["/dashboard", "/notifications"] {
+        let page = browser.get(path).await;
+        let shown = links(&page, "main ul.govuk-list a.govuk-link");
+        assert!(shown.contains(&format!("/notifications/{there}")), "{path}: {shown:?}");
+        assert!(!shown.contains(&format!("/notifications/{here}")), "{path}: {shown:?}");
+    }
+    assert_eq!(browser.get(&format!("/notifications/{here}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(browser.get(&format!("/notifications/{here}/receipt")).await.status, StatusCode::NOT_FOUND);
+}

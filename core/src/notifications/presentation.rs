@@ -1,8 +1,8 @@
 //! How each notification form is put to a person, published in its schema so that any client (the portal
 //! among them) can render any form without knowing its type: a question (`title`) and hint (`description`)
 //! for every field, a label for every choice (`oneOf: [{const, title}]`), the pages a form is asked in
-//! (`x-pages`), and the answers that make another one required (`if`/`then` with the reason, and
-//! `dependentRequired`). Those rules are the server's own: it validates with the same schema.
+//! (`x-pages`), the answers that make another one required (`if`/`then` with the reason, and
+//! `dependentRequired`), and answers to offer from another (`x-suggested-from`, a Relative JSON Pointer). Those rules are the server's own: it validates with the same schema.
 //!
 //! Keyed by schema name, as in the OpenAPI document's components and each published schema's `$defs`, so one
 //! table decorates both.
@@ -609,6 +609,12 @@ const TOGETHER: &[(&str, &str, &str)] =
 /// Where a field's choices are published, when they are reference data rather than a fixed list.
 const OPTIONS_FROM: &[(&str, &str)] = &[("ActivityCode", "/v1/reference/regulated-activities")];
 
+/// Answers a form can suggest from another answer in the same form, so nobody types the same thing twice
+/// (WCAG 2.2 3.3.7, Redundant Entry): by schema and property, a Relative JSON Pointer (from the field itself)
+/// to the answer to offer. The person to contact is usually the one completing the form.
+const SUGGESTED_FROM: &[(&str, &str, &str)] =
+    &[("Contact", "name", "2/completed_by/name"), ("Contact", "role", "2/completed_by/role")];
+
 /// Adds the presentation of the schema named `name` to it; any other schema is left as it is.
 pub fn decorate(name: &str, schema: &mut Value) {
     let Some(object) = schema.as_object_mut() else { return };
@@ -622,6 +628,11 @@ pub fn decorate(name: &str, schema: &mut Value) {
                 if !hint.is_empty() {
                     field.insert("description".into(), json!(hint));
                 }
+            }
+            if let Some((_, _, from)) = SUGGESTED_FROM.iter().find(|(s, p, _)| *s == name && p == property)
+                && let Some(field) = field.as_object_mut()
+            {
+                field.insert("x-suggested-from".into(), json!(from));
             }
         }
     }

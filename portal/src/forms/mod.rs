@@ -32,6 +32,9 @@ pub struct Question {
     pub hint: Option<String>,
     pub required: bool,
     pub kind: Kind,
+    /// Another answer of the form to offer here when this one is empty (the schema's `x-suggested-from`, a
+    /// Relative JSON Pointer, made absolute): nothing typed twice (WCAG 2.2 3.3.7).
+    pub suggested_from: Option<String>,
 }
 
 /// How a question is asked (the GOV.UK component).
@@ -173,6 +176,7 @@ impl<'a> Form<'a> {
             hint: field.get("description").and_then(Value::as_str).map(str::to_owned),
             required,
             kind,
+            suggested_from: text("x-suggested-from").and_then(|relative| absolute(pointer, &relative)),
         })
     }
 
@@ -277,6 +281,17 @@ impl<'a> Form<'a> {
 
 /// Text longer than this is asked in a textarea with a character count.
 const LONG_TEXT: u64 = 500;
+
+/// A Relative JSON Pointer (`2/completed_by/name`: up two levels from `from`, then down) made absolute; `None`
+/// when it climbs above the form or is not one.
+fn absolute(from: &str, relative: &str) -> Option<String> {
+    let (up, down) = relative.split_once('/').map_or((relative, ""), |(up, down)| (up, down));
+    let up: usize = up.parse().ok()?;
+    let mut tokens: Vec<&str> = from.trim_start_matches('/').split('/').collect();
+    tokens.truncate(tokens.len().checked_sub(up)?);
+    let base = tokens.iter().map(|t| format!("/{t}")).collect::<String>();
+    Some(if down.is_empty() { base } else { format!("{base}/{down}") })
+}
 
 /// The object's conditions: (the field answered, the answers that call for another field, that field).
 fn conditions(object: &Value) -> Vec<(String, Vec<Value>, String)> {
