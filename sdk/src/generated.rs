@@ -7033,6 +7033,10 @@ for a third party's software. Default `false`.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location_id: ::std::option::Option<::uuid::Uuid>,
         pub organisation_id: ::uuid::Uuid,
+        /**The provider's own reference for it (`content.reporter.provider_reference`), when given: how people
+in the organisation tell their notifications apart in a list, without any of the content about people.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_reference: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
         pub status: Status,
@@ -20843,6 +20847,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::string::String,
             >,
             organisation_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            provider_reference: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             reference: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -20864,6 +20872,7 @@ presenting a used one revokes every token of that sign-in.*/
                     organisation_id: Err(
                         "no value supplied for organisation_id".to_string(),
                     ),
+                    provider_reference: Ok(Default::default()),
                     reference: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
                     submitted_at: Ok(Default::default()),
@@ -20932,6 +20941,20 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn provider_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for provider_reference: {e}"
+                        )
+                    });
+                self
+            }
             pub fn reference<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -20995,6 +21018,7 @@ presenting a used one revokes every token of that sign-in.*/
                     id: value.id?,
                     location_id: value.location_id?,
                     organisation_id: value.organisation_id?,
+                    provider_reference: value.provider_reference?,
                     reference: value.reference?,
                     status: value.status?,
                     submitted_at: value.submitted_at?,
@@ -21010,6 +21034,7 @@ presenting a used one revokes every token of that sign-in.*/
                     id: Ok(value.id),
                     location_id: Ok(value.location_id),
                     organisation_id: Ok(value.organisation_id),
+                    provider_reference: Ok(value.provider_reference),
                     reference: Ok(value.reference),
                     status: Ok(value.status),
                     submitted_at: Ok(value.submitted_at),

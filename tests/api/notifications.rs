@@ -650,6 +650,10 @@ async fn lists_filter_and_page_and_location_limits_hide_other_locations() {
         .unwrap()
         .into_inner();
     assert_eq!(injuries.items.len(), 2);
+    let told_apart: Vec<_> = injuries.items.iter().map(|n| n.provider_reference.as_deref()).collect();
+    assert_eq!(told_apart, [Some("INC-2026-0042"); 2], "the provider's own reference, and no other content");
+    let draft = first.items.iter().chain(&rest.items).find(|n| n.status == Status::Draft).unwrap();
+    assert_eq!(draft.provider_reference, None, "a draft without one has none");
 
     // A drafter limited to another location sees none of these.
     let elsewhere = Uuid::new_v4();

@@ -211,6 +211,11 @@ pub struct NotificationSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub reference: Option<String>,
+    /// The provider's own reference for it (`content.reporter.provider_reference`), when given: how people
+    /// in the organisation tell their notifications apart in a list, without any of the content about people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub provider_reference: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
@@ -221,6 +226,22 @@ pub struct NotificationSummary {
     pub created_by: Option<ActorView>,
 }
 
+/// The one part of the content a list shows: read alone, not the whole form.
+#[derive(serde::Deserialize)]
+struct ReporterOnly {
+    reporter: Option<ProviderReferenceOnly>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProviderReferenceOnly {
+    provider_reference: Option<String>,
+}
+
+fn provider_reference(content: &str) -> Option<String> {
+    let parsed: ReporterOnly = serde_json::from_str(content).ok()?;
+    parsed.reporter?.provider_reference.filter(|r| !r.trim().is_empty())
+}
+
 impl From<Notification> for NotificationSummary {
     fn from(n: Notification) -> Self {
         Self {
@@ -229,6 +250,7 @@ impl From<Notification> for NotificationSummary {
             location_id: n.location_id,
             kind: n.kind,
             status: n.status(),
+            provider_reference: provider_reference(&n.content),
             reference: n.reference,
             created_at: n.created_at,
             submitted_at: n.submitted_at,
