@@ -111,6 +111,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             tracing::info!(%address, "provider API listening");
             eprintln!("Provider API: http://{address}/v1   API docs: http://{address}{DOCS_ROUTE}");
+            // A first run has nobody to sign in as: say how to make a demo provider rather than leave someone at
+            // a sign-in page with no account.
+            let store = application.store();
+            let first = store.organisations_after(time::OffsetDateTime::UNIX_EPOCH, uuid::Uuid::nil(), 1).await;
+            if first.is_ok_and(|organisations| organisations.is_empty()) {
+                eprintln!(
+                    "No provider is set up yet. To try it, stop the server and run `cargo run -p provider-api -- demo` \
+(it prints people to sign in as), then start it again."
+                );
+            }
             application.run_until_stopped().await?;
         }
         Command::Migrate => {
