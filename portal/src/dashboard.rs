@@ -74,11 +74,7 @@ fn row(notification: &NotificationSummary, titles: &HashMap<String, String>, whe
         id => notification.id.to_string(),
         title => titles.get(&code).cloned().unwrap_or(code),
         reference => notification.reference.clone(),
-        date => date.map(format_date).unwrap_or_default(),
+        provider_reference => notification.provider_reference.clone(),
+        date => date.map(crate::england_time::day).unwrap_or_default(),
     }
-}
-
-/// A date as GOV.UK writes one: "7 December 2026".
-pub(crate) fn format_date(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%-d %B %Y").to_string()
 }

@@ -6,6 +6,7 @@ mod address;
 pub mod config;
 mod csrf;
 mod dashboard;
+mod england_time;
 pub mod forms;
 mod kept;
 mod location;

@@ -161,15 +161,7 @@ pub async fn choose(
         attachments: Vec::new(),
         follows_id: None,
     };
-    let saved = signed_in
-        .client
-        .update_notification()
-        .organisation_id(loaded.organisation)
-        .notification_id(loaded.notification.id)
-        .if_match(format!("\"{version}\""))
-        .body(patch)
-        .send()
-        .await;
+    let saved = crate::notifications::save_draft(&signed_in, &loaded, &version.to_string(), patch).await;
     let id = loaded.notification.id;
     match saved {
         Ok(_) if change => Redirect::to(&format!("/notifications/{id}/check")).into_response(),

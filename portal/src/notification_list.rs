@@ -168,14 +168,10 @@ fn row(notification: &NotificationSummary, titles: &HashMap<String, String>) -> 
         id => notification.id.to_string(),
         title => titles.get(&code).cloned().unwrap_or(code),
         reference => notification.reference.clone(),
+        provider_reference => notification.provider_reference.clone(),
         status,
         colour,
-        started => format_moment(notification.created_at),
-        sent => notification.submitted_at.map(format_moment),
+        started => crate::england_time::moment(notification.created_at),
+        sent => notification.submitted_at.map(crate::england_time::moment),
     }
-}
-
-/// "7 December 2026 at 09:12 UTC": several of one kind started on one day are told apart by the time.
-fn format_moment(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%-d %B %Y at %H:%M UTC").to_string()
 }

@@ -25,15 +25,16 @@ const DONE: &str = "record_done";
 /// The largest answer the API takes (`NewResponse.message`).
 const ANSWER_MAX_LENGTH: usize = 50_000;
 
-pub async fn show(signed_in: &SignedIn, loaded: Loaded) -> Response {
+pub async fn show(portal: &Portal, signed_in: &SignedIn, loaded: Loaded) -> Response {
     // An answer typed before being signed out (or before the form expired), shown again but not yet sent.
     let path = format!("/notifications/{}", loaded.notification.id);
     let kept = kept::take(&signed_in.session, &path).await;
     let answer = kept.as_ref().and_then(|fields| fields.iter().find(|(name, _)| name == "answer")).map(|(_, v)| v);
-    record_page(signed_in, loaded, answer.map_or("", String::as_str), BTreeMap::new(), StatusCode::OK).await
+    record_page(portal, signed_in, loaded, answer.map_or("", String::as_str), BTreeMap::new(), StatusCode::OK).await
 }
 
 async fn record_page(
+    portal: &Portal,
     signed_in: &SignedIn,
     loaded: Loaded,
     answer: &str,
@@ -54,7 +55,10 @@ async fn record_page(
     };
     let names: HashMap<Uuid, String> =
         members.into_inner().items.into_iter().map(|m| (m.user_id, m.display_name)).collect();
-    let events: Vec<_> = history.into_inner().items.iter().rev().map(|entry| event(entry, &names)).collect();
+    // What people did here, through this portal, is theirs; only other software is named as software.
+    let portal_app = portal.config().client_id.parse::<Uuid>().ok();
+    let events: Vec<_> =
+        history.into_inner().items.iter().rev().map(|entry| event(entry, &names, portal_app, &loaded.pages)).collect();
     let csrf_token = match csrf::token(&signed_in.session).await {
         Ok(token) => token,
         Err(response) => return response,
@@ -86,7 +90,7 @@ async fn record_page(
             header => signed_in.header("notifications"),
             id => id.to_string(),
             reference => notification.receipt.as_ref().map(|r| r.reference.clone()),
-            received => notification.receipt.as_ref().map(|r| r.received_at.format("%-d %B %Y at %H:%M UTC").to_string()),
+            received => notification.receipt.as_ref().map(|r| crate::england_time::moment(r.received_at)),
             status => status_text,
             location,
             colour,
@@ -105,8 +109,13 @@ async fn record_page(
 }
 
 /// One entry of the history, as a sentence, with what was said.
-fn event(entry: &HistoryEntry, names: &HashMap<Uuid, String>) -> minijinja::Value {
-    let who = who(entry.by.as_ref(), names);
+fn event(
+    entry: &HistoryEntry,
+    names: &HashMap<Uuid, String>,
+    portal_app: Option<Uuid>,
+    pages: &[crate::forms::Page],
+) -> minijinja::Value {
+    let who = who(entry.by.as_ref(), names, portal_app);
     let regulator = "the Care Quality Commission";
     let text = match entry.action {
         Action::Created => format!("Started by {who}"),
@@ -129,16 +138,36 @@ fn event(entry: &HistoryEntry, names: &HashMap<Uuid, String>) -> minijinja::Valu
     };
     context! {
         text,
-        at => entry.at.format("%-d %B %Y at %H:%M UTC").to_string(),
+        at => crate::england_time::moment(entry.at),
+        changed => (entry.action == Action::Edited).then(|| changed_questions(&entry.fields, pages)),
         message => entry.message.as_deref().map(crate::notifications::lines_html),
     }
 }
 
+/// The questions an edit changed, by their titles, in the form's order (a change to part of an answer, such
+/// as one line of an address, is a change to that question).
+fn changed_questions(fields: &[String], pages: &[crate::forms::Page]) -> Vec<String> {
+    let pointers: Vec<&str> = fields.iter().map(|f| f.strip_prefix("/content").unwrap_or(f)).collect();
+    let mut titles: Vec<String> = Vec::new();
+    let questions = pages.iter().flat_map(|p| crate::forms::all_questions(&p.questions));
+    for question in questions.filter(|q| !matches!(q.kind, crate::forms::Kind::Group { .. })) {
+        let inside = format!("{}/", question.pointer);
+        let changed = pointers.iter().any(|p| *p == question.pointer || p.starts_with(&inside));
+        if changed && !titles.contains(&question.title) {
+            titles.push(question.title.clone());
+        }
+    }
+    if pointers.contains(&"/location_id") {
+        titles.insert(0, "Location".to_owned());
+    }
+    titles
+}
+
 /// Who did something, by name where they are in the organisation.
-fn who(actor: Option<&ActorView>, names: &HashMap<Uuid, String>) -> String {
+fn who(actor: Option<&ActorView>, names: &HashMap<Uuid, String>, portal_app: Option<Uuid>) -> String {
     let person =
         actor.and_then(|a| a.user_id).map(|id| names.get(&id).cloned().unwrap_or_else(|| "a former member".into()));
-    let software = actor.and_then(|a| a.client_id).is_some();
+    let software = actor.and_then(|a| a.client_id).is_some_and(|client| Some(client) != portal_app);
     match (person, software) {
         (Some(person), true) => format!("{person}, using software"),
         (Some(person), false) => person,
@@ -198,8 +227,8 @@ pub async fn respond(
     let refused = |loaded, text: String| {
         let errors = BTreeMap::from([("answer", text)]);
         let answer = answer.clone();
-        let signed_in = &signed_in;
-        async move { record_page(signed_in, loaded, &answer, errors, StatusCode::UNPROCESSABLE_ENTITY).await }
+        let (portal, signed_in) = (&portal, &signed_in);
+        async move { record_page(portal, signed_in, loaded, &answer, errors, StatusCode::UNPROCESSABLE_ENTITY).await }
     };
     if loaded.notification.status != Status::InformationRequested {
         return refused(loaded, "There is no question waiting for an answer: a colleague may have answered it".into())

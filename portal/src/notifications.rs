@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -263,14 +263,29 @@ async fn show(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<
     if loaded.notification.status == Status::Draft {
         return Redirect::to(&format!("/notifications/{}/check", loaded.notification.id)).into_response();
     }
-    crate::notification_record::show(&signed_in, loaded).await
+    crate::notification_record::show(&portal, &signed_in, loaded).await
+}
+
+/// `?from=check`: the page was opened with a "Change" link on the check page, so saving it leads back there
+/// (after any question the change newly needs), as does its back link.
+#[derive(serde::Deserialize, Default)]
+struct Return {
+    from: Option<String>,
+}
+
+impl Return {
+    fn to_check(&self) -> bool {
+        self.from.as_deref() == Some("check")
+    }
 }
 
 async fn show_page(
     State(portal): State<Portal>,
     signed_in: SignedIn,
     Path((id, number)): Path<(String, usize)>,
+    Query(back): Query<Return>,
 ) -> Response {
+    let from_check = back.to_check();
     let loaded = match load(&portal, &signed_in, &id).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
@@ -288,7 +303,7 @@ async fn show_page(
                 values.entry(name).or_default().push(value);
             }
             let errors = BTreeMap::new();
-            return form_page(&signed_in, &loaded, index, values, errors, StatusCode::OK, true).await;
+            return form_page(&signed_in, &loaded, index, values, errors, true, from_check).await;
         }
         None => {
             let content = Value::Object(loaded.notification.content.0.clone());
@@ -304,7 +319,7 @@ async fn show_page(
             values
         }
     };
-    form_page(&signed_in, &loaded, index, values, BTreeMap::new(), StatusCode::OK, false).await
+    form_page(&signed_in, &loaded, index, values, BTreeMap::new(), false, from_check).await
 }
 
 async fn form_page(
@@ -313,15 +328,21 @@ async fn form_page(
     index: usize,
     values: BTreeMap<String, Vec<String>>,
     errors: BTreeMap<String, String>,
-    status: StatusCode,
     unsaved: bool,
+    from_check: bool,
 ) -> Response {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let id = loaded.notification.id;
     let csrf_token = match csrf::token(&signed_in.session).await {
         Ok(token) => token,
         Err(response) => return response,
     };
     let form_page = &loaded.pages[index];
-    let questions = &form_page.questions;
+    let mut questions = form_page.questions.clone();
+    if let Err(response) = registered_activities_only(signed_in, loaded, &mut questions, &values).await {
+        return response;
+    }
+    let questions = &questions;
     // The summary links each error to its field (a date to its day box).
     let summary: Vec<_> = all_questions(questions)
         .into_iter()
@@ -348,10 +369,55 @@ async fn form_page(
             unsaved,
             csrf_token,
             version => loaded.notification.version,
-            action => format!("/notifications/{}/pages/{}", loaded.notification.id, index + 1),
-            back => if index == 0 { "/notifications/new".to_owned() } else { format!("/notifications/{}/pages/{}", loaded.notification.id, index) },
+            action => format!("/notifications/{id}/pages/{}{}", index + 1, if from_check { "?from=check" } else { "" }),
+            back => if from_check {
+                format!("/notifications/{id}/check")
+            } else if index == 0 {
+                "/notifications/new".to_owned()
+            } else {
+                format!("/notifications/{id}/pages/{index}")
+            },
         },
     )
+}
+
+/// The regulated activities a question offers, cut to those the notification's location is registered for
+/// (the register, from `registration_details`): a provider chooses from its own few, not all fourteen. What
+/// was already chosen stays offered. When the register cannot be read here (someone limited to some
+/// locations may not read the whole organisation's) or lists nothing for the location, every activity is.
+async fn registered_activities_only(
+    signed_in: &SignedIn,
+    loaded: &Loaded,
+    questions: &mut [crate::forms::Question],
+    values: &BTreeMap<String, Vec<String>>,
+) -> Result<(), Response> {
+    fn cut(questions: &mut [crate::forms::Question], registered: &[String], values: &BTreeMap<String, Vec<String>>) {
+        for question in questions {
+            let chosen = values.get(&question.name).cloned().unwrap_or_default();
+            match &mut question.kind {
+                Kind::Choice { choices, options_from: Some(_), .. } => {
+                    choices.retain(|c| registered.contains(&c.value) || chosen.contains(&c.value));
+                }
+                Kind::Group { questions } => cut(questions, registered, values),
+                _ => {}
+            }
+        }
+    }
+    let asks = all_questions(questions).iter().any(|q| matches!(&q.kind, Kind::Choice { options_from: Some(_), .. }));
+    let Some(location) = loaded.notification.location_id.filter(|_| asks) else { return Ok(()) };
+    let register = signed_in.client.registration_details().organisation_id(loaded.organisation).send().await;
+    let registered = match register {
+        Ok(register) => register.into_inner().locations.into_iter().find(|l| l.id == location).map(|l| l.activities),
+        Err(error) if error.http_status() == Some(403) => None,
+        Err(error) => {
+            tracing::error!(%error, "the API did not give the organisation's registration");
+            return Err(service_problem());
+        }
+    };
+    if let Some(registered) = registered.filter(|activities| !activities.is_empty()) {
+        cut(questions, &registered, values);
+    }
+    Ok(())
 }
 
 async fn save_page(
@@ -360,8 +426,10 @@ async fn save_page(
     headers: HeaderMap,
     signed_in: Result<SignedIn, Response>,
     Path((id, number)): Path<(String, usize)>,
+    Query(back): Query<Return>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
+    let from_check = back.to_check();
     let path = format!("/notifications/{id}/pages/{number}");
     let Ok(signed_in) = signed_in else { return kept::sign_in_again(&session, &headers, &path, &pairs).await };
     let token = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
@@ -378,21 +446,28 @@ async fn save_page(
     let questions = &loaded.pages[index].questions;
     let Value::Object(content) = merge_patch(questions, &posted) else { return service_problem() };
     let patch = NotificationPatch { content, attachments: Vec::new(), follows_id: None, location_id: None };
-    let saved = signed_in
-        .client
-        .update_notification()
-        .organisation_id(loaded.organisation)
-        .notification_id(loaded.notification.id)
-        .if_match(format!("\"{version}\""))
-        .body(patch)
-        .send()
-        .await;
+    let saved = save_draft(&signed_in, &loaded, &version, patch).await;
     match saved {
-        Ok(_) => {
-            let next = if index + 1 < loaded.pages.len() {
-                format!("/notifications/{}/pages/{}", loaded.notification.id, index + 2)
+        Ok(saved) => {
+            let id = loaded.notification.id;
+            let next = if from_check {
+                // Back to check, unless the change opened questions on later pages: those first.
+                let content = Value::Object(saved.into_inner().content.0);
+                let unanswered = |page: &Page| {
+                    all_questions(&page.questions).iter().any(|q| {
+                        !matches!(q.kind, Kind::Group { .. })
+                            && content.pointer(&q.pointer).is_none()
+                            && needed(&loaded.pages, &q.pointer, &content)
+                    })
+                };
+                match loaded.pages.iter().enumerate().skip(index + 1).find(|(_, page)| unanswered(page)) {
+                    Some((later, _)) => format!("/notifications/{id}/pages/{}?from=check", later + 1),
+                    None => format!("/notifications/{id}/check"),
+                }
+            } else if index + 1 < loaded.pages.len() {
+                format!("/notifications/{id}/pages/{}", index + 2)
             } else {
-                format!("/notifications/{}/check", loaded.notification.id)
+                format!("/notifications/{id}/check")
             };
             Redirect::to(&next).into_response()
         }
@@ -425,9 +500,22 @@ async fn save_page(
             } else {
                 (loaded, typed)
             };
-            form_page(&signed_in, &loaded, index, values, errors, StatusCode::UNPROCESSABLE_ENTITY, false).await
+            form_page(&signed_in, &loaded, index, values, errors, false, from_check).await
         }
     }
+}
+
+/// Saves a change to a draft, on the condition that it is still the version the person saw (`If-Match`): a
+/// colleague's change meanwhile is refused (412), never overwritten.
+pub(crate) async fn save_draft(
+    signed_in: &SignedIn,
+    loaded: &Loaded,
+    version: &str,
+    patch: NotificationPatch,
+) -> Result<provider_api_sdk::ResponseValue<NotificationView>, provider_api_sdk::Error<provider_api_sdk::types::Problem>>
+{
+    let request = signed_in.client.update_notification().organisation_id(loaded.organisation);
+    request.notification_id(loaded.notification.id).if_match(format!("\"{version}\"")).body(patch).send().await
 }
 
 /// The id of the box an error about `question` is linked to: a date's day, a group's first question.
@@ -472,6 +560,10 @@ fn answer_text(question: &crate::forms::Question, content: &Value) -> String {
             });
             let time =
                 values.get(&format!("{}-time", question.name)).and_then(|t| t.first()).cloned().unwrap_or_default();
+            let time = match time.split_once(':').map(|(h, m)| (h.parse::<i64>(), m.parse::<i64>())) {
+                Some((Ok(hour), Ok(minute))) => crate::england_time::clock(hour, minute),
+                _ => time,
+            };
             day.map_or_else(|| text.clone(), |day| format!("{day} at {time}"))
         }
         (Value::String(text), _) => label(text),
@@ -492,6 +584,17 @@ pub(crate) fn lines_html(text: &str) -> String {
     text.lines().map(provider_api_govuk::escape).collect::<Vec<_>>().join("<br>")
 }
 
+/// A question's title as the end of "Change …": its first letter lowered unless it begins an abbreviation
+/// ("NHS number" stays), and every other letter as written ("the GP's name", not "the gp's name").
+fn change_what(title: &str) -> String {
+    let mut chars = title.chars();
+    let (Some(first), second) = (chars.next(), chars.next()) else { return String::new() };
+    if second.is_some_and(char::is_uppercase) {
+        return title.to_owned();
+    }
+    first.to_lowercase().chain(title.chars().skip(1)).collect()
+}
+
 /// The answers, a summary list per page of the form; with links to change them while a draft.
 pub(crate) fn answer_sections(loaded: &Loaded, changeable: bool) -> Vec<minijinja::Value> {
     let content = Value::Object(loaded.notification.content.0.clone());
@@ -509,9 +612,9 @@ pub(crate) fn answer_sections(loaded: &Loaded, changeable: bool) -> Vec<minijinj
                     let answer = answer_text(q, &content);
                     let actions = changeable.then(|| {
                         context! { items => vec![context! {
-                            href => format!("/notifications/{id}/pages/{}#{}", index + 1, q.id),
+                            href => format!("/notifications/{id}/pages/{}?from=check#{}", index + 1, q.id),
                             text => "Change",
-                            visuallyHiddenText => q.title.to_lowercase(),
+                            visuallyHiddenText => change_what(&q.title),
                         }] }
                     });
                     context! {
@@ -549,12 +652,24 @@ async fn check_page(
     };
     let id = loaded.notification.id;
     let mut sections = answer_sections(loaded, true);
-    // Which location, when there was a choice: first, with its own page to change it.
-    let locations = match crate::location::choices(signed_in, loaded.organisation).await {
+    // Where it happened, and whether the organisation asks for a second person, side by side.
+    let (locations, settings) = tokio::join!(
+        crate::location::choices(signed_in, loaded.organisation),
+        signed_in.client.get_organisation().organisation_id(loaded.organisation).send(),
+    );
+    let locations = match locations {
         Ok(locations) => locations,
         Err(response) => return response,
     };
-    if locations.len() > 1 {
+    let four_eyes = match settings {
+        Ok(organisation) => organisation.settings.four_eyes,
+        Err(error) => {
+            tracing::error!(%error, "the API did not give the organisation's settings");
+            return service_problem();
+        }
+    };
+    // Which location, first: with its own page to change it when there was a choice.
+    if !locations.is_empty() {
         let chosen = locations.iter().find(|l| Some(l.id) == loaded.notification.location_id);
         let value = chosen.map_or_else(
             || "Not answered".to_owned(),
@@ -563,15 +678,14 @@ async fn check_page(
                 format!("{}<br>{}", provider_api_govuk::escape(&name), provider_api_govuk::escape(&address))
             },
         );
-        let row = context! {
-            key => context! { text => "Location" },
-            value => context! { html => value },
-            actions => context! { items => vec![context! {
+        let actions = (locations.len() > 1).then(|| {
+            context! { items => vec![context! {
                 href => format!("/notifications/{id}/location?change=yes"),
                 text => "Change",
                 visuallyHiddenText => "location",
-            }] },
-        };
+            }] }
+        });
+        let row = context! { key => context! { text => "Location" }, value => context! { html => value }, actions };
         sections.insert(0, context! { title => "Where", rows => vec![row] });
     }
     let summary: Vec<_> = problems
@@ -598,7 +712,7 @@ async fn check_page(
             };
             let text = name.map_or_else(|| detail.clone(), |name| format!("{name}: {detail}"));
             let href = match page_of(&loaded.pages, pointer).or(first_part.map(|(index, _)| index)) {
-                Some(index) => format!("/notifications/{id}/pages/{}", index + 1),
+                Some(index) => format!("/notifications/{id}/pages/{}?from=check", index + 1),
                 None => "#main-content".to_owned(),
             };
             context! { text, href }
@@ -606,12 +720,12 @@ async fn check_page(
         .collect();
     let organisation = signed_in.person.organisation();
     let roles: Vec<String> = organisation.map(|o| o.roles.clone()).unwrap_or_default();
-    let approval = loaded.notification.approval.is_some();
+    let can_submit = roles.iter().any(|r| r == "submitter");
     page(
         status,
         "notifications/check.html",
         context! {
-            title => "Check your answers before sending",
+            title => if can_submit { "Check your answers before sending" } else { "Check your answers" },
             caption => loaded.title.clone(),
             header => signed_in.header("notifications"),
             sections,
@@ -620,11 +734,26 @@ async fn check_page(
             csrf_token,
             id => id.to_string(),
             version => loaded.notification.version,
-            can_submit => roles.iter().any(|r| r == "submitter"),
-            approved => approval,
+            can_submit,
+            review => review(four_eyes, signed_in.person.user_id, &loaded.notification),
             idempotency_key => Uuid::new_v4().to_string(),
         },
     )
+}
+
+/// Where a draft is in the review rule (`core::workflow`), for a submitter looking at it: what the check page
+/// offers them, in words that say why.
+fn review(four_eyes: bool, me: Uuid, notification: &NotificationView) -> &'static str {
+    let last_editor = notification.last_edited_by.as_ref().and_then(|by| by.user_id);
+    if !four_eyes {
+        "send"
+    } else if notification.approval.is_some() {
+        "approved"
+    } else if last_editor == Some(me) {
+        "needs_colleague"
+    } else {
+        "second_person"
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -747,8 +876,21 @@ async fn sent(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<
             caption => loaded.title.clone(),
             header => signed_in.header("notifications"),
             reference => receipt.reference.clone(),
-            received => receipt.received_at.format("%-d %B %Y at %H:%M UTC").to_string(),
+            received => crate::england_time::moment(receipt.received_at),
             id => loaded.notification.id.to_string(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change_what;
+
+    #[test]
+    fn change_links_name_the_question_as_written() {
+        assert_eq!(change_what("Date of birth"), "date of birth");
+        assert_eq!(change_what("NHS number"), "NHS number");
+        assert_eq!(change_what("Name of the GP"), "name of the GP");
+        assert_eq!(change_what(""), "");
+    }
 }

@@ -57,6 +57,29 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     let draft = app.demo_draft(&demo, valid("serious_injury")).await;
     let empty_draft = app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
     let sent = app.demo_sent(&demo, valid("serious_injury")).await;
+    // Under four eyes, the check page as the submitter who made the last change sees it, and an approved draft.
+    let submitter = demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == "submitter")).unwrap();
+    let submitter = app.sdk_for_person(&submitter.email, &submitter.password).await;
+    let own_edit = app.demo_draft(&demo, valid("serious_injury")).await;
+    let approved = app.demo_draft(&demo, valid("serious_injury")).await;
+    for (id, approve) in [(own_edit, false), (approved, true)] {
+        let get = submitter.get_notification().organisation_id(demo.organisation_id).notification_id(id);
+        let version = format!("\"{}\"", get.send().await.unwrap().version);
+        if approve {
+            let request = submitter.approve_notification().organisation_id(demo.organisation_id).notification_id(id);
+            request.if_match(version).send().await.unwrap();
+        } else {
+            let content = json!({"reporter": {"provider_reference": "INC-0001"}}).as_object().unwrap().clone();
+            let patch = provider_api_sdk::types::NotificationPatch {
+                content,
+                attachments: Vec::new(),
+                follows_id: None,
+                location_id: None,
+            };
+            let request = submitter.update_notification().organisation_id(demo.organisation_id).notification_id(id);
+            request.if_match(version).body(patch).send().await.unwrap();
+        }
+    }
     // More than a page of notifications, so the list shows its pages.
     for _ in 0..20 {
         app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
@@ -108,6 +131,8 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             .replace("{unlocated}", &unlocated.to_string())
             .replace("{located}", &located.to_string())
             .replace("{to_answer}", &to_answer.to_string())
+            .replace("{own_edit}", &own_edit.to_string())
+            .replace("{approved}", &approved.to_string())
             .replace("{bad_token}", "paw_not-a-real-link")
     };
     let entries: Vec<Value> = manifest["entries"]

@@ -103,7 +103,7 @@ async fn a_drafter_prepares_a_serious_injury_and_a_submitter_sends_it() {
     let check = answer_all_from(&drafter, current, &pages, 1, &example).await;
     assert!(check.url.ends_with("/check"), "{}", check.url);
     assert_eq!(check.status, StatusCode::OK, "{}", check.body);
-    assert_eq!(check.h1(), "Check your answers before sending");
+    assert_eq!(check.h1(), "Check your answers", "a drafter does not send");
     assert!(!check.body.contains("Not answered"), "every answer is there");
     assert!(
         check.texts(".govuk-summary-list__value").iter().any(|v| v.contains("A broken bone (fracture)")),
@@ -137,7 +137,7 @@ async fn every_notification_type_can_be_answered_up_to_check_your_answers() {
         let first = start(&drafter, kind).await;
         let check = answer_all(&drafter, first, &pages, &valid(kind)).await;
         assert!(check.url.ends_with("/check"), "{kind}: {}", check.url);
-        assert_eq!(check.h1(), "Check your answers before sending", "{kind}");
+        assert_eq!(check.h1(), "Check your answers", "{kind}");
         assert!(!check.body.contains("Not answered"), "{kind}: an answer went missing");
     }
 }
@@ -238,11 +238,15 @@ async fn a_double_press_starts_one_draft_and_a_send_must_name_the_version_checke
     assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
     assert_eq!(first.location(), second.location(), "one draft");
 
+    // A colleague (under four eyes, the one who may send it) checks it; their send names no version.
     let draft_id: uuid::Uuid = first.location().unwrap().split('/').nth(2).unwrap().parse().unwrap();
-    let check = submitter.get(&format!("/notifications/{draft_id}/check")).await;
+    let (email, password) = app.member(demo.organisation_id, "submitter", None).await;
+    let colleague = Browser::new(&app.base_url);
+    colleague.sign_in(&email, &password).await;
+    let check = colleague.get(&format!("/notifications/{draft_id}/check")).await;
     let (send, mut fields) = check.form("form[action$='/submit']", &[]);
     fields.retain(|(name, _)| name != "version");
-    let refused = submitter.post(&send, &fields).await;
+    let refused = colleague.post(&send, &fields).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(refused.texts("title")[0].starts_with("Error: "));
     let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
@@ -337,4 +341,80 @@ async fn the_contact_page_offers_who_completed_the_form() {
     let draft = client.get_notification().organisation_id(demo.organisation_id).notification_id(draft_id);
     let content = draft.send().await.unwrap().into_inner().content;
     assert!(content.0["reporter"].get("contact").is_none(), "offered, not saved: {:?}", content.0);
+}
+
+/// Under four eyes (the default), the check page says what the rule asks of the person looking at it: whoever
+/// made the last change cannot send it and is told a colleague will; a colleague may send it or approve it;
+/// once approved, the first may send it. The API enforces the rule; the page explains it before anyone presses
+/// a button that would be refused.
+#[tokio::test]
+async fn the_check_page_explains_the_four_eyes_rule_to_each_submitter() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let draft = app.demo_draft(&demo, valid("serious_injury")).await;
+    let check_path = format!("/notifications/{draft}/check");
+
+    // A submitter changes an answer: now they are the last to edit it.
+    let editor = Browser::new(&app.base_url);
+    editor.sign_in(&user(&demo, "submitter").email, &user(&demo, "submitter").password).await;
+    let before = editor.get(&check_path).await;
+    assert!(before.body.contains("Accept and send"), "the software's draft: this person is the second pair of eyes");
+    let change = before.attr(".govuk-summary-list__actions a", "href").unwrap();
+    assert!(change.ends_with("from=check") || change.contains("from=check#"), "{change}");
+    let page = editor.get(&change).await;
+    let identifier = page.attr("main input[type=text]", "name").unwrap();
+    let saved = editor.submit(&page, "main form", &[(identifier.as_str(), "RES-4242")]).await;
+    assert_eq!(saved.location(), Some(check_path.as_str()), "a change made from the check page returns to it");
+    let own = editor.follow(saved).await;
+    assert!(!own.body.contains("Accept and send") && !own.body.contains("Approve it for sending"), "{}", own.body);
+    assert!(own.texts("main p").iter().any(|p| p.contains("You made the last change")), "{}", own.body);
+
+    // A colleague with the submitter role approves it rather than sending it.
+    let (email, password) = app.member(demo.organisation_id, "submitter", None).await;
+    let colleague = Browser::new(&app.base_url);
+    colleague.sign_in(&email, &password).await;
+    let theirs = colleague.get(&check_path).await;
+    assert!(theirs.texts("main p").iter().any(|p| p.contains("You did not make the last change")), "{}", theirs.body);
+    let approved = colleague.submit(&theirs, "form[action$='/approve']", &[]).await;
+    assert_eq!(approved.location(), Some(check_path.as_str()));
+
+    let again = editor.get(&check_path).await;
+    assert!(again.texts("main p").iter().any(|p| p.contains("A second person has approved")), "{}", again.body);
+    let sent = editor.follow(editor.submit(&again, "form[action$='/submit']", &[]).await).await;
+    assert_eq!(sent.h1(), "Notification sent", "{}", sent.body);
+
+    // Its record says which answer the submitter changed, not only that one was.
+    let record = editor.get(&format!("/notifications/{draft}")).await;
+    let field = page.attr("main input[type=text]", "id").unwrap();
+    let question = page.texts(&format!("label[for='{field}']"))[0].trim().to_owned();
+    assert_eq!(record.texts("main ol li ul li"), [question], "{}", record.body);
+}
+
+/// The regulated activities offered are those the draft's location is registered for (the API refuses any
+/// other), not all fourteen.
+#[tokio::test]
+async fn only_the_locations_registered_activities_are_offered() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let draft = app.demo_draft(&demo, valid("serious_injury")).await;
+    let pages = pages(&app, "serious_injury").await;
+    let asks_activities = |page: &Page| {
+        provider_api_portal::forms::all_questions(&page.questions)
+            .iter()
+            .any(|q| matches!(&q.kind, provider_api_portal::forms::Kind::Choice { options_from: Some(_), .. }))
+    };
+    let number = pages.iter().position(asks_activities).expect("the form asks the regulated activities") + 1;
+    let drafter = Browser::new(&app.base_url);
+    drafter.sign_in(&user(&demo, "drafter").email, &user(&demo, "drafter").password).await;
+    let page = drafter.get(&format!("/notifications/{draft}/pages/{number}")).await;
+    let html = page.html();
+    let mut offered: Vec<String> = html
+        .select(&scraper::Selector::parse("main input[type=checkbox]").unwrap())
+        .map(|input| input.value().attr("value").unwrap().to_owned())
+        .collect();
+    offered.sort();
+    let mut registered: Vec<String> =
+        provider_api_http::bootstrap::DEMO_ACTIVITIES.iter().map(|a| (*a).to_owned()).collect();
+    registered.sort();
+    assert_eq!(offered, registered, "{}", page.body);
 }

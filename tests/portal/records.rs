@@ -59,6 +59,9 @@ async fn the_list_filters_by_status_and_type_and_pages_through_every_notificatio
     assert_eq!(links(&back, "main ul.govuk-list a.govuk-link"), rows, "previous is the first page again");
 
     let sent = browser.get("/notifications?status=submitted").await;
+    let told_apart = sent.texts("main ul.govuk-list li").join(" ");
+    assert!(told_apart.contains("Your reference INC-2026-0042"), "the provider's own reference: {told_apart}");
+    assert!(told_apart.contains("CQC reference N-"), "{told_apart}");
     let mut listed = links(&sent, "main ul.govuk-list a.govuk-link");
     listed.sort();
     let mut expected: Vec<String> = abuse.iter().map(|id| format!("/notifications/{id}")).collect();
@@ -124,6 +127,7 @@ async fn the_regulators_question_is_answered_in_the_portal_and_the_record_shows_
     let text = after.texts("main").join(" ");
     let name = app.store.user_by_email(&user(&demo, "drafter").email).await.unwrap().unwrap().display_name;
     assert!(text.contains(&format!("Answered by {name}")), "{text}");
+    assert!(!text.contains("using software"), "the portal is not other software: {text}");
     assert!(text.contains("Sam, the night nurse.") && text.contains("Answered"), "{text}");
     assert!(
         after.body.contains("Sam, the night nurse.<br>She called &lt;b&gt;999&lt;/b&gt;."),

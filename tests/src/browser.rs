@@ -51,17 +51,28 @@ impl Page {
     }
 
     /// The form `selector` picks: its action and every named field's value (hidden ones included), with
-    /// `overrides` set on top; a radio's or submit button's value comes only from `overrides`.
+    /// `overrides` set on top (radios and checkboxes as checked; a submit button's value only from `overrides`).
     pub fn form(&self, selector: &str, overrides: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
         let html = self.html();
         let form = html.select(&Selector::parse(selector).unwrap()).next().unwrap_or_else(|| {
             panic!("no form {selector} on {}: {}", self.url, self.body);
         });
         let action = form.value().attr("action").unwrap_or("").to_owned();
+        // What a browser sends: every named input (a radio or checkbox only when checked) and textarea.
         let mut fields: Vec<(String, String)> = form
-            .select(&Selector::parse("input[name]").unwrap())
-            .filter(|i| !matches!(i.value().attr("type"), Some("radio" | "checkbox" | "submit")))
-            .map(|i| (i.value().attr("name").unwrap().to_owned(), i.value().attr("value").unwrap_or("").to_owned()))
+            .select(&Selector::parse("input[name], textarea[name]").unwrap())
+            .filter(|i| match i.value().attr("type") {
+                Some("radio" | "checkbox") => i.value().attr("checked").is_some(),
+                Some("submit") => false,
+                _ => true,
+            })
+            .map(|i| {
+                let value = match i.value().name() {
+                    "textarea" => i.text().collect::<String>(),
+                    _ => i.value().attr("value").unwrap_or("").to_owned(),
+                };
+                (i.value().attr("name").unwrap().to_owned(), value)
+            })
             .collect();
         for (name, value) in overrides {
             fields.retain(|(n, _)| n != name);

