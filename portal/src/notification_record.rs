@@ -91,6 +91,7 @@ async fn record_page(
             id => id.to_string(),
             reference => notification.receipt.as_ref().map(|r| r.reference.clone()),
             received => notification.receipt.as_ref().map(|r| crate::england_time::moment(r.received_at)),
+            fingerprint => notification.receipt.as_ref().map(|r| r.content_sha256.to_string()),
             status => status_text,
             location,
             colour,

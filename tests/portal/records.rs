@@ -149,6 +149,10 @@ async fn the_regulators_question_is_answered_in_the_portal_and_the_record_shows_
     let verified = provider_api_sdk::receipt::verify(receipt["jws"].as_str().unwrap(), &keys).unwrap();
     assert_eq!(verified.claims["sub"], sent.to_string());
     assert_eq!(verified.claims["reference"], receipt["reference"]);
+    // The page itself, printed, carries what the receipt proves: the reference and the content's fingerprint.
+    let shown = after.texts(".govuk-summary-list__value").join(" ");
+    assert!(shown.contains(receipt["content_sha256"].as_str().unwrap()), "{shown}");
+    assert!(shown.contains(receipt["reference"].as_str().unwrap()), "{shown}");
 
     // Another organisation's people find neither the page nor the receipt.
     let outsider = signed_in(&app, &other, "drafter").await;
