@@ -152,8 +152,11 @@ fn changed_questions(fields: &[String], pages: &[crate::forms::Page]) -> Vec<Str
     let mut titles: Vec<String> = Vec::new();
     let questions = pages.iter().flat_map(|p| crate::forms::all_questions(&p.questions));
     for question in questions.filter(|q| !matches!(q.kind, crate::forms::Kind::Group { .. })) {
+        // The question's own answer, a part of it, or a whole object first saved around it.
         let inside = format!("{}/", question.pointer);
-        let changed = pointers.iter().any(|p| *p == question.pointer || p.starts_with(&inside));
+        let changed = pointers.iter().any(|p| {
+            *p == question.pointer || p.starts_with(&inside) || question.pointer.starts_with(&format!("{p}/"))
+        });
         if changed && !titles.contains(&question.title) {
             titles.push(question.title.clone());
         }
@@ -278,5 +281,42 @@ pub async fn respond(
             };
             refused(fresh, text).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_questions;
+    use crate::forms::{Kind, Page, Question};
+
+    fn question(pointer: &str, title: &str) -> Question {
+        Question {
+            pointer: pointer.into(),
+            name: pointer.trim_start_matches('/').replace('/', "."),
+            id: pointer.trim_start_matches('/').replace('/', "-"),
+            title: title.into(),
+            hint: None,
+            required: true,
+            kind: Kind::Text { input_type: "text", max_length: None },
+            suggested_from: None,
+        }
+    }
+
+    #[test]
+    fn an_edit_names_the_questions_it_changed_in_the_forms_order() {
+        let pages = [
+            Page {
+                title: "The person".into(),
+                questions: vec![question("/person/identifier", "Identifier"), question("/person/age", "Age")],
+            },
+            Page { title: "What happened".into(), questions: vec![question("/description", "What happened?")] },
+        ];
+        let named =
+            |fields: &[&str]| changed_questions(&fields.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>(), &pages);
+        assert_eq!(named(&["/content/description", "/content/person/age"]), ["Age", "What happened?"]);
+        assert_eq!(named(&["/content/person"]), ["Identifier", "Age"], "a whole object saved at once");
+        assert_eq!(named(&["/content/description/extra"]), ["What happened?"], "a part of an answer");
+        assert_eq!(named(&["/location_id"]), ["Location"]);
+        assert!(named(&["/content/unknown"]).is_empty());
     }
 }

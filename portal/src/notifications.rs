@@ -531,10 +531,18 @@ fn first_field_id(question: &crate::forms::Question) -> String {
 fn field_errors(errors: &[provider_api_sdk::types::FieldError]) -> BTreeMap<String, String> {
     let mut by_field = BTreeMap::new();
     for error in errors {
-        let pointer = error.pointer.strip_prefix("/content").unwrap_or(&error.pointer).to_owned();
+        let pointer = answer_pointer(error.pointer.strip_prefix("/content").unwrap_or(&error.pointer)).to_owned();
         by_field.entry(pointer).or_insert_with(|| error.detail.clone());
     }
     by_field
+}
+
+/// The answer a field error is about: an item of a list (`/reporter/regulated_activities/2`) is its question's.
+fn answer_pointer(pointer: &str) -> &str {
+    match pointer.rsplit_once('/') {
+        Some((list, item)) if !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit()) => list,
+        _ => pointer,
+    }
 }
 
 /// The answers as GOV.UK's summary list shows them.
@@ -884,7 +892,15 @@ async fn sent(State(portal): State<Portal>, signed_in: SignedIn, Path(id): Path<
 
 #[cfg(test)]
 mod tests {
-    use super::change_what;
+    use super::{answer_pointer, change_what};
+
+    #[test]
+    fn an_error_about_one_item_of_a_list_is_the_lists_questions() {
+        assert_eq!(answer_pointer("/reporter/regulated_activities/2"), "/reporter/regulated_activities");
+        assert_eq!(answer_pointer("/person/age_band"), "/person/age_band");
+        assert_eq!(answer_pointer("/witnesses/0/name"), "/witnesses/0/name");
+        assert_eq!(answer_pointer(""), "");
+    }
 
     #[test]
     fn change_links_name_the_question_as_written() {

@@ -26445,7 +26445,7 @@ let response = client.register_integrator_app()
     /**The triage queue
 
 Notifications sent by every provider, oldest first, filtered by type, status, provider, location and
-age. Items leave out the content (reading it is recorded).
+age. Items leave out the content (reading it is recorded), the provider's own reference included.
 
 Sends a `GET` request to `/v1/admin/notifications`
 

@@ -545,6 +545,10 @@ async fn staff_triage_round_trip() {
     let queued: Vec<Uuid> = queue.items.iter().map(|n| n.id).collect();
     assert!(queued.contains(&sent.id));
     assert!(!queued.contains(&draft_only.id), "drafts are the provider's alone");
+    assert!(
+        queue.items.iter().all(|n| n.provider_reference.is_none()),
+        "the provider's reference is content: staff read it where the read is recorded"
+    );
     let hidden = triage.staff_get_notification().notification_id(draft_only.id).send().await.unwrap_err();
     assert_eq!(hidden.http_status(), Some(404));
     assert_eq!(triage.notification_counts().send().await.unwrap().into_inner().submitted, 1);

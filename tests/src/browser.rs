@@ -61,6 +61,7 @@ impl Page {
         // What a browser sends: every named input (a radio or checkbox only when checked) and textarea.
         let mut fields: Vec<(String, String)> = form
             .select(&Selector::parse("input[name], textarea[name]").unwrap())
+            .filter(|i| i.value().attr("disabled").is_none())
             .filter(|i| match i.value().attr("type") {
                 Some("radio" | "checkbox") => i.value().attr("checked").is_some(),
                 Some("submit") => false,
@@ -69,6 +70,9 @@ impl Page {
             .map(|i| {
                 let value = match i.value().name() {
                     "textarea" => i.text().collect::<String>(),
+                    _ if matches!(i.value().attr("type"), Some("radio" | "checkbox")) => {
+                        i.value().attr("value").unwrap_or("on").to_owned()
+                    }
                     _ => i.value().attr("value").unwrap_or("").to_owned(),
                 };
                 (i.value().attr("name").unwrap().to_owned(), value)

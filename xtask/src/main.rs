@@ -203,7 +203,7 @@ fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
         // behind the API, and the SQLite run has just checked them: a second run would only cost CI minutes.
         // Every test that touches storage runs again here.
         workspace.args(["--", "--skip", BROWSER_TEST]);
-        eprintln!("cargo xtask: the browser pages were checked on SQLite; every other test runs on PostgreSQL");
+        eprintln!("cargo xtask: every test but the browser pages (the SQLite run checks those) on PostgreSQL");
     }
     run_tests(&mut workspace)?;
     if filter.is_empty() {

@@ -63,7 +63,7 @@ pub struct QueueQuery {
 /// The triage queue
 ///
 /// Notifications sent by every provider, oldest first, filtered by type, status, provider, location and
-/// age. Items leave out the content (reading it is recorded).
+/// age. Items leave out the content (reading it is recorded), the provider's own reference included.
 #[utoipa::path(
     get,
     path = "/v1/admin/notifications",
@@ -105,7 +105,10 @@ async fn triage_queue(
         ..Default::default()
     };
     let rows = state.store.notifications(&filter, after.created_at, after.id, i64::from(limit) + 1).await?;
-    let (items, next) = page(rows, limit, |n| After { created_at: n.created_at, id: n.id }, NotificationSummary::from);
+    // The provider's own reference is free text in the content: staff read it with the content, which is
+    // recorded, not in the queue.
+    let without_content = |n| NotificationSummary { provider_reference: None, ..NotificationSummary::from(n) };
+    let (items, next) = page(rows, limit, |n| After { created_at: n.created_at, id: n.id }, without_content);
     Ok(Json(NotificationPage { items, next }))
 }
 
