@@ -28,6 +28,13 @@ impl FourEyes {
     }
 }
 
+/// Whether the four-eyes setting applies: only where at least two people can submit. A one-person provider
+/// (a sole trader, say) must still be able to send its own notifications (nobody can report a death late
+/// for want of a second person), so with one submitter the setting waits until a second joins.
+pub fn four_eyes_in_effect(setting: bool, submitters: i64) -> bool {
+    setting && submitters >= 2
+}
+
 /// An organisation's settings that the rule reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -84,12 +91,14 @@ submitter role approves this {what} (POST …/approval), and then it may be subm
     }
     match draft.last_editor {
         None => Err(FourEyes::new(
-            "This organisation requires a second person to review before submission: create a draft instead, and \
-a colleague with the submitter role approves it or submits it.",
+            "This organisation requires a second person to review before submission (it has at least two people \
+with the submitter role): create a draft instead, and a colleague with the submitter role approves it or \
+submits it.",
         )),
         Some(editor) if editor.user == Some(person) => Err(FourEyes::new(format!(
-            "You were the last to edit this {what}, and nobody else has approved this version: a colleague with \
-the submitter role approves it (POST …/approval) or submits it."
+            "You were the last to edit this {what}, and nobody else has approved this version. Your organisation \
+asks for a second person (it has at least two people with the submitter role): a colleague with the \
+submitter role approves it (POST …/approval) or submits it."
         ))),
         Some(_) => Ok(()),
     }
@@ -142,6 +151,14 @@ mod tests {
 
     fn approved_by(editor: Actor, approver: u128) -> Draft {
         Draft { approval: Some(Approval { by: Uuid::from_u128(approver), version: 3, at: AT }), ..edited_by(editor) }
+    }
+
+    #[test]
+    fn four_eyes_applies_only_where_two_people_can_submit() {
+        assert!(!four_eyes_in_effect(true, 0));
+        assert!(!four_eyes_in_effect(true, 1), "a sole submitter sends their own");
+        assert!(four_eyes_in_effect(true, 2));
+        assert!(!four_eyes_in_effect(false, 5), "the setting off is off");
     }
 
     #[test]

@@ -670,7 +670,12 @@ async fn check_page(
         Err(response) => return response,
     };
     let four_eyes = match settings {
-        Ok(organisation) => organisation.settings.four_eyes,
+        // Whether it applies now (on, and two people can submit); the setting alone from an API that does
+        // not say.
+        Ok(organisation) => {
+            let settings = &organisation.settings;
+            settings.four_eyes_in_effect.unwrap_or(settings.four_eyes)
+        }
         Err(error) => {
             tracing::error!(%error, "the API did not give the organisation's settings");
             return service_problem();

@@ -9553,8 +9553,14 @@ and optionally an NHS number with date of birth (the pair the regulator matches 
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Settings {
         /**Four eyes: what people send is reviewed by a second person. A draft's last editor submits it only once a
-colleague with the submitter role has approved its current version; a colleague may also submit it.*/
+colleague with the submitter role has approved its current version; a colleague may also submit it.
+On by default; it applies only while at least two people can submit (`four_eyes_in_effect`).*/
         pub four_eyes: bool,
+        /**Whether four eyes applies now: the setting is on and at least two people (not disabled) hold the
+submitter role. A one-person provider sends its own notifications; the rule starts when a second
+submitter joins. In the organisation's own responses (not in the regulator's lists of organisations).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub four_eyes_in_effect: ::std::option::Option<bool>,
         /**Software acting as itself (an API client with `notifications:submit` or `registrations:submit`) sends
 without a person's approval. Off: it sends only a version a person approved. On by default.*/
         pub software_submits: bool,
@@ -24764,12 +24770,17 @@ presenting a used one revokes every token of that sign-in.*/
         #[derive(Clone, Debug)]
         pub struct Settings {
             four_eyes: ::std::result::Result<bool, ::std::string::String>,
+            four_eyes_in_effect: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             software_submits: ::std::result::Result<bool, ::std::string::String>,
         }
         impl ::std::default::Default for Settings {
             fn default() -> Self {
                 Self {
                     four_eyes: Err("no value supplied for four_eyes".to_string()),
+                    four_eyes_in_effect: Ok(Default::default()),
                     software_submits: Err(
                         "no value supplied for software_submits".to_string(),
                     ),
@@ -24786,6 +24797,20 @@ presenting a used one revokes every token of that sign-in.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for four_eyes: {e}")
+                    });
+                self
+            }
+            pub fn four_eyes_in_effect<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.four_eyes_in_effect = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for four_eyes_in_effect: {e}"
+                        )
                     });
                 self
             }
@@ -24811,6 +24836,7 @@ presenting a used one revokes every token of that sign-in.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     four_eyes: value.four_eyes?,
+                    four_eyes_in_effect: value.four_eyes_in_effect?,
                     software_submits: value.software_submits?,
                 })
             }
@@ -24819,6 +24845,7 @@ presenting a used one revokes every token of that sign-in.*/
             fn from(value: super::Settings) -> Self {
                 Self {
                     four_eyes: Ok(value.four_eyes),
+                    four_eyes_in_effect: Ok(value.four_eyes_in_effect),
                     software_submits: Ok(value.software_submits),
                 }
             }

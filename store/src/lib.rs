@@ -289,12 +289,18 @@ pub struct SubmissionContext {
     pub four_eyes: bool,
     pub software_submits: bool,
     pub location_known: bool,
+    /// How many of its people (not disabled) hold the submitter role.
+    pub submitters: i64,
 }
 
 impl SubmissionContext {
-    /// The organisation's review rule.
+    /// The organisation's review rule, as it applies now: four eyes only where there is a second person to
+    /// be them (`workflow::four_eyes_in_effect`).
     pub fn policy(&self) -> provider_api_core::workflow::Policy {
-        provider_api_core::workflow::Policy { four_eyes: self.four_eyes, software_submits: self.software_submits }
+        provider_api_core::workflow::Policy {
+            four_eyes: provider_api_core::workflow::four_eyes_in_effect(self.four_eyes, self.submitters),
+            software_submits: self.software_submits,
+        }
     }
 }
 

@@ -206,7 +206,9 @@ macro_rules! impl_notification_queries {
             ) -> Result<Option<$crate::SubmissionContext>, $crate::StoreError> {
                 Ok(sqlx::query(
                     "SELECT o.four_eyes, o.software_submits, EXISTS (SELECT 1 FROM locations l WHERE l.organisation_id = o.id \
-                     AND l.id = $2) AS location_known FROM organisations o WHERE o.id = $1",
+                     AND l.id = $2) AS location_known, (SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.organisation_id = o.id AND NOT u.disabled AND (' ' || m.roles || ' ') LIKE '% submitter %') \
+                     AS submitters FROM organisations o WHERE o.id = $1",
                 )
                 .bind(organisation_id)
                 .bind(location_id)

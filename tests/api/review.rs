@@ -213,3 +213,36 @@ async fn software_sends_on_its_own_only_where_the_organisation_allows_and_only_a
     let approved = approve(&submitter, org, draft.id, draft.version).await.unwrap();
     assert_eq!(submit(&software, org, draft.id, approved.version).await.unwrap().status, Status::Submitted);
 }
+
+/// Four eyes is on by default, but applies only while two people can submit: a provider whose one submitter
+/// is its only reviewer sends its own notifications (a sole trader cannot wait for a second person to report a
+/// death), and the rule starts when a second submitter joins. The organisation says which is the case.
+#[tokio::test]
+async fn four_eyes_applies_only_once_a_second_person_can_submit() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let org = demo.organisation_id;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    // The demo's second submitter leaves: one person can submit.
+    let reviewer = demo.users.iter().filter(|u| u.roles.iter().any(|r| r.to_string() == "submitter")).nth(1).unwrap();
+    let reviewer_id = app.store.user_by_email(&reviewer.email).await.unwrap().unwrap().id;
+    admin.remove_member().organisation_id(org).user_id(reviewer_id).send().await.unwrap();
+    let settings =
+        || async { admin.get_organisation().organisation_id(org).send().await.unwrap().into_inner().settings };
+    let now = settings().await;
+    assert!(now.four_eyes, "the setting stays on");
+    assert_eq!(now.four_eyes_in_effect, Some(false), "with one submitter it waits for a second");
+
+    let sole = demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == "submitter")).unwrap();
+    let sole = app.sdk_for_person(&sole.email, &sole.password).await;
+    let own = complete_draft(&sole, org, demo.location_id).await;
+    assert_eq!(submit(&sole, org, own.id, own.version).await.unwrap().status, Status::Submitted, "sends their own");
+
+    // A second person with the submitter role joins: the rule applies again.
+    app.member(org, "submitter", None).await;
+    assert_eq!(settings().await.four_eyes_in_effect, Some(true));
+    let draft = complete_draft(&sole, org, demo.location_id).await;
+    let refused = submit(&sole, org, draft.id, draft.version).await.unwrap_err();
+    assert_eq!(refused_code(&refused), (Some(403), "four_eyes".into()));
+    assert!(refused.problem().unwrap().detail.contains("at least two people"), "{:?}", refused.problem());
+}

@@ -418,3 +418,25 @@ async fn only_the_locations_registered_activities_are_offered() {
     registered.sort();
     assert_eq!(offered, registered, "{}", page.body);
 }
+
+/// A provider with one person who can submit: they send what they wrote themselves (four eyes waits for a
+/// second submitter), and the check page offers it without talk of a colleague.
+#[tokio::test]
+async fn a_one_person_provider_sends_its_own_notification() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let submitters: Vec<_> =
+        demo.users.iter().filter(|u| u.roles.iter().any(|r| r.to_string() == "submitter")).collect();
+    let leaving = app.store.user_by_email(&submitters[1].email).await.unwrap().unwrap().id;
+    assert!(app.store.remove_membership(leaving, demo.organisation_id).await.unwrap());
+
+    let sole = Browser::new(&app.base_url);
+    sole.sign_in(&submitters[0].email, &submitters[0].password).await;
+    let first = start(&sole, "serious_injury").await;
+    let pages = pages(&app, "serious_injury").await;
+    let check = answer_all(&sole, first, &pages, &valid("serious_injury")).await;
+    assert_eq!(check.h1(), "Check your answers before sending");
+    assert!(!check.body.contains("second person") && !check.body.contains("Approve it"), "{}", check.body);
+    let sent = sole.follow(sole.submit(&check, "form[action$='/submit']", &[]).await).await;
+    assert_eq!(sent.h1(), "Notification sent", "{}", sent.body);
+}

@@ -50,7 +50,14 @@ pub struct OrganisationView {
 pub struct Settings {
     /// Four eyes: what people send is reviewed by a second person. A draft's last editor submits it only once a
     /// colleague with the submitter role has approved its current version; a colleague may also submit it.
+    /// On by default; it applies only while at least two people can submit (`four_eyes_in_effect`).
     pub four_eyes: bool,
+    /// Whether four eyes applies now: the setting is on and at least two people (not disabled) hold the
+    /// submitter role. A one-person provider sends its own notifications; the rule starts when a second
+    /// submitter joins. In the organisation's own responses (not in the regulator's lists of organisations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub four_eyes_in_effect: Option<bool>,
     /// Software acting as itself (an API client with `notifications:submit` or `registrations:submit`) sends
     /// without a person's approval. Off: it sends only a version a person approved. On by default.
     pub software_submits: bool,
@@ -62,19 +69,32 @@ impl From<Organisation> for OrganisationView {
             id: o.id,
             name: o.name,
             provider_id: o.provider_id,
-            settings: Settings { four_eyes: o.four_eyes, software_submits: o.software_submits },
+            settings: Settings {
+                four_eyes: o.four_eyes,
+                four_eyes_in_effect: None,
+                software_submits: o.software_submits,
+            },
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
     }
 }
 
-/// With its `ETag`, for `If-Match` on the next update.
-fn organisation_response(status: StatusCode, organisation: Organisation) -> Response {
+/// With its `ETag`, for `If-Match` on the next update, and whether four eyes applies now (how many people
+/// can submit, read beside it).
+async fn organisation_response(
+    state: &AppState,
+    status: StatusCode,
+    organisation: Organisation,
+) -> Result<Response, Problem> {
+    let submitters = state.store.submission_context(organisation.id, None).await?.map_or(0, |c| c.submitters);
     let tag = etag(organisation.version);
-    let mut response = (status, Json(OrganisationView::from(organisation))).into_response();
+    let mut view = OrganisationView::from(organisation);
+    view.settings.four_eyes_in_effect =
+        Some(provider_api_core::workflow::four_eyes_in_effect(view.settings.four_eyes, submitters));
+    let mut response = (status, Json(view)).into_response();
     response.headers_mut().insert(header::ETAG, tag);
-    response
+    Ok(response)
 }
 
 pub(crate) fn not_blank(value: &str) -> Result<(), ValidationError> {
@@ -138,7 +158,7 @@ async fn create_organisation(
     };
     state.store.put_membership(&membership).await?;
     let location = format!("/v1/organisations/{}", organisation.id);
-    let mut response = organisation_response(StatusCode::CREATED, organisation);
+    let mut response = organisation_response(&state, StatusCode::CREATED, organisation).await?;
     response.headers_mut().insert(header::LOCATION, location.parse().expect("a path is a valid header"));
     Ok(response)
 }
@@ -162,7 +182,7 @@ async fn get_organisation(
 ) -> Result<Response, Problem> {
     let organisation =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
-    Ok(organisation_response(StatusCode::OK, organisation))
+    organisation_response(&state, StatusCode::OK, organisation).await
 }
 
 /// Changes to an organisation (JSON Merge Patch, RFC 7396): fields left out stay as they are.
@@ -240,7 +260,7 @@ may send on its own): software acting as itself cannot.",
         .update_organisation(organisation_id, name, four_eyes, software_submits, expected, now)
         .await?
         .ok_or_else(stale)?;
-    Ok(organisation_response(StatusCode::OK, updated))
+    organisation_response(&state, StatusCode::OK, updated).await
 }
 
 /// A postal address in England.
