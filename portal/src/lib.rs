@@ -4,6 +4,7 @@
 
 mod address;
 pub mod config;
+mod conflict;
 mod csrf;
 mod dashboard;
 mod england_time;

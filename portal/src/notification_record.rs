@@ -168,7 +168,7 @@ fn changed_questions(fields: &[String], pages: &[crate::forms::Page]) -> Vec<Str
 }
 
 /// Who did something, by name where they are in the organisation.
-fn who(actor: Option<&ActorView>, names: &HashMap<Uuid, String>, portal_app: Option<Uuid>) -> String {
+pub(crate) fn who(actor: Option<&ActorView>, names: &HashMap<Uuid, String>, portal_app: Option<Uuid>) -> String {
     let person =
         actor.and_then(|a| a.user_id).map(|id| names.get(&id).cloned().unwrap_or_else(|| "a former member".into()));
     let software = actor.and_then(|a| a.client_id).is_some_and(|client| Some(client) != portal_app);

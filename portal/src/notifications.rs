@@ -449,27 +449,12 @@ async fn save_page(
     let saved = save_draft(&signed_in, &loaded, &version, patch).await;
     match saved {
         Ok(saved) => {
-            let id = loaded.notification.id;
-            let next = if from_check {
-                // Back to check, unless the change opened questions on later pages: those first.
-                let content = Value::Object(saved.into_inner().content.0);
-                let unanswered = |page: &Page| {
-                    all_questions(&page.questions).iter().any(|q| {
-                        !matches!(q.kind, Kind::Group { .. })
-                            && content.pointer(&q.pointer).is_none()
-                            && needed(&loaded.pages, &q.pointer, &content)
-                    })
-                };
-                match loaded.pages.iter().enumerate().skip(index + 1).find(|(_, page)| unanswered(page)) {
-                    Some((later, _)) => format!("/notifications/{id}/pages/{}?from=check", later + 1),
-                    None => format!("/notifications/{id}/check"),
-                }
-            } else if index + 1 < loaded.pages.len() {
-                format!("/notifications/{id}/pages/{}", index + 2)
-            } else {
-                format!("/notifications/{id}/check")
-            };
-            Redirect::to(&next).into_response()
+            let content = Value::Object(saved.into_inner().content.0);
+            Redirect::to(&next_page(&loaded, index, from_check, &content)).into_response()
+        }
+        // A colleague saved the draft since this page was loaded: their change and this person's, side by side.
+        Err(error) if error.problem().is_some_and(|p| p.status == 412) => {
+            crate::conflict::page(&portal, &signed_in, &id, index, pairs, from_check).await
         }
         Err(error) => {
             let typed: BTreeMap<String, Vec<String>> = pairs.into_iter().fold(BTreeMap::new(), |mut map, (k, v)| {
@@ -478,30 +463,37 @@ async fn save_page(
             });
             let errors = match error.problem() {
                 Some(problem) if problem.status == 422 => field_errors(&problem.errors),
-                Some(problem) if problem.status == 412 => BTreeMap::from([(
-                    String::new(),
-                    "Someone else changed this notification while you were answering. Check the answers below, then continue.".to_owned(),
-                )]),
                 _ => {
                     tracing::error!(%error, "the API did not save a page");
                     return service_problem();
                 }
             };
-            // A stale page shows the draft as it is now; otherwise what was typed stays, with the errors.
-            let (loaded, values) = if errors.contains_key("") {
-                match load(&portal, &signed_in, &id).await {
-                    Ok(fresh) => {
-                        let content = Value::Object(fresh.notification.content.0.clone());
-                        let values = form_values(&fresh.pages[index].questions, &content);
-                        (fresh, values)
-                    }
-                    Err(response) => return response,
-                }
-            } else {
-                (loaded, typed)
-            };
-            form_page(&signed_in, &loaded, index, values, errors, false, from_check).await
+            // What was typed stays, with the errors.
+            form_page(&signed_in, &loaded, index, typed, errors, false, from_check).await
         }
+    }
+}
+
+/// Where a saved page leads: the next page; or, from check your answers, back there unless the change opened
+/// questions on later pages (those first).
+pub(crate) fn next_page(loaded: &Loaded, index: usize, from_check: bool, content: &Value) -> String {
+    let id = loaded.notification.id;
+    if from_check {
+        let unanswered = |page: &Page| {
+            all_questions(&page.questions).iter().any(|q| {
+                !matches!(q.kind, Kind::Group { .. })
+                    && content.pointer(&q.pointer).is_none()
+                    && needed(&loaded.pages, &q.pointer, content)
+            })
+        };
+        match loaded.pages.iter().enumerate().skip(index + 1).find(|(_, page)| unanswered(page)) {
+            Some((later, _)) => format!("/notifications/{id}/pages/{}?from=check", later + 1),
+            None => format!("/notifications/{id}/check"),
+        }
+    } else if index + 1 < loaded.pages.len() {
+        format!("/notifications/{id}/pages/{}", index + 2)
+    } else {
+        format!("/notifications/{id}/check")
     }
 }
 
@@ -546,7 +538,7 @@ fn answer_pointer(pointer: &str) -> &str {
 }
 
 /// The answers as GOV.UK's summary list shows them.
-fn answer_text(question: &crate::forms::Question, content: &Value) -> String {
+pub(crate) fn answer_text(question: &crate::forms::Question, content: &Value) -> String {
     let Some(answer) = content.pointer(&question.pointer) else { return String::new() };
     let label = |value: &str| match &question.kind {
         Kind::Choice { choices, .. } => {

@@ -69,8 +69,12 @@ for (const entry of config.entries) {
   const name = `${route}--${entry.state}`
   const page = await pageFor(entry.as)
   const response = await page.goto(`${config.base_url}${entry.path}`)
-  if (entry.action === 'fill-submit') {
+  if (entry.action === 'fill-submit' || entry.action === 'stale-submit') {
     for (const [selector, value] of Object.entries(entry.fields)) await page.fill(selector, value)
+  }
+  // As if a colleague had saved since the page was loaded: the version the form carries is an old one.
+  if (entry.action === 'stale-submit') {
+    await page.evaluate(() => { document.querySelector('main form input[name=version]').value = '0' })
   }
   if (entry.action) {
     await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')])

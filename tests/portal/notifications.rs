@@ -440,3 +440,54 @@ async fn a_one_person_provider_sends_its_own_notification() {
     let sent = sole.follow(sole.submit(&check, "form[action$='/submit']", &[]).await).await;
     assert_eq!(sent.h1(), "Notification sent", "{}", sent.body);
 }
+
+/// Two people answering the same page of one draft: the second to save is not allowed to overwrite the first
+/// silently, nor loses what they typed. They see, question by question, what is saved now (and who saved it)
+/// beside their answer, and choose: put theirs back, or keep the saved one.
+#[tokio::test]
+async fn an_edit_conflict_shows_both_answers_and_lets_the_second_person_choose() {
+    let app = TestApp::spawn_with_portal(|_| {}).await;
+    let demo = app.demo().await;
+    let draft = app.demo_draft(&demo, valid("serious_injury")).await;
+    let path = format!("/notifications/{draft}/pages/1");
+    let first = Browser::new(&app.base_url);
+    first.sign_in(&user(&demo, "drafter").email, &user(&demo, "drafter").password).await;
+    let second = Browser::new(&app.base_url);
+    second.sign_in(&user(&demo, "submitter").email, &user(&demo, "submitter").password).await;
+    let (theirs, mine) = (first.get(&path).await, second.get(&path).await);
+    let identifier = theirs.attr("main input[type=text]", "name").unwrap();
+    let saved = first.submit(&theirs, "main form", &[(identifier.as_str(), "RES-FIRST")]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let content = || async {
+        let client = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+        let read = client.get_notification().organisation_id(demo.organisation_id).notification_id(draft);
+        read.send().await.unwrap().into_inner().content.0["person"]["identifier"].clone()
+    };
+
+    // The same answer typed by both: nothing to choose between.
+    let same = second.submit(&mine, "main form", &[(identifier.as_str(), "RES-FIRST")]).await;
+    assert_eq!(same.status, StatusCode::SEE_OTHER, "{}", same.body);
+    assert!(same.location().unwrap().ends_with("/pages/2"), "on, as if saved");
+
+    let conflict = second.submit(&mine, "main form", &[(identifier.as_str(), "RES-SECOND")]).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
+    assert_eq!(conflict.h1(), "Someone else changed these answers");
+    let drafter_name = app.store.user_by_email(&user(&demo, "drafter").email).await.unwrap().unwrap().display_name;
+    assert!(
+        conflict.texts("main p").iter().any(|p| p.starts_with(&format!("{drafter_name} saved"))),
+        "{}",
+        conflict.body
+    );
+    assert_eq!(conflict.texts(".govuk-summary-list__value"), ["RES-FIRST", "RES-SECOND"], "saved now, then theirs");
+    assert_eq!(conflict.texts("main h2").len(), 1, "only the question that differs");
+    assert_eq!(content().await, "RES-FIRST", "nothing overwritten");
+
+    let keep = conflict.attr("main a.govuk-link", "href").unwrap();
+    assert_eq!(keep, path);
+    let kept = second.get(&keep).await;
+    assert_eq!(kept.attr(&format!("[name='{identifier}']"), "value").as_deref(), Some("RES-FIRST"));
+
+    let used = second.submit(&conflict, "main form", &[]).await;
+    assert_eq!(used.status, StatusCode::SEE_OTHER, "{}", used.body);
+    assert_eq!(content().await, "RES-SECOND", "their answer, on the version they had now seen");
+}
