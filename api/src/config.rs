@@ -147,6 +147,11 @@ pub struct Config {
     /// How long a portal session lasts without use.
     #[serde(default = "defaults::portal_idle_timeout", with = "humantime_serde")]
     pub portal_idle_timeout: Duration,
+    /// Where emails send people to act (no trailing slash): the portal's address. By default the first of
+    /// `portal_origins`, or, with the portal served beside the API, the public base URL. Without one (an API
+    /// with no portal), emails give the code and the API operation only.
+    #[serde(default)]
+    pub portal_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -323,6 +328,11 @@ impl Config {
             && (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/'))
         {
             problems.push(format!("public_base_url {url:?} must start with https:// (or http://) and not end with /"));
+        }
+        if let Some(url) = &self.portal_url
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/'))
+        {
+            problems.push(format!("portal_url {url:?} must start with https:// (or http://) and not end with /"));
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             problems.push(format!("mail_from {:?} is not an email address (optionally with a name)", self.mail_from));

@@ -91,6 +91,11 @@ impl Application {
         let blobs = documents::blob::open(&config.blob_settings()).context("could not open the document store")?;
         let documents = Arc::new(documents::Documents::new(blobs, config.document_settings()));
         let public_base_url = tokens.issuer.clone();
+        let portal_url = config
+            .portal_url
+            .clone()
+            .or_else(|| config.portal_origins.first().cloned())
+            .or_else(|| config.portal.then(|| public_base_url.clone()));
         let token_service = tokens.clone();
         let state = AppState {
             clock: clock.clone(),
@@ -100,6 +105,7 @@ impl Application {
             rate_limits: rate_limits.clone(),
             mailer: Arc::from(mail::from_config(&config)),
             public_base_url,
+            portal_url,
             trusted_proxies: Arc::new(config.trusted_proxies()),
             request_timeout: config.request_timeout,
             activity_codes: Arc::new(

@@ -18,8 +18,10 @@ pub struct AppState {
     pub sign_in: Arc<SignInThrottles>,
     pub rate_limits: Arc<RateLimits>,
     pub mailer: Arc<dyn Mailer>,
-    /// Where people are sent from emails (the issuer URL).
+    /// The API's own address (the issuer URL), where its own pages are (password reset).
     pub public_base_url: String,
+    /// The portal's address, where emails send people to act (`Config::portal_url`); none without a portal.
+    pub portal_url: Option<String>,
     /// Load balancers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// No request runs longer than this (the timeout layer stops it), so an idempotency key claimed longer

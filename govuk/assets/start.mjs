@@ -8,5 +8,16 @@ if ('noModule' in HTMLScriptElement.prototype) {
 }
 initAll()
 
+// GOV.UK Frontend marks a radio that reveals a question with aria-expanded, which ARIA 1.2 does not allow on a
+// radio (axe's aria-allowed-attr, critical; a known issue the Design System keeps, alphagov/govuk-frontend#979).
+// The radio keeps its aria-controls and the question is revealed just after it, so nothing is lost by removing
+// it, each time the script sets it again.
+for (const radio of document.querySelectorAll('input[type=radio][aria-expanded]')) radio.removeAttribute('aria-expanded')
+new MutationObserver((changes) => {
+  for (const { target } of changes) {
+    if (target instanceof HTMLInputElement && target.type === 'radio') target.removeAttribute('aria-expanded')
+  }
+}).observe(document.body, { attributes: true, attributeFilter: ['aria-expanded'], subtree: true })
+
 // The warning before a signed-in session ends, on pages that have one.
 if (document.getElementById('session-timeout')) import('/assets/session-timeout.mjs')

@@ -8,7 +8,9 @@ mod conflict;
 mod csrf;
 mod dashboard;
 mod england_time;
+mod flash;
 pub mod forms;
+mod invitation;
 mod kept;
 mod location;
 mod notification_list;
@@ -18,8 +20,10 @@ mod pages;
 mod reference;
 mod render;
 pub mod sessions;
+mod settings;
 mod sign_in;
 mod signed_in;
+mod team;
 
 use std::sync::Arc;
 
@@ -66,11 +70,22 @@ pub const PAGES: &[&str] = &[
     "/notifications/{id}/pages/{number}",
     "/notifications/{id}/check",
     "/notifications/{id}/sent",
+    "/team",
+    "/team/invite",
+    "/team/members/{user_id}",
+    "/team/members/{user_id}/remove",
+    "/settings",
+    "/invitations/accept",
 ];
 
 /// Routes that only take a form's answer and then show one of [`PAGES`] (or redirect to one).
-pub const FORM_ACTIONS: &[&str] =
-    &["/notifications/{id}/submit", "/notifications/{id}/approve", "/notifications/{id}/respond", "/session/resume"];
+pub const FORM_ACTIONS: &[&str] = &[
+    "/notifications/{id}/submit",
+    "/notifications/{id}/approve",
+    "/notifications/{id}/respond",
+    "/session/resume",
+    "/team/invitations/{id}/cancel",
+];
 
 /// Routes only the pages' scripts call (the session warning's "Stay signed in").
 pub const SCRIPT_CALLS: &[&str] = &["/session/keep-alive"];
@@ -147,6 +162,16 @@ impl Portal {
         builder.build_with(self.inner.http.clone())
     }
 
+    /// An SDK client calling for someone not signed in (accepting an invitation), from their address.
+    fn anonymous_client(&self, address: Option<std::net::IpAddr>) -> provider_api_sdk::Client {
+        let builder = provider_api_sdk::ClientBuilder::new(&self.inner.config.api_url);
+        let builder = match address {
+            Some(address) => builder.forwarded_for(address),
+            None => builder,
+        };
+        builder.build_with(self.inner.http.clone())
+    }
+
     /// The portal's OAuth calls, made for a person at `address`.
     fn app_for(&self, address: Option<std::net::IpAddr>) -> provider_api_sdk::auth::App {
         match address {
@@ -178,6 +203,9 @@ impl Portal {
             .route("/session/resume", axum::routing::post(kept::resume))
             .route("/session/keep-alive", get(kept::keep_alive))
             .merge(notifications::routes())
+            .merge(team::routes())
+            .route("/settings", get(settings::show).post(settings::save))
+            .route("/invitations/accept", get(invitation::show).post(invitation::accept))
             .with_state(self.clone())
             .layer(sessions);
         pages

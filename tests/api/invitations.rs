@@ -53,6 +53,9 @@ async fn an_invitee_without_an_account_joins_with_the_emailed_code() {
     let email = sink.message_to("new.starter@example.org").await;
     assert!(email.data.contains("Subject: You are invited"), "{}", email.data);
     let code = code_in(&email.data);
+    // The link is the portal's accept page (served beside the API by default), carrying the same code.
+    let link = email.link_to("/invitations/accept?token=");
+    assert_eq!(link, format!("{}/invitations/accept?token={code}", app.base_url));
 
     let weak = app
         .client
@@ -181,4 +184,29 @@ async fn a_staff_account_cannot_join_a_provider_by_invitation() {
         .await;
 
     assert_eq!(refused.unwrap_err().problem().unwrap().code, "staff_account");
+}
+
+#[tokio::test]
+async fn without_a_portal_the_email_says_how_software_accepts_and_with_one_elsewhere_links_there() {
+    for (portal, portal_url, expected) in [
+        (false, None, "/v1/invitations/accept."),
+        (false, Some("https://portal.example.org"), "https://portal.example.org/invitations/accept?token="),
+    ] {
+        let sink = SmtpSink::start().await;
+        let url = sink.url();
+        let app = TestApp::spawn_with(move |config| {
+            config.smtp_url = Some(url.into());
+            config.portal = portal;
+            config.portal_url = portal_url.map(str::to_owned);
+        })
+        .await;
+        let demo = app.demo().await;
+        let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+        invite(&admin, &sink, demo.organisation_id, "someone@example.org", Role::Viewer).await;
+        let text = sink.message_to("someone@example.org").await.text();
+        assert!(text.contains(expected), "{text}");
+        if portal_url.is_none() {
+            assert!(!text.contains("/invitations/accept?token="), "no link to a portal that is not there: {text}");
+        }
+    }
 }

@@ -19,14 +19,8 @@ async fn app_with_mail() -> (TestApp, SmtpSink) {
 }
 
 /// The link in a reset email, and its secret.
-fn link_in(data: &str) -> (String, String) {
-    // The message may be quoted-printable (a long line is folded with "=" at its end, and "=" is "=3D").
-    let body = data.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
-    let link = body
-        .split_whitespace()
-        .find(|w| w.contains("/v1/oauth/password-reset/new?token="))
-        .expect("a link in the email")
-        .to_owned();
+fn link_in(email: &provider_api_tests::smtp::Received) -> (String, String) {
+    let link = email.link_to("/v1/oauth/password-reset/new?token=");
     let token = link.split("token=").nth(1).unwrap().to_owned();
     (link, token)
 }
@@ -60,7 +54,7 @@ async fn a_person_resets_their_password_by_email_and_every_sign_in_ends() {
         .expect("202");
     let email = sink.message_to(&drafter.email).await;
     assert!(email.data.contains("Subject: Reset your password"), "{}", email.data);
-    let (link, token) = link_in(&email.data);
+    let (link, token) = link_in(&email);
     assert!(link.starts_with(&app.base_url), "{link}");
     assert!(token.starts_with("paw_"));
 
@@ -215,7 +209,7 @@ async fn the_sign_in_page_leads_to_a_reset_and_back_to_itself() {
     assert_eq!(sent.status(), 202);
     assert_eq!(text(&Html::parse_document(&sent.text().await.unwrap()), "h1"), "Check your email");
 
-    let (_, token) = link_in(&sink.message_to(&drafter.email).await.data);
+    let (_, token) = link_in(&sink.message_to(&drafter.email).await);
     let changed = browser()
         .post(app.url("/v1/oauth/password-reset/new"))
         .form(&[("token", token.as_str()), ("password", "a brand new long passphrase")])

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use provider_api_portal::forms::Form;
 use provider_api_portal::forms::answers::form_values;
-use provider_api_sdk::types::NewInformationRequest;
+use provider_api_sdk::types::{NewInformationRequest, NewInvitation, Role};
 use provider_api_tests::TestApp;
 use provider_api_tests::forms::{TYPES, valid};
+use provider_api_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
 
 fn here() -> PathBuf {
@@ -51,7 +52,10 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
         "the browser tests' npm packages are missing: run the tests with `cargo xtask test`, which installs them"
     );
 
-    let app = TestApp::spawn_with_portal(|_| {}).await;
+    // Invitations go by real SMTP to a sink, where the journeys' links are read.
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url();
+    let app = TestApp::spawn_with_portal(move |config| config.smtp_url = Some(smtp.into())).await;
     let demo = app.demo().await;
     let other = app.demo().await;
     let draft = app.demo_draft(&demo, valid("serious_injury")).await;
@@ -107,6 +111,52 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     let question = app.demo_sent(&demo, valid("serious_injury")).await;
     ask(question).await;
 
+    // The team of `other` (whose admin visits the team pages): a member to change, one to remove, the admin
+    // themselves (the last admin, who cannot be removed), and invitations: one waiting, and one each for the
+    // accept page's success state and the keyboard and JavaScript-off journeys.
+    let admin_of = |demo: &provider_api_http::bootstrap::DemoCredentials| {
+        let admin = demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == "admin")).unwrap();
+        let (email, password, app) = (admin.email.clone(), admin.password.clone(), &app);
+        async move { app.sdk_for_person(&email, &password).await }
+    };
+    let other_admin = admin_of(&other).await;
+    let team =
+        other_admin.list_members().organisation_id(other.organisation_id).send().await.unwrap().into_inner().items;
+    let member_id = |email: &str| team.iter().find(|m| m.email == email).unwrap().user_id.to_string();
+    let member = member_id(&other.users[1].email);
+    let removable = member_id(&other.users[3].email);
+    let admin_self = member_id(&other.users[0].email);
+    let invite = |email: &'static str| {
+        let other_admin = other_admin.clone();
+        let sink = &sink;
+        let organisation = other.organisation_id;
+        async move {
+            let invitation = NewInvitation::builder().email(email).roles(vec![Role::Drafter]);
+            other_admin.create_invitation().organisation_id(organisation).body(invitation).send().await.unwrap();
+            sink.message_to(email).await
+        }
+    };
+    invite("waiting.person@example.org").await;
+    let link = |email: provider_api_tests::smtp::Received| {
+        let link = email.link_to("/invitations/accept?token=");
+        link[link.find("/invitations/").unwrap()..].to_owned()
+    };
+    let accept_link = link(invite("accept.page@example.org").await);
+    let keyboard_link = link(invite("keyboard.person@example.org").await);
+    let nojs_link = link(invite("nojs.person@example.org").await);
+    // An organisation with two locations, whose admin limits a member to some.
+    let several_admin = admin_of(&several).await;
+    let several_team =
+        several_admin.list_members().organisation_id(several.organisation_id).send().await.unwrap().into_inner().items;
+    let several_member = several_team.iter().find(|m| m.email == several.users[1].email).unwrap().user_id.to_string();
+    // A one-person provider: the second submitter leaves, so the first sends their own.
+    let sole = app.demo().await;
+    let sole_admin = admin_of(&sole).await;
+    let sole_team =
+        sole_admin.list_members().organisation_id(sole.organisation_id).send().await.unwrap().into_inner().items;
+    let reviewer = sole_team.iter().find(|m| m.email == sole.users[3].email).unwrap().user_id;
+    sole_admin.remove_member().organisation_id(sole.organisation_id).user_id(reviewer).send().await.unwrap();
+
     // Every type's form, page by page, with the answers the portal would show for its published example: the
     // browser walks each from start to "check your answers".
     let types = app.client.list_notification_types().send().await.unwrap().into_inner().items;
@@ -134,6 +184,11 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             .replace("{own_edit}", &own_edit.to_string())
             .replace("{approved}", &approved.to_string())
             .replace("{bad_token}", "paw_not-a-real-link")
+            .replace("{member}", &member)
+            .replace("{removable}", &removable)
+            .replace("{admin_self}", &admin_self)
+            .replace("{several_member}", &several_member)
+            .replace("{accept_link}", &accept_link)
     };
     let entries: Vec<Value> = manifest["entries"]
         .as_array()
@@ -164,7 +219,14 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             "leaving": person("drafter", &demo),
             "admin": person("admin", &other),
             "several": person("drafter", &several),
+            "several_admin": person("admin", &several),
+            "sole": person("submitter", &sole),
+            "keyboard_invitee": {"email": "keyboard.person@example.org", "password": "keyboard journey passphrase",
+                "name": "Kim Keyboard", "link": keyboard_link},
+            "nojs_invitee": {"email": "nojs.person@example.org", "password": "plain forms passphrase",
+                "name": "Nat Forms", "link": nojs_link},
         },
+        "invitations": {"keyboard_invites": "keyboard.invited@example.org", "nojs_invites": "nojs.invited@example.org"},
         "paths": {"question": format!("/notifications/{question}"), "form_page": format!("/notifications/{empty_draft}/pages/1")},
         "walks": walks,
         "entries": entries,
@@ -185,4 +247,15 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     eprintln!("browser checks took {:?}; screenshots in {}", started.elapsed(), screenshots().display());
     assert!(output.status.success(), "the browser checks failed:\n{stdout}");
     assert!(stdout.contains(&format!("checked {} manifest entries", entries.len())), "{stdout}");
+    // The invitations the browser sent arrived, each with its link to the portal's accept page.
+    for email in ["new.colleague@example.org", "keyboard.invited@example.org", "nojs.invited@example.org"] {
+        let message = sink.message_to(email).await;
+        let text = message.text();
+        // A long header is folded onto lines that start with a space.
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.iter().position(|l| l.starts_with("Subject:")).unwrap_or(lines.len());
+        let folded = lines.iter().skip(start + 1).take_while(|l| l.starts_with([' ', '\t']));
+        let subject = lines.get(start).into_iter().chain(folded).map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        eprintln!("emailed {email}: {subject}; {}", message.link_to("/invitations/accept?token="));
+    }
 }

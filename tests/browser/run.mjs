@@ -70,7 +70,12 @@ for (const entry of config.entries) {
   const page = await pageFor(entry.as)
   const response = await page.goto(`${config.base_url}${entry.path}`)
   if (entry.action === 'fill-submit' || entry.action === 'stale-submit') {
-    for (const [selector, value] of Object.entries(entry.fields)) await page.fill(selector, value)
+    // A string is typed; true or false checks or unchecks a radio or checkbox.
+    for (const [selector, value] of Object.entries(entry.fields)) {
+      if (value === true) await page.check(selector)
+      else if (value === false) await page.uncheck(selector)
+      else await page.fill(selector, value)
+    }
   }
   // As if a colleague had saved since the page was loaded: the version the form carries is an old one.
   if (entry.action === 'stale-submit') {
@@ -183,11 +188,8 @@ async function keyboardSignIn (page, who) {
   await Promise.all([page.waitForURL(/\/dashboard$/), page.keyboard.press('Enter')])
 }
 const injury = config.walks.find(w => w.type === 'serious_injury')
-let keyboardDraft = null
-{
-  const context = await newContext()
-  const page = await context.newPage()
-  await keyboardSignIn(page, 'drafter')
+// From Your tasks, by keyboard: Start a notification, choose serious injury, answer every page.
+async function keyboardDraftInjury (page) {
   await tab(page, () => document.activeElement?.textContent?.trim() === 'Start a notification', 'Start a notification')
   await Promise.all([page.waitForURL(/notifications\/new$/), page.keyboard.press('Enter')])
   // Tab enters a group of radios once; within it the arrow keys move, as in every browser.
@@ -199,6 +201,13 @@ let keyboardDraft = null
   await tab(page, () => document.activeElement?.textContent?.trim() === 'Continue', 'Continue')
   await Promise.all([page.waitForURL(/pages\/1$/), page.keyboard.press('Enter')])
   for (const fields of injury.pages) await answerPage(page, fields, true)
+}
+let keyboardDraft = null
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await keyboardSignIn(page, 'drafter')
+  await keyboardDraftInjury(page)
   if (!/\/check$/.test(page.url())) fail(`keyboard: the drafter did not reach check your answers (${page.url()})`)
   keyboardDraft = page.url()
   // Back up the page with Shift+Tab to the first answer's Change link, as someone checking would.
@@ -217,6 +226,83 @@ if (keyboardDraft) {
   const reference = (await page.textContent('.govuk-panel__body')).trim()
   if (!/N-\d{6}-/.test(reference)) fail(`keyboard: the submitter saw no reference (${reference})`)
   else console.log(`keyboard: a drafter prepared a serious injury notification, a submitter sent it: ${reference}`)
+  await context.close()
+}
+
+// Keyboard only, the team: an admin goes to Team, invites someone as a drafter; someone else opens the link
+// of their own invitation, creates an account and signs in with it.
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await keyboardSignIn(page, 'admin')
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Team', 'Team in the navigation')
+  await Promise.all([page.waitForURL(/\/team$/), page.keyboard.press('Enter')])
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Invite someone', 'Invite someone')
+  await Promise.all([page.waitForURL(/\/team\/invite$/), page.keyboard.press('Enter')])
+  await tab(page, () => document.activeElement?.id === 'email', 'the email field')
+  await page.keyboard.type(config.invitations.keyboard_invites)
+  await tab(page, () => document.activeElement?.value === 'drafter', 'the Drafter role')
+  await page.keyboard.press('Space')
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Send invitation', 'Send invitation')
+  await Promise.all([page.waitForURL(/\/team$/), page.keyboard.press('Enter')])
+  const banner = (await page.textContent('.govuk-notification-banner')).trim()
+  if (!banner.includes(`Invitation sent to ${config.invitations.keyboard_invites}`)) fail(`keyboard: inviting showed ${banner}`)
+  await context.close()
+}
+async function acceptInvitation (page, who, keyboard) {
+  const person = config.users[who]
+  await page.goto(`${config.base_url}${person.link}`)
+  if (keyboard) {
+    await tab(page, () => document.activeElement?.getAttribute('name') === 'have_account', 'the account question')
+    for (let i = 0; i < 3 && await page.evaluate(() => document.activeElement?.value) !== 'no'; i++) await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Space')
+    await tab(page, () => document.activeElement?.id === 'name', 'the name field')
+    await page.keyboard.type(person.name)
+    await tab(page, () => document.activeElement?.id === 'new-password', 'the new password field')
+    await page.keyboard.type(person.password)
+    await tab(page, () => document.activeElement?.textContent?.trim() === 'Accept invitation', 'Accept invitation')
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')])
+  } else {
+    await page.check('#have-account-2')
+    await page.fill('#name', person.name)
+    await page.fill('#new-password', person.password)
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')])
+  }
+  const heading = (await page.textContent('h1')).trim()
+  if (heading !== 'You have joined the team') fail(`${keyboard ? 'keyboard' : 'no JavaScript'}: accepting showed ${heading}`)
+}
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await acceptInvitation(page, 'keyboard_invitee', true)
+  await keyboardSignIn(page, 'keyboard_invitee')
+  console.log('keyboard: an admin invited a drafter; an invitee accepted from their link, made an account and signed in')
+  await context.close()
+}
+
+// Keyboard only, a one-person provider: its only submitter prepares a serious injury notification and sends
+// it without waiting for a second person.
+async function soleSubmitterSends (page, keyboard) {
+  if (keyboard) {
+    await keyboardDraftInjury(page)
+    if (!/\/check$/.test(page.url())) return fail(`keyboard: the sole submitter did not reach check your answers (${page.url()})`)
+  } else if (!await walk(page, 'serious_injury', injury.pages, false)) return
+  if (keyboard) {
+    await tab(page, () => document.activeElement?.textContent?.trim() === 'Accept and send', 'Accept and send (sole submitter)')
+    await Promise.all([page.waitForURL(/\/sent$/), page.keyboard.press('Enter')])
+  } else {
+    await Promise.all([page.waitForURL(/\/sent$/), page.click('text=Accept and send')])
+  }
+  const reference = (await page.textContent('.govuk-panel__body')).trim()
+  if (!/N-\d{6}-/.test(reference)) fail(`${keyboard ? 'keyboard' : 'no JavaScript'}: the sole submitter saw no reference (${reference})`)
+  return reference
+}
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await keyboardSignIn(page, 'sole')
+  const reference = await soleSubmitterSends(page, true)
+  if (reference) console.log(`keyboard: a one-person provider's submitter prepared and sent their own: ${reference}`)
   await context.close()
 }
 
@@ -294,6 +380,29 @@ if (keyboardDraft) {
   if (banner[0] !== 'Your answer has been sent') fail(`no JavaScript: answering a question showed ${banner}`)
   if (failures.length === 0) console.log('no JavaScript: drafted, sent (reference shown) and answered a question')
   await sending.close()
+
+  const team = await newContext({ javaScriptEnabled: false })
+  const admin = await team.newPage()
+  await signIn(admin, 'admin')
+  await admin.goto(`${config.base_url}/team/invite`)
+  await admin.fill('#email', config.invitations.nojs_invites)
+  await admin.check('#roles')
+  await Promise.all([admin.waitForURL(/\/team$/), admin.click('main form button[type=submit]')])
+  const invited = (await admin.textContent('.govuk-notification-banner')).trim()
+  if (!invited.includes(`Invitation sent to ${config.invitations.nojs_invites}`)) fail(`no JavaScript: inviting showed ${invited}`)
+  await team.close()
+  const joining = await newContext({ javaScriptEnabled: false })
+  const invitee = await joining.newPage()
+  await acceptInvitation(invitee, 'nojs_invitee', false)
+  await signIn(invitee, 'nojs_invitee')
+  await joining.close()
+
+  const alone = await newContext({ javaScriptEnabled: false })
+  const sole = await alone.newPage()
+  await signIn(sole, 'sole')
+  const reference = await soleSubmitterSends(sole, false)
+  if (reference) console.log(`no JavaScript: an admin invited, an invitee accepted and signed in, a sole submitter sent ${reference}`)
+  await alone.close()
 }
 
 await browser.close()

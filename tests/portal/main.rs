@@ -6,3 +6,4 @@ mod notifications;
 mod records;
 mod sign_in;
 mod standalone;
+mod team;

@@ -16,6 +16,21 @@ pub struct Received {
     pub data: String,
 }
 
+impl Received {
+    /// The message as written: a quoted-printable body unfolded (a long line is folded with "=" at its end,
+    /// and "=" itself is "=3D").
+    pub fn text(&self) -> String {
+        self.data.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+    }
+
+    /// The first link in the message that contains `path`.
+    pub fn link_to(&self, path: &str) -> String {
+        let text = self.text();
+        let link = text.split_whitespace().find(|w| w.contains(path));
+        link.unwrap_or_else(|| panic!("no link to {path} in the email: {text}")).to_owned()
+    }
+}
+
 pub struct SmtpSink {
     pub address: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,

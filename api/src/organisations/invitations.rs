@@ -27,6 +27,9 @@ use crate::state::AppState;
 /// How long an invitation stays open.
 const INVITATION_LIFETIME: time::Duration = time::Duration::days(7);
 
+/// The portal's page for accepting an invitation, which its email links to (with the code as `token`).
+pub const ACCEPT_PAGE: &str = "/invitations/accept";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_invitations, create_invitation))
@@ -199,14 +202,27 @@ async fn create_invitation(
     };
     state.store.create_invitation(&invitation).await?;
     let roles_text = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    // The link is the portal's page for accepting; the code alone works in software (or with the API).
+    let how_to_accept = match &state.portal_url {
+        Some(portal) => {
+            let query = serde_urlencoded::to_string([("token", token.as_str())]).expect("a string encodes");
+            format!(
+                "To accept, open this link within 7 days:\n\n{portal}{ACCEPT_PAGE}?{query}\n\n\
+                 Or accept it in your provider software with the code."
+            )
+        }
+        None => format!(
+            "Accept it within 7 days in your provider software, or with POST {}/v1/invitations/accept.",
+            state.public_base_url
+        ),
+    };
     let mail = Mail {
         to: invitation.email.clone(),
         subject: format!("You are invited to {} on the Care Quality Commission's provider service", organisation.name),
         body: format!(
             "{} has invited you to join {} as {roles_text}.\n\nYour invitation code is:\n\n{token}\n\n\
-             Accept it within 7 days in your provider software, or with POST {}/v1/invitations/accept.\n\
-             If you did not expect this, you can ignore this email.\n",
-            inviter.display_name, organisation.name, state.public_base_url,
+             {how_to_accept}\n\nIf you did not expect this, you can ignore this email.\n",
+            inviter.display_name, organisation.name,
         ),
     };
     if let Err(error) = state.mailer.send(mail).await {
