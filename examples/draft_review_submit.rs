@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             content: serde_json::from_value(completion)?,
             follows_id: None,
             location_id: None,
-            attachments: Vec::new(),
+            attachments: None,
         })
         .send()
         .await?

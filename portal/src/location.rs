@@ -158,7 +158,7 @@ pub async fn choose(
     let patch = NotificationPatch {
         location_id: Some(location),
         content: serde_json::Map::new(),
-        attachments: Vec::new(),
+        attachments: None,
         follows_id: None,
     };
     let saved = crate::notifications::save_draft(&signed_in, &loaded, &version.to_string(), patch).await;

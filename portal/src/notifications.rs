@@ -445,7 +445,7 @@ async fn save_page(
     let posted = Posted::new(pairs.clone());
     let questions = &loaded.pages[index].questions;
     let Value::Object(content) = merge_patch(questions, &posted) else { return service_problem() };
-    let patch = NotificationPatch { content, attachments: Vec::new(), follows_id: None, location_id: None };
+    let patch = NotificationPatch { content, attachments: None, follows_id: None, location_id: None };
     let saved = save_draft(&signed_in, &loaded, &version, patch).await;
     match saved {
         Ok(saved) => {

@@ -437,6 +437,17 @@ async fn member(signed_in: &SignedIn, user_id: &str) -> Result<(Uuid, MemberView
     Ok((organisation, member, locations?))
 }
 
+/// A form posted about the member `user_id`: its CSRF token checked, then the member found as [`member`] does.
+async fn member_post(
+    signed_in: &SignedIn,
+    user_id: &str,
+    fields: Vec<(String, String)>,
+) -> Result<(Posted, (Uuid, MemberView, Vec<LocationView>)), Response> {
+    let posted = Posted(fields);
+    csrf::check(&signed_in.session, posted.value("csrf_token")).await?;
+    Ok((posted, member(signed_in, user_id).await?))
+}
+
 fn member_page<'a>(member: &MemberView, locations: &'a [LocationView]) -> FormPage<'a> {
     FormPage {
         title: format!("Change what {} can do", member.display_name),
@@ -466,11 +477,7 @@ async fn change_member(
     Path(user_id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let posted = Posted(fields);
-    if let Err(response) = csrf::check(&signed_in.session, posted.value("csrf_token")).await {
-        return response;
-    }
-    let (organisation, member, locations) = match member(&signed_in, &user_id).await {
+    let (posted, (organisation, member, locations)) = match member_post(&signed_in, &user_id, fields).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -548,11 +555,7 @@ async fn remove(
     Path(user_id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let posted = Posted(fields);
-    if let Err(response) = csrf::check(&signed_in.session, posted.value("csrf_token")).await {
-        return response;
-    }
-    let (organisation, member, _) = match member(&signed_in, &user_id).await {
+    let (_, (organisation, member, _)) = match member_post(&signed_in, &user_id, fields).await {
         Ok(found) => found,
         Err(response) => return response,
     };

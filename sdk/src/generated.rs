@@ -6987,9 +6987,10 @@ for a third party's software. Default `false`.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct NotificationPatch {
-        ///Replaces the list of attached documents.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub attachments: ::std::vec::Vec<NewAttachment>,
+        /**Replaces the list of attached documents; `[]` or `null` leaves none attached, and leaving it out leaves
+the list as it is.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attachments: ::std::option::Option<::std::vec::Vec<NewAttachment>>,
         ///Merged into the form: fields given replace, `null` removes a field. `type` cannot change.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub content: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -20632,7 +20633,7 @@ presenting a used one revokes every token of that sign-in.*/
         #[derive(Clone, Debug)]
         pub struct NotificationPatch {
             attachments: ::std::result::Result<
-                ::std::vec::Vec<super::NewAttachment>,
+                ::std::option::Option<::std::vec::Vec<super::NewAttachment>>,
                 ::std::string::String,
             >,
             content: ::std::result::Result<
@@ -20661,7 +20662,9 @@ presenting a used one revokes every token of that sign-in.*/
         impl NotificationPatch {
             pub fn attachments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::NewAttachment>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::NewAttachment>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.attachments = value

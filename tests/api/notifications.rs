@@ -203,7 +203,7 @@ async fn colleagues_share_a_draft_and_a_stale_if_match_loses() {
     let edit = |text: &str| {
         let mut content = serde_json::Map::new();
         content.insert("description".into(), json!(text));
-        NotificationPatch { content, follows_id: None, location_id: None, attachments: Vec::new() }
+        NotificationPatch { content, follows_id: None, location_id: None, attachments: None }
     };
     let read = |c: Client| async move {
         c.get_notification().organisation_id(demo.organisation_id).notification_id(started.id).send().await
@@ -294,7 +294,7 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .organisation_id(demo.organisation_id)
         .notification_id(started.id)
         .if_match(etag(1))
-        .body(NotificationPatch { content: complete, follows_id: None, location_id: None, attachments: Vec::new() })
+        .body(NotificationPatch { content: complete, follows_id: None, location_id: None, attachments: None })
         .send()
         .await
         .unwrap()
@@ -329,7 +329,7 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .organisation_id(demo.organisation_id)
         .notification_id(started.id)
         .if_match(etag(completed.version))
-        .body(NotificationPatch { content: tweak, follows_id: None, location_id: None, attachments: Vec::new() })
+        .body(NotificationPatch { content: tweak, follows_id: None, location_id: None, attachments: None })
         .send()
         .await
         .unwrap()
@@ -355,7 +355,7 @@ async fn four_eyes_needs_a_second_person_and_validate_lists_everything_missing()
         .organisation_id(demo.organisation_id)
         .notification_id(started.id)
         .if_match(etag(sent.version))
-        .body(NotificationPatch { content: late, follows_id: None, location_id: None, attachments: Vec::new() })
+        .body(NotificationPatch { content: late, follows_id: None, location_id: None, attachments: None })
         .send()
         .await
         .unwrap_err();
@@ -755,4 +755,54 @@ async fn attached_documents_are_frozen_on_submission_and_covered_by_the_receipt(
 
     let delete = software.delete_document().organisation_id(demo.organisation_id).document_id(evidence.id).send().await;
     assert_eq!(delete.unwrap_err().http_status(), Some(409), "a sent notification's documents stay");
+}
+
+#[tokio::test]
+async fn a_drafts_attachments_are_replaced_kept_when_left_out_and_can_all_be_removed() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let draft = app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
+    let evidence =
+        provider_api_sdk::upload::upload_document(&software, demo.organisation_id, "log.txt", "text/plain", "A log.")
+            .await
+            .unwrap();
+    let attach = provider_api_sdk::types::NewAttachment {
+        document_id: evidence.id,
+        purpose: provider_api_sdk::types::AttachmentPurpose::Evidence,
+    };
+    let patch = |attachments: Option<Vec<provider_api_sdk::types::NewAttachment>>| {
+        let software = software.clone();
+        async move {
+            let get = software.get_notification().organisation_id(demo.organisation_id).notification_id(draft);
+            let version = format!("\"{}\"", get.send().await.unwrap().version);
+            let content = json!({"reporter": {"provider_reference": "INC-7"}}).as_object().unwrap().clone();
+            let body = NotificationPatch { content, follows_id: None, location_id: None, attachments };
+            let update = software.update_notification().organisation_id(demo.organisation_id).notification_id(draft);
+            update.if_match(version).body(body).send().await.unwrap().into_inner().attachments.len()
+        }
+    };
+    assert_eq!(patch(Some(vec![attach.clone()])).await, 1);
+    assert_eq!(patch(None).await, 1, "left out: unchanged");
+    assert_eq!(patch(Some(Vec::new())).await, 0, "an empty list: none attached");
+
+    // A merge patch's null removes the member: none attached.
+    assert_eq!(patch(Some(vec![attach])).await, 1);
+    let get = software.get_notification().organisation_id(demo.organisation_id).notification_id(draft);
+    let version = get.send().await.unwrap().version;
+    let token = app.client_token(demo.client_id, &demo.client_secret).await;
+    let url = app.url(&format!("/v1/organisations/{}/notifications/{draft}", demo.organisation_id));
+    let response = app
+        .http
+        .patch(url)
+        .bearer_auth(token)
+        .header("if-match", format!("\"{version}\""))
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"attachments": null}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["attachments"], json!([]));
 }

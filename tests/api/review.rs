@@ -59,7 +59,7 @@ async fn submit(
 async fn edit(client: &Client, organisation: Uuid, id: Uuid, version: i64, text: &str) -> NotificationView {
     let mut content = serde_json::Map::new();
     content.insert("immediate_actions".into(), json!(text));
-    let patch = NotificationPatch { content, follows_id: None, location_id: None, attachments: Vec::new() };
+    let patch = NotificationPatch { content, follows_id: None, location_id: None, attachments: None };
     let request = client.update_notification().organisation_id(organisation).notification_id(id);
     request.if_match(etag(version)).body(patch).send().await.unwrap().into_inner()
 }

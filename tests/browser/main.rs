@@ -76,7 +76,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             let content = json!({"reporter": {"provider_reference": "INC-0001"}}).as_object().unwrap().clone();
             let patch = provider_api_sdk::types::NotificationPatch {
                 content,
-                attachments: Vec::new(),
+                attachments: None,
                 follows_id: None,
                 location_id: None,
             };

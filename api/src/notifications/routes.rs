@@ -306,10 +306,19 @@ pub struct NotificationPatch {
     #[serde(default)]
     #[schema(value_type = Object, nullable = false)]
     pub content: Option<serde_json::Map<String, Value>>,
-    /// Replaces the list of attached documents.
-    #[serde(default)]
-    #[schema(nullable = false, max_items = 50)]
+    /// Replaces the list of attached documents; `[]` or `null` leaves none attached, and leaving it out leaves
+    /// the list as it is.
+    #[serde(default, deserialize_with = "attachments_or_none")]
+    #[schema(max_items = 50)]
     pub attachments: Option<Vec<NewAttachment>>,
+}
+
+/// As a merge patch removes a member set to `null`: `null` is no attachments (`Some([])`), not "unchanged",
+/// which is what leaving the member out means (`None`).
+fn attachments_or_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<NewAttachment>>, D::Error> {
+    Option::<Vec<NewAttachment>>::deserialize(deserializer).map(|list| Some(list.unwrap_or_default()))
 }
 
 /// Tells a member set to `null` (`Some(None)`) from an absent one (`None`).
