@@ -2,6 +2,8 @@
 //! latencies. The programs are in `src/bin` (`benches/run` runs the benchmarks, `.ci/run` the fault programs);
 //! they are a package of their own so that `cargo test` of the black-box suite neither builds nor links them.
 
+pub mod server_process;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -25,6 +25,8 @@ pub struct PortalConfig {
     /// Load balancers in front of the portal whose `X-Forwarded-For` is believed, to know each person's
     /// address (passed on to the API).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The largest document the API takes, in bytes: an upload is stopped past it, as the API would.
+    pub document_max_size: u64,
 }
 
 impl std::fmt::Debug for PortalConfig {
@@ -45,6 +47,9 @@ pub const CALLBACK_PATH: &str = "/auth/callback";
 /// Sessions last this long without use unless configured otherwise: long enough to write a notification's
 /// hardest answer, short enough that a shared computer left alone signs itself out.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The API's default largest document (its `document_max_size`).
+pub const DEFAULT_DOCUMENT_MAX_SIZE: u64 = 100 * 1024 * 1024;
 
 impl PortalConfig {
     /// The redirect URIs to register for the portal's OAuth client: the callback at each origin.
@@ -83,6 +88,7 @@ mod tests {
             session_database_url: "sqlite::memory:".into(),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             trusted_proxies: Vec::new(),
+            document_max_size: DEFAULT_DOCUMENT_MAX_SIZE,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod config;
 mod conflict;
 mod csrf;
 mod dashboard;
+mod documents;
 mod england_time;
 mod flash;
 pub mod forms;
@@ -76,6 +77,8 @@ pub const PAGES: &[&str] = &[
     "/team/members/{user_id}/remove",
     "/settings",
     "/invitations/accept",
+    "/documents",
+    "/notifications/{id}/documents",
 ];
 
 /// Routes that only take a form's answer and then show one of [`PAGES`] (or redirect to one).
@@ -85,13 +88,15 @@ pub const FORM_ACTIONS: &[&str] = &[
     "/notifications/{id}/respond",
     "/session/resume",
     "/team/invitations/{id}/cancel",
+    "/documents/upload",
+    "/documents/{id}/remove",
 ];
 
 /// Routes only the pages' scripts call (the session warning's "Stay signed in").
 pub const SCRIPT_CALLS: &[&str] = &["/session/keep-alive"];
 
 /// Routes that give a file to save rather than a page.
-pub const DOWNLOADS: &[&str] = &["/notifications/{id}/receipt"];
+pub const DOWNLOADS: &[&str] = &["/notifications/{id}/receipt", "/documents/{id}/download"];
 
 /// A running portal: its deployment, its session store, and the locks that keep two requests of one session
 /// from renewing its tokens at once.
@@ -204,6 +209,7 @@ impl Portal {
             .route("/session/keep-alive", get(kept::keep_alive))
             .merge(notifications::routes())
             .merge(team::routes())
+            .merge(documents::routes())
             .route("/settings", get(settings::show).post(settings::save))
             .route("/invitations/accept", get(invitation::show).post(invitation::accept))
             .with_state(self.clone())

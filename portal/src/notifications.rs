@@ -693,9 +693,26 @@ async fn check_page(
         let row = context! { key => context! { text => "Location" }, value => context! { html => value }, actions };
         sections.insert(0, context! { title => "Where", rows => vec![row] });
     }
+    // Documents last: how many are attached, and the page to add or take them off.
+    let attached = loaded.notification.attachments.len();
+    let documents = match attached {
+        0 => "None".to_owned(),
+        1 => "1 document".to_owned(),
+        n => format!("{n} documents"),
+    };
+    let actions = context! { items => vec![context! {
+        href => format!("/notifications/{id}/documents"),
+        text => if attached == 0 { "Add" } else { "Change" },
+        visuallyHiddenText => "documents",
+    }] };
+    let row = context! { key => context! { text => "Documents" }, value => context! { text => documents }, actions };
+    sections.push(context! { title => "Documents", rows => vec![row] });
     let summary: Vec<_> = problems
         .iter()
         .map(|(pointer, detail)| {
+            if pointer.starts_with("/attachments") {
+                return context! { text => format!("Documents: {detail}"), href => format!("/notifications/{id}/documents") };
+            }
             if pointer == "/location_id" {
                 let href = format!("/notifications/{id}/location?change=yes");
                 return context! { text => format!("Location: {detail}"), href };

@@ -20,6 +20,7 @@ async fn router() -> (axum::Router, tempfile::TempDir) {
         session_database_url: format!("sqlite://{}/sessions.db", folder.path().display()),
         idle_timeout: DEFAULT_IDLE_TIMEOUT,
         trusted_proxies: Vec::new(),
+        document_max_size: provider_api_portal::config::DEFAULT_DOCUMENT_MAX_SIZE,
     })
     .await
     .unwrap();

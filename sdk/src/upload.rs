@@ -356,6 +356,25 @@ pub async fn upload_document(
     Ok(response.json().await?)
 }
 
+/// Uploads a file in one request from a stream of its bytes (a browser's upload passing through a web
+/// application, say), so that nothing holds the whole file. Sent once: a stream cannot be replayed, so unlike the other calls a refused token is not renewed and retried
+/// (renew it before calling).
+pub async fn upload_document_stream(
+    client: &Client,
+    organisation_id: Uuid,
+    filename: &str,
+    media_type: &str,
+    body: reqwest::Body,
+) -> Result<types::DocumentView, UploadError> {
+    use progenitor_client::ClientInfo;
+    let url = format!("{}/v1/organisations/{organisation_id}/documents", client.baseurl());
+    let request = client.client().post(&url).query(&[("filename", filename)]).header(CONTENT_TYPE, media_type);
+    let mut request = request.body(body).build()?;
+    crate::auth::attach_token(client.inner(), &mut request).await?;
+    let response = refused(client.client().execute(request).await?).await?;
+    Ok(response.json().await?)
+}
+
 /// Worth another try: the connection failed, the server was briefly unavailable, or the offset moved (a
 /// request the server was still finishing when we gave up on it).
 fn retryable(error: &UploadError) -> bool {

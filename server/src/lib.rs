@@ -65,6 +65,7 @@ pub async fn start_portal(application: &Application, config: &Config, clock: Arc
         session_database_url: config.portal_session_database_url(),
         idle_timeout: config.portal_idle_timeout,
         trusted_proxies: config.trusted_proxies(),
+        document_max_size: config.document_max_size,
     })
     .await
     .context("could not open the portal's session database")?;

@@ -12,6 +12,7 @@ use provider_api_portal::forms::answers::form_values;
 use provider_api_sdk::types::{NewInformationRequest, NewInvitation, Role};
 use provider_api_tests::TestApp;
 use provider_api_tests::forms::{TYPES, valid};
+use provider_api_tests::services::{Clamd, EICAR};
 use provider_api_tests::smtp::SmtpSink;
 use serde_json::{Value, json};
 
@@ -55,7 +56,14 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     // Invitations go by real SMTP to a sink, where the journeys' links are read.
     let sink = SmtpSink::start().await;
     let smtp = sink.url();
-    let app = TestApp::spawn_with_portal(move |config| config.smtp_url = Some(smtp.into())).await;
+    // Documents are checked by a real clamd, so the pages show what it found.
+    let clamd = Clamd::start();
+    let clamd_url = clamd.url();
+    let app = TestApp::spawn_with_portal(move |config| {
+        config.smtp_url = Some(smtp.into());
+        config.clamd_address = Some(clamd_url);
+    })
+    .await;
     let demo = app.demo().await;
     let other = app.demo().await;
     let draft = app.demo_draft(&demo, valid("serious_injury")).await;
@@ -157,6 +165,47 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     let reviewer = sole_team.iter().find(|m| m.email == sole.users[3].email).unwrap().user_id;
     sole_admin.remove_member().organisation_id(sole.organisation_id).user_id(reviewer).send().await.unwrap();
 
+    // Documents: a clean one attached to the complete draft, one more to attach, one a virus; and drafts for
+    // the upload journeys.
+    let software = app.sdk_for_client(demo.client_id, &demo.client_secret, &[]);
+    let upload = |filename: &'static str, content: &'static [u8]| {
+        let software = software.clone();
+        let organisation = demo.organisation_id;
+        async move {
+            let document =
+                provider_api_sdk::upload::upload_document(&software, organisation, filename, "text/plain", content)
+                    .await
+                    .unwrap();
+            // Until the scan has finished, so each page shows what it found.
+            for _ in 0..100 {
+                let get = software.get_document().organisation_id(organisation).document_id(document.id);
+                if get.send().await.unwrap().scan_status != provider_api_sdk::types::ScanStatus::Pending {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            document.id
+        }
+    };
+    let incident_log = upload("incident-log.txt", b"Incident log: 20 November, 14:05, lounge.").await;
+    upload("handover-notes.txt", b"Handover notes, night shift.").await;
+    let infected = upload("eicar.txt", EICAR).await;
+    let get = software.get_notification().organisation_id(demo.organisation_id).notification_id(draft);
+    let version = format!("\"{}\"", get.send().await.unwrap().version);
+    let attach = provider_api_sdk::types::NotificationPatch {
+        attachments: Some(vec![provider_api_sdk::types::NewAttachment {
+            document_id: incident_log,
+            purpose: provider_api_sdk::types::AttachmentPurpose::Evidence,
+        }]),
+        content: serde_json::Map::new(),
+        follows_id: None,
+        location_id: None,
+    };
+    let update = software.update_notification().organisation_id(demo.organisation_id).notification_id(draft);
+    update.if_match(version).body(attach).send().await.unwrap();
+    let attach_keyboard = app.demo_draft(&demo, valid("serious_injury")).await;
+    let attach_nojs = app.demo_draft(&demo, valid("serious_injury")).await;
+
     // Every type's form, page by page, with the answers the portal would show for its published example: the
     // browser walks each from start to "check your answers".
     let types = app.client.list_notification_types().send().await.unwrap().into_inner().items;
@@ -189,6 +238,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             .replace("{admin_self}", &admin_self)
             .replace("{several_member}", &several_member)
             .replace("{accept_link}", &accept_link)
+            .replace("{infected}", &infected.to_string())
     };
     let entries: Vec<Value> = manifest["entries"]
         .as_array()
@@ -227,10 +277,17 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
                 "name": "Nat Forms", "link": nojs_link},
         },
         "invitations": {"keyboard_invites": "keyboard.invited@example.org", "nojs_invites": "nojs.invited@example.org"},
-        "paths": {"question": format!("/notifications/{question}"), "form_page": format!("/notifications/{empty_draft}/pages/1")},
+        "paths": {
+            "question": format!("/notifications/{question}"),
+            "form_page": format!("/notifications/{empty_draft}/pages/1"),
+            "attach_keyboard": format!("/notifications/{attach_keyboard}/check"),
+            "attach_nojs": format!("/notifications/{attach_nojs}/documents"),
+        },
         "walks": walks,
         "entries": entries,
     });
+    // The file the upload states and journeys choose, as a person would from their computer.
+    std::fs::write(scratch.path().join("evidence.txt"), "Body map notes: bruise on the left forearm, 3 cm.").unwrap();
     let config_file = scratch.path().join("config.json");
     std::fs::write(&config_file, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
 

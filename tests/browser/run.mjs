@@ -74,6 +74,7 @@ for (const entry of config.entries) {
     for (const [selector, value] of Object.entries(entry.fields)) {
       if (value === true) await page.check(selector)
       else if (value === false) await page.uncheck(selector)
+      else if (typeof value === 'object') await page.setInputFiles(selector, path.join(config.scratch, value.file))
       else await page.fill(selector, value)
     }
   }
@@ -82,7 +83,7 @@ for (const entry of config.entries) {
     await page.evaluate(() => { document.querySelector('main form input[name=version]').value = '0' })
   }
   if (entry.action) {
-    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')])
+    await Promise.all([page.waitForNavigation(), page.click(entry.button ?? 'main form button[type=submit]')])
   }
   const status = entry.action ? null : response.status()
   if (status !== null && status !== entry.status) fail(`${name}: status ${status}, expected ${entry.status}`)
@@ -280,6 +281,26 @@ async function acceptInvitation (page, who, keyboard) {
   await context.close()
 }
 
+// Keyboard only, documents: a drafter opens a draft's check your answers, follows "Add documents", reaches the
+// file input with Tab (where a person's computer would show its file chooser, the file is chosen for them),
+// reaches "Upload file" and presses Enter; the document is uploaded and attached.
+{
+  const context = await newContext()
+  const page = await context.newPage()
+  await keyboardSignIn(page, 'drafter')
+  await page.goto(`${config.base_url}${config.paths.attach_keyboard}`)
+  await tab(page, () => document.activeElement?.textContent?.trim().startsWith('Add'), 'Add documents')
+  await Promise.all([page.waitForURL(/\/documents$/), page.keyboard.press('Enter')])
+  await tab(page, () => document.activeElement?.id === 'file', 'the file input')
+  await page.setInputFiles('#file', path.join(config.scratch, 'evidence.txt'))
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Upload file', 'Upload file')
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')])
+  const banner = (await page.textContent('.govuk-notification-banner').catch(() => '')).trim()
+  if (!banner.includes('It is attached to this notification')) fail(`keyboard: uploading and attaching showed ${banner}`)
+  else console.log('keyboard: a drafter uploaded a document from a draft and it was attached')
+  await context.close()
+}
+
 // Keyboard only, a one-person provider: its only submitter prepares a serious injury notification and sends
 // it without waiting for a second person.
 async function soleSubmitterSends (page, keyboard) {
@@ -397,11 +418,22 @@ async function soleSubmitterSends (page, keyboard) {
   await signIn(invitee, 'nojs_invitee')
   await joining.close()
 
+  const filing = await newContext({ javaScriptEnabled: false })
+  const filer = await filing.newPage()
+  await signIn(filer, 'drafter')
+  await filer.goto(`${config.base_url}${config.paths.attach_nojs}`)
+  await filer.setInputFiles('#file', path.join(config.scratch, 'evidence.txt'))
+  await Promise.all([filer.waitForNavigation(), filer.click('text=Upload file')])
+  await Promise.all([filer.waitForNavigation(), filer.click('text=Continue to check your answers')])
+  const attached = await filer.$$eval('.govuk-summary-list__value', values => values.map(v => v.textContent.trim()))
+  if (!attached.includes('1 document')) fail(`no JavaScript: the uploaded document was not attached (${attached.join(' | ')})`)
+  await filing.close()
+
   const alone = await newContext({ javaScriptEnabled: false })
   const sole = await alone.newPage()
   await signIn(sole, 'sole')
   const reference = await soleSubmitterSends(sole, false)
-  if (reference) console.log(`no JavaScript: an admin invited, an invitee accepted and signed in, a sole submitter sent ${reference}`)
+  if (reference) console.log(`no JavaScript: an admin invited, an invitee accepted and signed in, a document was uploaded and attached, a sole submitter sent ${reference}`)
   await alone.close()
 }
 

@@ -2,6 +2,7 @@
 //! `provider-api serve` runs them), driven as a browser would (a cookie jar, forms posted, redirects followed
 //! one at a time so each can be checked), its HTML read with a parser.
 
+mod documents;
 mod notifications;
 mod records;
 mod sign_in;

@@ -44,6 +44,7 @@ async fn a_portal_of_its_own_signs_people_in_through_an_api_elsewhere() {
         session_database_url: format!("sqlite://{}/sessions.db", sessions.path().display()),
         idle_timeout: Duration::from_secs(600),
         trusted_proxies: Vec::new(),
+        document_max_size: provider_api_portal::config::DEFAULT_DOCUMENT_MAX_SIZE,
     })
     .await
     .unwrap();

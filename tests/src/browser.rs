@@ -125,6 +125,39 @@ impl Browser {
         Self::page(url, response).await
     }
 
+    /// Posts a file upload as a browser does (`multipart/form-data`): `fields` in order, then the file as
+    /// `file_field` (an empty `filename` is what a browser sends when no file was chosen).
+    pub async fn post_file(
+        &self,
+        url: &str,
+        fields: &[(String, String)],
+        file_field: &str,
+        filename: &str,
+        media_type: &str,
+        content: Vec<u8>,
+    ) -> Page {
+        let boundary = format!("----portal-test-{}", uuid::Uuid::new_v4().simple());
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+            );
+        }
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: {media_type}\r\n\r\n"
+            )
+            .bytes(),
+        );
+        body.extend(content);
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let url = self.absolute(url);
+        let request = self.http.post(&url).header(ACCEPT, "text/html");
+        let request = request.header("content-type", format!("multipart/form-data; boundary={boundary}"));
+        Self::page(url, request.body(body).send().await.unwrap()).await
+    }
+
     /// Submits a page's form, as pressing its button would.
     pub async fn submit(&self, page: &Page, selector: &str, overrides: &[(&str, &str)]) -> Page {
         let (action, fields) = page.form(selector, overrides);

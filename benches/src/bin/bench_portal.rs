@@ -147,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
         session_database_url: format!("sqlite://{}/sessions.db", sessions.path().display()),
         idle_timeout: Duration::from_secs(3600),
         trusted_proxies: Vec::new(),
+        document_max_size: provider_api_portal::config::DEFAULT_DOCUMENT_MAX_SIZE,
     })
     .await?;
     let service = portal.router().into_make_service_with_connect_info::<SocketAddr>();

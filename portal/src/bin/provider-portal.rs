@@ -6,13 +6,14 @@
 //! portal's registration, made by the regulator's staff with the callback at each origin),
 //! PORTAL_ORIGINS (comma-separated; default http:// and the bound address), PORTAL_SESSION_DATABASE_URL
 //! (default sqlite://data/portal-sessions.db), PORTAL_IDLE_TIMEOUT_SECONDS (default 1800),
-//! PORTAL_TRUSTED_PROXIES (comma-separated addresses whose X-Forwarded-For is believed).
+//! PORTAL_TRUSTED_PROXIES (comma-separated addresses whose X-Forwarded-For is believed),
+//! PORTAL_DOCUMENT_MAX_SIZE (the API's largest document in bytes; default 104857600).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use provider_api_portal::config::DEFAULT_IDLE_TIMEOUT;
+use provider_api_portal::config::{DEFAULT_DOCUMENT_MAX_SIZE, DEFAULT_IDLE_TIMEOUT};
 use provider_api_portal::{Portal, PortalConfig};
 
 fn var(name: &str) -> Option<String> {
@@ -47,6 +48,10 @@ async fn run() -> Result<(), String> {
         Some(seconds) => Duration::from_secs(seconds.parse().map_err(|e| format!("PORTAL_IDLE_TIMEOUT_SECONDS: {e}"))?),
         None => DEFAULT_IDLE_TIMEOUT,
     };
+    let document_max_size = match var("PORTAL_DOCUMENT_MAX_SIZE") {
+        Some(bytes) => bytes.parse().map_err(|e| format!("PORTAL_DOCUMENT_MAX_SIZE: {e}"))?,
+        None => DEFAULT_DOCUMENT_MAX_SIZE,
+    };
     let config = PortalConfig {
         api_public_url: Some(var("PORTAL_API_PUBLIC_URL").unwrap_or_else(|| api_url.clone())),
         api_url,
@@ -57,6 +62,7 @@ async fn run() -> Result<(), String> {
             .unwrap_or_else(|| "sqlite://data/portal-sessions.db".into()),
         idle_timeout,
         trusted_proxies,
+        document_max_size,
     };
     let portal = Portal::start(config).await.map_err(|e| format!("could not open the session database: {e}"))?;
     portal.sessions().delete_expired_every(Duration::from_secs(600));
