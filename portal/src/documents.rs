@@ -144,6 +144,27 @@ async fn all_documents(signed_in: &SignedIn, organisation: Uuid) -> Result<Vec<D
     Ok(documents)
 }
 
+/// Whether the person may upload, remove and attach (every role but viewer: the API's `documents:write` and
+/// `notifications:write`). Only what is offered depends on it: the API decides.
+fn may_change(signed_in: &SignedIn) -> bool {
+    let roles = signed_in.person.organisation().map(|o| o.roles.clone()).unwrap_or_default();
+    roles.iter().any(|r| matches!(r.as_str(), "admin" | "drafter" | "submitter"))
+}
+
+fn not_permitted(signed_in: &SignedIn, back: &str) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "pages/not_permitted.html",
+        context! {
+            title => "You cannot change documents",
+            header => signed_in.header("documents"),
+            text => "Your role lets you see your organisation's documents but not upload, remove or attach them. \
+                     Ask an admin of your organisation if you need to.",
+            back, back_text => "Go back",
+        },
+    )
+}
+
 /// The upload form's own values: where it posts, the draft it attaches to, and its error.
 fn upload_form(csrf_token: &str, attach_to: Option<Uuid>, max_size: u64, error: Option<&str>) -> Value {
     context! {
@@ -159,6 +180,7 @@ async fn documents_page(portal: &Portal, signed_in: &SignedIn, error: Option<&st
         Ok(organisation) => organisation,
         Err(response) => return *response,
     };
+    let message = flash::take(&signed_in.session, "/documents").await;
     let documents = match all_documents(signed_in, organisation).await {
         Ok(documents) => documents,
         Err(response) => return response,
@@ -167,8 +189,9 @@ async fn documents_page(portal: &Portal, signed_in: &SignedIn, error: Option<&st
         Ok(token) => token,
         Err(response) => return response,
     };
+    let changes = may_change(signed_in);
     let errors: Vec<Value> = error.map(|text| context! { text, href => "#file" }).into_iter().collect();
-    let rows: Vec<Value> = documents.iter().map(|d| describe(d, true)).collect();
+    let rows: Vec<Value> = documents.iter().map(|d| describe(d, changes)).collect();
     page(
         if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         "documents/list.html",
@@ -176,9 +199,8 @@ async fn documents_page(portal: &Portal, signed_in: &SignedIn, error: Option<&st
             title => "Documents",
             header => signed_in.header("documents"),
             organisation => signed_in.person.organisation().map(|o| o.name.clone()),
-            message => flash::take(&signed_in.session).await,
-            upload => upload_form(&csrf_token, None, portal.config().document_max_size, error),
-            documents => rows, errors, csrf_token,
+            upload => changes.then(|| upload_form(&csrf_token, None, portal.config().document_max_size, error)),
+            documents => rows, message, errors, csrf_token,
         },
     )
 }
@@ -187,15 +209,17 @@ async fn show(State(portal): State<Portal>, signed_in: SignedIn) -> Response {
     documents_page(&portal, &signed_in, None).await
 }
 
-/// Why an upload failed, in words, when the API or the portal refused it.
+/// Why an upload failed, in words a person can act on, when the API or the portal refused it.
 fn refusal(error: &UploadError, max_size: u64) -> Option<String> {
     let too_large = || format!("The selected file must be {} or smaller", size_in_words(max_size as i64));
     match error {
         UploadError::Refused { status: 413, .. } => Some(too_large()),
-        UploadError::Refused { status: 400 | 415 | 422, problem } => {
-            let detail = problem["errors"][0]["detail"].as_str().or(problem["detail"].as_str());
-            Some(detail.unwrap_or("The selected file could not be uploaded").to_owned())
-        }
+        // The API's detail names media types; people know files by what they are.
+        UploadError::Refused { status: 415, problem } if problem["code"] == "content_type_mismatch" => Some(
+            "The selected file is not the type its name says: it may be damaged. Save it again and upload that".into(),
+        ),
+        UploadError::Refused { status: 415, .. } => Some(format!("The selected file must be a {ACCEPTED} file")),
+        UploadError::Refused { status: 400 | 422, .. } => Some("The selected file could not be uploaded".into()),
         // The portal stopped reading a file past the limit (the request to the API fails with it).
         UploadError::Http(http) if stopped_at_limit(http) => Some(too_large()),
         UploadError::Http(_) => Some("The file could not be uploaded: the connection was lost. Try again".into()),
@@ -217,15 +241,21 @@ fn stopped_at_limit(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// What the multipart form may add to a file: its other fields and the parts' headers.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+
 /// A file posted from the documents page or a draft's (a multipart form: the CSRF token, the draft to attach
-/// to if any, then the file). The token is checked before a byte of the file is read, and the file's bytes go
-/// on to the API as they arrive: the portal holds only the pieces in flight, whatever the file's size.
+/// to if any, then the file). The token is checked, and the draft found, before a byte of the file is read;
+/// the file's bytes go on to the API as they arrive: the portal holds only the pieces in flight, whatever the
+/// file's size. A file that cannot be taken (too large by its length, a type the API does not take) is
+/// refused before any of it is sent on.
 async fn upload(State(portal): State<Portal>, signed_in: SignedIn, request: Request) -> Response {
     let organisation = match organisation(&signed_in) {
         Ok(organisation) => organisation,
         Err(response) => return *response,
     };
     let max_size = portal.config().document_max_size;
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let boundary =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(multer::parse_boundary);
     let Some(Ok(boundary)) = boundary else {
@@ -233,7 +263,7 @@ async fn upload(State(portal): State<Portal>, signed_in: SignedIn, request: Requ
     };
     let constraints = multer::Constraints::new().allowed_fields(vec!["csrf_token", "attach_to", "file"]).size_limit(
         multer::SizeLimit::new()
-            .whole_stream(max_size + 64 * 1024)
+            .whole_stream(max_size + FORM_OVERHEAD)
             .per_field(max_size)
             .for_field("csrf_token", 256)
             .for_field("attach_to", 64),
@@ -241,12 +271,14 @@ async fn upload(State(portal): State<Portal>, signed_in: SignedIn, request: Requ
     let mut multipart =
         multer::Multipart::with_constraints(request.into_body().into_data_stream(), boundary, constraints);
     let mut token = None;
-    let mut attach_to: Option<Uuid> = None;
-    let refuse = |attach_to: Option<Uuid>, text: String| {
+    let mut draft: Option<Loaded> = None;
+    let refuse = |draft: Option<&Loaded>, text: String| {
         let (portal, signed_in) = (&portal, &signed_in);
+        let max_size = portal.config().document_max_size;
+        let draft = draft.map(|loaded| loaded.notification.id);
         async move {
-            match attach_to {
-                Some(id) => attach_page_for(portal, signed_in, &id.to_string(), Some(&text)).await,
+            match draft {
+                Some(id) => attach_page_for(portal, signed_in, &id.to_string(), Some((&text, max_size))).await,
                 None => documents_page(portal, signed_in, Some(&text)).await,
             }
         }
@@ -256,38 +288,63 @@ async fn upload(State(portal): State<Portal>, signed_in: SignedIn, request: Requ
             Ok(Some(field)) if field.name() == Some("file") => break field,
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_owned();
-                let Ok(text) = field.text().await else { return refuse(attach_to, "Try again".into()).await };
+                let Ok(text) = field.text().await else {
+                    return refuse(draft.as_ref(), "The file could not be uploaded. Try again".into()).await;
+                };
                 match name.as_str() {
                     "csrf_token" => token = Some(text),
-                    "attach_to" => attach_to = text.parse().ok(),
+                    // The form puts its token first, so it is checked before the draft is read.
+                    "attach_to" => {
+                        if let Err(response) = csrf::check(&signed_in.session, token.as_deref()).await {
+                            return response;
+                        }
+                        match load(&portal, &signed_in, &text).await {
+                            Ok(loaded) if loaded.notification.status == Status::Draft => draft = Some(loaded),
+                            Ok(loaded) => {
+                                return Redirect::to(&format!("/notifications/{}", loaded.notification.id))
+                                    .into_response();
+                            }
+                            Err(response) => return response,
+                        }
+                    }
                     _ => {}
                 }
             }
-            Ok(None) => return refuse(attach_to, "Select a file to upload".into()).await,
+            Ok(None) => return refuse(draft.as_ref(), "Select a file to upload".into()).await,
             Err(error) => {
                 tracing::info!(%error, "a document upload form could not be read");
-                return refuse(attach_to, "The file could not be uploaded. Try again".into()).await;
+                return refuse(draft.as_ref(), "The file could not be uploaded. Try again".into()).await;
             }
         }
     };
-    // The form puts its token first, so it is known here, before the file is read.
     if let Err(response) = csrf::check(&signed_in.session, token.as_deref()).await {
         return response;
     }
+    if !may_change(&signed_in) {
+        return not_permitted(&signed_in, "/documents");
+    }
     let filename = field.file_name().unwrap_or_default().to_owned();
     if filename.is_empty() {
-        return refuse(attach_to, "Select a file to upload".into()).await;
+        return refuse(draft.as_ref(), "Select a file to upload".into()).await;
+    }
+    if declared.is_some_and(|length| length > max_size + FORM_OVERHEAD) {
+        let text = format!("The selected file must be {} or smaller", size_in_words(max_size as i64));
+        return refuse(draft.as_ref(), text).await;
     }
     let media_type = media_type(&filename, field.content_type().map(|m| m.essence_str()));
+    if !TYPES_BY_EXTENSION.iter().any(|(_, known)| *known == media_type) {
+        return refuse(draft.as_ref(), format!("The selected file must be a {ACCEPTED} file")).await;
+    }
     let body = reqwest::Body::wrap_stream(field);
     let uploaded =
         provider_api_sdk::upload::upload_document_stream(&signed_in.client, organisation, &filename, &media_type, body)
             .await;
     let document = match uploaded {
         Ok(document) => document,
+        Err(UploadError::Refused { status: 403, .. }) => return not_permitted(&signed_in, "/documents"),
         Err(error) => {
             return match refusal(&error, max_size) {
-                Some(text) => refuse(attach_to, text).await,
+                Some(text) => refuse(draft.as_ref(), text).await,
                 None => {
                     tracing::error!(%error, "the API did not take a document");
                     service_problem()
@@ -299,24 +356,33 @@ async fn upload(State(portal): State<Portal>, signed_in: SignedIn, request: Requ
         ScanStatus::Pending => format!("{filename} has been uploaded. We are checking it for viruses"),
         _ => format!("{filename} has been uploaded"),
     };
-    let Some(draft) = attach_to else {
-        flash::set(&signed_in.session, done).await;
+    let Some(loaded) = draft else {
+        flash::set(&signed_in.session, "/documents", done).await;
         return Redirect::to("/documents").into_response();
     };
-    // Attached to the draft as it is now (just read), so a colleague's edit is not undone.
-    let loaded = match load(&portal, &signed_in, &draft.to_string()).await {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
-    let mut attached = attachments_of(&loaded);
-    attached.push(NewAttachment { document_id: document.id, purpose: AttachmentPurpose::Evidence });
-    match save_attachments(&signed_in, &loaded, &loaded.notification.version.to_string(), attached).await {
-        Ok(()) => {
-            flash::set(&signed_in.session, format!("{done}. It is attached to this notification")).await;
-            Redirect::to(&format!("/notifications/{draft}/documents")).into_response()
+    // Attached to the draft as it is now: read again after the upload (which may have taken a while), and once
+    // more if a colleague saved it in between, so their edit is not undone and the file is not left unattached.
+    let path = format!("/notifications/{}/documents", loaded.notification.id);
+    for _ in 0..2 {
+        let loaded = match load(&portal, &signed_in, &loaded.notification.id.to_string()).await {
+            Ok(loaded) => loaded,
+            Err(response) => return response,
+        };
+        let mut attached = attachments_of(&loaded);
+        attached.push(NewAttachment { document_id: document.id, purpose: AttachmentPurpose::Evidence });
+        let version = loaded.notification.version.to_string();
+        match save_attachments(&signed_in, &loaded, &version, attached).await {
+            Ok(()) => {
+                flash::set(&signed_in.session, &path, format!("{done}. It is attached to this notification")).await;
+                return Redirect::to(&path).into_response();
+            }
+            Err(Refused::Changed) => continue,
+            Err(refused) => return refused.page(&signed_in, &loaded, portal.config().document_max_size).await,
         }
-        Err(response) => response,
     }
+    let text = format!("{done}, but someone else was changing this notification: attach it from the list below");
+    flash::set(&signed_in.session, &path, text).await;
+    Redirect::to(&path).into_response()
 }
 
 fn attachments_of(loaded: &Loaded) -> Vec<NewAttachment> {
@@ -324,13 +390,46 @@ fn attachments_of(loaded: &Loaded) -> Vec<NewAttachment> {
     attached.map(|a| NewAttachment { document_id: a.document_id, purpose: a.purpose }).collect()
 }
 
-/// Saves the draft's list of attachments; a colleague's save since is said on the page.
+/// Why a draft's documents were not saved.
+enum Refused {
+    /// A colleague saved the draft since it was read (the API's 412).
+    Changed,
+    /// The API refused the list, in its words (another organisation's document, say).
+    Invalid(String),
+    NotPermitted,
+    /// A page already made (the API could not be reached).
+    Page(Response),
+}
+
+impl Refused {
+    /// The draft's documents page saying why (409 for a colleague's change), or the page already made.
+    async fn page(self, signed_in: &SignedIn, loaded: &Loaded, max_size: u64) -> Response {
+        let (text, status) = match self {
+            Self::Changed => (
+                "Someone else changed this notification: check its documents and try again".to_owned(),
+                StatusCode::CONFLICT,
+            ),
+            Self::Invalid(text) => (text, StatusCode::UNPROCESSABLE_ENTITY),
+            Self::NotPermitted => {
+                return not_permitted(signed_in, &format!("/notifications/{}", loaded.notification.id));
+            }
+            Self::Page(response) => return response,
+        };
+        let mut response = attach_page_of(signed_in, loaded, Problem::Page(&text), max_size).await;
+        if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            *response.status_mut() = status;
+        }
+        response
+    }
+}
+
+/// Saves the draft's list of attachments.
 async fn save_attachments(
     signed_in: &SignedIn,
     loaded: &Loaded,
     version: &str,
     attachments: Vec<NewAttachment>,
-) -> Result<(), Response> {
+) -> Result<(), Refused> {
     let patch = NotificationPatch {
         attachments: Some(attachments),
         content: serde_json::Map::new(),
@@ -339,21 +438,17 @@ async fn save_attachments(
     };
     match save_draft(signed_in, loaded, version, patch).await {
         Ok(_) => Ok(()),
-        Err(error) => {
-            let text = match error.problem() {
-                Some(problem) if problem.status == 412 => {
-                    "Someone else changed this notification: check its documents and try again".to_owned()
-                }
-                Some(problem) if matches!(problem.status, 404 | 422) => {
-                    problem.errors.first().map_or(problem.detail.clone(), |e| e.detail.clone())
-                }
-                _ => {
-                    tracing::error!(%error, "the API did not save a draft's documents");
-                    return Err(service_problem());
-                }
-            };
-            Err(Box::pin(attach_page_of(signed_in, loaded, Some(&text), None)).await)
-        }
+        Err(error) => match error.problem() {
+            Some(problem) if problem.status == 412 => Err(Refused::Changed),
+            Some(problem) if problem.status == 403 => Err(Refused::NotPermitted),
+            Some(problem) if matches!(problem.status, 404 | 422) => {
+                Err(Refused::Invalid(problem.errors.first().map_or(problem.detail.clone(), |e| e.detail.clone())))
+            }
+            _ => {
+                tracing::error!(%error, "the API did not save a draft's documents");
+                Err(Refused::Page(service_problem()))
+            }
+        },
     }
 }
 
@@ -400,7 +495,6 @@ async fn download(State(_): State<Portal>, signed_in: SignedIn, Path(id): Path<S
 #[derive(serde::Deserialize)]
 pub struct Removal {
     csrf_token: Option<String>,
-    filename: Option<String>,
 }
 
 async fn remove(
@@ -417,14 +511,14 @@ async fn remove(
         Err(response) => return *response,
     };
     let Ok(id) = id.parse::<Uuid>() else { return not_found() };
-    let name = form.filename.unwrap_or_else(|| "The document".into());
     match signed_in.client.delete_document().organisation_id(organisation).document_id(id).send().await {
-        Ok(_) => flash::set(&signed_in.session, format!("{name} has been removed")).await,
+        Ok(_) => flash::set(&signed_in.session, "/documents", "The document has been removed").await,
         Err(error) if error.http_status() == Some(409) => {
-            let text = format!("{name} is part of a notification or application that has been sent, so it is kept");
-            flash::set(&signed_in.session, text).await;
+            let text = "The document is part of a notification or application that has been sent, so it is kept";
+            flash::set(&signed_in.session, "/documents", text).await;
         }
-        Err(error) if matches!(error.http_status(), Some(404 | 403)) => return not_found(),
+        Err(error) if error.http_status() == Some(403) => return not_permitted(&signed_in, "/documents"),
+        Err(error) if error.http_status() == Some(404) => return not_found(),
         Err(error) => {
             tracing::error!(%error, "the API did not remove a document");
             return service_problem();
@@ -437,7 +531,12 @@ async fn attach_page(State(portal): State<Portal>, signed_in: SignedIn, Path(id)
     attach_page_for(&portal, &signed_in, &id, None).await
 }
 
-async fn attach_page_for(portal: &Portal, signed_in: &SignedIn, id: &str, upload_error: Option<&str>) -> Response {
+async fn attach_page_for(
+    portal: &Portal,
+    signed_in: &SignedIn,
+    id: &str,
+    upload_error: Option<(&str, u64)>,
+) -> Response {
     let loaded = match load(portal, signed_in, id).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
@@ -445,17 +544,30 @@ async fn attach_page_for(portal: &Portal, signed_in: &SignedIn, id: &str, upload
     if loaded.notification.status != Status::Draft {
         return Redirect::to(&format!("/notifications/{}", loaded.notification.id)).into_response();
     }
-    attach_page_of(signed_in, &loaded, None, upload_error.map(|e| (e, portal.config().document_max_size))).await
+    let problem = match upload_error {
+        Some((text, _)) => Problem::Upload(text),
+        None => Problem::None,
+    };
+    attach_page_of(signed_in, &loaded, problem, portal.config().document_max_size).await
+}
+
+/// What the draft's documents page says is wrong, and where.
+enum Problem<'a> {
+    None,
+    /// Nothing chosen to attach: at the checkboxes.
+    Choice(&'a str),
+    /// The upload: at the file input.
+    Upload(&'a str),
+    /// The save as a whole (a colleague's change, the API's refusal): at the top.
+    Page(&'a str),
 }
 
 /// The draft's documents page: what is attached (each can be taken off), the organisation's other documents
 /// to attach, and a file to upload and attach at once.
-async fn attach_page_of(
-    signed_in: &SignedIn,
-    loaded: &Loaded,
-    error: Option<&str>,
-    upload_error: Option<(&str, u64)>,
-) -> Response {
+async fn attach_page_of(signed_in: &SignedIn, loaded: &Loaded, problem: Problem<'_>, max_size: u64) -> Response {
+    let id = loaded.notification.id;
+    let path = format!("/notifications/{id}/documents");
+    let message = flash::take(&signed_in.session, &path).await;
     let documents = match all_documents(signed_in, loaded.organisation).await {
         Ok(documents) => documents,
         Err(response) => return response,
@@ -478,16 +590,13 @@ async fn attach_page_of(
             context! { value => d.id.to_string(), text => d.filename.clone(), hint => context! { text => hint } }
         })
         .collect();
-    let mut errors: Vec<Value> = Vec::new();
-    if let Some(text) = error {
-        let href = if choices.is_empty() { "#main-content" } else { "#documents" };
-        errors.push(context! { text, href });
-    }
-    if let Some((text, _)) = upload_error {
-        errors.push(context! { text, href => "#file" });
-    }
-    let max_size = upload_error.map_or(crate::config::DEFAULT_DOCUMENT_MAX_SIZE, |(_, max)| max);
-    let id = loaded.notification.id;
+    let (errors, choice_error, upload_error): (Vec<Value>, _, _) = match problem {
+        Problem::None => (Vec::new(), None, None),
+        Problem::Choice(text) => (vec![context! { text, href => "#documents" }], Some(text), None),
+        Problem::Upload(text) => (vec![context! { text, href => "#file" }], None, Some(text)),
+        Problem::Page(text) => (vec![context! { text, href => "#main-content" }], None, None),
+    };
+    let changes = may_change(signed_in);
     page(
         if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
         "documents/attach.html",
@@ -495,13 +604,13 @@ async fn attach_page_of(
             title => "Documents for this notification",
             caption => loaded.title.clone(),
             header => signed_in.header("notifications"),
-            message => flash::take(&signed_in.session).await,
-            action => format!("/notifications/{id}/documents"),
+            action => path,
             check => format!("/notifications/{id}/check"),
             version => loaded.notification.version,
-            upload => upload_form(&csrf_token, Some(id), max_size, upload_error.map(|(text, _)| text)),
-            attached, choices, errors, csrf_token,
-            error_message => error,
+            upload => changes.then(|| upload_form(&csrf_token, Some(id), max_size, upload_error)),
+            choices => if changes { choices } else { Vec::new() },
+            message, changes, attached, errors, csrf_token,
+            error_message => choice_error,
         },
     )
 }
@@ -536,6 +645,7 @@ async fn attach(
     if loaded.notification.status != Status::Draft {
         return Redirect::to(&format!("/notifications/{}", loaded.notification.id)).into_response();
     }
+    let max_size = portal.config().document_max_size;
     let mut attached = attachments_of(&loaded);
     let message = match (form.action.as_deref(), form.document) {
         (Some("detach"), Some(document)) => {
@@ -543,7 +653,7 @@ async fn attach(
             "The document has been taken off this notification (it is still in your documents)"
         }
         _ if chosen.is_empty() => {
-            return attach_page_of(&signed_in, &loaded, Some("Select a document to attach"), None).await;
+            return attach_page_of(&signed_in, &loaded, Problem::Choice("Select a document to attach"), max_size).await;
         }
         _ => {
             attached.extend(
@@ -557,10 +667,11 @@ async fn attach(
     let version = form.version.unwrap_or_default().to_string();
     match save_attachments(&signed_in, &loaded, &version, attached).await {
         Ok(()) => {
-            flash::set(&signed_in.session, message).await;
-            Redirect::to(&format!("/notifications/{}/documents", loaded.notification.id)).into_response()
+            let path = format!("/notifications/{}/documents", loaded.notification.id);
+            flash::set(&signed_in.session, &path, message).await;
+            Redirect::to(&path).into_response()
         }
-        Err(response) => response,
+        Err(refused) => refused.page(&signed_in, &loaded, max_size).await,
     }
 }
 

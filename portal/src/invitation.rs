@@ -187,7 +187,13 @@ pub async fn accept(
                     "There is already an account for the invited email address: select Yes and enter its password"
                         .into(),
                 )],
-                409 | 429 => vec![("", problem.detail.clone())],
+                409 | 429 => {
+                    let status =
+                        if problem.status == 429 { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::CONFLICT };
+                    let mut response = form(&session, &answers, from_link, vec![("", problem.detail.clone())]).await;
+                    *response.status_mut() = status;
+                    return response;
+                }
                 _ => {
                     tracing::error!(%error, "the API did not accept an invitation");
                     return service_problem();

@@ -61,13 +61,22 @@ fn in_words(view: &OrganisationView) -> (&'static str, &'static str) {
     (four_eyes, software)
 }
 
+/// What is wrong with a save: a question left unanswered, or the settings changed by someone else since.
+#[derive(Default)]
+struct Problems {
+    four_eyes: Option<&'static str>,
+    software_submits: Option<&'static str>,
+    changed: Option<&'static str>,
+}
+
 async fn settings_page(
     signed_in: &SignedIn,
     view: &OrganisationView,
     version: &str,
     chosen: (Option<bool>, Option<bool>),
-    error: Option<String>,
+    problems: Problems,
     status: StatusCode,
+    message: Option<String>,
 ) -> Response {
     let csrf_token = match csrf::token(&signed_in.session).await {
         Ok(token) => token,
@@ -80,7 +89,14 @@ async fn settings_page(
             context! { value => "no", text => no, checked => chosen == Some(false) },
         ]
     };
-    let errors: Vec<Value> = error.iter().map(|text| context! { text, href => "#four_eyes" }).collect();
+    let errors: Vec<Value> = [
+        (problems.changed, "#main-content"),
+        (problems.four_eyes, "#four_eyes"),
+        (problems.software_submits, "#software_submits"),
+    ]
+    .into_iter()
+    .filter_map(|(text, href)| text.map(|text| context! { text, href }))
+    .collect();
     page(
         status,
         "pages/settings.html",
@@ -89,9 +105,10 @@ async fn settings_page(
             header => signed_in.header("settings"),
             organisation => view.name.clone(),
             admin => is_admin(signed_in),
-            message => flash::take(&signed_in.session).await,
-            four_eyes_now, software_now, version, csrf_token, errors,
-            error_message => error,
+            message, four_eyes_now, software_now, version, csrf_token, errors,
+            changed => problems.changed,
+            four_eyes_error => problems.four_eyes,
+            software_error => problems.software_submits,
             four_eyes_items => yes_no(
                 chosen.0,
                 "Yes, a second person reviews what people send, while two or more people can send",
@@ -111,10 +128,11 @@ pub async fn show(State(_): State<Portal>, signed_in: SignedIn) -> Response {
         Ok(organisation) => organisation,
         Err(response) => return *response,
     };
+    let message = flash::take(&signed_in.session, "/settings").await;
     match current(&signed_in, organisation).await {
         Ok((view, version)) => {
             let chosen = (Some(view.settings.four_eyes), Some(view.settings.software_submits));
-            settings_page(&signed_in, &view, &version, chosen, None, StatusCode::OK).await
+            settings_page(&signed_in, &view, &version, chosen, Problems::default(), StatusCode::OK, message).await
         }
         Err(response) => response,
     }
@@ -145,36 +163,48 @@ pub async fn save(State(_): State<Portal>, signed_in: SignedIn, Form(posted): Fo
         Err(response) => return *response,
     };
     let chosen = (yes(posted.four_eyes.as_deref()), yes(posted.software_submits.as_deref()));
-    let refuse = |text: &str, status: StatusCode| {
-        let text = text.to_owned();
-        let signed_in = &signed_in;
-        async move {
-            match current(signed_in, organisation).await {
-                Ok((view, version)) => settings_page(signed_in, &view, &version, chosen, Some(text), status).await,
-                Err(response) => response,
-            }
-        }
-    };
     let (Some(four_eyes), Some(software_submits)) = chosen else {
-        return refuse("Select yes or no for each setting", StatusCode::UNPROCESSABLE_ENTITY).await;
+        let problems = Problems {
+            four_eyes: chosen.0.is_none().then_some("Select whether a second person reviews notifications"),
+            software_submits: chosen.1.is_none().then_some("Select whether your software can send on its own"),
+            changed: None,
+        };
+        return match current(&signed_in, organisation).await {
+            Ok((view, version)) => {
+                settings_page(&signed_in, &view, &version, chosen, problems, StatusCode::UNPROCESSABLE_ENTITY, None)
+                    .await
+            }
+            Err(response) => response,
+        };
     };
+    // The version this page was loaded at (digits only; anything else is no version, so a stale save).
+    let version = posted.version.as_deref().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     let changes = OrganisationChanges {
         name: None,
         settings: Some(SettingsChanges { four_eyes: Some(four_eyes), software_submits: Some(software_submits) }),
     };
     let request = signed_in.client.update_organisation().organisation_id(organisation);
-    let version = format!("\"{}\"", posted.version.unwrap_or_default());
-    match request.if_match(version).body(changes).send().await {
+    match request.if_match(format!("\"{version}\"")).body(changes).send().await {
         Ok(_) => {
-            flash::set(&signed_in.session, "Settings saved").await;
+            flash::set(&signed_in.session, "/settings", "Settings saved").await;
             Redirect::to("/settings").into_response()
         }
         Err(error) => match error.problem() {
-            Some(problem) if problem.status == 412 => {
-                let text = "Someone else changed the settings while you were looking. Check them as they are now and \
-                            save again";
-                refuse(text, StatusCode::CONFLICT).await
-            }
+            // Shown as they are now, so that saving again is a choice made on what the colleague saved.
+            Some(problem) if problem.status == 412 => match current(&signed_in, organisation).await {
+                Ok((view, version)) => {
+                    let now = (Some(view.settings.four_eyes), Some(view.settings.software_submits));
+                    let problems = Problems {
+                        changed: Some(
+                            "Someone else changed the settings while you were looking. These are the settings now: \
+                             check them and save again if you still want to change them",
+                        ),
+                        ..Problems::default()
+                    };
+                    settings_page(&signed_in, &view, &version, now, problems, StatusCode::CONFLICT, None).await
+                }
+                Err(response) => response,
+            },
             Some(problem) if problem.status == 403 => page(
                 StatusCode::FORBIDDEN,
                 "pages/not_permitted.html",

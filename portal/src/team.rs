@@ -115,6 +115,7 @@ async fn show(State(_): State<Portal>, signed_in: SignedIn) -> Response {
         Ok(organisation) => organisation,
         Err(response) => return *response,
     };
+    let message = flash::take(&signed_in.session, "/team").await;
     let admin = is_admin(&signed_in);
     let client = &signed_in.client;
     // Three calls side by side; invitations only for admins (the API shows them to no one else).
@@ -181,8 +182,7 @@ async fn show(State(_): State<Portal>, signed_in: SignedIn) -> Response {
             title => "Your team",
             header => signed_in.header("team"),
             organisation => signed_in.person.organisation().map(|o| o.name.clone()),
-            message => flash::take(&signed_in.session).await,
-            admin, members, pending, roles, csrf_token,
+            message, admin, members, pending, roles, csrf_token,
         },
     )
 }
@@ -324,13 +324,13 @@ async fn form_page(signed_in: &SignedIn, form: FormPage<'_>, choices: &Choices, 
 }
 
 /// The form's errors from the API's problem: each field error at its question, anything else at the top.
-fn api_errors(problem: &provider_api_sdk::types::Problem) -> Errors {
+fn api_errors(problem: &provider_api_sdk::types::Problem, asks_where: bool) -> Errors {
     let mut errors = BTreeMap::new();
     for error in &problem.errors {
         let field = match error.pointer.split('/').nth(1).unwrap_or_default() {
             "email" => "email",
             "roles" => "roles",
-            "location_ids" => "locations",
+            "location_ids" if asks_where => "locations",
             _ => "",
         };
         errors.entry(field).or_insert_with(|| error.detail.clone());
@@ -408,17 +408,20 @@ async fn invite(State(_): State<Portal>, signed_in: SignedIn, Form(fields): Form
     let sent = signed_in.client.create_invitation().organisation_id(organisation).body(invitation).send().await;
     match sent {
         Ok(_) => {
-            flash::set(&signed_in.session, format!("Invitation sent to {}", choices.email)).await;
+            flash::set(&signed_in.session, "/team", format!("Invitation sent to {}", choices.email)).await;
             Redirect::to("/team").into_response()
         }
         Err(error) => match error.problem() {
             Some(problem) if problem.status == 422 || problem.status == 400 => {
-                form_page(&signed_in, form, &choices, api_errors(problem)).await
+                let errors = api_errors(problem, form.asks_where);
+                form_page(&signed_in, form, &choices, errors).await
             }
             Some(problem) if problem.status == 403 => not_permitted(&signed_in),
             Some(problem) if problem.status == 503 => {
                 let errors = BTreeMap::from([("", problem.detail.clone())]);
-                form_page(&signed_in, form, &choices, errors).await
+                let mut response = form_page(&signed_in, form, &choices, errors).await;
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                response
             }
             _ => {
                 tracing::error!(%error, "the API did not send an invitation");
@@ -448,13 +451,14 @@ async fn member_post(
     Ok((posted, member(signed_in, user_id).await?))
 }
 
-fn member_page<'a>(member: &MemberView, locations: &'a [LocationView]) -> FormPage<'a> {
+fn member_page<'a>(member: &MemberView, locations: &'a [LocationView], you: Uuid) -> FormPage<'a> {
     FormPage {
         title: format!("Change what {} can do", member.display_name),
         action: format!("/team/members/{}", member.user_id),
         button: "Save changes",
         asks_email: false,
-        remove: Some(format!("/team/members/{}/remove", member.user_id)),
+        // Another admin removes you: removing yourself would leave you on a page you can no longer use.
+        remove: (member.user_id != you).then(|| format!("/team/members/{}/remove", member.user_id)),
         locations,
         asks_where: locations.len() > 1 || !member.location_ids.is_empty(),
     }
@@ -468,7 +472,13 @@ async fn member_form(State(_): State<Portal>, signed_in: SignedIn, Path(user_id)
         Ok(found) => found,
         Err(response) => return response,
     };
-    form_page(&signed_in, member_page(&member, &locations), &Choices::of_member(&member), BTreeMap::new()).await
+    form_page(
+        &signed_in,
+        member_page(&member, &locations, signed_in.person.user_id),
+        &Choices::of_member(&member),
+        BTreeMap::new(),
+    )
+    .await
 }
 
 async fn change_member(
@@ -481,7 +491,7 @@ async fn change_member(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let form = member_page(&member, &locations);
+    let form = member_page(&member, &locations, signed_in.person.user_id);
     let choices = Choices { email: member.email.clone(), ..Choices::posted(&posted) };
     let (roles, location_ids) = match choices.read(form.asks_where) {
         Ok(read) => read,
@@ -491,8 +501,12 @@ async fn change_member(
     let request = signed_in.client.update_member().organisation_id(organisation).user_id(member.user_id);
     match request.body(change).send().await {
         Ok(_) => {
-            flash::set(&signed_in.session, format!("{}'s roles and locations have been changed", member.display_name))
-                .await;
+            flash::set(
+                &signed_in.session,
+                "/team",
+                format!("{}'s roles and locations have been changed", member.display_name),
+            )
+            .await;
             Redirect::to("/team").into_response()
         }
         Err(error) => match error.problem() {
@@ -505,7 +519,8 @@ async fn change_member(
                 form_page(&signed_in, form, &choices, errors).await
             }
             Some(problem) if problem.status == 422 || problem.status == 400 => {
-                form_page(&signed_in, form, &choices, api_errors(problem)).await
+                let errors = api_errors(problem, form.asks_where);
+                form_page(&signed_in, form, &choices, errors).await
             }
             Some(problem) if problem.status == 403 => not_permitted(&signed_in),
             Some(problem) if problem.status == 404 => not_found(),
@@ -530,11 +545,26 @@ async fn removal_page(signed_in: &SignedIn, member: &MemberView, error: Option<&
             title => format!("Are you sure you want to remove {} from your team?", member.display_name),
             header => signed_in.header("team"),
             name => member.display_name.clone(),
-            you => member.user_id == signed_in.person.user_id,
             action => format!("/team/members/{}/remove", member.user_id),
             back => format!("/team/members/{}", member.user_id),
             organisation => signed_in.person.organisation().map(|o| o.name.clone()),
             csrf_token, errors,
+        },
+    )
+}
+
+/// Someone removing themselves would be left on pages they can no longer use: another admin does it.
+fn not_yourself(signed_in: &SignedIn) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "pages/not_permitted.html",
+        context! {
+            title => "You cannot remove yourself from your team",
+            header => signed_in.header("team"),
+            text => "Ask another admin of your organisation to remove you. If you are its only admin, make someone \
+                     else an admin first.",
+            back => "/team",
+            back_text => "Go back to your team",
         },
     )
 }
@@ -544,6 +574,7 @@ async fn confirm_removal(State(_): State<Portal>, signed_in: SignedIn, Path(user
         return not_permitted(&signed_in);
     }
     match member(&signed_in, &user_id).await {
+        Ok((_, member, _)) if member.user_id == signed_in.person.user_id => not_yourself(&signed_in),
         Ok((_, member, _)) => removal_page(&signed_in, &member, None).await,
         Err(response) => response,
     }
@@ -559,10 +590,14 @@ async fn remove(
         Ok(found) => found,
         Err(response) => return response,
     };
+    if member.user_id == signed_in.person.user_id {
+        return not_yourself(&signed_in);
+    }
     let request = signed_in.client.remove_member().organisation_id(organisation).user_id(member.user_id);
     match request.send().await {
         Ok(_) => {
-            flash::set(&signed_in.session, format!("{} has been removed from your team", member.display_name)).await;
+            flash::set(&signed_in.session, "/team", format!("{} has been removed from your team", member.display_name))
+                .await;
             Redirect::to("/team").into_response()
         }
         Err(error) => match error.problem() {
@@ -598,17 +633,13 @@ async fn cancel_invitation(
         Err(response) => return *response,
     };
     let Ok(id) = id.parse::<Uuid>() else { return not_found() };
-    let email = posted.value("email").unwrap_or("the invitation").to_owned();
     match signed_in.client.revoke_invitation().organisation_id(organisation).invitation_id(id).send().await {
-        Ok(_) => flash::set(&signed_in.session, format!("Invitation to {email} cancelled")).await,
+        Ok(_) => flash::set(&signed_in.session, "/team", "The invitation has been cancelled").await,
         Err(error) => match error.problem() {
             // Accepted, cancelled or expired meanwhile: the list now says which.
             Some(problem) if problem.status == 409 => {
-                flash::set(
-                    &signed_in.session,
-                    format!("The invitation to {email} could not be cancelled: it is no longer waiting"),
-                )
-                .await
+                let text = "The invitation could not be cancelled: it is no longer waiting to be accepted";
+                flash::set(&signed_in.session, "/team", text).await
             }
             Some(problem) if problem.status == 403 => return not_permitted(&signed_in),
             Some(problem) if problem.status == 404 => return not_found(),

@@ -44,10 +44,17 @@ async fn a_file_is_uploaded_downloaded_and_removed_and_a_wrong_one_is_refused_in
     assert_eq!(refused.texts("#file-error")[0].trim(), "Error: Select a file to upload");
     assert!(refused.texts("title")[0].starts_with("Error: "));
 
-    // A file the API does not take, in its words; one past the limit, stopped.
+    // A type the API does not take, and a file that is not what its name says, in words people use; one past
+    // the limit, stopped.
     let refused = upload(&browser, &documents, "photos.zip", "application/zip", b"PK\x03\x04 not allowed").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    assert!(!refused.texts("#file-error").is_empty(), "{}", refused.body);
+    assert_eq!(
+        refused.texts("#file-error")[0].trim(),
+        "Error: The selected file must be a PDF, Word, Excel, OpenDocument, CSV, text, JPEG or PNG file"
+    );
+    let refused = upload(&browser, &documents, "report.pdf", "application/pdf", b"plain text, not a PDF").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.texts("#file-error")[0].contains("is not the type its name says"), "{}", refused.body);
     let refused = upload(&browser, &documents, "big.txt", "text/plain", &vec![b'a'; 200 * 1024]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(refused.texts("#file-error")[0].contains("must be 64 KB or smaller"), "{}", refused.body);
@@ -81,8 +88,23 @@ async fn a_file_is_uploaded_downloaded_and_removed_and_a_wrong_one_is_refused_in
     assert_eq!(stranger.post(&remove, &fields).await.status, StatusCode::NOT_FOUND);
 
     let removed = browser.follow(browser.submit(&documents, "form[action$='/remove']", &[]).await).await;
-    assert!(removed.body.contains("falls-log.txt has been removed"), "{}", removed.body);
+    assert!(removed.body.contains("The document has been removed"), "{}", removed.body);
     assert!(cards(&removed).is_empty());
+
+    // A draft's upload form gives the same limit.
+    let draft = app.demo_draft(&demo, json!({"type": "serious_injury"})).await;
+    let page = browser.get(&format!("/notifications/{draft}/documents")).await;
+    assert!(page.body.contains("up to 64 KB"), "{}", page.body);
+
+    // A viewer sees the documents but is offered no upload or removal.
+    let (email, password) = app.member(demo.organisation_id, "viewer", None).await;
+    let viewer = Browser::new(&app.base_url);
+    viewer.sign_in(&email, &password).await;
+    let seen = viewer.get("/documents").await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(
+        seen.attr("input[type=file]", "name").is_none() && seen.attr("form[action$='/remove']", "action").is_none()
+    );
 }
 
 #[tokio::test]
@@ -156,5 +178,16 @@ async fn a_drafter_attaches_documents_to_a_draft_and_takes_them_off() {
     let foreign = foreign.id.to_string();
     let forged = browser.submit(&again, "form.detach", &[("action", "attach"), ("documents", &foreign)]).await;
     assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", forged.body);
+    let said = forged.texts(".govuk-error-summary a");
+    assert!(!said.is_empty() && !said[0].contains("Someone else"), "the API's reason, not a conflict: {said:?}");
+    assert_eq!(get().await.unwrap().attachments.len(), 1, "unchanged");
+
+    // Without the form's token nothing is attached, taken off or removed.
+    let field = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    let path = format!("/notifications/{draft}/documents");
+    for fields in [vec![field("action", "detach"), field("document", &document)], vec![field("action", "attach")]] {
+        assert_eq!(browser.post(&path, &fields).await.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(browser.post(&format!("/documents/{document}/remove"), &[]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(get().await.unwrap().attachments.len(), 1, "unchanged");
 }

@@ -173,7 +173,7 @@ async fn someone_with_an_account_accepts_with_its_password_and_an_invitation_can
     send(&admin, &form, &[("email", "changed.mind@members.example"), ("roles", "drafter")]).await;
     let team = admin.get("/team").await;
     let cancelled = admin.follow(admin.submit(&team, "form[action$='/cancel']", &[]).await).await;
-    assert!(cancelled.body.contains("Invitation to changed.mind@members.example cancelled"), "{}", cancelled.body);
+    assert!(cancelled.body.contains("The invitation has been cancelled"), "{}", cancelled.body);
     let code = sink.message_to("changed.mind@members.example").await.text();
     let code = code.split_whitespace().find(|w| w.starts_with("pai_")).unwrap().to_owned();
     let page = invitee.get(&format!("/invitations/accept?token={code}")).await;
@@ -213,16 +213,20 @@ async fn an_admin_changes_a_members_roles_and_locations_and_removes_them_but_nev
     assert_eq!(now.location_ids.iter().map(ToString::to_string).collect::<Vec<_>>(), std::slice::from_ref(&second));
     assert!(team.body.contains("Riverside Court"), "their location named on the team page");
 
-    // The only admin cannot stop being one, nor be removed.
+    // The only admin cannot stop being one; nobody removes themselves (another admin does).
     let own = admin.get(&format!("/team/members/{}", me.user_id)).await;
+    assert!(own.attr("a[href$='/remove']", "href").is_none(), "no removal offered for yourself");
     let refused = send(&admin, &own, &[("roles", "drafter"), ("where", "every")]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(refused.texts("#roles-error")[0].contains("needs an admin"), "{}", refused.body);
-    let confirm = admin.get(&format!("/team/members/{}/remove", me.user_id)).await;
-    assert!(confirm.body.contains("This is you"), "{}", confirm.body);
-    let refused = admin.submit(&confirm, "main form", &[]).await;
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-    assert!(refused.texts(".govuk-error-summary")[0].contains("only admin"), "{}", refused.body);
+    let yourself = admin.get(&format!("/team/members/{}/remove", me.user_id)).await;
+    assert_eq!(yourself.status, StatusCode::FORBIDDEN, "{}", yourself.body);
+    assert_eq!(yourself.h1(), "You cannot remove yourself from your team");
+    let token = own.attr("input[name=csrf_token]", "value").unwrap();
+    let forced = admin.post(&format!("/team/members/{}/remove", me.user_id), &[("csrf_token".into(), token)]).await;
+    assert_eq!(forced.status, StatusCode::FORBIDDEN, "{}", forced.body);
+    let still = members.list_members().organisation_id(demo.organisation_id).send().await.unwrap().into_inner().items;
+    assert!(still.iter().any(|m| m.user_id == me.user_id));
 
     // Removing someone else: asked first, then done.
     let confirm = admin.get(&format!("/team/members/{}/remove", drafter.user_id)).await;
@@ -280,17 +284,28 @@ async fn an_admin_sets_four_eyes_and_is_told_whether_it_applies_now() {
     let view = client.get_organisation().organisation_id(demo.organisation_id).send().await.unwrap().into_inner();
     assert!(!view.settings.four_eyes && !view.settings.software_submits);
 
-    // Saved from a page loaded before that change: nothing overwritten, the settings shown as they are now.
+    // Saved from a page loaded before that change: nothing overwritten, and the page shows the settings as they
+    // are now (so saving again is a choice made on them, not the stale one).
     let stale = send(&admin, &settings, &[("four_eyes", "yes"), ("software_submits", "yes")]).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert!(stale.texts(".govuk-error-summary")[0].contains("Someone else changed the settings"));
+    assert!(stale.attr("input[name=four_eyes][value=no]", "checked").is_some(), "as saved now: {}", stale.body);
+    assert!(stale.attr("input[name=software_submits][value=no]", "checked").is_some());
     let view = client.get_organisation().organisation_id(demo.organisation_id).send().await.unwrap().into_inner();
     assert!(!view.settings.four_eyes, "unchanged");
 
-    // Nothing chosen: asked.
+    // Nothing chosen: each question says so.
     let now = admin.get("/settings").await;
     let refused = send(&admin, &now, &[]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let links: Vec<String> = refused
+        .html()
+        .select(&scraper::Selector::parse(".govuk-error-summary a").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_owned())
+        .collect();
+    assert_eq!(links, ["#four_eyes", "#software_submits"]);
+    let one = send(&admin, &now, &[("four_eyes", "yes")]).await;
+    assert_eq!(one.texts(".govuk-error-summary a"), ["Select whether your software can send on its own"]);
 
     // Back on, with one submitter left: on, but not in effect, and the page says so.
     send(&admin, &now, &[("four_eyes", "yes"), ("software_submits", "yes")]).await;
@@ -303,4 +318,51 @@ async fn an_admin_sets_four_eyes_and_is_told_whether_it_applies_now() {
         "{}",
         page.body
     );
+}
+
+#[tokio::test]
+async fn a_form_without_its_token_changes_nothing() {
+    let (app, demo, sink) = portal_with_mail().await;
+    let admin = signed_in(&app, &demo, "admin").await;
+    let client = app.sdk_for_person(&user(&demo, "admin").email, &user(&demo, "admin").password).await;
+    let members = client.list_members().organisation_id(demo.organisation_id).send().await.unwrap().into_inner().items;
+    let drafter = members.iter().find(|m| m.email == user(&demo, "drafter").email).unwrap().user_id;
+    let field = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    for (path, fields) in [
+        ("/team/invite".to_owned(), vec![field("email", "x@example.org"), field("roles", "drafter")]),
+        (format!("/team/members/{drafter}"), vec![field("roles", "viewer")]),
+        (format!("/team/members/{drafter}/remove"), vec![]),
+        (
+            "/settings".to_owned(),
+            vec![field("version", "1"), field("four_eyes", "no"), field("software_submits", "no")],
+        ),
+    ] {
+        let refused = admin.post(&path, &fields).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}: {}", refused.body);
+        assert_eq!(refused.h1(), "This form has expired", "{path}");
+    }
+    let after = client.list_members().organisation_id(demo.organisation_id).send().await.unwrap().into_inner().items;
+    assert_eq!(after, members, "nobody changed or removed");
+    assert_eq!(sink.messages_to("x@example.org"), 0, "nobody invited");
+    let view = client.get_organisation().organisation_id(demo.organisation_id).send().await.unwrap().into_inner();
+    assert!(view.settings.four_eyes && view.settings.software_submits, "settings unchanged");
+
+    // Accepting, signed out, with a real code but no token: refused, and the code still works.
+    let form = admin.get("/team/invite").await;
+    send(&admin, &form, &[("email", "later@example.org"), ("roles", "viewer")]).await;
+    let code = sink.message_to("later@example.org").await.text();
+    let code = code.split_whitespace().find(|w| w.starts_with("pai_")).unwrap().to_owned();
+    let stranger = Browser::new(&app.base_url);
+    let fields = [
+        field("token", &code),
+        field("have_account", "no"),
+        field("name", "L"),
+        field("new_password", "a long enough passphrase"),
+    ];
+    assert_eq!(stranger.post("/invitations/accept", &fields).await.status, StatusCode::FORBIDDEN);
+    let page = stranger.get(&format!("/invitations/accept?token={code}")).await;
+    let joined =
+        send(&stranger, &page, &[("have_account", "no"), ("name", "L"), ("new_password", "a long enough passphrase")])
+            .await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
 }
