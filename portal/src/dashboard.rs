@@ -50,6 +50,8 @@ pub async fn show(State(portal): State<Portal>, signed_in: SignedIn) -> Response
         context! {
             title => "Your tasks",
             header => signed_in.header("tasks"),
+            // Starting one is offered to those whose roles let them prepare one (the API decides anyway).
+            can_draft => organisation.roles.iter().any(|r| r == "drafter" || r == "submitter"),
             organisation => organisation.name,
             drafts => rows(drafts.into_inner(), When::Started),
             questions => rows(questions.into_inner(), When::Sent),

@@ -368,7 +368,12 @@ async fn upload(State(portal): State<Portal>, signed_in: SignedIn, request: Requ
             Ok(loaded) => loaded,
             Err(response) => return response,
         };
+        let existing = match all_documents(&signed_in, loaded.organisation).await {
+            Ok(documents) => documents.into_iter().map(|d| d.id).collect::<Vec<_>>(),
+            Err(response) => return response,
+        };
         let mut attached = attachments_of(&loaded);
+        attached.retain(|a| existing.contains(&a.document_id));
         attached.push(NewAttachment { document_id: document.id, purpose: AttachmentPurpose::Evidence });
         let version = loaded.notification.version.to_string();
         match save_attachments(&signed_in, &loaded, &version, attached).await {
@@ -646,7 +651,14 @@ async fn attach(
         return Redirect::to(&format!("/notifications/{}", loaded.notification.id)).into_response();
     }
     let max_size = portal.config().document_max_size;
+    // Only documents that still exist: one removed since it was attached would make every save refused.
+    let existing = match all_documents(&signed_in, loaded.organisation).await {
+        Ok(documents) => documents.into_iter().map(|d| d.id).collect::<Vec<_>>(),
+        Err(response) => return response,
+    };
     let mut attached = attachments_of(&loaded);
+    attached.retain(|a| existing.contains(&a.document_id));
+    let count = chosen.len();
     let message = match (form.action.as_deref(), form.document) {
         (Some("detach"), Some(document)) => {
             attached.retain(|a| a.document_id != document);
@@ -661,7 +673,7 @@ async fn attach(
                     .into_iter()
                     .map(|document_id| NewAttachment { document_id, purpose: AttachmentPurpose::Evidence }),
             );
-            "The documents have been attached"
+            if count == 1 { "The document has been attached" } else { "The documents have been attached" }
         }
     };
     let version = form.version.unwrap_or_default().to_string();

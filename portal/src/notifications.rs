@@ -248,6 +248,18 @@ async fn start(State(portal): State<Portal>, signed_in: SignedIn, Form(form): Fo
             Redirect::to(&format!("/notifications/{}/location", created.into_inner().id)).into_response()
         }
         Ok(created) => Redirect::to(&format!("/notifications/{}/pages/1", created.into_inner().id)).into_response(),
+        Err(error) if error.http_status() == Some(403) => page(
+            StatusCode::FORBIDDEN,
+            "pages/not_permitted.html",
+            context! {
+                title => "You cannot start a notification",
+                header => signed_in.header("notifications"),
+                text => "Your role lets you see your organisation's notifications but not prepare them. Ask an admin \
+                         of your organisation to give you the drafter or submitter role.",
+                back => "/dashboard",
+                back_text => "Go to your tasks",
+            },
+        ),
         Err(error) => {
             tracing::error!(%error, "the API did not start a draft");
             service_problem()
@@ -867,6 +879,11 @@ async fn decided(
                 Some(problem) if problem.status == 422 => field_errors(&problem.errors),
                 Some(problem) if matches!(problem.status, 403 | 409 | 412 | 428) => {
                     BTreeMap::from([(String::new(), problem.detail.clone())])
+                }
+                // Something the draft names is gone (a document removed since it was attached): said at the
+                // Documents row, whose page puts it right.
+                Some(problem) if problem.status == 404 => {
+                    BTreeMap::from([("/attachments".to_owned(), problem.detail.clone())])
                 }
                 _ => {
                     tracing::error!(%error, "the API did not submit or approve a notification");

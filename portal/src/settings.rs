@@ -196,8 +196,8 @@ pub async fn save(State(_): State<Portal>, signed_in: SignedIn, Form(posted): Fo
                     let now = (Some(view.settings.four_eyes), Some(view.settings.software_submits));
                     let problems = Problems {
                         changed: Some(
-                            "Someone else changed the settings while you were looking. These are the settings now: \
-                             check them and save again if you still want to change them",
+                            "The settings have changed since you opened this page (in another tab, or by a colleague). \
+                             These are the settings now: check them and save again if you still want to change them",
                         ),
                         ..Problems::default()
                     };

@@ -168,6 +168,18 @@ async fn a_drafter_attaches_documents_to_a_draft_and_takes_them_off() {
     let check = browser.get(&format!("/notifications/{draft}/check")).await;
     assert!(check.texts(".govuk-summary-list__value").iter().any(|v| v.trim() == "1 document"), "{}", check.body);
 
+    // A document removed from the organisation's documents while attached does not leave the draft stuck: the
+    // next save leaves it out.
+    let documents = browser.get("/documents").await;
+    let removed = browser.follow(browser.submit(&documents, "form[action$='/remove']", &[]).await).await;
+    assert!(removed.body.contains("The document has been removed"), "{}", removed.body);
+    let upload_again = browser.get(&path).await;
+    let uploaded = upload(&browser, &upload_again, "incident-log.txt", "text/plain", b"Incident log.").await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+    let again = browser.follow(uploaded).await;
+    assert_eq!(cards(&again), ["incident-log.txt"], "{}", again.body);
+    assert_eq!(get().await.unwrap().attachments.len(), 1);
+
     // Another organisation's document cannot be attached, even by a forged form.
     let other = app.demo().await;
     let theirs = app.sdk_for_client(other.client_id, &other.client_secret, &[]);

@@ -288,7 +288,7 @@ async fn an_admin_sets_four_eyes_and_is_told_whether_it_applies_now() {
     // are now (so saving again is a choice made on them, not the stale one).
     let stale = send(&admin, &settings, &[("four_eyes", "yes"), ("software_submits", "yes")]).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
-    assert!(stale.texts(".govuk-error-summary")[0].contains("Someone else changed the settings"));
+    assert!(stale.texts(".govuk-error-summary")[0].contains("The settings have changed since you opened this page"));
     assert!(stale.attr("input[name=four_eyes][value=no]", "checked").is_some(), "as saved now: {}", stale.body);
     assert!(stale.attr("input[name=software_submits][value=no]", "checked").is_some());
     let view = client.get_organisation().organisation_id(demo.organisation_id).send().await.unwrap().into_inner();
@@ -306,6 +306,14 @@ async fn an_admin_sets_four_eyes_and_is_told_whether_it_applies_now() {
     assert_eq!(links, ["#four_eyes", "#software_submits"]);
     let one = send(&admin, &now, &[("four_eyes", "yes")]).await;
     assert_eq!(one.texts(".govuk-error-summary a"), ["Select whether your software can send on its own"]);
+
+    // An admin (no other role) is not offered a notification to start, and one forced is refused in words.
+    let tasks = admin.get("/dashboard").await;
+    assert!(!tasks.body.contains("Start a notification"), "{}", tasks.body);
+    let choose = admin.get("/notifications/new").await;
+    let refused = admin.submit(&choose, "main form", &[("type", "serious_injury")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.h1(), "You cannot start a notification");
 
     // Back on, with one submitter left: on, but not in effect, and the page says so.
     send(&admin, &now, &[("four_eyes", "yes"), ("software_submits", "yes")]).await;

@@ -27,6 +27,12 @@ use crate::state::AppState;
 /// How long an invitation stays open.
 const INVITATION_LIFETIME: time::Duration = time::Duration::days(7);
 
+/// "Drafter" for `drafter`: a role as people read it.
+fn capitalised(role: &str) -> String {
+    let mut chars = role.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// The portal's page for accepting an invitation, which its email links to (with the code as `token`).
 pub const ACCEPT_PAGE: &str = "/invitations/accept";
 
@@ -201,14 +207,14 @@ async fn create_invitation(
         revoked_at: None,
     };
     state.store.create_invitation(&invitation).await?;
-    let roles_text = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    let roles_text = roles.iter().map(|r| capitalised(r.as_str())).collect::<Vec<_>>().join(", ");
     // The link is the portal's page for accepting; the code alone works in software (or with the API).
     let how_to_accept = match &state.portal_url {
         Some(portal) => {
             let query = serde_urlencoded::to_string([("token", token.as_str())]).expect("a string encodes");
             format!(
                 "To accept, open this link within 7 days:\n\n{portal}{ACCEPT_PAGE}?{query}\n\n\
-                 Or accept it in your provider software with the code."
+                 Care-management software can accept it with the code below instead."
             )
         }
         None => format!(
@@ -220,8 +226,8 @@ async fn create_invitation(
         to: invitation.email.clone(),
         subject: format!("You are invited to {} on the Care Quality Commission's provider service", organisation.name),
         body: format!(
-            "{} has invited you to join {} as {roles_text}.\n\nYour invitation code is:\n\n{token}\n\n\
-             {how_to_accept}\n\nIf you did not expect this, you can ignore this email.\n",
+            "{} has invited you to join {} as {roles_text}.\n\n{how_to_accept}\n\nYour invitation code is:\n\n\
+             {token}\n\nIf you did not expect this, you can ignore this email.\n",
             inviter.display_name, organisation.name,
         ),
     };
