@@ -152,16 +152,14 @@ fn may_change(signed_in: &SignedIn) -> bool {
 }
 
 fn not_permitted(signed_in: &SignedIn, back: &str) -> Response {
-    page(
+    crate::render::cannot(
         StatusCode::FORBIDDEN,
-        "pages/not_permitted.html",
-        context! {
-            title => "You cannot change documents",
-            header => signed_in.header("documents"),
-            text => "Your role lets you see your organisation's documents but not upload, remove or attach them. \
+        signed_in.header("documents"),
+        "You cannot change documents",
+        "Your role lets you see your organisation's documents but not upload, remove or attach them. \
                      Ask an admin of your organisation if you need to.",
-            back, back_text => "Go back",
-        },
+        back,
+        "Go back",
     )
 }
 
@@ -479,16 +477,13 @@ async fn download(State(_): State<Portal>, signed_in: SignedIn, Path(id): Path<S
             (headers, Body::from_stream(content.into_inner().into_inner())).into_response()
         }
         Err(error) if matches!(error.http_status(), Some(404 | 403)) => not_found(),
-        Err(error) if error.http_status() == Some(409) => page(
+        Err(error) if error.http_status() == Some(409) => crate::render::cannot(
             StatusCode::CONFLICT,
-            "pages/not_permitted.html",
-            context! {
-                title => "This document cannot be downloaded",
-                header => signed_in.header("documents"),
-                text => "Only a document that has been checked for viruses and found clean can be downloaded.",
-                back => "/documents",
-                back_text => "Go back to your documents",
-            },
+            signed_in.header("documents"),
+            "This document cannot be downloaded",
+            "Only a document that has been checked for viruses and found clean can be downloaded.",
+            "/documents",
+            "Go back to your documents",
         ),
         Err(error) => {
             tracing::error!(%error, "the API did not give a document's content");

@@ -248,17 +248,14 @@ async fn start(State(portal): State<Portal>, signed_in: SignedIn, Form(form): Fo
             Redirect::to(&format!("/notifications/{}/location", created.into_inner().id)).into_response()
         }
         Ok(created) => Redirect::to(&format!("/notifications/{}/pages/1", created.into_inner().id)).into_response(),
-        Err(error) if error.http_status() == Some(403) => page(
+        Err(error) if error.http_status() == Some(403) => crate::render::cannot(
             StatusCode::FORBIDDEN,
-            "pages/not_permitted.html",
-            context! {
-                title => "You cannot start a notification",
-                header => signed_in.header("notifications"),
-                text => "Your role lets you see your organisation's notifications but not prepare them. Ask an admin \
+            signed_in.header("notifications"),
+            "You cannot start a notification",
+            "Your role lets you see your organisation's notifications but not prepare them. Ask an admin \
                          of your organisation to give you the drafter or submitter role.",
-                back => "/dashboard",
-                back_text => "Go to your tasks",
-            },
+            "/dashboard",
+            "Go to your tasks",
         ),
         Err(error) => {
             tracing::error!(%error, "the API did not start a draft");

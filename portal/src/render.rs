@@ -59,3 +59,15 @@ pub fn service_problem() -> Response {
         context! { title => "Sorry, there is a problem with the service" },
     )
 }
+
+/// A page saying something cannot be done, why, and where to go back to (`pages/not_permitted.html`).
+pub fn cannot(
+    status: StatusCode,
+    header: SignedInHeader,
+    title: &str,
+    text: &str,
+    back: &str,
+    back_text: &str,
+) -> Response {
+    page(status, "pages/not_permitted.html", context! { title, header, text, back, back_text })
+}

@@ -205,16 +205,13 @@ pub async fn save(State(_): State<Portal>, signed_in: SignedIn, Form(posted): Fo
                 }
                 Err(response) => response,
             },
-            Some(problem) if problem.status == 403 => page(
+            Some(problem) if problem.status == 403 => crate::render::cannot(
                 StatusCode::FORBIDDEN,
-                "pages/not_permitted.html",
-                context! {
-                    title => "Only an admin can change the settings",
-                    header => signed_in.header("settings"),
-                    text => "Ask an admin of your organisation to make the change.",
-                    back => "/settings",
-                    back_text => "Go back to the settings",
-                },
+                signed_in.header("settings"),
+                "Only an admin can change the settings",
+                "Ask an admin of your organisation to make the change.",
+                "/settings",
+                "Go back to the settings",
             ),
             _ => {
                 tracing::error!(%error, "the API did not save the organisation's settings");

@@ -65,16 +65,13 @@ pub fn is_admin(signed_in: &SignedIn) -> bool {
 }
 
 fn not_permitted(signed_in: &SignedIn) -> Response {
-    page(
+    crate::render::cannot(
         StatusCode::FORBIDDEN,
-        "pages/not_permitted.html",
-        context! {
-            title => "Only an admin can change the team",
-            header => signed_in.header("team"),
-            text => "Ask an admin of your organisation to make the change, or to make you an admin.",
-            back => "/team",
-            back_text => "Go back to your team",
-        },
+        signed_in.header("team"),
+        "Only an admin can change the team",
+        "Ask an admin of your organisation to make the change, or to make you an admin.",
+        "/team",
+        "Go back to your team",
     )
 }
 
@@ -555,17 +552,14 @@ async fn removal_page(signed_in: &SignedIn, member: &MemberView, error: Option<&
 
 /// Someone removing themselves would be left on pages they can no longer use: another admin does it.
 fn not_yourself(signed_in: &SignedIn) -> Response {
-    page(
+    crate::render::cannot(
         StatusCode::FORBIDDEN,
-        "pages/not_permitted.html",
-        context! {
-            title => "You cannot remove yourself from your team",
-            header => signed_in.header("team"),
-            text => "Ask another admin of your organisation to remove you. If you are its only admin, make someone \
+        signed_in.header("team"),
+        "You cannot remove yourself from your team",
+        "Ask another admin of your organisation to remove you. If you are its only admin, make someone \
                      else an admin first.",
-            back => "/team",
-            back_text => "Go back to your team",
-        },
+        "/team",
+        "Go back to your team",
     )
 }
 
