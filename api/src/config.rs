@@ -125,6 +125,10 @@ pub struct Config {
     /// The longest one scan may take.
     #[serde(default = "defaults::scan_timeout", with = "humantime_serde")]
     pub scan_timeout: Duration,
+    /// How often the email worker looks for work when no request on this node has woken it (other nodes'
+    /// requests, deadline reminders, retries).
+    #[serde(default = "defaults::email_poll", with = "humantime_serde")]
+    pub email_poll: Duration,
     /// Serve the provider portal at `/` beside the API (`PROVIDER_API_PORTAL`, on by default).
     #[serde(default = "defaults::portal")]
     pub portal: bool,
@@ -227,6 +231,9 @@ mod defaults {
     }
     pub fn scan_attempts() -> u32 {
         5
+    }
+    pub fn email_poll() -> Duration {
+        Duration::from_secs(5)
     }
     pub fn scan_timeout() -> Duration {
         Duration::from_secs(300)

@@ -57,6 +57,8 @@ pub struct Application {
     shutdown_grace: Duration,
     documents: Arc<documents::Documents>,
     clock: Arc<dyn Clock>,
+    /// Emails people about waiting work, once serving.
+    email_worker: mail::outbox::EmailWorker,
 }
 
 impl Application {
@@ -97,13 +99,24 @@ impl Application {
             .or_else(|| config.portal_origins.first().cloned())
             .or_else(|| config.portal.then(|| public_base_url.clone()));
         let token_service = tokens.clone();
+        let mailer: Arc<dyn mail::Mailer> = Arc::from(mail::from_config(&config));
+        let email_queue = Arc::new(mail::outbox::EmailQueue::default());
+        let email_worker = mail::outbox::EmailWorker {
+            store: store.clone(),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+            queue: email_queue.clone(),
+            portal_url: portal_url.clone(),
+            poll: config.email_poll,
+        };
         let state = AppState {
             clock: clock.clone(),
             store: store.clone(),
             tokens,
             sign_in: Default::default(),
             rate_limits: rate_limits.clone(),
-            mailer: Arc::from(mail::from_config(&config)),
+            mailer,
+            emails: email_queue,
             public_base_url,
             portal_url,
             trusted_proxies: Arc::new(config.trusted_proxies()),
@@ -148,6 +161,7 @@ impl Application {
             shutdown_grace: config.shutdown_grace,
             documents,
             clock,
+            email_worker,
         })
     }
 
@@ -194,6 +208,7 @@ impl Application {
             self.clock.clone(),
         ));
         let document_service = self.documents.clone();
+        let email_worker = tokio::spawn(self.email_worker.run_forever());
         let housekeeping = tokio::spawn(async move {
             let mut every_minute = tokio::time::interval(auth::keys::RELOAD_EVERY);
             loop {
@@ -234,6 +249,7 @@ impl Application {
         };
         housekeeping.abort();
         scanner.abort();
+        email_worker.abort();
         self.store.close().await;
         tracing::info!("stopped");
         result

@@ -113,6 +113,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::auth::authorize::router())
         .merge(crate::auth::password_reset::router())
         .merge(crate::auth::me::router())
+        .merge(crate::mail::routes::router())
         .merge(crate::organisations::router())
         .merge(crate::notifications::router())
         .merge(crate::admin::router())

@@ -18,6 +18,8 @@ pub struct AppState {
     pub sign_in: Arc<SignInThrottles>,
     pub rate_limits: Arc<RateLimits>,
     pub mailer: Arc<dyn Mailer>,
+    /// Wakes the worker that emails people about waiting work (`mail::outbox`).
+    pub emails: Arc<crate::mail::outbox::EmailQueue>,
     /// The API's own address (the issuer URL), where its own pages are (password reset).
     pub public_base_url: String,
     /// The portal's address, where emails send people to act (`Config::portal_url`); none without a portal.

@@ -16,6 +16,7 @@ pub mod capability;
 pub mod clock;
 pub mod documents;
 pub mod domain;
+pub mod emails;
 pub mod events;
 pub mod examples;
 pub mod field_error;

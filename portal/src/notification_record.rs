@@ -126,6 +126,7 @@ fn event(
             n => format!("{n} answers changed by {who}"),
         },
         Action::Approved => format!("Approved for sending by {who}"),
+        Action::ReviewRequested => format!("Review asked for by {who}"),
         Action::Submitted => format!("Sent by {who}"),
         Action::Discarded => format!("Discarded by {who}"),
         Action::Acknowledged => format!("Received by {regulator}"),

@@ -387,6 +387,8 @@ password, which proves the invitee owns it.*/
         ViewedByStaff,
         #[serde(rename = "approved")]
         Approved,
+        #[serde(rename = "review_requested")]
+        ReviewRequested,
     }
     impl ::std::fmt::Display for Action {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -401,6 +403,7 @@ password, which proves the invitee owns it.*/
                 Self::Closed => f.write_str("closed"),
                 Self::ViewedByStaff => f.write_str("viewed_by_staff"),
                 Self::Approved => f.write_str("approved"),
+                Self::ReviewRequested => f.write_str("review_requested"),
             }
         }
     }
@@ -420,6 +423,7 @@ password, which proves the invitee owns it.*/
                 "closed" => Ok(Self::Closed),
                 "viewed_by_staff" => Ok(Self::ViewedByStaff),
                 "approved" => Ok(Self::Approved),
+                "review_requested" => Ok(Self::ReviewRequested),
                 _ => Err("invalid value".into()),
             }
         }
@@ -3637,6 +3641,198 @@ withdrawal (regulation 18).*/
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**What an email is about. Invitations and password resets are not here: they are answers to what the person
+asked for, always sent, and not recorded as these are.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EmailKind {
+        #[serde(rename = "review_waiting")]
+        ReviewWaiting,
+        #[serde(rename = "question_asked")]
+        QuestionAsked,
+        #[serde(rename = "notification_due")]
+        NotificationDue,
+        #[serde(rename = "notification_late")]
+        NotificationLate,
+        #[serde(rename = "registration_information_requested")]
+        RegistrationInformationRequested,
+    }
+    impl ::std::fmt::Display for EmailKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ReviewWaiting => f.write_str("review_waiting"),
+                Self::QuestionAsked => f.write_str("question_asked"),
+                Self::NotificationDue => f.write_str("notification_due"),
+                Self::NotificationLate => f.write_str("notification_late"),
+                Self::RegistrationInformationRequested => {
+                    f.write_str("registration_information_requested")
+                }
+            }
+        }
+    }
+    impl ::std::str::FromStr for EmailKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "review_waiting" => Ok(Self::ReviewWaiting),
+                "question_asked" => Ok(Self::QuestionAsked),
+                "notification_due" => Ok(Self::NotificationDue),
+                "notification_late" => Ok(Self::NotificationLate),
+                "registration_information_requested" => {
+                    Ok(Self::RegistrationInformationRequested)
+                }
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EmailKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EmailKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A page of the organisation's emails.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EmailPage {
+        pub items: ::std::vec::Vec<EmailRecord>,
+        ///The cursor for the next page; absent on the last.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next: ::std::option::Option<::std::string::String>,
+    }
+    impl EmailPage {
+        pub fn builder() -> builder::EmailPage {
+            Default::default()
+        }
+    }
+    /**Which emails about waiting work the person receives, for every organisation they belong to. All are sent
+unless the person turns them off. Invitations and password resets are always sent: they answer something
+the person asked for.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct EmailPreferences {
+        ///A draft notification the person started or last edited is due soon.
+        pub notification_due: bool,
+        ///A draft notification the person started or last edited is late.
+        pub notification_late: bool,
+        ///The regulator asked a question about a notification (its sender, and submitters).
+        pub question_asked: bool,
+        ///The regulator asked for information about a registration application (its maker, and admins).
+        pub registration_information_requested: bool,
+        ///A colleague asked for a draft notification to be reviewed and sent (submitters).
+        pub review_waiting: bool,
+    }
+    impl EmailPreferences {
+        pub fn builder() -> builder::EmailPreferences {
+            Default::default()
+        }
+    }
+    /**One email to one member: what about, to whom, and when it was sent. Not its words, which are the same for
+everyone told, nor the address (the member's, then).*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EmailRecord {
+        pub attempts: i64,
+        ///When it was queued.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub id: ::uuid::Uuid,
+        pub kind: EmailKind,
+        ///What the mail server said last time it failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_error: ::std::option::Option<::std::string::String>,
+        pub object_id: ::uuid::Uuid,
+        ///`notification` or `registration_application`.
+        pub object_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sent_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub status: EmailStatus,
+        ///The member it was for.
+        pub user_id: ::uuid::Uuid,
+    }
+    impl EmailRecord {
+        pub fn builder() -> builder::EmailRecord {
+            Default::default()
+        }
+    }
+    ///Where an email stands.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EmailStatus {
+        #[serde(rename = "queued")]
+        Queued,
+        #[serde(rename = "sent")]
+        Sent,
+        #[serde(rename = "abandoned")]
+        Abandoned,
+    }
+    impl ::std::fmt::Display for EmailStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Queued => f.write_str("queued"),
+                Self::Sent => f.write_str("sent"),
+                Self::Abandoned => f.write_str("abandoned"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EmailStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "queued" => Ok(Self::Queued),
+                "sent" => Ok(Self::Sent),
+                "abandoned" => Ok(Self::Abandoned),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EmailStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EmailStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`Enrolment`
@@ -8773,6 +8969,64 @@ regulated activities concerned.*/
     impl Reporter {
         pub fn builder() -> builder::Reporter {
             Default::default()
+        }
+    }
+    ///`RequestNotificationReviewIfMatch`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct RequestNotificationReviewIfMatch(::std::string::String);
+    impl ::std::ops::Deref for RequestNotificationReviewIfMatch {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RequestNotificationReviewIfMatch>
+    for ::std::string::String {
+        fn from(value: RequestNotificationReviewIfMatch) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RequestNotificationReviewIfMatch {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^\"[0-9]+\"$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^\"[0-9]+\"$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RequestNotificationReviewIfMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RequestNotificationReviewIfMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RequestNotificationReviewIfMatch {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Why an application is returned.
@@ -16062,6 +16316,401 @@ presenting a used one revokes every token of that sign-in.*/
                     reporter: Ok(value.reporter),
                     supervisory_body: Ok(value.supervisory_body),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EmailPage {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::EmailRecord>,
+                ::std::string::String,
+            >,
+            next: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EmailPage {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    next: Ok(Default::default()),
+                }
+            }
+        }
+        impl EmailPage {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EmailRecord>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn next<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EmailPage> for super::EmailPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EmailPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    next: value.next?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EmailPage> for EmailPage {
+            fn from(value: super::EmailPage) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    next: Ok(value.next),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EmailPreferences {
+            notification_due: ::std::result::Result<bool, ::std::string::String>,
+            notification_late: ::std::result::Result<bool, ::std::string::String>,
+            question_asked: ::std::result::Result<bool, ::std::string::String>,
+            registration_information_requested: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            review_waiting: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for EmailPreferences {
+            fn default() -> Self {
+                Self {
+                    notification_due: Err(
+                        "no value supplied for notification_due".to_string(),
+                    ),
+                    notification_late: Err(
+                        "no value supplied for notification_late".to_string(),
+                    ),
+                    question_asked: Err(
+                        "no value supplied for question_asked".to_string(),
+                    ),
+                    registration_information_requested: Err(
+                        "no value supplied for registration_information_requested"
+                            .to_string(),
+                    ),
+                    review_waiting: Err(
+                        "no value supplied for review_waiting".to_string(),
+                    ),
+                }
+            }
+        }
+        impl EmailPreferences {
+            pub fn notification_due<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_due = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_due: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notification_late<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_late = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_late: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn question_asked<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.question_asked = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for question_asked: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn registration_information_requested<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.registration_information_requested = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for registration_information_requested: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn review_waiting<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.review_waiting = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for review_waiting: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EmailPreferences> for super::EmailPreferences {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EmailPreferences,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    notification_due: value.notification_due?,
+                    notification_late: value.notification_late?,
+                    question_asked: value.question_asked?,
+                    registration_information_requested: value
+                        .registration_information_requested?,
+                    review_waiting: value.review_waiting?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EmailPreferences> for EmailPreferences {
+            fn from(value: super::EmailPreferences) -> Self {
+                Self {
+                    notification_due: Ok(value.notification_due),
+                    notification_late: Ok(value.notification_late),
+                    question_asked: Ok(value.question_asked),
+                    registration_information_requested: Ok(
+                        value.registration_information_requested,
+                    ),
+                    review_waiting: Ok(value.review_waiting),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EmailRecord {
+            attempts: ::std::result::Result<i64, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            kind: ::std::result::Result<super::EmailKind, ::std::string::String>,
+            last_error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            object_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::EmailStatus, ::std::string::String>,
+            user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for EmailRecord {
+            fn default() -> Self {
+                Self {
+                    attempts: Err("no value supplied for attempts".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    last_error: Ok(Default::default()),
+                    object_id: Err("no value supplied for object_id".to_string()),
+                    object_type: Err("no value supplied for object_type".to_string()),
+                    sent_at: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl EmailRecord {
+            pub fn attempts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attempts: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EmailKind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn last_error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_error: {e}")
+                    });
+                self
+            }
+            pub fn object_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object_id: {e}")
+                    });
+                self
+            }
+            pub fn object_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object_type: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EmailStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EmailRecord> for super::EmailRecord {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EmailRecord,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempts: value.attempts?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    kind: value.kind?,
+                    last_error: value.last_error?,
+                    object_id: value.object_id?,
+                    object_type: value.object_type?,
+                    sent_at: value.sent_at?,
+                    status: value.status?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EmailRecord> for EmailRecord {
+            fn from(value: super::EmailRecord) -> Self {
+                Self {
+                    attempts: Ok(value.attempts),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    last_error: Ok(value.last_error),
+                    object_id: Ok(value.object_id),
+                    object_type: Ok(value.object_type),
+                    sent_at: Ok(value.sent_at),
+                    status: Ok(value.status),
+                    user_id: Ok(value.user_id),
                 }
             }
         }
@@ -26940,6 +27589,36 @@ let response = client.get_me()
     pub fn get_me(&self) -> builder::GetMe<'_> {
         builder::GetMe::new(self)
     }
+    /**Your email preferences
+
+Which of the emails about waiting work you receive (all of them, unless you have turned some off).
+
+Sends a `GET` request to `/v1/me/email-preferences`
+
+```ignore
+let response = client.get_email_preferences()
+    .send()
+    .await;
+```*/
+    pub fn get_email_preferences(&self) -> builder::GetEmailPreferences<'_> {
+        builder::GetEmailPreferences::new(self)
+    }
+    /**Choose your email preferences
+
+Replaces your choices: every kind must be given, `true` to receive it. Applies to emails queued from now
+on, for every organisation you belong to.
+
+Sends a `PUT` request to `/v1/me/email-preferences`
+
+```ignore
+let response = client.put_email_preferences()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn put_email_preferences(&self) -> builder::PutEmailPreferences<'_> {
+        builder::PutEmailPreferences::new(self)
+    }
     /**What may I do here, and why not?
 
 For each permission: whether the caller may use it in the organisation (and at the location, when given),
@@ -27261,6 +27940,29 @@ let response = client.get_document_content()
 ```*/
     pub fn get_document_content(&self) -> builder::GetDocumentContent<'_> {
         builder::GetDocumentContent::new(self)
+    }
+    /**The organisation's emails
+
+Every email about waiting work sent (or queued) to the organisation's members, oldest first: what it was
+about, which member it was for, and when it was sent. For the question "was anyone told?". Admins only.
+
+Sends a `GET` request to `/v1/organisations/{organisation_id}/emails`
+
+Arguments:
+- `organisation_id`: The organisation
+- `cursor`: The `next` of the previous page, exactly as given: it is opaque, and anything else (an empty or made-up
+one) is refused with 400 `invalid_query`.
+- `limit`: How many items to return (1–100; default 50).
+```ignore
+let response = client.list_organisation_emails()
+    .organisation_id(organisation_id)
+    .cursor(cursor)
+    .limit(limit)
+    .send()
+    .await;
+```*/
+    pub fn list_organisation_emails(&self) -> builder::ListOrganisationEmails<'_> {
+        builder::ListOrganisationEmails::new(self)
     }
     /**The organisation's event feed
 
@@ -27672,6 +28374,32 @@ let response = client.respond_to_notification()
 ```*/
     pub fn respond_to_notification(&self) -> builder::RespondToNotification<'_> {
         builder::RespondToNotification::new(self)
+    }
+    /**Ask for a draft to be reviewed
+
+Tells the organisation's submitters (those who can see its location, and have not chosen otherwise) that
+this draft is ready for them to review and send: each is emailed a link and the type's title, never its
+content. Recorded in the history (`review_requested`, naming the version). Once per version: asking
+again about the same version is 409 `review_already_requested`; an approved version needs no review
+(409 `already_approved`). Needs the `drafter` or `submitter` role (or `notifications:write`), and
+`If-Match`, so the review asked for is of the version you saw.
+
+Sends a `POST` request to `/v1/organisations/{organisation_id}/notifications/{notification_id}/review-requests`
+
+Arguments:
+- `organisation_id`
+- `notification_id`
+- `if_match`: The ETag of the version to be reviewed: one strong ETag, exactly as read (e.g. `"3"`). `*` is refused (428) and a weak ETag never matches (412).
+```ignore
+let response = client.request_notification_review()
+    .organisation_id(organisation_id)
+    .notification_id(notification_id)
+    .if_match(if_match)
+    .send()
+    .await;
+```*/
+    pub fn request_notification_review(&self) -> builder::RequestNotificationReview<'_> {
+        builder::RequestNotificationReview::new(self)
     }
     /**Submit a notification
 
@@ -32968,6 +33696,249 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_email_preferences`]
+
+[`Client::get_email_preferences`]: super::Client::get_email_preferences*/
+    #[derive(Debug, Clone)]
+    pub struct GetEmailPreferences<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetEmailPreferences<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/me/email-preferences`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EmailPreferences>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/me/email-preferences", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_email_preferences",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::put_email_preferences`]
+
+[`Client::put_email_preferences`]: super::Client::put_email_preferences*/
+    #[derive(Debug, Clone)]
+    pub struct PutEmailPreferences<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::EmailPreferences, String>,
+    }
+    impl<'a> PutEmailPreferences<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EmailPreferences>,
+            <V as std::convert::TryInto<
+                types::EmailPreferences,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `EmailPreferences` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::EmailPreferences,
+            ) -> types::builder::EmailPreferences,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/v1/me/email-preferences`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EmailPreferences>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::EmailPreferences::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/me/email-preferences", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "put_email_preferences",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_my_permissions`]
 
 [`Client::get_my_permissions`]: super::Client::get_my_permissions*/
@@ -35298,6 +36269,161 @@ pub mod builder {
                     )
                 }
                 416u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_organisation_emails`]
+
+[`Client::list_organisation_emails`]: super::Client::list_organisation_emails*/
+    #[derive(Debug, Clone)]
+    pub struct ListOrganisationEmails<'a> {
+        client: &'a super::Client,
+        organisation_id: Result<::uuid::Uuid, String>,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+    }
+    impl<'a> ListOrganisationEmails<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organisation_id: Err("organisation_id was not initialized".to_string()),
+                cursor: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn organisation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organisation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organisation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/organisations/{organisation_id}/emails`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EmailPage>, Error<types::Problem>> {
+            let Self { client, organisation_id, cursor, limit } = self;
+            let organisation_id = organisation_id.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/organisations/{}/emails", client.baseurl, encode_path(&
+                organisation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_organisation_emails",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -38503,6 +39629,171 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::request_notification_review`]
+
+[`Client::request_notification_review`]: super::Client::request_notification_review*/
+    #[derive(Debug, Clone)]
+    pub struct RequestNotificationReview<'a> {
+        client: &'a super::Client,
+        organisation_id: Result<::uuid::Uuid, String>,
+        notification_id: Result<::uuid::Uuid, String>,
+        if_match: Result<types::RequestNotificationReviewIfMatch, String>,
+    }
+    impl<'a> RequestNotificationReview<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organisation_id: Err("organisation_id was not initialized".to_string()),
+                notification_id: Err("notification_id was not initialized".to_string()),
+                if_match: Err("if_match was not initialized".to_string()),
+            }
+        }
+        pub fn organisation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organisation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organisation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn notification_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.notification_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for notification_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn if_match<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RequestNotificationReviewIfMatch>,
+        {
+            self.if_match = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `RequestNotificationReviewIfMatch` for if_match failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/organisations/{organisation_id}/notifications/{notification_id}/review-requests`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, organisation_id, notification_id, if_match } = self;
+            let organisation_id = organisation_id.map_err(Error::InvalidRequest)?;
+            let notification_id = notification_id.map_err(Error::InvalidRequest)?;
+            let if_match = if_match.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/organisations/{}/notifications/{}/review-requests", client
+                .baseurl, encode_path(& organisation_id.to_string()), encode_path(&
+                notification_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("If-Match", if_match.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "request_notification_review",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                412u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                428u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

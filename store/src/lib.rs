@@ -27,6 +27,7 @@ use crate::idempotency::{Begin, Completion};
 pub mod audit;
 mod decode;
 mod documents;
+pub mod emails;
 pub mod idempotency;
 mod notifications;
 mod postgres;
@@ -83,6 +84,7 @@ pub trait Store:
     + NotificationStore
     + IdempotencyStore
     + DocumentStore
+    + emails::EmailStore
     + registrations::RegistrationStore
     + audit::AuditStore
     + Send

@@ -59,5 +59,6 @@ impl super::Dialect for PostgresStore {
 super::shared::impl_shared_queries!(PostgresStore);
 super::notifications::impl_notification_queries!(PostgresStore);
 super::documents::impl_document_queries!(PostgresStore);
+super::emails::impl_email_queries!(PostgresStore);
 super::registrations::impl_registration_queries!(PostgresStore);
 super::audit::impl_audit_queries!(PostgresStore);

@@ -72,5 +72,6 @@ impl super::Dialect for SqliteStore {
 super::shared::impl_shared_queries!(SqliteStore);
 super::notifications::impl_notification_queries!(SqliteStore);
 super::documents::impl_document_queries!(SqliteStore);
+super::emails::impl_email_queries!(SqliteStore);
 super::registrations::impl_registration_queries!(SqliteStore);
 super::audit::impl_audit_queries!(SqliteStore);

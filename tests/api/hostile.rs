@@ -762,7 +762,7 @@ async fn a_confusable_email_is_another_address_kept_as_typed_and_another_account
     ];
     let mut wrong = run(&w, cases).await;
 
-    let email = w.sink.message_to(lookalike).await.data;
+    let email = w.sink.message_to(lookalike).await.text();
     let code = email.split_whitespace().find(|t| t.starts_with("pai_")).unwrap();
     let accept = json!({"token": code, "display_name": "Look Alike", "password": "correct horse battery staple"});
     let accepted: Value =

@@ -6,6 +6,7 @@ mod audit;
 mod consent;
 mod docs;
 mod documents;
+mod emails;
 mod england;
 mod errors;
 mod health;

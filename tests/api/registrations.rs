@@ -418,8 +418,16 @@ fn message(text: &str, attachments: Vec<Uuid>) -> ApplicantMessage {
 
 #[tokio::test]
 async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_what_is_registered() {
-    let app = TestApp::spawn().await;
+    let sink = provider_api_tests::smtp::SmtpSink::start().await;
+    let smtp_url = sink.url();
+    let app = TestApp::spawn_with(move |config| {
+        config.smtp_url = Some(smtp_url.into());
+        config.portal_url = Some("https://portal.provider.example".into());
+    })
+    .await;
     let (org, software) = applicant(&app).await;
+    // The organisation's admin hears of the regulator's requests about its applications.
+    let (admin_email, _) = app.member(org, "admin", None).await;
     let (inspector, inspector_id, inspector_email) = staff(&app).await;
     let nothing = Registered { location_id: Uuid::nil(), partner_id: Uuid::nil(), condition_id: Uuid::nil() };
 
@@ -476,6 +484,19 @@ async fn a_new_provider_goes_from_draft_to_a_decision_and_then_notifies_only_wha
         .into_inner();
     assert_eq!(asked.status, Status::InformationRequested);
     assert_eq!(asked.open_requests, 1);
+    let email = sink.message_about(&admin_email, "needs more information").await;
+    let reference = asked.receipt.as_ref().expect("a sent application has a receipt").reference.clone();
+    assert_eq!(
+        email.subject(),
+        format!("The Care Quality Commission needs more information about application {reference}")
+    );
+    let text = email.text();
+    let due_words = time::Date::parse(&due.to_string(), time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap()
+        .format(time::macros::format_description!("[day padding:none] [month repr:long] [year]"))
+        .unwrap();
+    assert!(text.contains(&format!("Please reply by: {due_words}")), "{text}");
+    assert!(!text.contains("fire risk"), "the request itself is not in the email: {text}");
     let threads = software.list_information_requests().organisation_id(org).application_id(id).send().await.unwrap();
     assert_eq!(threads.items.len(), 1);
     assert_eq!(threads.items[0].due_on, due);

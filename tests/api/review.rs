@@ -3,33 +3,16 @@
 //! approval; software sends on its own only where the organisation allows it.
 
 use provider_api_sdk::types::{
-    NewNotification, NotificationPatch, NotificationSubmission, NotificationView, OrganisationChanges, SettingsChanges,
-    Status,
+    NotificationPatch, NotificationSubmission, NotificationView, OrganisationChanges, SettingsChanges, Status,
 };
 use provider_api_sdk::{Client, ProblemExt, idempotent};
-use provider_api_tests::TestApp;
 use provider_api_tests::forms::valid;
+use provider_api_tests::{TestApp, complete_draft};
 use serde_json::json;
 use uuid::Uuid;
 
 fn etag(version: i64) -> String {
     format!("\"{version}\"")
-}
-
-/// A complete serious-injury draft at the organisation's location, made by `client`.
-async fn complete_draft(client: &Client, organisation: Uuid, location: Uuid) -> NotificationView {
-    let body = NewNotification {
-        location_id: Some(location),
-        follows_id: None,
-        content: serde_json::from_value(valid("serious_injury")).unwrap(),
-        attachments: Vec::new(),
-    };
-    idempotent::with_key(|key| {
-        client.create_notification().organisation_id(organisation).idempotency_key(key).body(body.clone()).send()
-    })
-    .await
-    .unwrap()
-    .into_inner()
 }
 
 async fn approve(

@@ -602,6 +602,26 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
     body
 }
 
+/// A complete serious-injury draft at `location`, made through the SDK by `client` (a person or software).
+pub async fn complete_draft(
+    client: &provider_api_sdk::Client,
+    organisation: uuid::Uuid,
+    location: uuid::Uuid,
+) -> provider_api_sdk::types::NotificationView {
+    let body = provider_api_sdk::types::NewNotification {
+        location_id: Some(location),
+        follows_id: None,
+        content: serde_json::from_value(forms::valid("serious_injury")).unwrap(),
+        attachments: Vec::new(),
+    };
+    provider_api_sdk::idempotent::with_key(|key| {
+        client.create_notification().organisation_id(organisation).idempotency_key(key).body(body.clone()).send()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -13,11 +13,11 @@ pub const TEST_S3S_FS: &str = "TEST_S3S_FS";
 /// The 68-byte EICAR anti-malware test file: harmless, and detected by every scanner as if it were malware.
 pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn wait_for(address: SocketAddr, child: &mut Child, what: &str, log: &std::path::Path) {
+pub(crate) fn wait_for(address: SocketAddr, child: &mut Child, what: &str, log: &std::path::Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {

@@ -85,6 +85,8 @@ pub const ALL: &[Code] = &[
         "upload_offset_mismatch",
         "`Upload-Offset` is not where the tus upload stands: `HEAD` it and resume from there",
     ),
+    code("409", "already_approved", "a review asked for a draft whose current version is approved already: send it"),
+    code("409", "review_already_requested", "a review of this version of the draft was asked for already"),
     code("409", "already_answered", "the request for information was answered already"),
     code("409", "no_proposal", "representations without a notice of proposal to answer"),
     code("409", "representations_closed", "the 28 days for representations have passed"),

@@ -295,6 +295,24 @@ impl From<provider_api_core::notifications::workflow::SubmitError> for Problem {
     }
 }
 
+impl From<provider_api_core::notifications::workflow::ReviewRequestError> for Problem {
+    fn from(refused: provider_api_core::notifications::workflow::ReviewRequestError) -> Self {
+        use provider_api_core::notifications::workflow::ReviewRequestError;
+        match refused {
+            ReviewRequestError::Transition(refused) => refused.into(),
+            ReviewRequestError::AlreadyApproved => {
+                Self::new(StatusCode::CONFLICT, "already_approved", "Approved already", refused.to_string())
+            }
+            ReviewRequestError::AlreadyAsked => Self::new(
+                StatusCode::CONFLICT,
+                "review_already_requested",
+                "Review asked for already",
+                refused.to_string(),
+            ),
+        }
+    }
+}
+
 impl From<provider_api_core::registrations::workflow::SubmitError> for Problem {
     fn from(refused: provider_api_core::registrations::workflow::SubmitError) -> Self {
         use provider_api_core::registrations::workflow::SubmitError;

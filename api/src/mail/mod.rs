@@ -8,6 +8,10 @@ use secrecy::ExposeSecret;
 
 use crate::config::Config;
 
+pub mod messages;
+pub mod outbox;
+pub mod routes;
+
 /// One plain-text email.
 #[derive(Debug, Clone)]
 pub struct Mail {

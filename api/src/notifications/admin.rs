@@ -311,13 +311,15 @@ async fn request_information(
     Path(id): Path<Uuid>,
     ValidatedJson(request): ValidatedJson<NewInformationRequest>,
 ) -> Result<Response, Problem> {
-    step(&state, &staff, id, Status::InformationRequested, Action::InformationRequested, |n, event| {
+    let asked = step(&state, &staff, id, Status::InformationRequested, Action::InformationRequested, |n, event| {
         n.request_message = Some(request.message.clone());
         n.request_due_on = Some(request.due_on.clone());
         event.message = Some(request.message);
         event.due_on = Some(request.due_on);
     })
-    .await
+    .await;
+    state.emails.wake();
+    asked
 }
 
 /// How a notification was dealt with.

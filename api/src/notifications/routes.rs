@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_notification, update_notification))
         .routes(routes!(validate_notification))
         .routes(routes!(approve_notification))
+        .routes(routes!(request_notification_review))
         .routes(routes!(submit_notification))
         .routes(routes!(discard_notification))
         .routes(routes!(notification_history))
@@ -354,13 +355,7 @@ async fn update_notification(
     ValidatedJson(patch): ValidatedJson<NotificationPatch>,
 ) -> Result<Response, Problem> {
     let Authorized { principal, access, .. } = authorized;
-    let current = visible(&state, &access, id).await?;
-    access.require(Capability::NotificationsWrite, current.location_id)?;
-    let expected = if_match.version()?;
-    current.status().require_draft()?;
-    if expected != current.version {
-        return Err(stale());
-    }
+    let current = draft_at_version(&state, &access, id, Capability::NotificationsWrite, &if_match).await?;
     let kind = current.kind;
     let mut updated = current.clone();
     let old_content: Value = serde_json::from_str(&current.content).map_err(|_| Problem::internal())?;
@@ -461,6 +456,26 @@ async fn validate_notification(
     Ok(Json(ValidationReport { valid: true, schema_version: kind.info().schema_version }))
 }
 
+/// The draft `id` as the caller may act on it with `capability` (at its location), at the version `If-Match`
+/// names: 404 when they cannot see it, 403 when they cannot do this there, 409 when it is not a draft, and 412
+/// when it has moved on since that version.
+async fn draft_at_version(
+    state: &AppState,
+    access: &Access,
+    id: Uuid,
+    capability: Capability,
+    if_match: &IfMatch,
+) -> Result<Notification, Problem> {
+    let current = visible(state, access, id).await?;
+    access.require(capability, current.location_id)?;
+    let expected = if_match.version()?;
+    current.status().require_draft()?;
+    if expected != current.version {
+        return Err(stale());
+    }
+    Ok(current)
+}
+
 /// Approve a draft notification
 ///
 /// A person with the `submitter` role records that they reviewed this version (named by `If-Match`). Where
@@ -490,19 +505,50 @@ async fn approve_notification(
     if_match: IfMatch,
 ) -> Result<Response, Problem> {
     let Authorized { principal, access, .. } = authorized;
-    let current = visible(&state, &access, id).await?;
-    access.require(Capability::NotificationsSubmit, current.location_id)?;
-    let expected = if_match.version()?;
-    current.status().require_draft()?;
-    if expected != current.version {
-        return Err(stale());
-    }
+    let current = draft_at_version(&state, &access, id, Capability::NotificationsSubmit, &if_match).await?;
     let now = state.clock.now_for(current.organisation_id);
     let (approved, event) = workflow::approve(&current, principal.actor(), now)?;
     if !state.store.update_notification(&approved, current.version, &[event], None).await? {
         return Err(stale());
     }
     Ok(single(StatusCode::OK, approved))
+}
+
+/// Ask for a draft to be reviewed
+///
+/// Tells the organisation's submitters (those who can see its location, and have not chosen otherwise) that
+/// this draft is ready for them to review and send: each is emailed a link and the type's title, never its
+/// content. Recorded in the history (`review_requested`, naming the version). Once per version: asking
+/// again about the same version is 409 `review_already_requested`; an approved version needs no review
+/// (409 `already_approved`). Needs the `drafter` or `submitter` role (or `notifications:write`), and
+/// `If-Match`, so the review asked for is of the version you saw.
+#[utoipa::path(
+    post,
+    path = "/v1/organisations/{organisation_id}/notifications/{notification_id}/review-requests",
+    tag = tags::NOTIFICATIONS,
+    operation_id = "request_notification_review",
+    params(("organisation_id" = Uuid, Path), ("notification_id" = Uuid, Path),
+        ("If-Match" = String, Header, description = "The ETag of the version to be reviewed")),
+    responses(
+        (status = 204, description = "Asked: the submitters are being emailed"),
+        (status = 409, description = "Not a draft, approved already, or asked already for this version"),
+        (status = 412, description = "Changed since the version named"),
+    ),
+)]
+async fn request_notification_review(
+    State(state): State<AppState>,
+    authorized: Authorized<WriteNotifications>,
+    Path((_, id)): Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<StatusCode, Problem> {
+    let Authorized { principal, access, .. } = authorized;
+    let current = draft_at_version(&state, &access, id, Capability::NotificationsWrite, &if_match).await?;
+    let history = state.store.notification_events(id).await?;
+    let now = state.clock.now_for(current.organisation_id);
+    let event = workflow::request_review(&current, &history, principal.actor(), now)?;
+    state.store.append_notification_event(&event).await?;
+    state.emails.wake();
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Submit a notification

@@ -376,7 +376,9 @@ async fn request_application_information(
     }
     event.message = Some(body.message);
     event.due_on = Some(body.due_on);
-    save(&state, &current, updated, vec![event]).await
+    let saved = save(&state, &current, updated, vec![event]).await;
+    state.emails.wake();
+    saved
 }
 
 /// A notice of proposal.

@@ -296,6 +296,9 @@ pub enum Action {
     ViewedByStaff,
     /// A person with the submitter role approved the version named (four eyes).
     Approved,
+    /// A person asked the organisation's submitters to review the version named and send it (they are
+    /// emailed).
+    ReviewRequested,
 }
 
 impl Action {
@@ -311,6 +314,7 @@ impl Action {
             Self::Closed => "closed",
             Self::ViewedByStaff => "viewed_by_staff",
             Self::Approved => "approved",
+            Self::ReviewRequested => "review_requested",
         }
     }
 }

@@ -61,6 +61,39 @@ pub fn approve(
     Ok((approved, event))
 }
 
+/// Why a review cannot be asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewRequestError {
+    /// It is not a draft.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("This version of the notification has been approved already: it can be sent now.")]
+    AlreadyApproved,
+    #[error("A review of this version has been asked for already; the organisation's submitters have been told.")]
+    AlreadyAsked,
+}
+
+/// `requester` asks the organisation's submitters to review the draft `current` as it is now and send it: the
+/// history entry naming the version. Once per version, so a colleague is not emailed twice about the same
+/// thing (`history` is the notification's history so far).
+pub fn request_review(
+    current: &Notification,
+    history: &[Event],
+    requester: Actor,
+    now: OffsetDateTime,
+) -> Result<Event, ReviewRequestError> {
+    current.status().transition(Status::Submitted)?;
+    if current.approval().is_some() {
+        return Err(ReviewRequestError::AlreadyApproved);
+    }
+    if history.iter().any(|e| e.action == Action::ReviewRequested && e.version == Some(current.version)) {
+        return Err(ReviewRequestError::AlreadyAsked);
+    }
+    let mut event = Event::new(current.id, Action::ReviewRequested, requester, now);
+    event.version = Some(current.version);
+    Ok(event)
+}
+
 /// Freezes a complete draft as submitted by `actor` at `now`: a reference to quote, the SHA-256 of the content
 /// with every attachment's hash, the schema version it was checked against, who sent it and when, and a new
 /// version; with its history entry. The receipt's signature is left to the caller ([`receipt_claims`]).
@@ -185,5 +218,21 @@ mod tests {
         draft.content = "{".to_owned();
         let refused = seal(draft, NotificationType::SeriousInjury, person(2), &[], AT).unwrap_err();
         assert!(matches!(refused, SubmitError::Unreadable(_)));
+    }
+
+    #[test]
+    fn a_review_is_asked_for_once_per_version_of_a_draft() {
+        let draft = draft_by(person(1));
+        let asked = request_review(&draft, &[], person(1), AT).unwrap();
+        assert_eq!((asked.action, asked.version), (Action::ReviewRequested, Some(draft.version)));
+        let again = request_review(&draft, std::slice::from_ref(&asked), person(1), AT);
+        assert_eq!(again, Err(ReviewRequestError::AlreadyAsked));
+
+        let mut edited = draft.clone();
+        edited.version += 1;
+        assert!(request_review(&edited, &[asked], person(1), AT).is_ok(), "a new version may be reviewed again");
+
+        let (approved, _) = approve(&draft, person(2), AT).unwrap();
+        assert_eq!(request_review(&approved, &[], person(1), AT), Err(ReviewRequestError::AlreadyApproved));
     }
 }
