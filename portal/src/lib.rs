@@ -8,6 +8,7 @@ mod conflict;
 mod csrf;
 mod dashboard;
 mod documents;
+mod email_settings;
 mod england_time;
 mod flash;
 pub mod forms;
@@ -76,6 +77,7 @@ pub const PAGES: &[&str] = &[
     "/team/members/{user_id}",
     "/team/members/{user_id}/remove",
     "/settings",
+    "/settings/emails",
     "/invitations/accept",
     "/documents",
     "/notifications/{id}/documents",
@@ -85,6 +87,7 @@ pub const PAGES: &[&str] = &[
 pub const FORM_ACTIONS: &[&str] = &[
     "/notifications/{id}/submit",
     "/notifications/{id}/approve",
+    "/notifications/{id}/review-request",
     "/notifications/{id}/respond",
     "/session/resume",
     "/team/invitations/{id}/cancel",
@@ -211,6 +214,7 @@ impl Portal {
             .merge(team::routes())
             .merge(documents::routes())
             .route("/settings", get(settings::show).post(settings::save))
+            .route(email_settings::PATH, get(email_settings::show).post(email_settings::save))
             .route("/invitations/accept", get(invitation::show).post(invitation::accept))
             .with_state(self.clone())
             .layer(sessions);

@@ -22,7 +22,7 @@ use crate::forms::answers::{Posted, form_values, merge_patch};
 use crate::forms::{Form as SchemaForm, Kind, Page, all_questions, needed, page_of};
 use crate::render::{page, service_problem};
 use crate::signed_in::SignedIn;
-use crate::{Portal, csrf, kept};
+use crate::{Portal, csrf, flash, kept};
 
 pub fn routes() -> Router<Portal> {
     Router::new()
@@ -34,6 +34,7 @@ pub fn routes() -> Router<Portal> {
         .route("/notifications/{id}/check", get(check_answers))
         .route("/notifications/{id}/submit", axum::routing::post(submit))
         .route("/notifications/{id}/approve", axum::routing::post(approve))
+        .route("/notifications/{id}/review-request", axum::routing::post(ask_for_review))
         .route("/notifications/{id}/sent", get(sent))
         .route("/notifications/{id}/receipt", get(crate::notification_record::receipt))
         .route("/notifications/{id}/respond", axum::routing::post(crate::notification_record::respond))
@@ -646,6 +647,56 @@ async fn check_answers(State(portal): State<Portal>, signed_in: SignedIn, Path(i
     check_page(&signed_in, &loaded, BTreeMap::new(), StatusCode::OK).await
 }
 
+fn check_path(id: Uuid) -> String {
+    format!("/notifications/{id}/check")
+}
+
+/// "Ask a colleague to review it": the API emails the organisation's submitters (once per version of the
+/// answers), and the check page says so.
+async fn ask_for_review(
+    State(portal): State<Portal>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<Decision>,
+) -> Response {
+    let loaded = match load_for_form(&portal, &signed_in, &id, form.csrf_token.as_deref()).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let id = loaded.notification.id;
+    let version = form.version.unwrap_or(loaded.notification.version);
+    let request =
+        signed_in.client.request_notification_review().organisation_id(loaded.organisation).notification_id(id);
+    let path = check_path(id);
+    match request.if_match(format!("\"{version}\"")).send().await {
+        Ok(_) => {
+            let said =
+                "We have emailed the people in your organisation who can send it. They will review it and send it.";
+            flash::set(&signed_in.session, &path, said).await;
+        }
+        Err(error) => match error.problem() {
+            Some(problem) if problem.code == "review_already_requested" => {
+                let said =
+                    "You have already asked for a review of these answers. We emailed the people who can send it then.";
+                flash::set_information(&signed_in.session, &path, said).await;
+            }
+            Some(problem) if matches!(problem.status, 403 | 409 | 412) => {
+                let problems = BTreeMap::from([(String::new(), problem.detail.clone())]);
+                let loaded = match load(&portal, &signed_in, &id.to_string()).await {
+                    Ok(fresh) => fresh,
+                    Err(response) => return response,
+                };
+                return check_page(&signed_in, &loaded, problems, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+            _ => {
+                tracing::error!(%error, "the API did not take a request for review");
+                return service_problem();
+            }
+        },
+    }
+    Redirect::to(&path).into_response()
+}
+
 async fn check_page(
     signed_in: &SignedIn,
     loaded: &Loaded,
@@ -752,6 +803,9 @@ async fn check_page(
     let organisation = signed_in.person.organisation();
     let roles: Vec<String> = organisation.map(|o| o.roles.clone()).unwrap_or_default();
     let can_submit = roles.iter().any(|r| r == "submitter");
+    let can_draft = can_submit || roles.iter().any(|r| r == "drafter");
+    let message = flash::take(&signed_in.session, &check_path(id)).await;
+    let information = flash::take_information(&signed_in.session, &check_path(id)).await;
     page(
         status,
         "notifications/check.html",
@@ -766,8 +820,11 @@ async fn check_page(
             id => id.to_string(),
             version => loaded.notification.version,
             can_submit,
+            can_draft,
             review => review(four_eyes, signed_in.person.user_id, &loaded.notification),
             idempotency_key => Uuid::new_v4().to_string(),
+            message,
+            information,
         },
     )
 }

@@ -306,16 +306,27 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     assert!(stdout.contains(&format!("checked {} manifest entries", entries.len())), "{stdout}");
     // The invitations the browser sent arrived, each with its link to the portal's accept page.
     for email in ["new.colleague@example.org", "keyboard.invited@example.org", "nojs.invited@example.org"] {
-        let message = sink.message_to(email).await;
-        let text = message.text();
-        // A long header is folded onto lines that start with a space.
-        let lines: Vec<&str> = text.lines().collect();
-        let start = lines.iter().position(|l| l.starts_with("Subject:")).unwrap_or(lines.len());
-        let folded = lines.iter().skip(start + 1).take_while(|l| l.starts_with([' ', '\t']));
-        let subject = lines.get(start).into_iter().chain(folded).map(|l| l.trim()).collect::<Vec<_>>().join(" ");
-        // The link without its secret: a log is no place for a working invitation.
-        let link = message.link_to("/invitations/accept?token=");
-        let link = link.split("token=").next().unwrap_or_default();
-        eprintln!("emailed {email}: {subject}; {link}token=pai_…");
+        sink.message_to(email).await.link_to("/invitations/accept?token=");
+    }
+    // The journeys' requests for review reached the demo's submitters, each with the draft's check page.
+    let demo_submitter =
+        &demo.users.iter().find(|u| u.roles.iter().any(|r| r.to_string() == "submitter")).unwrap().email;
+    let reviews = sink.messages_for(demo_submitter);
+    let reviews: Vec<_> =
+        reviews.iter().filter(|m| m.subject() == "A notification is waiting for your review").collect();
+    assert!(reviews.len() >= 3, "the keyboard, no-JavaScript and manifest requests for review: {reviews:?}");
+    assert!(reviews.iter().all(|m| m.link_to("/notifications/").ends_with("/check")));
+    // Every email this run caused (the harness's own and the browser's), as the SMTP server received it: who
+    // to, the subject, and the links (without an invitation's secret: a log is no place for one).
+    for message in sink.messages() {
+        let links: Vec<String> = message
+            .links()
+            .into_iter()
+            .map(|link| match link.split_once("token=") {
+                Some((before, _)) => format!("{before}token=pai_…"),
+                None => link,
+            })
+            .collect();
+        eprintln!("emailed {}: {}; {}", message.recipients.join(", "), message.subject(), links.join(" "));
     }
 }

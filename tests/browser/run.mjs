@@ -214,6 +214,11 @@ let keyboardDraft = null
   // Back up the page with Shift+Tab to the first answer's Change link, as someone checking would.
   await page.keyboard.press('End')
   await tab(page, () => document.activeElement?.textContent?.trim().startsWith('Change'), 'a Change link', true)
+  // Then on to ask a colleague to review it: the submitters are emailed a link.
+  await tab(page, () => document.activeElement?.textContent?.trim() === 'Ask a colleague to review it', 'Ask a colleague to review it')
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')])
+  const asked = (await page.textContent('.govuk-notification-banner').catch(() => '')).trim()
+  if (!asked.includes('We have emailed the people in your organisation who can send it')) fail(`keyboard: asking for a review showed ${asked}`)
   await context.close()
 }
 if (keyboardDraft) {
@@ -226,7 +231,7 @@ if (keyboardDraft) {
   await Promise.all([page.waitForURL(/\/sent$/), page.keyboard.press('Enter')])
   const reference = (await page.textContent('.govuk-panel__body')).trim()
   if (!/N-\d{6}-/.test(reference)) fail(`keyboard: the submitter saw no reference (${reference})`)
-  else console.log(`keyboard: a drafter prepared a serious injury notification, a submitter sent it: ${reference}`)
+  else console.log(`keyboard: a drafter prepared a serious injury notification and asked for a review, a submitter sent it: ${reference}`)
   await context.close()
 }
 
@@ -384,6 +389,11 @@ async function soleSubmitterSends (page, keyboard) {
   const drafter = await drafting.newPage()
   await signIn(drafter, 'drafter')
   const check = await walk(drafter, 'serious_injury', injury.pages, false)
+  if (check) {
+    await Promise.all([drafter.waitForNavigation(), drafter.click('text=Ask a colleague to review it')])
+    const asked = (await drafter.textContent('.govuk-notification-banner').catch(() => '')).trim()
+    if (!asked.includes('We have emailed the people in your organisation who can send it')) fail(`no JavaScript: asking for a review showed ${asked}`)
+  }
   await drafting.close()
   const sending = await newContext({ javaScriptEnabled: false })
   const submitter = await sending.newPage()
@@ -399,7 +409,7 @@ async function soleSubmitterSends (page, keyboard) {
   await Promise.all([submitter.waitForNavigation(), submitter.click('text=Send answer')])
   const banner = await submitter.$$eval('.govuk-notification-banner__heading', b => b.map(e => e.textContent.trim()))
   if (banner[0] !== 'Your answer has been sent') fail(`no JavaScript: answering a question showed ${banner}`)
-  if (failures.length === 0) console.log('no JavaScript: drafted, sent (reference shown) and answered a question')
+  if (failures.length === 0) console.log('no JavaScript: drafted, asked for a review, sent (reference shown) and answered a question')
   await sending.close()
 
   const team = await newContext({ javaScriptEnabled: false })
