@@ -179,6 +179,7 @@ async fn documents_page(portal: &Portal, signed_in: &SignedIn, error: Option<&st
         Err(response) => return *response,
     };
     let message = flash::take(&signed_in.session, "/documents").await;
+    let information = flash::take_information(&signed_in.session, "/documents").await;
     let documents = match all_documents(signed_in, organisation).await {
         Ok(documents) => documents,
         Err(response) => return response,
@@ -198,7 +199,7 @@ async fn documents_page(portal: &Portal, signed_in: &SignedIn, error: Option<&st
             header => signed_in.header("documents"),
             organisation => signed_in.person.organisation().map(|o| o.name.clone()),
             upload => changes.then(|| upload_form(&csrf_token, None, portal.config().document_max_size, error)),
-            documents => rows, message, errors, csrf_token,
+            documents => rows, message, information, errors, csrf_token,
         },
     )
 }
@@ -514,8 +515,14 @@ async fn remove(
     match signed_in.client.delete_document().organisation_id(organisation).document_id(id).send().await {
         Ok(_) => flash::set(&signed_in.session, "/documents", "The document has been removed").await,
         Err(error) if error.http_status() == Some(409) => {
-            let text = "The document is part of a notification or application that has been sent, so it is kept";
-            flash::set(&signed_in.session, "/documents", text).await;
+            let text = match error.problem().map(|p| p.code.as_str()) {
+                Some("document_attached") => {
+                    "The document is attached to a draft notification, so it is kept. Take it off the draft first \
+                     (from the draft's check your answers, Documents)"
+                }
+                _ => "The document is part of a notification or application that has been sent, so it is kept",
+            };
+            flash::set_information(&signed_in.session, "/documents", text).await;
         }
         Err(error) if error.http_status() == Some(403) => return not_permitted(&signed_in, "/documents"),
         Err(error) if error.http_status() == Some(404) => return not_found(),

@@ -27898,7 +27898,8 @@ let response = client.get_document()
     }
     /**Delete a document
 
-Removes the document and its content, unless something it is attached to has been submitted (409).
+Removes the document and its content, unless something it is attached to has been submitted (409
+`document_frozen`) or a draft notification names it (409 `document_attached`: take it off the draft first).
 
 Sends a `DELETE` request to `/v1/organisations/{organisation_id}/documents/{document_id}`
 

@@ -41,9 +41,10 @@ pub trait DocumentStore: Send + Sync {
         id: Uuid,
         limit: i64,
     ) -> Result<Vec<Document>, StoreError>;
-    /// Deletes the document's row unless it is frozen: `Some(true)` deleted, `Some(false)` frozen (kept),
-    /// `None` no such document.
-    async fn delete_document(&self, id: Uuid) -> Result<Option<bool>, StoreError>;
+    /// Deletes the document's row unless it is frozen (attached to something submitted) or a draft
+    /// notification of its organisation names it: in one statement, so a document is never deleted from
+    /// under a draft that names it when the check was made.
+    async fn delete_document(&self, id: Uuid) -> Result<Deletion, StoreError>;
     /// Freezes the documents (when something that attaches them is submitted): they can no longer be
     /// deleted. Already frozen documents keep their first `frozen_at`.
     async fn freeze_documents(&self, ids: &[Uuid], at: OffsetDateTime) -> Result<(), StoreError>;
@@ -63,6 +64,17 @@ pub trait DocumentStore: Send + Sync {
         detail: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+}
+
+/// What deleting a document did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    /// Attached to something submitted: part of the record, kept.
+    Frozen,
+    /// Named by a draft notification's attachments: kept until the draft lets it go.
+    AttachedToDraft,
+    Missing,
 }
 
 /// The `INSERT` of a document row, as a query ready to execute on either engine.
@@ -237,20 +249,35 @@ macro_rules! impl_document_queries {
                 .decoded("documents")?)
             }
 
-            async fn delete_document(&self, id: uuid::Uuid) -> Result<Option<bool>, $crate::StoreError> {
-                let done = sqlx::query("DELETE FROM documents WHERE id = $1 AND frozen_at IS NULL")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
+            async fn delete_document(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<$crate::documents::Deletion, $crate::StoreError> {
+                use $crate::documents::Deletion;
+                use sqlx::Row;
+                // A draft's attachments are JSON text naming each document's id (as UUIDs are written:
+                // lower-case, hyphenated).
+                let done = sqlx::query(
+                    "DELETE FROM documents WHERE id = $1 AND frozen_at IS NULL AND NOT EXISTS                      (SELECT 1 FROM notifications n WHERE n.organisation_id = documents.organisation_id                       AND n.status = 'draft' AND n.attachments LIKE $2)",
+                )
+                .bind(id)
+                .bind(format!("%{id}%"))
+                .execute(&self.pool)
+                .await?;
                 if done.rows_affected() == 1 {
-                    return Ok(Some(true));
+                    return Ok(Deletion::Deleted);
                 }
-                let exists = sqlx::query("SELECT 1 FROM documents WHERE id = $1")
+                let kept = sqlx::query("SELECT frozen_at FROM documents WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
-                    .await?
-                    .is_some();
-                Ok(exists.then_some(false))
+                    .await?;
+                Ok(match kept {
+                    None => Deletion::Missing,
+                    Some(row) if row.try_get::<Option<time::OffsetDateTime>, _>("frozen_at")?.is_some() => {
+                        Deletion::Frozen
+                    }
+                    Some(_) => Deletion::AttachedToDraft,
+                })
             }
 
             async fn freeze_documents(

@@ -35,7 +35,7 @@ pub mod registrations;
 mod shared;
 mod sqlite;
 
-pub use documents::DocumentStore;
+pub use documents::{Deletion, DocumentStore};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -637,7 +637,43 @@ async fn documents_are_listed_a_page_at_a_time_and_deleted_unless_frozen() {
 
     app.store.freeze_documents(&ids[..1], time::OffsetDateTime::now_utc()).await.unwrap();
     let frozen = p.client.delete_document().organisation_id(p.organisation_id).document_id(ids[0]).send().await;
-    assert_eq!(frozen.unwrap_err().status().map(|s| s.as_u16()), Some(409));
+    let frozen = frozen.unwrap_err();
+    assert_eq!(frozen.http_status(), Some(409));
+    assert_eq!(frozen.problem().unwrap().code, "document_frozen");
+
+    // A draft that names a document keeps it until the draft lets it go.
+    let draft = provider_api_sdk::types::NewNotification {
+        location_id: Some(p.location_id),
+        follows_id: None,
+        content: serde_json::from_value(serde_json::json!({"type": "serious_injury"})).unwrap(),
+        attachments: vec![provider_api_sdk::types::NewAttachment {
+            document_id: ids[2],
+            purpose: provider_api_sdk::types::AttachmentPurpose::Evidence,
+        }],
+    };
+    let draft = provider_api_sdk::idempotent::with_key(|key| {
+        p.client
+            .create_notification()
+            .organisation_id(p.organisation_id)
+            .idempotency_key(key)
+            .body(draft.clone())
+            .send()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    let named = p.client.delete_document().organisation_id(p.organisation_id).document_id(ids[2]).send().await;
+    let named = named.unwrap_err();
+    assert_eq!((named.http_status(), named.problem().unwrap().code.as_str()), (Some(409), "document_attached"));
+    let let_go = provider_api_sdk::types::NotificationPatch {
+        content: serde_json::Map::new(),
+        attachments: Some(Vec::new()),
+        follows_id: None,
+        location_id: None,
+    };
+    let update = p.client.update_notification().organisation_id(p.organisation_id).notification_id(draft.id);
+    update.if_match(format!("\"{}\"", draft.version)).body(let_go).send().await.unwrap();
+    p.client.delete_document().organisation_id(p.organisation_id).document_id(ids[2]).send().await.unwrap();
     p.client.delete_document().organisation_id(p.organisation_id).document_id(ids[1]).send().await.unwrap();
     let gone = p.client.get_document().organisation_id(p.organisation_id).document_id(ids[1]).send().await;
     assert_eq!(gone.unwrap_err().status().map(|s| s.as_u16()), Some(404));

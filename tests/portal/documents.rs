@@ -168,8 +168,14 @@ async fn a_drafter_attaches_documents_to_a_draft_and_takes_them_off() {
     let check = browser.get(&format!("/notifications/{draft}/check")).await;
     assert!(check.texts(".govuk-summary-list__value").iter().any(|v| v.trim() == "1 document"), "{}", check.body);
 
-    // A document removed from the organisation's documents while attached does not leave the draft stuck: the
-    // next save leaves it out.
+    // A document the draft names is not removed from the organisation's documents: the page says to take it
+    // off the draft first. Taken off, it can be removed.
+    let documents = browser.get("/documents").await;
+    let kept = browser.follow(browser.submit(&documents, "form[action$='/remove']", &[]).await).await;
+    assert!(kept.body.contains("attached to a draft notification, so it is kept"), "{}", kept.body);
+    assert_eq!(cards(&kept), ["body-map.png"]);
+    assert_eq!(get().await.unwrap().attachments.len(), 1, "still attached");
+    browser.follow(browser.submit(&again, "form.detach", &[]).await).await;
     let documents = browser.get("/documents").await;
     let removed = browser.follow(browser.submit(&documents, "form[action$='/remove']", &[]).await).await;
     assert!(removed.body.contains("The document has been removed"), "{}", removed.body);

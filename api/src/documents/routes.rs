@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use provider_api_core::capability::Capability;
 use provider_api_core::documents::media::{MediaType, content_disposition, sanitise_filename};
 use provider_api_core::field_error::FieldError;
+use provider_api_store::Deletion;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -386,7 +387,8 @@ async fn get_document(
 
 /// Delete a document
 ///
-/// Removes the document and its content, unless something it is attached to has been submitted (409).
+/// Removes the document and its content, unless something it is attached to has been submitted (409
+/// `document_frozen`) or a draft notification names it (409 `document_attached`: take it off the draft first).
 #[utoipa::path(
     delete,
     path = "/v1/organisations/{organisation_id}/documents/{document_id}",
@@ -398,7 +400,7 @@ async fn get_document(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 409, description = "Attached to something submitted (`document_frozen`)"),
+        (status = 409, description = "Attached to something submitted (`document_frozen`), or to a draft (`document_attached`)"),
     ),
 )]
 async fn delete_document(
@@ -409,20 +411,26 @@ async fn delete_document(
     let document = visible_document(&state, &auth.access, document_id).await?;
     auth.access.require(Capability::DocumentsWrite, document.location_id)?;
     match state.store.delete_document(document.id).await? {
-        Some(true) => {
+        Deletion::Deleted => {
             if let Err(error) = state.documents.blobs.delete(document.id).await {
                 // The row is gone, so nobody can reach the bytes; they are only wasted space.
                 tracing::warn!(document = %document.id, %error, "could not delete a deleted document's bytes");
             }
             Ok(StatusCode::NO_CONTENT)
         }
-        Some(false) => Err(Problem::new(
+        Deletion::Frozen => Err(Problem::new(
             StatusCode::CONFLICT,
             "document_frozen",
             "The document is attached to something submitted",
             "A document attached to a submitted notification or application is part of the record and cannot be deleted.",
         )),
-        None => Err(Problem::not_found("This organisation has no such document that you can see.")),
+        Deletion::AttachedToDraft => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "document_attached",
+            "The document is attached to a draft",
+            "A draft notification names this document: take it off the draft (update its attachments) before deleting it.",
+        )),
+        Deletion::Missing => Err(Problem::not_found("This organisation has no such document that you can see.")),
     }
 }
 

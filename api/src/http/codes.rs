@@ -78,6 +78,11 @@ pub const ALL: &[Code] = &[
     ),
     code("409", "self_disable", "a member of staff cannot disable their own account"),
     code("409", "document_frozen", "the document was sent with a submission, so it is kept as sent"),
+    code(
+        "409",
+        "document_attached",
+        "a draft notification names the document: take it off the draft before deleting it",
+    ),
     code("409", "document_not_clean", "the document's malware scan is not clean, so its content is not served"),
     code("409", "upload_busy", "another request is writing this tus upload now"),
     code(
