@@ -214,7 +214,7 @@ impl Portal {
             .merge(team::routes())
             .merge(documents::routes())
             .route("/settings", get(settings::show).post(settings::save))
-            .route(email_settings::PATH, get(email_settings::show).post(email_settings::save))
+            .route("/settings/emails", get(email_settings::show).post(email_settings::save))
             .route("/invitations/accept", get(invitation::show).post(invitation::accept))
             .with_state(self.clone())
             .layer(sessions);

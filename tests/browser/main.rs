@@ -205,6 +205,9 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
     update.if_match(version).body(attach).send().await.unwrap();
     let attach_keyboard = app.demo_draft(&demo, valid("serious_injury")).await;
     let attach_nojs = app.demo_draft(&demo, valid("serious_injury")).await;
+    // Drafts two people edit at once, in the edit-conflict journeys.
+    let conflict_keyboard = app.demo_draft(&demo, valid("serious_injury")).await;
+    let conflict_nojs = app.demo_draft(&demo, valid("serious_injury")).await;
 
     // Every type's form, page by page, with the answers the portal would show for its published example: the
     // browser walks each from start to "check your answers".
@@ -239,6 +242,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             .replace("{several_member}", &several_member)
             .replace("{accept_link}", &accept_link)
             .replace("{infected}", &infected.to_string())
+            .replace("{incident_log}", &incident_log.to_string())
     };
     let entries: Vec<Value> = manifest["entries"]
         .as_array()
@@ -247,6 +251,9 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
         .map(|entry| {
             let mut entry = entry.clone();
             entry["path"] = Value::from(fill(entry["path"].as_str().unwrap()));
+            if let Some(button) = entry["button"].as_str() {
+                entry["button"] = Value::from(fill(button));
+            }
             entry
         })
         .collect();
@@ -282,6 +289,8 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             "form_page": format!("/notifications/{empty_draft}/pages/1"),
             "attach_keyboard": format!("/notifications/{attach_keyboard}/check"),
             "attach_nojs": format!("/notifications/{attach_nojs}/documents"),
+            "conflict_keyboard": format!("/notifications/{conflict_keyboard}"),
+            "conflict_nojs": format!("/notifications/{conflict_nojs}"),
         },
         "walks": walks,
         "entries": entries,
