@@ -98,6 +98,9 @@ pub struct EmailTrigger {
     pub due_on: Option<String>,
     /// The notification's type code, or `None` for an application.
     pub notification_type: Option<String>,
+    /// The object's status now: what happened may have been dealt with since (a question answered, a draft
+    /// sent), and then nobody is emailed about it.
+    pub status: String,
     pub reference: Option<String>,
     pub created_by_user: Option<Uuid>,
     pub submitted_by_user: Option<Uuid>,
@@ -173,19 +176,23 @@ pub struct Subject {
     pub location_id: Option<Uuid>,
     /// The person whose action caused it (they are not told of their own action).
     pub actor: Option<Uuid>,
-    /// The people the object is theirs: who started it, last edited it, or sent it.
-    pub involved: [Option<Uuid>; 3],
+    /// The people it is theirs, for this kind: who sent a notification the regulator asks about, who
+    /// started or last edited a draft, who started an application.
+    pub involved: [Option<Uuid>; 2],
 }
 
 /// Whether `candidate` is told about `subject` by an email of `kind`: they have not chosen otherwise, can see
-/// the object (their location limits allow it), did not cause it, and are who the kind is for: a draft
-/// waiting for review goes to the submitters; the regulator's question on a notification, to its sender and
-/// the submitters; a deadline reminder, to whoever started or last edited the draft (if they can still
-/// prepare it); a request about an application, to whoever started it and the organisation's admins.
+/// the object, did not cause it, and are who the kind is for: a draft waiting for review goes to the
+/// submitters; the regulator's question on a notification, to its sender and the submitters; a deadline
+/// reminder, to whoever started or last edited the draft (if they can still prepare it); a request about an
+/// application, to whoever started it and the organisation's admins.
+///
+/// Seeing it is the API's rule: someone whose access is limited to some locations sees only what concerns
+/// one of them, never what concerns the whole provider (a notification without a location, an application).
 pub fn receives(kind: EmailKind, candidate: &Candidate, subject: &Subject) -> bool {
-    let sees = match (&candidate.locations, subject.location_id) {
-        (Some(allowed), Some(location)) => allowed.contains(&location),
-        _ => true,
+    let sees = match &candidate.locations {
+        Some(allowed) => subject.location_id.is_some_and(|location| allowed.contains(&location)),
+        None => true,
     };
     let involved = subject.involved.contains(&Some(candidate.user_id));
     let prepares = candidate.roles.contains(&Role::Drafter) || candidate.roles.contains(&Role::Submitter);
@@ -267,7 +274,7 @@ mod tests {
     }
 
     fn about(location: Option<u128>, actor: u128, involved: &[u128]) -> Subject {
-        let mut people = [None; 3];
+        let mut people = [None; 2];
         for (slot, &n) in people.iter_mut().zip(involved) {
             *slot = Some(Uuid::from_u128(n));
         }
@@ -282,8 +289,10 @@ mod tests {
         assert!(receives(EmailKind::ReviewWaiting, &member(3, &[Role::Submitter], Some(&[50])), &draft));
         assert!(!receives(EmailKind::ReviewWaiting, &member(4, &[Role::Submitter], Some(&[51])), &draft));
         assert!(!receives(EmailKind::ReviewWaiting, &member(5, &[Role::Drafter, Role::Admin], None), &draft));
+        // A draft about the whole provider is hidden from anyone limited to some locations: so is its email.
         let provider_wide = about(None, 1, &[1]);
-        assert!(receives(EmailKind::ReviewWaiting, &member(4, &[Role::Submitter], Some(&[51])), &provider_wide));
+        assert!(!receives(EmailKind::ReviewWaiting, &member(4, &[Role::Submitter], Some(&[51])), &provider_wide));
+        assert!(receives(EmailKind::ReviewWaiting, &member(2, &[Role::Submitter], None), &provider_wide));
     }
 
     #[test]
@@ -305,7 +314,7 @@ mod tests {
 
     #[test]
     fn questions_go_to_the_sender_and_the_submitters_and_application_requests_to_admins() {
-        let sent = about(None, 99, &[1, 1]);
+        let sent = about(None, 99, &[1]);
         assert!(receives(EmailKind::QuestionAsked, &member(1, &[Role::Drafter], None), &sent));
         assert!(receives(EmailKind::QuestionAsked, &member(2, &[Role::Submitter], None), &sent));
         assert!(!receives(EmailKind::QuestionAsked, &member(3, &[Role::Viewer], None), &sent));
@@ -314,6 +323,7 @@ mod tests {
         assert!(receives(kind, &member(1, &[Role::Drafter], None), &application));
         assert!(receives(kind, &member(4, &[Role::Admin], None), &application));
         assert!(!receives(kind, &member(2, &[Role::Submitter], None), &application));
+        assert!(!receives(kind, &member(5, &[Role::Admin], Some(&[50])), &application), "registration is unlimited");
     }
 
     #[test]

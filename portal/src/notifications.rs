@@ -670,14 +670,12 @@ async fn ask_for_review(
     let path = check_path(id);
     match request.if_match(format!("\"{version}\"")).send().await {
         Ok(_) => {
-            let said =
-                "We have emailed the people in your organisation who can send it. They will review it and send it.";
+            let said = "Review asked for. We are emailing the people in your organisation who can send it.";
             flash::set(&signed_in.session, &path, said).await;
         }
         Err(error) => match error.problem() {
             Some(problem) if problem.code == "review_already_requested" => {
-                let said =
-                    "You have already asked for a review of these answers. We emailed the people who can send it then.";
+                let said = "A review of these answers has already been asked for, and the people who can send it were emailed then.";
                 flash::set_information(&signed_in.session, &path, said).await;
             }
             Some(problem) if matches!(problem.status, 403 | 409 | 412) => {

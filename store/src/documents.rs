@@ -249,16 +249,15 @@ macro_rules! impl_document_queries {
                 .decoded("documents")?)
             }
 
-            async fn delete_document(
-                &self,
-                id: uuid::Uuid,
-            ) -> Result<$crate::documents::Deletion, $crate::StoreError> {
-                use $crate::documents::Deletion;
+            async fn delete_document(&self, id: uuid::Uuid) -> Result<$crate::documents::Deletion, $crate::StoreError> {
                 use sqlx::Row;
+                use $crate::documents::Deletion;
                 // A draft's attachments are JSON text naming each document's id (as UUIDs are written:
                 // lower-case, hyphenated).
                 let done = sqlx::query(
-                    "DELETE FROM documents WHERE id = $1 AND frozen_at IS NULL AND NOT EXISTS                      (SELECT 1 FROM notifications n WHERE n.organisation_id = documents.organisation_id                       AND n.status = 'draft' AND n.attachments LIKE $2)",
+                    "DELETE FROM documents WHERE id = $1 AND frozen_at IS NULL AND NOT EXISTS \
+                     (SELECT 1 FROM notifications n WHERE n.organisation_id = documents.organisation_id \
+                      AND n.status = 'draft' AND n.attachments LIKE $2)",
                 )
                 .bind(id)
                 .bind(format!("%{id}%"))

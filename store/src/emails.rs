@@ -131,13 +131,14 @@ macro_rules! impl_email_queries {
                 Ok(sqlx::query(
                     "SELECT e.id, 'notification' AS object_type, n.id AS object_id, n.organisation_id, \
                             n.location_id, e.action, e.at, e.actor_user, e.due_on, n.kind AS notification_type, \
-                            n.reference, n.created_by_user, n.submitted_by_user \
+                            n.status, n.reference, n.created_by_user, n.submitted_by_user \
                      FROM notification_events e JOIN notifications n ON n.id = e.notification_id \
                      WHERE e.action IN ('review_requested', 'information_requested') AND e.at >= $1 \
                        AND NOT EXISTS (SELECT 1 FROM email_triggers t WHERE t.kind = 'event' AND t.source_id = e.id) \
                      UNION ALL \
                      SELECT e.id, 'registration_application', a.id, a.organisation_id, NULL, e.action, e.at, \
-                            e.actor_user, e.due_on, NULL, a.reference, a.created_by_user, a.submitted_by_user \
+                            e.actor_user, e.due_on, NULL, a.status, a.reference, a.created_by_user, \
+                            a.submitted_by_user \
                      FROM registration_application_events e \
                        JOIN registration_applications a ON a.id = e.application_id \
                      WHERE e.action = 'information_requested' AND e.at >= $1 \

@@ -107,8 +107,16 @@ async fn a_review_asked_for_is_found_once_and_handled_once() {
     asked.version = Some(1);
     store.append_notification_event(&asked).await.unwrap();
 
+    // Once per version: a second request for the same version (two at once) is refused by the store.
+    let mut twice =
+        Event::new(notification.id, Action::ReviewRequested, Actor { user: Some(drafter), client: None }, at);
+    twice.version = Some(1);
+    let refused = store.append_notification_event(&twice).await.unwrap_err();
+    assert!(matches!(refused, provider_api_store::StoreError::Conflict { .. }), "{refused:?}");
+
     let found = store.unhandled_email_triggers(at - Duration::DAY, 10).await.unwrap();
     assert_eq!(found.len(), 1, "the request, not the creation: {found:?}");
+    assert_eq!(found[0].status, "draft", "with the object's status now");
     let trigger = &found[0];
     assert_eq!((trigger.id, trigger.object_id, trigger.organisation_id), (asked.id, notification.id, org));
     assert_eq!((trigger.action.as_str(), trigger.actor_user), ("review_requested", Some(drafter)));

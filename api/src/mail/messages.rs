@@ -1,11 +1,11 @@
-//! The words of the emails that tell people what is waiting. They carry no health data: a type's title, a
-//! reference, a date and a link only; never a form's content, a person's name from a form, the regulator's
-//! question itself (which may name people) or a document's name. The link leads to the portal, where the
+//! The words of the emails that tell people what is waiting. They carry no health data: a reference, a date
+//! and a link only; never the notification's type (which says what happened: a death, an injury), a form's
+//! content, a name from a form, the regulator's question itself (which may name people) or a document's name. The link leads to the portal, where the
 //! person signs in to see the rest.
 
 use provider_api_core::clock::england_offset;
 use provider_api_core::emails::{EmailKind, EmailTrigger};
-use provider_api_core::notifications::catalogue::NotificationType;
+use provider_api_core::notifications::catalogue::Deadline;
 use provider_api_core::notifications::model::Notification;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -41,7 +41,7 @@ impl Message {
             _ => body.push_str(&format!("\n{}\n", self.otherwise)),
         }
         body.push_str(&format!(
-            "\nFor your privacy this email gives only a type, a reference and a link: sign in to see the rest.\n\n\
+            "\nFor your privacy this email gives only a reference and a link: sign in to see the rest.\n\n\
              You are receiving this because {}.",
             self.why
         ));
@@ -52,11 +52,6 @@ impl Message {
         }
         body
     }
-}
-
-fn title_of(code: Option<&str>) -> String {
-    code.and_then(|c| c.parse::<NotificationType>().ok())
-        .map_or_else(|| "Notification".to_owned(), |kind| kind.info().title.to_owned())
 }
 
 /// "15 December 2026" from `2026-12-15`; the text as given when it is not a date.
@@ -80,8 +75,6 @@ fn england_time(at: OffsetDateTime) -> String {
 /// The email about a history entry.
 pub fn for_trigger(kind: EmailKind, trigger: &EmailTrigger) -> Message {
     let id = trigger.object_id;
-    let title = title_of(trigger.notification_type.as_deref());
-    let reference = trigger.reference.clone().unwrap_or_else(|| id.to_string());
     let due = trigger.due_on.as_deref().map(long_date);
     match kind {
         EmailKind::ReviewWaiting => Message {
@@ -89,60 +82,69 @@ pub fn for_trigger(kind: EmailKind, trigger: &EmailTrigger) -> Message {
             lead: "A colleague has asked you to review a draft notification and send it to the Care Quality \
                    Commission."
                 .to_owned(),
-            facts: vec![format!("Type: {title}")],
+            facts: Vec::new(),
             link: Some((format!("/notifications/{id}/check"), "Review it and send it")),
             otherwise: format!("Review it in your care-management software: notification {id}."),
             why: "you can send notifications for this organisation",
         },
-        EmailKind::QuestionAsked => Message {
-            subject: format!("The Care Quality Commission has a question about notification {reference}"),
-            lead: "The Care Quality Commission has asked a question about a notification your organisation sent."
-                .to_owned(),
-            facts: [
-                Some(format!("Type: {title}")),
-                Some(format!("Reference: {reference}")),
-                due.map(|d| format!("Please answer by: {d}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            link: Some((format!("/notifications/{id}"), "Read the question and answer it")),
-            otherwise: format!("Answer it in your care-management software: notification {id}."),
-            why: "you sent this notification or can send notifications for this organisation",
-        },
-        EmailKind::RegistrationInformationRequested => Message {
-            subject: format!("The Care Quality Commission needs more information about application {reference}"),
-            lead: "The Care Quality Commission has asked for more information about your registration application."
-                .to_owned(),
-            facts: [Some(format!("Application reference: {reference}")), due.map(|d| format!("Please reply by: {d}"))]
+        EmailKind::QuestionAsked => {
+            let reference = trigger.reference.clone().unwrap_or_else(|| id.to_string());
+            Message {
+                subject: format!("The Care Quality Commission has a question about notification {reference}"),
+                lead: "The Care Quality Commission has asked a question about a notification your organisation \
+                       sent."
+                    .to_owned(),
+                facts: [Some(format!("Reference: {reference}")), due.map(|d| format!("Please answer by: {d}"))]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                link: Some((format!("/notifications/{id}"), "Read the question and answer it")),
+                otherwise: format!("Answer it in your care-management software: notification {id}."),
+                why: "you sent this notification or can send notifications for this organisation",
+            }
+        }
+        EmailKind::RegistrationInformationRequested => {
+            let reference = trigger.reference.clone().unwrap_or_else(|| id.to_string());
+            Message {
+                subject: format!("The Care Quality Commission needs more information about application {reference}"),
+                lead: "The Care Quality Commission has asked for more information about your registration \
+                       application."
+                    .to_owned(),
+                facts: [
+                    Some(format!("Application reference: {reference}")),
+                    due.map(|d| format!("Please reply by: {d}")),
+                ]
                 .into_iter()
                 .flatten()
                 .collect(),
-            // The portal has no registration pages yet: applications are made through software or the API.
-            link: None,
-            otherwise: format!("Reply where you made the application: application {id}."),
-            why: "you made this application or are an administrator of this organisation",
-        },
+                // The portal has no registration pages yet: applications are made through software or the API.
+                link: None,
+                otherwise: format!("Reply where you made the application: application {id}."),
+                why: "you made this application or are an administrator of this organisation",
+            }
+        }
         EmailKind::NotificationDue | EmailKind::NotificationLate => {
             unreachable!("reminders are not history entries: see `reminder`")
         }
     }
 }
 
-/// A deadline reminder about `draft`, whose time allowed runs out at `due_at`.
-pub fn reminder(
-    kind: EmailKind,
-    draft: &Notification,
-    notification_type: NotificationType,
-    due_at: OffsetDateTime,
-) -> Message {
+/// A deadline reminder about `draft`, sent under `deadline`, whose time allowed runs out at `due_at`.
+pub fn reminder(kind: EmailKind, draft: &Notification, deadline: Deadline, due_at: OffsetDateTime) -> Message {
     let id = draft.id;
-    let title = notification_type.info().title;
+    // The time allowed, in words, as `core::emails::time_allowed` counts it.
+    let allowed = match deadline {
+        Deadline::WithoutDelay => "without delay (we count a day)",
+        Deadline::AsSoonAsReasonablyPracticable => "as soon as reasonably practicable (we count 3 days)",
+        _ => "within 28 days",
+    };
+    let started = england_time(draft.created_at);
     let (subject, lead) = if kind == EmailKind::NotificationLate {
         (
             "A draft notification is late".to_owned(),
             format!(
-                "A draft notification has not been sent. It should have reached the Care Quality Commission by {}.",
+                "A draft notification started at {started} has not been sent. The law asks for notifications like it \
+                 {allowed}, so it was due by {}.",
                 england_time(due_at)
             ),
         )
@@ -150,7 +152,8 @@ pub fn reminder(
         (
             "A draft notification is due soon".to_owned(),
             format!(
-                "A draft notification has not been sent yet. It should reach the Care Quality Commission by {}.",
+                "A draft notification started at {started} has not been sent yet. The law asks for notifications \
+                 like it {allowed}, so it is due by {}.",
                 england_time(due_at)
             ),
         )
@@ -158,7 +161,7 @@ pub fn reminder(
     Message {
         subject,
         lead,
-        facts: vec![format!("Type: {title}"), format!("Started: {}", england_time(draft.created_at))],
+        facts: Vec::new(),
         link: Some((format!("/notifications/{id}"), "Finish it and send it")),
         otherwise: format!("Finish it in your care-management software: notification {id}."),
         why: "you started or last edited this draft",

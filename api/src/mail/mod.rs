@@ -26,6 +26,16 @@ pub enum MailError {
     Address(String),
     #[error("the email could not be sent: {0}")]
     Send(String),
+    /// The mail server refused it for good (a 5xx reply: no such mailbox, say): trying again will not help.
+    #[error("the mail server refused the email: {0}")]
+    Rejected(String),
+}
+
+impl MailError {
+    /// Whether sending it again later could succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Send(_))
+    }
 }
 
 #[async_trait]
@@ -61,7 +71,9 @@ impl Mailer for Smtp {
             .subject(mail.subject)
             .body(mail.body)
             .map_err(|e| MailError::Send(e.to_string()))?;
-        self.transport.send(message).await.map(drop).map_err(|e| MailError::Send(e.to_string()))
+        self.transport.send(message).await.map(drop).map_err(|e| {
+            if e.is_permanent() { MailError::Rejected(e.to_string()) } else { MailError::Send(e.to_string()) }
+        })
     }
 }
 

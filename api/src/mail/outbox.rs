@@ -97,35 +97,47 @@ impl EmailWorker {
         }
     }
 
-    /// Turns every unhandled history entry people hear about into emails.
+    /// Turns every unhandled history entry people hear about into emails. One that cannot be handled (it is
+    /// logged) does not hold up the others; it is tried again at the next poll.
     pub async fn queue_from_histories(&self) -> Result<(), StoreError> {
         loop {
             let since = self.clock.now() - LOOKBACK;
             let triggers = self.store.unhandled_email_triggers(since, BATCH).await?;
-            let done = triggers.len() < BATCH as usize;
-            for trigger in triggers {
-                self.queue_trigger(&trigger).await?;
+            let mut failed = false;
+            for trigger in &triggers {
+                if let Err(error) = self.queue_trigger(trigger).await {
+                    tracing::warn!(event = %trigger.id, %error, "could not queue the emails about a history entry");
+                    failed = true;
+                }
             }
-            if done {
+            // A batch with a failure is not read again at once: it would only fail again.
+            if failed || triggers.len() < BATCH as usize {
                 return Ok(());
             }
         }
     }
 
     async fn queue_trigger(&self, trigger: &EmailTrigger) -> Result<(), StoreError> {
-        let kind = match (trigger.object_type.as_str(), trigger.action.as_str()) {
-            ("notification", "review_requested") => EmailKind::ReviewWaiting,
-            ("notification", "information_requested") => EmailKind::QuestionAsked,
-            ("registration_application", "information_requested") => EmailKind::RegistrationInformationRequested,
+        // Each kind, the status in which it still waits for someone, and whose it is.
+        let (kind, waiting, involved) = match (trigger.object_type.as_str(), trigger.action.as_str()) {
+            ("notification", "review_requested") => (EmailKind::ReviewWaiting, "draft", None),
+            ("notification", "information_requested") => {
+                (EmailKind::QuestionAsked, "information_requested", trigger.submitted_by_user)
+            }
+            ("registration_application", "information_requested") => {
+                (EmailKind::RegistrationInformationRequested, "information_requested", trigger.created_by_user)
+            }
             _ => return Ok(()),
         };
-        let subject = Subject {
-            location_id: trigger.location_id,
-            actor: trigger.actor_user,
-            involved: [trigger.created_by_user, trigger.submitted_by_user, None],
+        // Dealt with since (a draft sent, a question answered: after an outage, say): nobody needs telling.
+        let queued = if trigger.status == waiting {
+            let subject =
+                Subject { location_id: trigger.location_id, actor: trigger.actor_user, involved: [involved, None] };
+            let message = messages::for_trigger(kind, trigger);
+            self.addressed(trigger.organisation_id, kind, &subject, &message, trigger, trigger.id).await?
+        } else {
+            Vec::new()
         };
-        let message = messages::for_trigger(kind, trigger);
-        let queued = self.addressed(trigger.organisation_id, kind, &subject, &message, trigger, trigger.id).await?;
         self.store.queue_emails(TriggerKey::Event(trigger.id), self.clock.now(), &queued).await?;
         Ok(())
     }
@@ -158,10 +170,10 @@ impl EmailWorker {
         let subject = Subject {
             location_id: draft.location_id,
             actor: None,
-            involved: [draft.created_by_user, draft.edited_by_user, None],
+            involved: [draft.created_by_user, draft.edited_by_user],
         };
         let due_at = emails::due_at(deadline, draft.created_at).expect("a reminder has a deadline");
-        let message = messages::reminder(reminder, draft, kind, due_at);
+        let message = messages::reminder(reminder, draft, deadline, due_at);
         let trigger = EmailTrigger {
             id: draft.id,
             object_type: "notification".to_owned(),
@@ -173,6 +185,7 @@ impl EmailWorker {
             actor_user: None,
             due_on: None,
             notification_type: Some(kind.as_str().to_owned()),
+            status: "draft".to_owned(),
             reference: None,
             created_by_user: draft.created_by_user,
             submitted_by_user: None,
@@ -237,7 +250,9 @@ impl EmailWorker {
             Ok(()) => self.store.email_sent(email.id, self.clock.now()).await?,
             Err(error) => {
                 let at = self.clock.now();
-                let retry_at = (email.attempts < ATTEMPTS).then(|| at + backoff(email.attempts));
+                // A refusal for good (no such mailbox) is not tried again; anything else is, for a while.
+                let retry_at =
+                    (error.is_transient() && email.attempts < ATTEMPTS).then(|| at + backoff(email.attempts));
                 tracing::warn!(email = %email.id, attempts = email.attempts, %error, gave_up = retry_at.is_none(), "an email could not be sent");
                 self.store.email_failed(email.id, &error.to_string(), retry_at, at).await?;
             }

@@ -13,6 +13,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::Validate;
 
+use provider_api_core::field_error::FieldError;
+
 use crate::auth::principal::{AdminOrg, Authorized, Principal, Subject};
 use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{Path, Problem, Query, ValidatedJson};
@@ -69,6 +71,50 @@ impl EmailPreferences {
         .filter(|(_, wanted)| !wanted)
         .map(|(kind, _)| kind)
         .collect()
+    }
+}
+
+/// A `PUT` body as sent, so that every choice missing or not true or false is named at once (deserialising
+/// straight into [`EmailPreferences`] would stop at the first).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferenceAnswers {
+    review_waiting: Option<serde_json::Value>,
+    question_asked: Option<serde_json::Value>,
+    notification_due: Option<serde_json::Value>,
+    notification_late: Option<serde_json::Value>,
+    registration_information_requested: Option<serde_json::Value>,
+}
+
+impl PreferenceAnswers {
+    fn checked(self) -> Result<EmailPreferences, Problem> {
+        let mut errors = Vec::new();
+        let mut answer = |name: &str, value: Option<serde_json::Value>| match value {
+            Some(serde_json::Value::Bool(wanted)) => wanted,
+            None | Some(serde_json::Value::Null) => {
+                errors.push(FieldError::new(
+                    format!("/{name}"),
+                    "required",
+                    "Say whether you want these emails: true or false.",
+                ));
+                false
+            }
+            Some(_) => {
+                errors.push(FieldError::new(format!("/{name}"), "invalid_type", "Must be true or false."));
+                false
+            }
+        };
+        let preferences = EmailPreferences {
+            review_waiting: answer("review_waiting", self.review_waiting),
+            question_asked: answer("question_asked", self.question_asked),
+            notification_due: answer("notification_due", self.notification_due),
+            notification_late: answer("notification_late", self.notification_late),
+            registration_information_requested: answer(
+                "registration_information_requested",
+                self.registration_information_requested,
+            ),
+        };
+        if errors.is_empty() { Ok(preferences) } else { Err(Problem::validation(errors)) }
     }
 }
 
@@ -132,8 +178,9 @@ async fn get_email_preferences(
 async fn put_email_preferences(
     State(state): State<AppState>,
     ChoosingPerson(user_id): ChoosingPerson,
-    ValidatedJson(preferences): ValidatedJson<EmailPreferences>,
+    ValidatedJson(answers): ValidatedJson<PreferenceAnswers>,
 ) -> Result<Json<EmailPreferences>, Problem> {
+    let preferences = answers.checked()?;
     state.store.set_email_opt_outs(user_id, &preferences.opt_outs()).await?;
     Ok(Json(EmailPreferences::from_opt_outs(&state.store.email_opt_outs(user_id).await?)))
 }

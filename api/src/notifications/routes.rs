@@ -546,7 +546,13 @@ async fn request_notification_review(
     let history = state.store.notification_events(id).await?;
     let now = state.clock.now_for(current.organisation_id);
     let event = workflow::request_review(&current, &history, principal.actor(), now)?;
-    state.store.append_notification_event(&event).await?;
+    // Two requests at once both pass the check above; the store keeps one a version (a unique index).
+    match state.store.append_notification_event(&event).await {
+        Err(provider_api_store::StoreError::Conflict { .. }) => {
+            return Err(workflow::ReviewRequestError::AlreadyAsked.into());
+        }
+        appended => appended?,
+    }
     state.emails.wake();
     Ok(StatusCode::NO_CONTENT)
 }
