@@ -208,8 +208,9 @@ fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
         // conformance suite and the portal's. The crates' own unit and doc tests, the architecture rules and
         // the pages in Chromium (the same HTML whichever database is behind the API) do not, and the SQLite
         // run has just run them: a second run would only cost CI minutes.
-        workspace.args(["test", "--locked", "-p", "provider-api-tests"]);
-        workspace.args(["--test", "api", "--test", "storage", "--test", "portal"]);
+        // `--workspace` with the suites named, not `-p provider-api-tests`: the same package selection as the
+        // SQLite run, so the same features and the same build (another selection recompiles for a minute).
+        workspace.args(["test", "--workspace", "--locked", "--test", "api", "--test", "storage", "--test", "portal"]);
         eprintln!("cargo xtask: the API, storage and portal suites (those that use the database) on PostgreSQL");
     } else {
         workspace.args(["test", "--workspace", "--locked"]).args(filter);
@@ -222,7 +223,7 @@ fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
         let mut filesystem = Command::new(cargo());
         filesystem
             .current_dir(&root)
-            .args(["test", "--locked", "-p", "provider-api-tests", "--test", "api", "--", "documents::", "hostile::"])
+            .args(["test", "--workspace", "--locked", "--test", "api", "--", "documents::", "hostile::"])
             .env_remove("TEST_S3S_FS");
         run_tests(&mut filesystem)?;
     }

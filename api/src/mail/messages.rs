@@ -40,8 +40,9 @@ impl Message {
             (Some((path, action)), Some(portal)) => body.push_str(&format!("\n{action}:\n\n{portal}{path}\n")),
             _ => body.push_str(&format!("\n{}\n", self.otherwise)),
         }
+        let gives = if self.facts.is_empty() { "a link" } else { "a reference and a link" };
         body.push_str(&format!(
-            "\nFor your privacy this email gives only a reference and a link: sign in to see the rest.\n\n\
+            "\nFor your privacy this email gives only {gives}: sign in to see the rest.\n\n\
              You are receiving this because {}.",
             self.why
         ));
