@@ -210,3 +210,56 @@ async fn without_a_portal_the_email_says_how_software_accepts_and_with_one_elsew
         }
     }
 }
+
+/// Issue 19: accepting an invitation merged roles but replaced location limits, so a submitter limited to one
+/// location who accepted a viewer invitation for every location became a submitter everywhere (and a sole
+/// admin could end up limited). An existing member's roles and limits are changed by updating the member,
+/// never by an invitation: inviting a member is refused, and so is accepting an invitation made before the
+/// person joined.
+#[tokio::test]
+async fn an_invitation_never_changes_an_existing_members_roles_or_locations() {
+    let (app, sink) = app_with_mail().await;
+    let demo = app.demo().await;
+    let org = demo.organisation_id;
+    app.demo_location(&demo, "Hillside Court").await;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    let email = "limited.submitter@example.org";
+    let limited =
+        NewInvitation::builder().email(email).roles(vec![Role::Submitter]).location_ids(vec![demo.location_id]);
+    let everywhere = NewInvitation::builder().email(email).roles(vec![Role::Viewer]);
+    // Both made while the person is not yet a member.
+    admin.create_invitation().organisation_id(org).body(limited).send().await.unwrap();
+    let first = code_in(&sink.message_to(email).await.data);
+    admin.create_invitation().organisation_id(org).body(everywhere.clone()).send().await.unwrap();
+    let codes: Vec<String> = sink.messages_for(email).iter().map(|m| code_in(&m.data)).collect();
+    let second = codes.into_iter().find(|c| *c != first).expect("a second invitation");
+
+    let password = "three random words";
+    let joined = Acceptance::builder().token(first).display_name(Some("Lim Ited".parse().unwrap())).password(password);
+    app.client.accept_invitation().body(joined).send().await.unwrap();
+    let member = |admin: &provider_api_sdk::Client| {
+        let admin = admin.clone();
+        async move {
+            let members = admin.list_members().organisation_id(org).send().await.unwrap().into_inner().items;
+            let found = members.into_iter().find(|m| m.email == email).expect("a member");
+            (found.roles, found.location_ids)
+        }
+    };
+    let before = member(&admin).await;
+    assert_eq!(before, (vec![Role::Submitter], vec![demo.location_id]));
+
+    // The second invitation, accepted now, would have made them a submitter everywhere.
+    let escalate = Acceptance::builder().token(second.clone()).password(password);
+    let refused = app.client.accept_invitation().body(escalate).send().await.unwrap_err();
+    assert_eq!(refused.http_status(), Some(409), "{:?}", refused.problem());
+    assert_eq!(refused.problem().unwrap().code, "already_a_member");
+    assert_eq!(member(&admin).await, before, "roles and locations unchanged");
+
+    // Inviting someone who is a member already is refused at once, pointing to changing the member.
+    let again = admin.create_invitation().organisation_id(org).body(everywhere).send().await.unwrap_err();
+    assert_eq!(again.http_status(), Some(409));
+    let problem = again.problem().unwrap();
+    assert_eq!(problem.code, "already_a_member");
+    assert!(problem.detail.contains("update_member"), "{}", problem.detail);
+    assert_eq!(member(&admin).await, before);
+}
