@@ -414,6 +414,14 @@ async fn invite(State(_): State<Portal>, signed_in: SignedIn, Form(fields): Form
                 form_page(&signed_in, form, &choices, errors).await
             }
             Some(problem) if problem.status == 403 => not_permitted(&signed_in),
+            Some(problem) if problem.code == "already_a_member" => {
+                let said = "This person is already in your team. To change their roles or where they work, change \
+                            them from the team page";
+                let mut response =
+                    form_page(&signed_in, form, &choices, BTreeMap::from([("email", said.to_owned())])).await;
+                *response.status_mut() = StatusCode::CONFLICT;
+                response
+            }
             Some(problem) if problem.status == 503 => {
                 let errors = BTreeMap::from([("", problem.detail.clone())]);
                 let mut response = form_page(&signed_in, form, &choices, errors).await;

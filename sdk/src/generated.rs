@@ -28011,7 +28011,8 @@ let response = client.list_invitations()
     /**Invite someone
 
 Emails a single-use invitation (valid 7 days) to join the organisation with these roles. The token goes
-only to that address; it is never in the response.
+only to that address; it is never in the response. Someone who is a member already is not invited (409
+`already_a_member`): their roles and locations are changed with `update_member`.
 
 Sends a `POST` request to `/v1/organisations/{organisation_id}/invitations`
 
@@ -36849,6 +36850,13 @@ pub mod builder {
                     )
                 }
                 408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

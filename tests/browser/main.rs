@@ -243,6 +243,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             .replace("{accept_link}", &accept_link)
             .replace("{infected}", &infected.to_string())
             .replace("{incident_log}", &incident_log.to_string())
+            .replace("{member_email}", &other.users[1].email)
     };
     let entries: Vec<Value> = manifest["entries"]
         .as_array()
@@ -253,6 +254,13 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             entry["path"] = Value::from(fill(entry["path"].as_str().unwrap()));
             if let Some(button) = entry["button"].as_str() {
                 entry["button"] = Value::from(fill(button));
+            }
+            if let Some(fields) = entry["fields"].as_object_mut() {
+                for value in fields.values_mut() {
+                    if let Some(text) = value.as_str() {
+                        *value = Value::from(fill(text));
+                    }
+                }
             }
             entry
         })

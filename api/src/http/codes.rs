@@ -64,6 +64,7 @@ pub const ALL: &[Code] = &[
     code("409", "idempotency_key_in_flight", "a request with this `Idempotency-Key` is still running: retry shortly"),
     code("409", "last_admin", "the organisation's last admin cannot be removed or lose the role"),
     code("409", "not_pending", "the invitation was accepted or revoked already"),
+    code("409", "already_a_member", "an invitation for someone who is a member already: change the member instead"),
     code(
         "409",
         "staff_account",

@@ -169,7 +169,8 @@ impl axum::extract::FromRequestParts<AppState> for Inviter {
 /// Invite someone
 ///
 /// Emails a single-use invitation (valid 7 days) to join the organisation with these roles. The token goes
-/// only to that address; it is never in the response.
+/// only to that address; it is never in the response. Someone who is a member already is not invited (409
+/// `already_a_member`): their roles and locations are changed with `update_member`.
 #[utoipa::path(
     post,
     path = "/v1/organisations/{organisation_id}/invitations",
@@ -177,7 +178,10 @@ impl axum::extract::FromRequestParts<AppState> for Inviter {
     operation_id = "create_invitation",
     params(("organisation_id" = Uuid, Path, description = "The organisation")),
     request_body = NewInvitation,
-    responses((status = 201, description = "Invited", body = InvitationView)),
+    responses(
+        (status = 201, description = "Invited", body = InvitationView),
+        (status = 409, description = "A member already (`already_a_member`)"),
+    ),
 )]
 async fn create_invitation(
     State(state): State<AppState>,
@@ -188,6 +192,11 @@ async fn create_invitation(
     super::check_locations(&state, organisation_id, new.location_ids.as_deref()).await?;
     let organisation =
         state.store.organisation(organisation_id).await?.ok_or_else(|| Problem::not_found("No such organisation."))?;
+    if let Some(user) = state.store.user_by_email(&normalise_email(&new.email)).await?
+        && state.store.membership(user.id, organisation_id).await?.is_some()
+    {
+        return Err(already_a_member());
+    }
     let token = secret::generate(secret::prefix::INVITATION);
     let now = state.clock.now_for(organisation_id);
     let roles: std::collections::BTreeSet<Role> = new.roles.into_iter().collect();
@@ -332,7 +341,7 @@ fn invalid_token() -> Problem {
     responses(
         (status = 200, description = "Accepted", body = AcceptedInvitation),
         (status = 401, description = "Wrong password for the existing account"),
-        (status = 409, description = "The email belongs to a staff account"),
+        (status = 409, description = "The email belongs to a staff account, or to a member already (`already_a_member`)"),
     ),
     security(()),
 )]
@@ -386,6 +395,11 @@ async fn accept_invitation(
                     "This email already has an account: give its password to accept.",
                 ));
             }
+            // Roles and limits are the member's, changed only by an admin's update: an invitation made before
+            // they joined would otherwise merge its roles with theirs and lift their location limits.
+            if state.store.membership(user.id, invitation.organisation_id).await?.is_some() {
+                return Err(already_a_member());
+            }
             (user, false)
         }
         None => {
@@ -421,10 +435,7 @@ async fn accept_invitation(
     let Some(invitation) = state.store.accept_invitation(&token_hash, user.id, now).await? else {
         return Err(invalid_token());
     };
-    let mut roles = invitation.roles();
-    if let Some(existing) = state.store.membership(user.id, invitation.organisation_id).await? {
-        roles.extend(existing.roles());
-    }
+    let roles = invitation.roles();
     let membership = Membership {
         user_id: user.id,
         organisation_id: invitation.organisation_id,
@@ -439,4 +450,15 @@ async fn accept_invitation(
         roles: roles.into_iter().collect(),
         account_created,
     }))
+}
+
+/// An invitation for someone who is a member already: 409, pointing to the member update.
+fn already_a_member() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "already_a_member",
+        "A member already",
+        "This person is a member of the organisation already. An admin changes their roles and locations with \
+         update_member (PUT /v1/organisations/{organisation_id}/members/{user_id}); an invitation cannot.",
+    )
 }
