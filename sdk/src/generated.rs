@@ -27561,7 +27561,9 @@ let response = client.validate_identifiers()
 
 With the token from the email. Someone without an account gives a name and a password (at least 12
 characters) and gets an account for the invited email; someone with an account gives its password. Either
-way they become a member with the invited roles. A token works once.
+way they become a member with the invited roles. A token works once. Someone who is a member already is
+refused (409 `already_a_member`, before the token is spent): an invitation never changes a member's roles or
+locations.
 
 Sends a `POST` request to `/v1/invitations/accept`
 
@@ -28380,8 +28382,7 @@ let response = client.respond_to_notification()
     /**Ask for a draft to be reviewed
 
 Tells the organisation's submitters (those who can see its location, and have not chosen otherwise) that
-this draft is ready for them to review and send: each is emailed a link and the type's title, never its
-content. Recorded in the history (`review_requested`, naming the version). Once per version: asking
+this draft is ready for them to review and send: each is emailed a link, never its type or content. Recorded in the history (`review_requested`, naming the version). Once per version: asking
 again about the same version is 409 `review_already_requested`; an approved version needs no review
 (409 `already_approved`). Needs the `drafter` or `submitter` role (or `notifications:write`), and
 `If-Match`, so the review asked for is of the version you saw.

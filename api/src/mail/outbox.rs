@@ -134,7 +134,7 @@ impl EmailWorker {
             let subject =
                 Subject { location_id: trigger.location_id, actor: trigger.actor_user, involved: [involved, None] };
             let message = messages::for_trigger(kind, trigger);
-            self.addressed(trigger.organisation_id, kind, &subject, &message, trigger, trigger.id).await?
+            self.addressed(kind, &subject, &message, trigger).await?
         } else {
             Vec::new()
         };
@@ -190,21 +190,21 @@ impl EmailWorker {
             created_by_user: draft.created_by_user,
             submitted_by_user: None,
         };
-        let queued = self.addressed(draft.organisation_id, reminder, &subject, &message, &trigger, draft.id).await?;
+        let queued = self.addressed(reminder, &subject, &message, &trigger).await?;
         self.store.queue_emails(key, now, &queued).await?;
         Ok(())
     }
 
-    /// One email for each member `kind` goes to.
+    /// One email for each member of the trigger's organisation `kind` goes to. The trigger's id is the emails'
+    /// source: a history entry's, or for a reminder the draft's.
     async fn addressed(
         &self,
-        organisation_id: Uuid,
         kind: EmailKind,
         subject: &Subject,
         message: &Message,
         trigger: &EmailTrigger,
-        source_id: Uuid,
     ) -> Result<Vec<QueuedEmail>, StoreError> {
+        let (organisation_id, source_id) = (trigger.organisation_id, trigger.id);
         let now = self.clock.now();
         let organisation = self.store.organisation(organisation_id).await?;
         let organisation_name = organisation.map(|o| o.name).unwrap_or_default();

@@ -517,8 +517,7 @@ async fn approve_notification(
 /// Ask for a draft to be reviewed
 ///
 /// Tells the organisation's submitters (those who can see its location, and have not chosen otherwise) that
-/// this draft is ready for them to review and send: each is emailed a link and the type's title, never its
-/// content. Recorded in the history (`review_requested`, naming the version). Once per version: asking
+/// this draft is ready for them to review and send: each is emailed a link, never its type or content. Recorded in the history (`review_requested`, naming the version). Once per version: asking
 /// again about the same version is 409 `review_already_requested`; an approved version needs no review
 /// (409 `already_approved`). Needs the `drafter` or `submitter` role (or `notifications:write`), and
 /// `If-Match`, so the review asked for is of the version you saw.

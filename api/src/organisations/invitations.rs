@@ -331,7 +331,9 @@ fn invalid_token() -> Problem {
 ///
 /// With the token from the email. Someone without an account gives a name and a password (at least 12
 /// characters) and gets an account for the invited email; someone with an account gives its password. Either
-/// way they become a member with the invited roles. A token works once.
+/// way they become a member with the invited roles. A token works once. Someone who is a member already is
+/// refused (409 `already_a_member`, before the token is spent): an invitation never changes a member's roles or
+/// locations.
 #[utoipa::path(
     post,
     path = "/v1/invitations/accept",
