@@ -775,3 +775,68 @@ async fn expired_unfinished_uploads_are_removed_with_their_bytes() {
         assert!(walk(&app.blob_folder.path().join("uploads")).is_empty());
     }
 }
+
+/// A document without a location belongs to the whole organisation (registration evidence: DBS checks,
+/// finances), so a member limited to some locations neither sees, downloads, attaches nor deletes it, just as
+/// they do not see a notification without a location. Such a member names a location when uploading.
+#[tokio::test]
+async fn a_document_without_a_location_is_for_members_who_see_every_location() {
+    let app = TestApp::spawn().await;
+    let p = provider(&app).await;
+    let (email, password) = app.member(p.organisation_id, "drafter", Some(&[p.location_id])).await;
+    let limited = app.sdk_for_person(&email, &password).await;
+    let whole_organisation = p
+        .client
+        .uploader(p.organisation_id)
+        .upload_reader(&b"the registered manager's DBS check"[..], 34, "dbs.txt", "text/plain")
+        .await
+        .unwrap()
+        .document;
+    assert_eq!(whole_organisation.location_id, None);
+
+    let read =
+        limited.get_document().organisation_id(p.organisation_id).document_id(whole_organisation.id).send().await;
+    assert_eq!(read.unwrap_err().http_status(), Some(404), "not there for a member limited to one home");
+    let token = app.sign_in(&email, &password).await.access_token;
+    let content = app
+        .http
+        .get(app.url(&format!("/v1/organisations/{}/documents/{}/content", p.organisation_id, whole_organisation.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(content, 404).await["code"], "not_found");
+    let listed = limited.list_documents().organisation_id(p.organisation_id).send().await.unwrap().into_inner().items;
+    assert!(listed.iter().all(|d| d.id != whole_organisation.id), "not listed for them");
+    let deleted =
+        limited.delete_document().organisation_id(p.organisation_id).document_id(whole_organisation.id).send().await;
+    assert_eq!(deleted.unwrap_err().http_status(), Some(404), "nor deleted by them");
+    let draft = provider_api_sdk::types::NewNotification {
+        location_id: Some(p.location_id),
+        follows_id: None,
+        content: serde_json::from_value(serde_json::json!({"type": "serious_injury"})).unwrap(),
+        attachments: vec![provider_api_sdk::types::NewAttachment {
+            document_id: whole_organisation.id,
+            purpose: provider_api_sdk::types::AttachmentPurpose::Evidence,
+        }],
+    };
+    let attached = provider_api_sdk::idempotent::with_key(|key| {
+        limited.create_notification().organisation_id(p.organisation_id).idempotency_key(key).body(draft.clone()).send()
+    })
+    .await;
+    assert_eq!(attached.unwrap_err().http_status(), Some(404), "nor attached by them");
+    assert!(app.store.document(whole_organisation.id).await.unwrap().is_some(), "still there");
+
+    // Their own uploads name one of their locations, so that they can see what they upload.
+    let unplaced = limited
+        .uploader(p.organisation_id)
+        .upload_reader(&b"somewhere"[..], 9, "where.txt", "text/plain")
+        .await
+        .unwrap_err();
+    assert_eq!(unplaced.status(), Some(422), "{unplaced:?}");
+
+    // Someone who sees every location sees it.
+    let seen =
+        p.client.get_document().organisation_id(p.organisation_id).document_id(whole_organisation.id).send().await;
+    assert_eq!(seen.unwrap().into_inner().id, whole_organisation.id);
+}

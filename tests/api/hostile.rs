@@ -481,6 +481,11 @@ async fn hostile_bodies_strings_and_paths_get_exact_answers_and_change_nothing()
         // Nesting past 128 levels is refused as unreadable wherever it is, before its shape is looked at.
         refused("10,000 nested arrays for an object", 400, "malformed_json", move |w| w.location(arrays.clone())),
         invalid("a duplicate key", "/name", "duplicate_field", edit("{", r#"{"name": "B", "#)),
+        invalid("an array for the object", "", "invalid_type", |w| w.location(format!("[{}]", location("A")))),
+        invalid("a string for the object", "", "invalid_type", |w| w.location(r#""Riverside House""#)),
+        invalid("an array for a nested object", "/address", "invalid_type", |w| {
+            w.location(r#"{"name": "A", "address": [{"line_1": "1 River Lane", "town": "T", "postcode": "NE1 4ST"}]}"#)
+        }),
         invalid("a nested key twice", "/address/town", "duplicate_field", edit("\"town\"", r#""town": "X", "town""#)),
         invalid("a key twice in free-form", "/content/cause", "duplicate_field", content(r#""cause": 1, "cause": 2"#)),
         invalid("a key twice, once escaped", "/content/type", "duplicate_field", content(r#""\u0074ype": "abuse""#)),
@@ -511,6 +516,17 @@ async fn hostile_bodies_strings_and_paths_get_exact_answers_and_change_nothing()
         invalid("a town of 101 characters", "/address/town", "length", edit("Newcastle upon Tyne", "x".repeat(101))),
         invalid("a name of only whitespace", "/name", "blank", |w| w.location(location(" \t\n "))),
         invalid("an organisation name of 301 characters", "/name", "length", |w| w.organisation(&"o".repeat(301))),
+        // Fifty documents at most: the 51st is refused before any of them is looked up.
+        invalid(
+            "51 attachments",
+            "/attachments",
+            "length",
+            drafted({
+                let one = |_| format!(r#"{{"document_id": "{}", "purpose": "evidence"}}"#, Uuid::new_v4());
+                let many = (0..51).map(one).collect::<Vec<_>>().join(",");
+                format!(r#"{{"content": {{"type": "death"}}, "attachments": [{many}]}}"#)
+            }),
+        ),
         invalid("a description of 50,001 characters", "/content/description", "too_long", |w| {
             w.draft_of(json!({"type": "serious_injury", "description": "d".repeat(50_001)}))
         }),
