@@ -458,7 +458,11 @@ impl Config {
     }
 
     pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
-        self.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect()
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse::<std::net::IpAddr>().ok())
+            .map(|p| p.to_canonical())
+            .collect()
     }
 
     pub fn quotas(&self) -> crate::http::rate_limit::Quotas {
@@ -481,6 +485,7 @@ impl Config {
                 .iter()
                 .map(|origin| HeaderValue::from_str(origin).expect("validated at load"))
                 .collect(),
+            trusted_proxies: self.trusted_proxies(),
         }
     }
 }

@@ -41,11 +41,20 @@ pub struct AppState {
     pub audit: crate::audit::AuditWriter,
 }
 
-/// Backoff after failed sign-ins: per account, and (more leniently, since offices share addresses) per
-/// client address; after failed client authentication (a wrong client secret), per address; and password
-/// reset emails, per account (every request counts, so a few are sent and then they wait).
+/// Backoff after failed sign-ins, and after failed client authentication (a wrong client secret), per address;
+/// and password reset emails, per account (every request counts, so a few are sent and then they wait).
+///
+/// A sign-in is counted against the account *where it is tried*: from a browser the account has signed in on
+/// before, that browser (`auth::device`); from anywhere else, the address. Guessing from one place slows that
+/// place only, so it cannot lock the person out of their own browser, or out of the account from elsewhere.
+/// Guessing spread over many addresses meets the account's own, far more lenient, count, which a remembered
+/// browser does not feel; and an address guessing at many accounts meets the per-address count (lenient too,
+/// since offices share addresses). See `docs/identity.md`.
 pub struct SignInThrottles {
+    /// An account, at one address or on one remembered browser.
     pub accounts: Throttle,
+    /// An account, wherever it is tried from (but not from a remembered browser).
+    pub accounts_anywhere: Throttle,
     pub addresses: Throttle,
     pub client_secrets: Throttle,
     pub reset_emails: Throttle,
@@ -55,6 +64,7 @@ impl Default for SignInThrottles {
     fn default() -> Self {
         Self {
             accounts: Throttle::new(5),
+            accounts_anywhere: Throttle::new(100),
             addresses: Throttle::new(50),
             client_secrets: Throttle::new(5),
             reset_emails: Throttle::new(3),

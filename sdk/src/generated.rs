@@ -1987,6 +1987,8 @@ while it holds (an edit clears it) and kept once the draft is sent, as the recor
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuthorizationServerMetadata {
         pub authorization_endpoint: ::std::string::String,
+        ///Always true: authorization responses carry `iss` (RFC 9207).
+        pub authorization_response_iss_parameter_supported: bool,
         pub code_challenge_methods_supported: ::std::vec::Vec<::std::string::String>,
         pub grant_types_supported: ::std::vec::Vec<::std::string::String>,
         ///The issuer: the `iss` of every access token.
@@ -13805,6 +13807,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::string::String,
                 ::std::string::String,
             >,
+            authorization_response_iss_parameter_supported: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
             code_challenge_methods_supported: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -13849,6 +13855,10 @@ presenting a used one revokes every token of that sign-in.*/
                     authorization_endpoint: Err(
                         "no value supplied for authorization_endpoint".to_string(),
                     ),
+                    authorization_response_iss_parameter_supported: Err(
+                        "no value supplied for authorization_response_iss_parameter_supported"
+                            .to_string(),
+                    ),
                     code_challenge_methods_supported: Err(
                         "no value supplied for code_challenge_methods_supported"
                             .to_string(),
@@ -13892,6 +13902,23 @@ presenting a used one revokes every token of that sign-in.*/
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for authorization_endpoint: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn authorization_response_iss_parameter_supported<T>(
+                mut self,
+                value: T,
+            ) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorization_response_iss_parameter_supported = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authorization_response_iss_parameter_supported: {e}"
                         )
                     });
                 self
@@ -14044,6 +14071,8 @@ presenting a used one revokes every token of that sign-in.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     authorization_endpoint: value.authorization_endpoint?,
+                    authorization_response_iss_parameter_supported: value
+                        .authorization_response_iss_parameter_supported?,
                     code_challenge_methods_supported: value
                         .code_challenge_methods_supported?,
                     grant_types_supported: value.grant_types_supported?,
@@ -14065,6 +14094,9 @@ presenting a used one revokes every token of that sign-in.*/
             fn from(value: super::AuthorizationServerMetadata) -> Self {
                 Self {
                     authorization_endpoint: Ok(value.authorization_endpoint),
+                    authorization_response_iss_parameter_supported: Ok(
+                        value.authorization_response_iss_parameter_supported,
+                    ),
                     code_challenge_methods_supported: Ok(
                         value.code_challenge_methods_supported,
                     ),

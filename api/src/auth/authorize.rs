@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use minijinja::context;
 
-use super::{pages, password, secret};
+use super::{device, pages, secret, sign_in};
 use crate::http::client_address::ClientAddress;
 use crate::http::{Problem, Query};
 use crate::openapi::tags;
@@ -160,45 +160,38 @@ async fn submit_authorization_page(
     };
     record(None);
     if form.decision.as_deref() != Some("allow") {
-        return Ok(back(&checked.redirect_uri, &[("error", "access_denied")], checked.state.as_deref()));
+        return Ok(back(
+            &state.tokens.issuer,
+            &checked.redirect_uri,
+            &[("error", "access_denied")],
+            checked.state.as_deref(),
+        ));
     }
 
     let email = form.email.unwrap_or_default();
-    let account_key = format!("account:{}", normalise_email(&email));
-    let address_key = format!("address:{peer}");
-    let throttle = &state.sign_in;
-    if let Some(wait) = throttle.accounts.wait(&account_key).max(throttle.addresses.wait(&address_key)) {
-        let seconds = wait.as_secs().max(1);
-        let message = format!("Too many failed attempts. Wait {seconds} seconds, then try again.");
-        let mut response = if wants_html(&headers) {
-            page(StatusCode::TOO_MANY_REQUESTS, &checked, Some(&message), &email)
-        } else {
-            Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed sign-ins", message)
-                .into_response()
-        };
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return Ok(response);
-    }
-
     let presented = form.password.unwrap_or_default();
-    let user = state.store.user_by_email(&normalise_email(&email)).await?;
-    let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref().map(|h| (u, h))) {
-        Some((user, hash)) => password::verify(&presented, hash) && !user.disabled,
-        None => {
-            password::verify_against_nothing(&presented);
-            false
+    let (user, device) = match sign_in::check(&state, &headers, peer, &normalise_email(&email), &presented).await? {
+        sign_in::Checked::Right { user, device } => (user, device),
+        sign_in::Checked::Wait(wait) => {
+            let seconds = wait.as_secs().max(1);
+            let message = format!("Too many failed attempts. Wait {seconds} seconds, then try again.");
+            let mut response = if wants_html(&headers) {
+                page(StatusCode::TOO_MANY_REQUESTS, &checked, Some(&message), &email)
+            } else {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed sign-ins", message)
+                    .into_response()
+            };
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return Ok(response);
+        }
+        sign_in::Checked::Wrong => {
+            let message = "The email address or password is wrong.";
+            if !wants_html(&headers) {
+                return Err(Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Sign-in failed", message));
+            }
+            return Ok(page(StatusCode::UNAUTHORIZED, &checked, Some(message), &email));
         }
     };
-    let Some(user) = user.filter(|_| verified) else {
-        throttle.accounts.failed(&account_key);
-        throttle.addresses.failed(&address_key);
-        let message = "The email address or password is wrong.";
-        if !wants_html(&headers) {
-            return Err(Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Sign-in failed", message));
-        }
-        return Ok(page(StatusCode::UNAUTHORIZED, &checked, Some(message), &email));
-    };
-    throttle.accounts.succeeded(&account_key);
     record(Some(user.id));
 
     let code = secret::generate(secret::prefix::AUTHORIZATION_CODE);
@@ -216,7 +209,9 @@ async fn submit_authorization_page(
             used_at: None,
         })
         .await?;
-    Ok(back(&checked.redirect_uri, &[("code", &code)], checked.state.as_deref()))
+    let mut response = back(&state.tokens.issuer, &checked.redirect_uri, &[("code", &code)], checked.state.as_deref());
+    response.headers_mut().append(header::SET_COOKIE, device::remember(&state, user.id, device));
+    Ok(response)
 }
 
 /// What to do with an authorization request.
@@ -261,7 +256,9 @@ async fn check(state: &AppState, request: AuthorizationRequest) -> Result<Outcom
         return Ok(Outcome::Refuse("The application asked to return to an address it has not registered."));
     };
     let state_param = request.state.clone();
-    let fail = |error: &str| Ok(Outcome::Redirect(back(&redirect_uri, &[("error", error)], state_param.as_deref())));
+    let fail = |error: &str| {
+        Ok(Outcome::Redirect(back(&state.tokens.issuer, &redirect_uri, &[("error", error)], state_param.as_deref())))
+    };
 
     if request.response_type.as_deref() != Some("code") {
         return fail("unsupported_response_type");
@@ -291,11 +288,14 @@ async fn check(state: &AppState, request: AuthorizationRequest) -> Result<Outcom
 }
 
 /// A 303 to the application's redirect URI with `params` and `state` added to its query.
-fn back(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Response {
+/// Every answer names the issuer (RFC 9207), so an application talking to several authorization servers can
+/// tell which one answered and a mix-up attack fails.
+fn back(issuer: &str, redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Response {
     let mut pairs: Vec<(&str, &str)> = params.to_vec();
     if let Some(state) = state {
         pairs.push(("state", state));
     }
+    pairs.push(("iss", issuer));
     let query = serde_urlencoded::to_string(&pairs).expect("pairs of strings encode");
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{redirect_uri}{separator}{query}")).into_response()
@@ -390,7 +390,10 @@ mod tests {
 
     #[test]
     fn the_redirect_keeps_an_existing_query_and_encodes_parameters() {
-        let response = back("https://app.example/cb?x=1", &[("code", "a b")], Some("s&t"));
-        assert_eq!(response.headers()[header::LOCATION], "https://app.example/cb?x=1&code=a+b&state=s%26t");
+        let response = back("https://cqc.example", "https://app.example/cb?x=1", &[("code", "a b")], Some("s&t"));
+        assert_eq!(
+            response.headers()[header::LOCATION],
+            "https://app.example/cb?x=1&code=a+b&state=s%26t&iss=https%3A%2F%2Fcqc.example"
+        );
     }
 }

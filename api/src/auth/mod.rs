@@ -2,6 +2,7 @@
 //! extractor that verifies them, and the rule that decides what a principal may do. See `docs/identity.md`.
 
 pub mod authorize;
+pub mod device;
 pub mod keys;
 pub mod me;
 pub mod oauth;
@@ -10,6 +11,7 @@ pub mod password;
 pub mod password_reset;
 pub mod principal;
 pub mod secret;
+pub mod sign_in;
 pub mod throttle;
 pub mod token;
 

@@ -311,6 +311,12 @@ async fn refresh(state: &AppState, app: IntegratorApp, request: &TokenRequest) -
         return Err(invalid_grant("The refresh token is not valid for this application, or has expired."));
     }
     let scopes = narrowed_scopes(&token, request.scope.as_deref())?;
+    // The person consented to what the application could then ask for; once the regulator narrows the
+    // application, its sign-ins narrow with it at their next refresh.
+    let scopes: BTreeSet<Capability> = scopes.intersection(&app.scopes()).copied().collect();
+    if scopes.is_empty() {
+        return Err(invalid_grant("The application may no longer ask for anything this sign-in granted."));
+    }
     person_tokens(state, &app, token.user_id, scopes, token.family_id).await
 }
 
@@ -458,8 +464,8 @@ async fn authenticate_client(
             // Wrong secrets from an address are slowed down (checked before the secret is, so that guessing
             // on past the limit learns nothing); a client that authenticates spends its own allowance.
             let throttle = &state.sign_in.client_secrets;
-            let address_key = address.to_string();
-            if let Some(wait) = throttle.wait(&address_key) {
+            let address_key = crate::http::client_address::allowance_key(address).to_string();
+            if let Err(wait) = throttle.attempt(&address_key) {
                 let seconds = wait.as_secs().max(1);
                 return Err(Problem::new(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -469,13 +475,10 @@ async fn authenticate_client(
                 )
                 .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)));
             }
-            let client = match authenticate_with_secret(state, credentials).await {
-                Ok(client) => client,
-                Err(refused) => {
-                    throttle.failed(&address_key);
-                    return Err(refused);
-                }
-            };
+            // Counted before the check (so parallel guesses cannot all pass), and given back when right: a web
+            // application's requests for every person come from one address.
+            let client = authenticate_with_secret(state, credentials).await?;
+            throttle.refund(&address_key);
             state.rate_limits.charge_client(client.id())?;
             if request.client_id.is_some_and(|sent| sent != client.id().to_string()) {
                 return Err(invalid_client("client_id differs from the client that authenticated."));
@@ -702,6 +705,8 @@ pub struct AuthorizationServerMetadata {
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
+    /// Always true: authorization responses carry `iss` (RFC 9207).
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 /// Get the authorization server metadata
@@ -729,6 +734,7 @@ async fn get_authorization_server_metadata(State(state): State<AppState>) -> Jso
         scopes_supported: Capability::ALL.iter().map(|c| c.as_str()).collect(),
         response_types_supported: vec!["code"],
         code_challenge_methods_supported: vec!["S256"],
+        authorization_response_iss_parameter_supported: true,
         issuer,
     })
 }

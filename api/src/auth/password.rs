@@ -17,8 +17,41 @@ pub fn verify(password: &str, stored: &str) -> bool {
 
 /// Spends the time a real verification would, so that an unknown account answers as slowly as a known one.
 pub fn verify_against_nothing(password: &str) {
-    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash("not a password anyone has"));
     let _ = verify(password, &DUMMY);
+}
+
+static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash("not a password anyone has"));
+
+/// argon2 is deliberately slow (tens of milliseconds of one core). Run on the async workers, a burst of
+/// sign-ins would hold every worker and stall every other request; so it runs on the blocking pool, and no
+/// more at once than there are cores, so that the burst queues here instead of crowding out the API.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+});
+
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let _permit = HASHING.acquire().await.expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work).await.expect("password hashing does not panic")
+}
+
+/// [`verify`], off the async workers; against `None` (no such account, or no password) it spends the same
+/// time and answers false.
+pub async fn verify_off_the_workers(password: &str, stored: Option<&str>) -> bool {
+    let (password, stored) = (password.to_owned(), stored.map(str::to_owned));
+    off_the_workers(move || match stored {
+        Some(stored) => verify(&password, &stored),
+        None => {
+            verify_against_nothing(&password);
+            false
+        }
+    })
+    .await
+}
+
+/// [`hash`], off the async workers.
+pub async fn hash_off_the_workers(password: &str) -> String {
+    let password = password.to_owned();
+    off_the_workers(move || hash(&password)).await
 }
 
 /// Why a new password is refused, if it is.

@@ -193,11 +193,10 @@ async fn send_link(state: AppState, email: String, return_to: Option<String>) {
     let key = normalise_email(&email);
     // A few emails an account, then a doubling wait: nobody can flood someone's inbox through this.
     let throttle = &state.sign_in.reset_emails;
-    if throttle.wait(&key).is_some() {
+    if throttle.attempt(&key).is_err() {
         tracing::info!("a password reset email was not sent: too many asked for this account lately");
         return;
     }
-    throttle.failed(&key);
     let user = match state.store.user_by_email(&key).await {
         Ok(Some(user)) if !user.disabled && user.staff_roles.0.is_empty() => user,
         Ok(_) => return,
@@ -351,7 +350,7 @@ async fn complete(
         Ok(_) => return Err(Ok(Refusal::Link)),
         Err(error) => return Err(Err(error.into())),
     }
-    let hashed = password::hash(new_password);
+    let hashed = password::hash_off_the_workers(new_password).await;
     match state.store.reset_password(&token_hash, &hashed, now).await {
         Ok(Some(reset)) => Ok(reset),
         Ok(None) => Err(Ok(Refusal::Link)),

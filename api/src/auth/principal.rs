@@ -343,6 +343,15 @@ pub struct Decision {
 }
 
 impl Access {
+    /// Whether something at `location` is within reach. Something without a location belongs to the whole
+    /// organisation, so only access to every location reaches it.
+    pub fn reaches(&self, location: Option<Uuid>) -> bool {
+        match &self.locations {
+            None => true,
+            Some(allowed) => location.is_some_and(|l| allowed.contains(&l)),
+        }
+    }
+
     pub fn decide(&self, capability: Capability, location: Option<Uuid>) -> Decision {
         let role_names = || self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
         let reason = if !self.granted.contains(&capability) {

@@ -94,13 +94,8 @@ pub async fn require_visible(
 ) -> Result<(), crate::http::Problem> {
     for &id in ids {
         let document = state.store.document(id).await?;
-        let visible = document.is_some_and(|d| {
-            d.organisation_id == access.organisation_id
-                && match (&access.locations, d.location_id) {
-                    (Some(allowed), Some(location)) => allowed.contains(&location),
-                    _ => true,
-                }
-        });
+        let visible =
+            document.is_some_and(|d| d.organisation_id == access.organisation_id && access.reaches(d.location_id));
         if !visible {
             return Err(crate::http::Problem::not_found(format!(
                 "There is no document {id} that you can see in this organisation."

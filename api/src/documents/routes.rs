@@ -145,7 +145,17 @@ pub(super) async fn check_location(
     location_id: Option<Uuid>,
     pointer: &str,
 ) -> Result<(), Problem> {
-    let Some(location_id) = location_id else { return Ok(()) };
+    let Some(location_id) = location_id else {
+        if access.locations.is_some() {
+            // Without a location the document would be the whole organisation's, out of the uploader's reach.
+            return Err(Problem::validation(vec![FieldError::new(
+                pointer,
+                "location_required",
+                "Your access is limited to some locations: name the location this document concerns.",
+            )]));
+        }
+        return Ok(());
+    };
     let known = state.store.locations(access.organisation_id).await?.iter().any(|l| l.id == location_id);
     if !known {
         return Err(Problem::validation(vec![FieldError::new(
@@ -180,6 +190,7 @@ async fn visible_document(state: &AppState, access: &Access, id: Uuid) -> Result
     match document {
         Some(d)
             if d.organisation_id == access.organisation_id
+                && access.reaches(d.location_id)
                 && access.decide(Capability::DocumentsRead, d.location_id).allowed =>
         {
             Ok(d)
@@ -355,11 +366,7 @@ async fn list_documents(
     let (limit, after) = (query.limit()?, query.after()?);
     let rows = state.store.documents_after(organisation_id, after.created_at, after.id, i64::from(limit) + 1).await?;
     let (items, next) = page(rows, limit, |d| After { created_at: d.created_at, id: d.id }, |d| d);
-    let items = items
-        .into_iter()
-        .filter(|d| auth.access.decide(Capability::DocumentsRead, d.location_id).allowed)
-        .map(DocumentView::from)
-        .collect();
+    let items = items.into_iter().filter(|d| auth.access.reaches(d.location_id)).map(DocumentView::from).collect();
     Ok(Json(DocumentPage { items, next }))
 }
 

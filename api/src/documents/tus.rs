@@ -141,6 +141,7 @@ async fn visible_upload(state: &AppState, access: &Access, id: Uuid) -> Result<U
     match upload {
         Some(u)
             if u.organisation_id == access.organisation_id
+                && access.reaches(u.location_id)
                 && access.decide(Capability::DocumentsWrite, u.location_id).allowed
                 && (u.document_id.is_some() || u.expires_at > state.clock.now()) =>
         {

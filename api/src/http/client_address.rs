@@ -12,6 +12,9 @@ use crate::http::Problem;
 use crate::state::AppState;
 
 pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    // A socket bound to [::] sees an IPv4 peer as ::ffff:a.b.c.d; it is the IPv4 address, and is matched and
+    // recorded as such (`trusted` is canonical too: see `Config::trusted_proxies`).
+    let peer = peer.to_canonical();
     if !trusted.contains(&peer) {
         return peer;
     }
@@ -23,7 +26,7 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
+        match hop.parse::<IpAddr>().map(|address| address.to_canonical()) {
             Ok(address) if trusted.contains(&address) => continue,
             Ok(address) => return address,
             // Anything unreadable ends the chain: trust stops where the proxies' own records stop.
@@ -31,6 +34,16 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
         }
     }
     peer
+}
+
+/// Whose allowance a request from `address` spends. One IPv4 address is one allowance; an IPv6 network is
+/// handed out a /64 at a time (RFC 6177 and every ISP), so a single host can use 2^64 addresses and only the
+/// /64 stands for one caller.
+pub fn allowance_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        v4 => v4,
+    }
 }
 
 /// The request's client address, as [`client_address`] decides it.
@@ -71,5 +84,19 @@ mod tests {
         assert_eq!(client_address(stranger, &headers("203.0.113.9"), &trusted), stranger, "a forged header is ignored");
         assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
         assert_eq!(client_address(proxy, &headers("garbage"), &trusted), proxy);
+
+        let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
+        assert_eq!(client_address(mapped, &headers("203.0.113.9"), &trusted), client, "an IPv4-mapped proxy");
+        assert_eq!(client_address(proxy, &headers("::ffff:203.0.113.9"), &trusted), client, "an IPv4-mapped client");
+    }
+
+    #[test]
+    fn an_ipv6_allowance_is_its_64_and_an_ipv4_one_its_address() {
+        let key = |a: &str| allowance_key(a.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("198.51.100.4"), "198.51.100.4");
+        assert_eq!(key("::ffff:198.51.100.4"), "198.51.100.4");
     }
 }

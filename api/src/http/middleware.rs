@@ -48,6 +48,8 @@ pub struct HttpPolicy {
     pub request_timeout: Duration,
     pub body_timeout: Duration,
     pub cors_allowed_origins: Vec<HeaderValue>,
+    /// Proxies believed about the scheme the client used (`X-Forwarded-Proto`), canonical.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn apply(router: Router, policy: &HttpPolicy) -> Router {
@@ -79,10 +81,35 @@ pub fn apply(router: Router, policy: &HttpPolicy) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(axum::middleware::map_response(content_security_policy))
+        .layer(middleware::from_fn_with_state(policy.clone(), strict_transport_security))
         .layer(axum::middleware::map_request(hide_plain_options))
         .layer(cors(&policy.cors_allowed_origins));
 
     router.layer(inner).layer(outer)
+}
+
+/// HSTS (RFC 6797) on every response to a client that reached us over https. The server itself speaks plain
+/// HTTP behind a TLS-terminating proxy, so https is known only from a trusted proxy's `X-Forwarded-Proto`;
+/// a browser ignores HSTS over plain http anyway, and a header from anyone else proves nothing.
+async fn strict_transport_security(State(policy): State<HttpPolicy>, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(address)| address.ip().to_canonical());
+    let over_https = peer.is_some_and(|peer| policy.trusted_proxies.contains(&peer))
+        && request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    if over_https {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    response
 }
 
 /// File uploads stream bodies far larger than the body limit, for as long as bytes keep arriving (the body
@@ -275,6 +302,7 @@ mod tests {
             request_timeout: Duration::from_millis(200),
             body_timeout: Duration::from_secs(5),
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 

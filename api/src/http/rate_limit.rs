@@ -174,17 +174,19 @@ pub async fn limit(
         return next.run(request).await;
     }
     let address = super::client_address::client_address(peer.ip(), request.headers(), &state.trusted_proxies);
+    let peer_address = peer.ip().to_canonical();
     let limits = &state.rate_limits;
     let quotas = limits.quotas;
+    let key = super::client_address::allowance_key(address);
     let decided = if is_confidential_client_request(&path, &request) {
-        if address == peer.ip() {
+        if address == peer_address {
             return next.run(request).await;
         }
         // A trusted proxy (the portal) named the person it asks for: their address pays too, so that one
         // person looping junk sign-ins cannot spend the application's allowance for everyone.
-        limits.check(&limits.sign_in, &address, "sign-in", quotas.sign_in_per_address)
+        limits.check(&limits.sign_in, &key, "sign-in", quotas.sign_in_per_address)
     } else if is_oauth(&path) {
-        limits.check(&limits.sign_in, &address, "sign-in", quotas.sign_in_per_address)
+        limits.check(&limits.sign_in, &key, "sign-in", quotas.sign_in_per_address)
     } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
         // Only an API client spends its organisation's allowance: a person's path may name any organisation,
         // even one they cannot see, and must not drain another organisation's quota.
@@ -198,7 +200,7 @@ pub async fn limit(
             (principal, _) => principal,
         }
     } else {
-        limits.check(&limits.addresses, &address, "address", quotas.per_address)
+        limits.check(&limits.addresses, &key, "address", quotas.per_address)
     };
     match decided {
         Ok(outcome) => {

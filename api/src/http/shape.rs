@@ -179,9 +179,23 @@ impl<'de> de::Deserializer<'de> for Tree<'de> {
         }
     }
 
+    /// An object only. Derived `Deserialize` impls also accept an array, read positionally (`["A", {...}]` as
+    /// `{"name": "A", "address": {...}}`), which no client means and the API does not document.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ShapeError> {
+        match self.0 {
+            Value::Object(_) => self.deserialize_any(visitor),
+            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit unit_struct seq
-        tuple tuple_struct map struct identifier ignored_any
+        tuple tuple_struct map identifier ignored_any
     }
 }
 
@@ -245,6 +259,12 @@ mod tests {
         assert_eq!(error(with("age", json!(300))).0, ShapeErrorKind::InvalidValue);
         assert_eq!(error(with("role", json!("overlord"))), (ShapeErrorKind::InvalidValue, "role".into(), None));
         assert_eq!(error(with("tags", json!(["a", 1]))), (ShapeErrorKind::InvalidType, "tags[1]".into(), None));
+    }
+
+    #[test]
+    fn an_object_is_never_read_from_an_array() {
+        let positional = json!(["Sam", null, "drafter", []]);
+        assert_eq!(error(positional), (ShapeErrorKind::InvalidType, ".".into(), None));
     }
 
     #[test]

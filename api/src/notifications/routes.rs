@@ -188,6 +188,7 @@ pub struct NewNotification {
     pub content: DraftContent,
     /// Documents of this organisation to attach (another organisation's are 404).
     #[serde(default)]
+    #[validate(length(max = 50, message = "Attach at most 50 documents."))]
     #[schema(max_items = 50)]
     pub attachments: Vec<NewAttachment>,
 }
@@ -310,6 +311,7 @@ pub struct NotificationPatch {
     /// Replaces the list of attached documents; `[]` or `null` leaves none attached, and leaving it out leaves
     /// the list as it is.
     #[serde(default, deserialize_with = "attachments_or_none")]
+    #[validate(length(max = 50, message = "Attach at most 50 documents."))]
     #[schema(max_items = 50)]
     pub attachments: Option<Vec<NewAttachment>>,
 }
@@ -656,6 +658,7 @@ pub struct NotificationSubmission {
     pub content: Value,
     /// Documents of this organisation to attach, each scanned clean (another organisation's are 404).
     #[serde(default)]
+    #[validate(length(max = 50, message = "Attach at most 50 documents."))]
     #[schema(max_items = 50)]
     pub attachments: Vec<NewAttachment>,
 }
@@ -930,9 +933,7 @@ pub(super) async fn visible(state: &AppState, access: &Access, id: Uuid) -> Resu
     if notification.organisation_id != access.organisation_id {
         return Err(not_found());
     }
-    if let Some(allowed) = &access.locations
-        && !notification.location_id.is_some_and(|l| allowed.contains(&l))
-    {
+    if !access.reaches(notification.location_id) {
         return Err(not_found());
     }
     Ok(notification)

@@ -126,7 +126,30 @@ fn public_jwks(value: &serde_json::Value) -> Result<(), ValidationError> {
     if set.keys.iter().any(|k| jsonwebtoken::DecodingKey::from_jwk(k).is_err()) {
         return invalid("One of the keys cannot verify signatures.");
     }
+    if set.keys.iter().any(|k| rsa_modulus_bits(k).is_some_and(|bits| bits < MIN_RSA_BITS)) {
+        return invalid(
+            "An RSA key must be at least 2048 bits long (NCSC and NIST SP 800-131A); shorter keys can be broken.",
+        );
+    }
     Ok(())
+}
+
+/// RSA keys shorter than this are refused: 1024-bit keys are within reach of a determined attacker.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The length of an RSA key's modulus in bits; `None` for other kinds of key.
+fn rsa_modulus_bits(key: &jsonwebtoken::jwk::Jwk) -> Option<usize> {
+    use base64::Engine;
+    let jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) = &key.algorithm else { return None };
+    // A modulus that does not decode counts as no length at all.
+    let modulus =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(rsa.n.trim_end_matches('=')).unwrap_or_default();
+    Some(
+        modulus
+            .iter()
+            .position(|b| *b != 0)
+            .map_or(0, |first| (modulus.len() - first) * 8 - modulus[first].leading_zeros() as usize),
+    )
 }
 
 /// An admin who may be handed an API client's credentials, by creating, rotating or re-keying it: a person in

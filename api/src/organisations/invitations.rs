@@ -17,7 +17,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::auth::principal::{AdminOrg, Authorized};
-use crate::auth::{Subject, password, secret};
+use crate::auth::{Subject, password, secret, sign_in};
 use crate::http::client_address::ClientAddress;
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::mail::Mail;
@@ -350,6 +350,7 @@ fn invalid_token() -> Problem {
 async fn accept_invitation(
     State(state): State<AppState>,
     ClientAddress(peer): ClientAddress,
+    headers: axum::http::HeaderMap,
     ValidatedJson(acceptance): ValidatedJson<Acceptance>,
 ) -> Result<Json<AcceptedInvitation>, Problem> {
     let token_hash = secret::hash(acceptance.token.trim());
@@ -372,31 +373,30 @@ async fn accept_invitation(
                 "This email belongs to a regulator staff account, which cannot be a member of a provider.",
             ));
         }
-        Some(user) => {
-            let key = format!("account:{}", invitation.email_normalised);
-            let address = format!("address:{peer}");
-            if let Some(wait) = state.sign_in.accounts.wait(&key).max(state.sign_in.addresses.wait(&address)) {
-                let seconds = wait.as_secs().max(1);
-                let detail = format!("Too many failed attempts. Wait {seconds} seconds.");
-                return Err(Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "Too many attempts",
-                    detail,
-                )
-                .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds)));
-            }
-            let verified = user.password_hash.as_deref().is_some_and(|h| password::verify(&acceptance.password, h));
-            if !verified || user.disabled {
-                state.sign_in.accounts.failed(&key);
-                state.sign_in.addresses.failed(&address);
-                return Err(Problem::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_credentials",
-                    "Wrong password",
-                    "This email already has an account: give its password to accept.",
-                ));
-            }
+        Some(_) => {
+            let checked = sign_in::check(&state, &headers, peer, &invitation.email_normalised, &acceptance.password);
+            let user = match checked.await? {
+                sign_in::Checked::Right { user, .. } => user,
+                sign_in::Checked::Wait(wait) => {
+                    let seconds = wait.as_secs().max(1);
+                    let detail = format!("Too many failed attempts. Wait {seconds} seconds.");
+                    return Err(Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_attempts",
+                        "Too many attempts",
+                        detail,
+                    )
+                    .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds)));
+                }
+                sign_in::Checked::Wrong => {
+                    return Err(Problem::new(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_credentials",
+                        "Wrong password",
+                        "This email already has an account: give its password to accept.",
+                    ));
+                }
+            };
             // Roles and limits are the member's, changed only by an admin's update: an invitation made before
             // they joined would otherwise merge its roles with theirs and lift their location limits.
             if state.store.membership(user.id, invitation.organisation_id).await?.is_some() {
@@ -420,7 +420,7 @@ async fn accept_invitation(
                 email: invitation.email.clone(),
                 email_normalised: invitation.email_normalised.clone(),
                 display_name: acceptance.display_name.unwrap_or_default().trim().to_owned(),
-                password_hash: Some(password::hash(&acceptance.password)),
+                password_hash: Some(password::hash_off_the_workers(&acceptance.password).await),
                 staff_roles: SpaceList::default(),
                 disabled: false,
                 created_at: now,
