@@ -115,6 +115,25 @@ pub struct Config {
     /// How long an unfinished upload is kept after its last progress.
     #[serde(default = "defaults::upload_expiry", with = "humantime_serde")]
     pub upload_expiry: Duration,
+    /// The longest one upload request may take, however steadily its bytes arrive (default 15 minutes): a tus
+    /// upload keeps what arrived and resumes with another request; a single-request upload must start again.
+    #[serde(default = "defaults::upload_request_deadline", with = "humantime_serde")]
+    pub upload_request_deadline: Duration,
+    /// Upload requests that may stage bytes at once on this node (default 64); past it, 503 with
+    /// `Retry-After`. Each holds a blocking thread on the folder store, so this keeps the pool free.
+    #[serde(default = "defaults::upload_concurrency")]
+    pub upload_concurrency: usize,
+    /// Invitation emails an organisation may send in any 24 hours (default 50); past it, 429. Anyone can
+    /// create an organisation, so this bounds what one can send in the service's name.
+    #[serde(default = "defaults::invitations_per_organisation_per_day")]
+    pub invitations_per_organisation_per_day: u32,
+    /// Unfinished uploads an organisation may have open at once (default 20); past it, 429.
+    #[serde(default = "defaults::organisation_open_uploads")]
+    pub organisation_open_uploads: u32,
+    /// Bytes an organisation may store: its documents, and the declared length of its unfinished uploads
+    /// (default 20 GiB); past it, 413.
+    #[serde(default = "defaults::organisation_storage_bytes")]
+    pub organisation_storage_bytes: u64,
     /// The ClamAV daemon that scans documents: `tcp://host:port` or `unix:///path`. Without it, documents are
     /// not scanned and are marked clean with `scanner: none`.
     #[serde(default)]
@@ -228,6 +247,21 @@ mod defaults {
     }
     pub fn upload_expiry() -> Duration {
         Duration::from_secs(24 * 60 * 60)
+    }
+    pub fn upload_request_deadline() -> Duration {
+        Duration::from_secs(15 * 60)
+    }
+    pub fn upload_concurrency() -> usize {
+        64
+    }
+    pub fn invitations_per_organisation_per_day() -> u32 {
+        50
+    }
+    pub fn organisation_open_uploads() -> u32 {
+        20
+    }
+    pub fn organisation_storage_bytes() -> u64 {
+        20 * 1024 * 1024 * 1024
     }
     pub fn scan_attempts() -> u32 {
         5
@@ -394,7 +428,21 @@ impl Config {
         if self.scan_attempts == 0 {
             problems.push("scan_attempts must be at least 1".to_owned());
         }
-        for (name, value) in [("upload_expiry", self.upload_expiry), ("scan_timeout", self.scan_timeout)] {
+        if self.upload_concurrency == 0 || self.upload_concurrency > 400 {
+            problems
+                .push("upload_concurrency must be between 1 and 400 (the blocking pool holds 512 threads)".to_owned());
+        }
+        if self.invitations_per_organisation_per_day == 0 {
+            problems.push("invitations_per_organisation_per_day must be at least 1".to_owned());
+        }
+        if self.organisation_open_uploads == 0 {
+            problems.push("organisation_open_uploads must be at least 1".to_owned());
+        }
+        for (name, value) in [
+            ("upload_expiry", self.upload_expiry),
+            ("scan_timeout", self.scan_timeout),
+            ("upload_request_deadline", self.upload_request_deadline),
+        ] {
             if value.is_zero() {
                 problems.push(format!("{name} must be longer than zero"));
             }
@@ -439,6 +487,10 @@ impl Config {
                 .and_then(|a| a.parse().ok())
                 .map(|address| crate::documents::scan::Clamd { address, timeout: self.scan_timeout }),
             scan_attempts: self.scan_attempts,
+            request_deadline: self.upload_request_deadline,
+            concurrency: self.upload_concurrency,
+            open_uploads_quota: self.organisation_open_uploads,
+            storage_quota: self.organisation_storage_bytes,
         }
     }
 

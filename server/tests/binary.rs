@@ -183,3 +183,69 @@ fn demo_prints_one_json_object_with_every_credential() {
     assert_eq!(roles, ["admin", "drafter", "submitter", "submitter"], "the second submitter approves (docs/review.md)");
     assert!(demo["users"].as_array().unwrap().iter().all(|u| u["email"].is_string() && u["password"].is_string()));
 }
+
+fn post_json(address: &str, path: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// In production, emails that only reach the log and documents nobody scans are not defaults to fall into:
+/// an explicit `environment = "production"` refuses to start without either, naming both.
+#[test]
+fn a_production_start_refuses_to_run_without_email_or_a_malware_scanner() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = provider_api().current_dir(dir.path()).env("PROVIDER_API_ENVIRONMENT", "production").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in ["smtp_url", "clamd_address"] {
+        assert!(stderr.contains(expected), "{expected} not named:\n{stderr}");
+    }
+    assert!(!stderr.contains("unknown field"), "`environment` is a setting:\n{stderr}");
+}
+
+/// Without `smtp_url` (development), an email is kept in a folder only the operator reads; the log says where,
+/// with every secret in it redacted, so a log shipped elsewhere never carries a reset link or invitation code.
+#[test]
+fn without_smtp_a_development_server_keeps_email_secrets_out_of_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = provider_api().current_dir(dir.path()).args(["demo", "--json"]).output().unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let demo: serde_json::Value = serde_json::from_slice(&demo.stdout).unwrap();
+    let email = demo["users"][0]["email"].as_str().unwrap().to_owned();
+
+    let mut server = start(dir.path());
+    let asked = post_json(&server.address, "/v1/password-resets", &format!(r#"{{"email": "{email}"}}"#));
+    assert!(asked.starts_with("HTTP/1.1 202"), "{asked}");
+    let outbox = dir.path().join("data").join("outbox");
+    let mut kept = String::new();
+    for _ in 0..100 {
+        if let Some(file) = std::fs::read_dir(&outbox).ok().and_then(|mut files| files.next()) {
+            kept = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            if !kept.is_empty() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, log) = server.terminate();
+    let leaked = log.match_indices("paw_").any(|(at, _)| {
+        log[at + 4..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').count() >= 8
+    });
+    assert!(!leaked, "a reset token is in the log:\n{log}");
+    let token = kept
+        .split(|c: char| c.is_whitespace() || c == '=' || c == '&')
+        .find(|word| word.starts_with("paw_"))
+        .unwrap_or_else(|| panic!("the reset link is kept in {}:\n{kept}", outbox.display()));
+    assert!(log.contains("outbox"), "the log says where the email is:\n{log}");
+    assert!(!log.contains(&token[..12]), "no part of the token is in the log:\n{log}");
+}

@@ -46,8 +46,12 @@ pub trait DocumentStore: Send + Sync {
     /// under a draft that names it when the check was made.
     async fn delete_document(&self, id: Uuid) -> Result<Deletion, StoreError>;
     /// Freezes the documents (when something that attaches them is submitted): they can no longer be
-    /// deleted. Already frozen documents keep their first `frozen_at`.
-    async fn freeze_documents(&self, ids: &[Uuid], at: OffsetDateTime) -> Result<(), StoreError>;
+    /// deleted. Already frozen documents keep their first `frozen_at`. `false`, freezing none of them, when one
+    /// of them is gone (deleted a moment before): the submission must not go ahead without it.
+    async fn freeze_documents(&self, ids: &[Uuid], at: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// What the organisation holds: for its storage quotas.
+    async fn storage_use(&self, organisation_id: Uuid, now: OffsetDateTime) -> Result<StorageUse, StoreError>;
 
     /// Claims the pending document whose scan is due soonest (due at or before `now`), postponing its next
     /// attempt to `retry_at` and counting the attempt, so another node does not scan it at the same time and a
@@ -64,6 +68,17 @@ pub trait DocumentStore: Send + Sync {
         detail: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+}
+
+/// An organisation's documents and unfinished (unexpired) uploads, as its quotas count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StorageUse {
+    /// Bytes of its documents.
+    pub stored_bytes: i64,
+    /// Unfinished uploads that can still be resumed.
+    pub open_uploads: i64,
+    /// The declared length of those uploads: bytes they will take when finished.
+    pub reserved_bytes: i64,
 }
 
 /// What deleting a document did.
@@ -283,7 +298,7 @@ macro_rules! impl_document_queries {
                 &self,
                 ids: &[uuid::Uuid],
                 at: time::OffsetDateTime,
-            ) -> Result<(), $crate::StoreError> {
+            ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 for id in ids {
                     sqlx::query("UPDATE documents SET frozen_at = $2 WHERE id = $1 AND frozen_at IS NULL")
@@ -293,7 +308,33 @@ macro_rules! impl_document_queries {
                         .await?;
                 }
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
+            }
+
+            async fn storage_use(
+                &self,
+                organisation_id: uuid::Uuid,
+                now: time::OffsetDateTime,
+            ) -> Result<$crate::documents::StorageUse, $crate::StoreError> {
+                use sqlx::Row;
+                // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back, the same on both engines.
+                let row = sqlx::query(
+                    "SELECT \
+                     (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM documents WHERE organisation_id = $1) AS stored, \
+                     (SELECT COUNT(*) FROM uploads WHERE organisation_id = $1 AND document_id IS NULL \
+                      AND expires_at > $2) AS open, \
+                     (SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE organisation_id = $1 \
+                      AND document_id IS NULL AND expires_at > $2) AS reserved",
+                )
+                .bind(organisation_id)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::documents::StorageUse {
+                    stored_bytes: row.try_get("stored")?,
+                    open_uploads: row.try_get("open")?,
+                    reserved_bytes: row.try_get("reserved")?,
+                })
             }
 
             async fn claim_scan(

@@ -35,7 +35,7 @@ pub mod registrations;
 mod shared;
 mod sqlite;
 
-pub use documents::{Deletion, DocumentStore};
+pub use documents::{Deletion, DocumentStore, StorageUse};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -165,6 +165,13 @@ pub trait IdentityStore: Send + Sync {
     async fn create_enrolment_code(&self, code: &EnrolmentCode) -> Result<(), StoreError>;
     async fn create_invitation(&self, invitation: &Invitation) -> Result<(), StoreError>;
     async fn invitations(&self, organisation_id: Uuid) -> Result<Vec<Invitation>, StoreError>;
+    /// When each invitation the organisation sent after `since` was sent, oldest first (revoked ones too: the
+    /// email went).
+    async fn invitations_sent_since(
+        &self,
+        organisation_id: Uuid,
+        since: OffsetDateTime,
+    ) -> Result<Vec<OffsetDateTime>, StoreError>;
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, StoreError>;
     /// Revokes a pending invitation; `None` when there is no pending invitation with that id.
     async fn revoke_invitation(&self, id: Uuid, at: OffsetDateTime) -> Result<Option<Invitation>, StoreError>;

@@ -403,6 +403,23 @@ macro_rules! impl_shared_queries {
                     .await?.decoded("invitations")?)
             }
 
+            async fn invitations_sent_since(
+                &self,
+                organisation_id: uuid::Uuid,
+                since: time::OffsetDateTime,
+            ) -> Result<Vec<time::OffsetDateTime>, $crate::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT created_at FROM invitations WHERE organisation_id = $1 AND created_at > $2 \
+                     ORDER BY created_at",
+                )
+                .bind(organisation_id)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(|row| row.try_get("created_at")).collect::<Result<_, _>>()?)
+            }
+
             async fn invitation_by_token(
                 &self,
                 token_hash: &str,

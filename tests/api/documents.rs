@@ -840,3 +840,103 @@ async fn a_document_without_a_location_is_for_members_who_see_every_location() {
         p.client.get_document().organisation_id(p.organisation_id).document_id(whole_organisation.id).send().await;
     assert_eq!(seen.unwrap().into_inner().id, whole_organisation.id);
 }
+
+/// A body that sends a byte every `every`, for `bytes` bytes: it never stalls, and never ends soon.
+fn trickle(bytes: usize, every: Duration) -> reqwest::Body {
+    let stream = futures_util::stream::unfold(0usize, move |sent| async move {
+        if sent == bytes {
+            return None;
+        }
+        if sent > 0 {
+            tokio::time::sleep(every).await;
+        }
+        let byte = if sent < PDF_HEAD.len() { PDF_HEAD[sent] } else { b'x' };
+        Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![byte])), sent + 1))
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// Slow uploads cannot hold the server: each request has an absolute deadline however steadily its bytes
+/// trickle in (a tus upload keeps what arrived and resumes), and no more requests stage bytes at once than
+/// configured, so downloads and everything else carry on.
+#[tokio::test]
+async fn a_trickling_upload_meets_an_absolute_deadline_and_staging_is_bounded() {
+    let app = TestApp::spawn_with(|config| {
+        config.body_timeout = Duration::from_secs(5);
+        config.upload_request_deadline = Duration::from_millis(1500);
+        config.upload_concurrency = 1;
+    })
+    .await;
+    let p = provider(&app).await;
+    let url = create_upload(&app, &p, 1000, "application/pdf").await;
+    let started = std::time::Instant::now();
+    let slow = patch(&app, &p, &url, 0, b"").body(trickle(1000, Duration::from_millis(100))).send();
+    let slow = tokio::spawn(slow);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    // While it trickles, staging is full: another upload is told to come back, at once.
+    let other = create_upload(&app, &p, 10, "application/pdf").await;
+    let refused = patch(&app, &p, &other, 0, &pdf(10)).send().await.unwrap();
+    assert_eq!(refused.status(), 503, "{}", refused.text().await.unwrap());
+    assert!(refused.headers().contains_key("retry-after"));
+    let _ = refused;
+
+    let answer = slow.await.unwrap().unwrap();
+    let took = started.elapsed();
+    assert_eq!(answer.status(), 408, "{:?}", answer.headers());
+    assert!(took < Duration::from_secs(4), "the deadline cut it off after {took:?}");
+    let kept: u64 = answer.headers()["upload-offset"].to_str().unwrap().parse().unwrap();
+    assert!(kept > 0 && kept < 1000, "what arrived in time is kept: {kept}");
+    assert_eq!(head_offset(&app, &p, &url).await, kept, "and resumes from there");
+    let rest = patch(&app, &p, &url, kept, &vec![b'x'; 1000 - kept as usize]).send().await.unwrap();
+    assert_eq!(rest.status(), 204, "{}", rest.text().await.unwrap());
+    assert!(rest.headers().contains_key("document-id"));
+}
+
+/// Each organisation has a quota of open uploads (429 past it) and of stored bytes (413 past it), so one
+/// organisation cannot fill the disk or park the server with uploads it never finishes.
+#[tokio::test]
+async fn an_organisation_has_a_quota_of_open_uploads_and_of_stored_bytes() {
+    let app = TestApp::spawn_with(|config| {
+        config.organisation_open_uploads = 2;
+        config.organisation_storage_bytes = 1000;
+    })
+    .await;
+    let p = provider(&app).await;
+    let first = create_upload(&app, &p, 400, "application/pdf").await;
+    let _second = create_upload(&app, &p, 400, "application/pdf").await;
+    let create = |length: u64| {
+        app.http
+            .post(app.url(&format!("/v1/organisations/{}/uploads", p.organisation_id)))
+            .bearer_auth(&p.token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", length)
+            .header(
+                "upload-metadata",
+                format!("filename {},filetype {}", STANDARD.encode("a.pdf"), STANDARD.encode("application/pdf")),
+            )
+            .send()
+    };
+    let third = create(10).await.unwrap();
+    let third = problem(third, 429).await;
+    assert_eq!(third["code"], "too_many_open_uploads", "{third}");
+
+    // Finishing one frees its place; its bytes count against the storage quota from then on.
+    assert_eq!(patch(&app, &p, &first, 0, &pdf(400)).send().await.unwrap().status(), 204);
+    let too_big = create(300).await.unwrap();
+    let too_big = problem(too_big, 413).await;
+    assert_eq!(too_big["code"], "storage_quota_exceeded", "400 stored + 400 reserved + 300 > 1000: {too_big}");
+    assert_eq!(create(200).await.unwrap().status(), 201, "what fits is taken");
+    let single = app
+        .http
+        .post(app.url(&format!("/v1/organisations/{}/documents?filename=b.pdf", p.organisation_id)))
+        .bearer_auth(&p.token)
+        .header("content-type", "application/pdf")
+        .body(pdf(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(single, 413).await["code"], "storage_quota_exceeded", "single-request uploads count too");
+    let rows = app.store.documents_after(p.organisation_id, time::OffsetDateTime::UNIX_EPOCH, Uuid::nil(), 10);
+    assert_eq!(rows.await.unwrap().len(), 1, "nothing was stored for the refusals");
+}

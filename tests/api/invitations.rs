@@ -51,7 +51,7 @@ async fn an_invitee_without_an_account_joins_with_the_emailed_code() {
         .into_inner();
     assert_eq!(invited.status, InvitationStatus::Pending);
     let email = sink.message_to("new.starter@example.org").await;
-    assert!(email.data.contains("Subject: You are invited"), "{}", email.data);
+    assert!(email.data.contains("Subject: An invitation to join"), "{}", email.data);
     let code = code_in(&email.data);
     // The link is the portal's accept page (served beside the API by default), carrying the same code.
     let link = email.link_to("/invitations/accept?token=");
@@ -262,4 +262,60 @@ async fn an_invitation_never_changes_an_existing_members_roles_or_locations() {
     assert_eq!(problem.code, "already_a_member");
     assert!(problem.detail.contains("update_member"), "{}", problem.detail);
     assert_eq!(member(&admin).await, before);
+}
+
+/// Anyone with an account can create an organisation, name it what they like and invite any address: the
+/// invitation email is a channel for phishing. So each organisation sends a limited number a day (429 past
+/// it, another organisation unaffected), and the email sets apart, as the inviter's own words, every piece
+/// of text the inviter chose, and says whether the organisation is a registered provider.
+#[tokio::test]
+async fn invitation_emails_are_limited_per_organisation_a_day_and_frame_what_the_inviter_wrote() {
+    use std::sync::Arc;
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let clock = Arc::new(provider_api_core::clock::ManualClock::at(time::OffsetDateTime::now_utc()));
+    let app = TestApp::spawn_with_clock_and(clock.clone(), move |config| {
+        config.smtp_url = Some(url.into());
+        config.invitations_per_organisation_per_day = 3;
+    })
+    .await;
+    let demo = app.demo().await;
+    let admin = app.sdk_for_person(&demo.users[0].email, &demo.users[0].password).await;
+    let lure = "CQC Compliance Team - verify your account at https://cqc-verify.example";
+    let made_up = admin
+        .create_organisation()
+        .body(provider_api_sdk::types::NewOrganisation::builder().name(lure))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let invite = |organisation: uuid::Uuid, n: usize| {
+        admin
+            .create_invitation()
+            .organisation_id(organisation)
+            .body(NewInvitation::builder().email(format!("target{n}@example.org")).roles(vec![Role::Viewer]))
+            .send()
+    };
+    for n in 0..3 {
+        invite(made_up.id, n).await.unwrap();
+    }
+    let fourth = invite(made_up.id, 3).await.unwrap_err();
+    assert_eq!(fourth.http_status(), Some(429), "{fourth:?}");
+    assert_eq!(fourth.problem().unwrap().code, "too_many_invitations");
+    assert_eq!(sink.messages_to("target3@example.org"), 0, "nothing was sent");
+    invite(demo.organisation_id, 10).await.expect("another organisation has its own allowance");
+    clock.advance(time::Duration::hours(24) + time::Duration::minutes(1));
+    invite(made_up.id, 11).await.expect("a day later, the allowance is back");
+
+    let email = sink.message_to("target0@example.org").await;
+    let subject = email.subject();
+    assert!(!subject.contains("verify"), "the subject carries none of the inviter's text: {subject}");
+    let text = email.text();
+    assert!(text.contains(&format!("\"{lure}\"")), "the name is quoted as given: {text}");
+    assert!(
+        text.contains("not checked by the Care Quality Commission") && text.contains("not a registered provider"),
+        "the email says whose words these are, and that the organisation is not registered: {text}"
+    );
+    let registered = sink.message_to("target10@example.org").await.text();
+    assert!(registered.contains("registered provider"), "{registered}");
 }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 mod audit;
 mod blobs;
+mod documents;
 mod emails;
 mod portal_sessions;
 mod registrations;

@@ -42,6 +42,14 @@ pub struct DocumentSettings {
     pub clamd: Option<Clamd>,
     /// Scan attempts before a document is marked `failed`.
     pub scan_attempts: u32,
+    /// The longest one upload request may take.
+    pub request_deadline: Duration,
+    /// Upload requests staging bytes at once on this node.
+    pub concurrency: usize,
+    /// Unfinished uploads an organisation may have open.
+    pub open_uploads_quota: u32,
+    /// Bytes an organisation may store (documents and reserved for unfinished uploads).
+    pub storage_quota: u64,
 }
 
 /// Document handling shared by the handlers and the background scanner.
