@@ -25,6 +25,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/provider-api.db";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `development` (the default) or `production`: see [`Environment`].
+    #[serde(default)]
+    pub environment: Environment,
     /// Address to listen on (`PROVIDER_API_BIND`).
     #[serde(default = "defaults::bind")]
     pub bind: SocketAddr,
@@ -82,9 +85,13 @@ pub struct Config {
     #[serde(default = "defaults::rate_limit_sign_in_per_client")]
     pub rate_limit_sign_in_per_client: NonZeroU32,
     /// Where email goes: `smtp://host:port` (or `smtps://…`, `smtp://…?tls=required`, with `user:password@`).
-    /// Without it, emails (with the secrets they carry) are written to the log: a development transport.
+    /// Without it (development only), emails are written to `mail_outbox` instead of being sent.
     #[serde(default)]
     pub smtp_url: Option<SecretString>,
+    /// Without `smtp_url` (development only), where each email is written, one file each, readable only by the
+    /// server's user; the log names the file, with the email's secrets redacted.
+    #[serde(default = "defaults::mail_outbox")]
+    pub mail_outbox: PathBuf,
     /// The sender of every email.
     #[serde(default = "defaults::mail_from")]
     pub mail_from: String,
@@ -177,6 +184,17 @@ pub struct Config {
     pub portal_url: Option<String>,
 }
 
+/// Where the service runs. Development (the default) keeps the one-machine conveniences: emails kept in a
+/// folder rather than sent, documents served unscanned without a scanner. Production refuses to start
+/// without what those conveniences stand in for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -247,6 +265,9 @@ mod defaults {
     }
     pub fn upload_expiry() -> Duration {
         Duration::from_secs(24 * 60 * 60)
+    }
+    pub fn mail_outbox() -> PathBuf {
+        PathBuf::from("data/outbox")
     }
     pub fn upload_request_deadline() -> Duration {
         Duration::from_secs(15 * 60)
@@ -344,6 +365,22 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
+        if self.environment == Environment::Production {
+            if self.smtp_url.is_none() {
+                problems.push(
+                    "smtp_url is required in production: without it, emails (with the codes and links they \
+                     carry) are only written to a folder on this machine"
+                        .to_owned(),
+                );
+            }
+            if self.clamd_address.is_none() {
+                problems.push(
+                    "clamd_address is required in production: without it, documents are served without a \
+                     malware scan"
+                        .to_owned(),
+                );
+            }
+        }
         if self.engine().is_none() {
             problems.push("database_url must start with sqlite: or postgres://".to_owned());
         }

@@ -99,6 +99,21 @@ impl Application {
             .or_else(|| config.portal_origins.first().cloned())
             .or_else(|| config.portal.then(|| public_base_url.clone()));
         let token_service = tokens.clone();
+        if config.environment == config::Environment::Development {
+            if config.smtp_url.is_none() {
+                tracing::warn!(
+                    outbox = %config.mail_outbox.display(),
+                    "development: emails are not sent but kept in the outbox folder (set smtp_url; a production \
+                     start requires it)"
+                );
+            }
+            if config.clamd_address.is_none() {
+                tracing::warn!(
+                    "development: documents are not scanned for malware and are served as clean (set \
+                     clamd_address; a production start requires it)"
+                );
+            }
+        }
         let mailer: Arc<dyn mail::Mailer> = Arc::from(mail::from_config(&config));
         let email_queue = Arc::new(mail::outbox::EmailQueue::default());
         let email_worker = mail::outbox::EmailWorker {
@@ -120,6 +135,7 @@ impl Application {
             public_base_url,
             portal_url,
             trusted_proxies: Arc::new(config.trusted_proxies()),
+            invitations_per_day: config.invitations_per_organisation_per_day,
             request_timeout: config.request_timeout,
             activity_codes: Arc::new(
                 store

@@ -24,6 +24,8 @@ pub struct AppState {
     pub public_base_url: String,
     /// The portal's address, where emails send people to act (`Config::portal_url`); none without a portal.
     pub portal_url: Option<String>,
+    /// Invitation emails an organisation may send in any 24 hours.
+    pub invitations_per_day: u32,
     /// Load balancers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// No request runs longer than this (the timeout layer stops it), so an idempotency key claimed longer

@@ -301,11 +301,17 @@ macro_rules! impl_document_queries {
             ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 for id in ids {
-                    sqlx::query("UPDATE documents SET frozen_at = $2 WHERE id = $1 AND frozen_at IS NULL")
+                    // Every row is touched (an already frozen one keeps its time), so a row count of zero can
+                    // only mean the document is gone.
+                    let done = sqlx::query("UPDATE documents SET frozen_at = COALESCE(frozen_at, $2) WHERE id = $1")
                         .bind(id)
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
+                    if done.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
                 }
                 tx.commit().await?;
                 Ok(true)

@@ -195,6 +195,7 @@ impl TestApp {
             bind: SocketAddr::from_str("127.0.0.1:0").unwrap(),
             database_url: database.url().to_owned().into(),
             document_storage: blob_folder.path().display().to_string(),
+            mail_outbox: blob_folder.path().join("outbox"),
             ..Config::default()
         };
         // With TEST_S3S_FS, documents go to a real S3-compatible server, so the same tests cover both stores.

@@ -16,6 +16,27 @@ pub mod prefix {
     pub const REFRESH_TOKEN: &str = "par_";
     pub const AUTHORIZATION_CODE: &str = "pac_";
     pub const PASSWORD_RESET: &str = "paw_";
+    /// Every prefix: what a log must never carry the rest of.
+    pub const ALL: [&str; 6] =
+        [CLIENT_SECRET, INVITATION, ENROLMENT_CODE, REFRESH_TOKEN, AUTHORIZATION_CODE, PASSWORD_RESET];
+}
+
+/// `text` with every secret of ours in it (recognised by its prefix) cut down to the prefix and `[redacted]`.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, prefix)) =
+        prefix::ALL.iter().filter_map(|p| rest.find(p).map(|at| (at, *p))).min_by_key(|(at, _)| *at)
+    {
+        let after = at + prefix.len();
+        let secret_len =
+            rest[after..].bytes().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')).count();
+        out.push_str(&rest[..after]);
+        out.push_str(if secret_len > 0 { "[redacted]" } else { "" });
+        rest = &rest[after + secret_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A fresh secret: the prefix and 32 random bytes, base64url-encoded.
@@ -56,5 +77,17 @@ mod tests {
         assert!(matches(&a, &hash(&a)));
         assert!(!matches(&b, &hash(&a)));
         assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn every_secret_in_a_text_is_redacted_and_nothing_else() {
+        let code = generate(prefix::INVITATION);
+        let link = format!("https://portal.example/reset?token={}&x=1", generate(prefix::PASSWORD_RESET));
+        let text = format!("Your code is {code}.\nOr open {link}\npai_ alone stays.");
+        let redacted = redact(&text);
+        assert_eq!(
+            redacted,
+            "Your code is pai_[redacted].\nOr open https://portal.example/reset?token=paw_[redacted]&x=1\npai_ alone stays."
+        );
     }
 }

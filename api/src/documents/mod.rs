@@ -61,11 +61,68 @@ pub struct Documents {
     /// Uploads a request is writing to on this node: a second request for one of them is refused, so two
     /// writers never interleave bytes in one file.
     busy: Mutex<HashSet<Uuid>>,
+    /// One permit per upload request staging bytes (`DocumentSettings::concurrency`).
+    staging: Arc<tokio::sync::Semaphore>,
 }
 
 impl Documents {
     pub fn new(blobs: Arc<dyn BlobStore>, settings: DocumentSettings) -> Self {
-        Self { blobs, settings, scan_requested: Notify::new(), busy: Mutex::new(HashSet::new()) }
+        let staging = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
+        Self { blobs, settings, scan_requested: Notify::new(), busy: Mutex::new(HashSet::new()), staging }
+    }
+
+    /// A place to stage an upload request's bytes, or the 503 to answer when every place is taken.
+    pub fn staging_place(&self) -> Result<tokio::sync::OwnedSemaphorePermit, crate::http::Problem> {
+        self.staging.clone().try_acquire_owned().map_err(|_| {
+            crate::http::Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "uploads_busy",
+                "Too many uploads in progress",
+                "Too many uploads are in progress on this server; try again shortly.",
+            )
+            .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(5))
+        })
+    }
+
+    /// 429 or 413 when the organisation cannot take another upload of `length` bytes (`open` says whether
+    /// it would stay open as a tus upload, or is sent in one request).
+    pub async fn check_quotas(
+        &self,
+        store: &dyn provider_api_store::Store,
+        organisation_id: Uuid,
+        length: u64,
+        open: bool,
+        now: time::OffsetDateTime,
+    ) -> Result<(), crate::http::Problem> {
+        use axum::http::StatusCode;
+        let usage = store.storage_use(organisation_id, now).await?;
+        if open && usage.open_uploads >= i64::from(self.settings.open_uploads_quota) {
+            return Err(crate::http::Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_open_uploads",
+                "Too many unfinished uploads",
+                format!(
+                    "This organisation has {} unfinished uploads, the most it may have open at once. Finish or \
+                     cancel one (DELETE it) first; unfinished uploads also lapse after a day without progress.",
+                    usage.open_uploads
+                ),
+            ));
+        }
+        let used = (usage.stored_bytes + usage.reserved_bytes).max(0) as u64;
+        if used.saturating_add(length) > self.settings.storage_quota {
+            return Err(crate::http::Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "storage_quota_exceeded",
+                "The organisation's storage is full",
+                format!(
+                    "This organisation may store {} bytes and uses {used} (documents and unfinished uploads); \
+                     this document of {length} bytes does not fit. Delete documents it no longer needs, or ask \
+                     the Care Quality Commission for more space.",
+                    self.settings.storage_quota
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Marks the upload busy until the guard drops; `None` when another request holds it.
@@ -90,6 +147,15 @@ impl Drop for BusyGuard {
 
 pub fn router() -> OpenApiRouter<AppState> {
     routes::router().merge(tus::router())
+}
+
+/// The answer when an attached document was deleted between being checked and being frozen with what is sent:
+/// nothing was sent.
+pub fn deleted_while_sending() -> crate::http::Problem {
+    crate::http::Problem::not_found(
+        "An attached document was deleted while this was being sent, so nothing was sent. Attach it again (or \
+         leave it out) and send again.",
+    )
 }
 
 /// Every document named is one the caller can see in its organisation: 404 otherwise, as for any object of

@@ -227,8 +227,10 @@ async fn visible_document(state: &AppState, access: &Access, id: Uuid) -> Result
     responses(
         (status = 201, description = "Stored; scanning follows", body = DocumentView,
             headers(("Location" = String, description = "The document"))),
-        (status = 413, description = "Larger than the configured limit (`document_too_large`), refused before it is stored"),
+        (status = 408, description = "The body stalled (`request_timeout`) or ran past the request deadline (`upload_deadline`); nothing is kept"),
+        (status = 413, description = "Larger than the configured limit (`document_too_large`), or past the organisation's storage quota (`storage_quota_exceeded`), refused before it is stored"),
         (status = 415, description = "A type not accepted (`document_type_not_allowed`), or content that is not of the declared type (`content_type_mismatch`)"),
+        (status = 503, description = "Every place for staging uploads on this server is taken (`uploads_busy`); `Retry-After`"),
     ),
 )]
 async fn upload_document(
@@ -264,6 +266,7 @@ application/pdf), not a multipart form, with its name as `?filename=`. {}",
     }
     let (user, client) = uploader(&auth.principal);
     let now = state.clock.now_for(auth.access.organisation_id);
+    state.documents.check_quotas(state.store.as_ref(), organisation_id, length, false, now).await?;
     // The same staging a tus upload uses, for one request: `length` is an upper bound when the body's length
     // is not declared, and the document takes the size that arrived.
     let mut upload = Upload {
@@ -283,6 +286,7 @@ application/pdf), not a multipart form, with its name as `?filename=`. {}",
     };
     let documents = &state.documents;
     let written = match writer::write(documents, &upload, media, body, false).await {
+        Ok(written) if written.past_deadline => Err(writer::past_deadline(documents, None)),
         Ok(written) if written.stalled => Err(Problem::request_timeout()),
         Ok(written) if written.interrupted => Err(Problem::new(
             StatusCode::BAD_REQUEST,

@@ -204,10 +204,13 @@ async fn describe_uploads(State(state): State<AppState>, Path(_): Path<Uuid>) ->
             ("Upload-Offset" = u64, description = "Bytes stored, when the request had a body"),
             ("Upload-Expires" = String, description = "When the unfinished upload will be removed"),
         )),
+        (status = 408, description = "A body that ran past the request deadline (`upload_deadline`): what arrived is kept; `Location` and `Upload-Offset` say where to resume"),
         (status = 412, description = "Not `Tus-Resumable: 1.0.0` (`tus_version_unsupported`)"),
-        (status = 413, description = "`Upload-Length` past the limit (`document_too_large`)"),
+        (status = 413, description = "`Upload-Length` past the limit (`document_too_large`), or past the organisation's storage quota (`storage_quota_exceeded`)"),
         (status = 415, description = "A type not accepted, or content not of the declared type"),
+        (status = 429, description = "The organisation has as many unfinished uploads as it may (`too_many_open_uploads`)"),
         (status = 460, description = "The body does not match `Upload-Checksum` (`checksum_mismatch`)"),
+        (status = 503, description = "Every place for staging uploads on this server is taken (`uploads_busy`); `Retry-After`"),
     ),
 )]
 async fn create_upload(
@@ -271,11 +274,19 @@ application/pdf as `YXBwbGljYXRpb24vcGRm`. {}",
         expires_at: now + state.documents.settings.upload_expiry,
         document_id: None,
     };
+    state.documents.check_quotas(state.store.as_ref(), organisation_id, length as u64, true, now).await?;
     state.store.create_upload(&upload).await?;
     let location = format!("/v1/organisations/{organisation_id}/uploads/{}", upload.id);
     let mut response = if has_offset_body(&headers) || length == 0 {
         let guard = state.documents.claim(upload.id).expect("a new upload is nobody else's");
-        let response = append(&state, upload, media, wanted_checksum, body).await?;
+        let response = append(&state, upload, media, wanted_checksum, body).await.map_err(|problem| {
+            // Cut off at the deadline, the upload holds what arrived: say where it is, so it can resume.
+            if problem.code == "upload_deadline" {
+                problem.with_header(header::LOCATION, HeaderValue::from_str(&location).expect("ASCII"))
+            } else {
+                problem
+            }
+        })?;
         drop(guard);
         response
     } else {
@@ -309,6 +320,9 @@ async fn append(
     };
     let mut offset = upload.received;
     if let Some(wanted) = &wanted_checksum {
+        if written.past_deadline {
+            return Err(writer::past_deadline(documents, Some(upload.received)));
+        }
         if written.interrupted {
             // Part of a body cannot be checked against the whole body's checksum, so none of it is kept.
             return Err(bad_request("unreadable_body", "The body ended early; send it again from the same offset."));
@@ -360,6 +374,13 @@ async fn append(
             return Err(offset_conflict());
         }
         offset = received;
+    }
+    if written.past_deadline {
+        // What arrived is kept: the client resumes from the offset with another request.
+        let problem = writer::past_deadline(documents, Some(offset))
+            .with_header(UPLOAD_OFFSET.clone(), HeaderValue::from(offset))
+            .with_header(UPLOAD_EXPIRES.clone(), http_date(expires_at));
+        return Err(problem);
     }
     let h = response.headers_mut();
     h.insert(UPLOAD_OFFSET.clone(), HeaderValue::from(offset));
@@ -453,9 +474,11 @@ async fn get_upload_offset(
             ("Upload-Expires" = String, description = "When the unfinished upload will be removed"),
             ("Document-Id" = String, description = "The document, when this was the last byte"),
         )),
+        (status = 408, description = "The request ran past its deadline (`upload_deadline`): what arrived is kept, and `Upload-Offset` says where to continue"),
         (status = 409, description = "`Upload-Offset` is not the server's (`upload_offset_mismatch`), or another request is writing to this upload (`upload_busy`)"),
         (status = 412, description = "Not `Tus-Resumable: 1.0.0`"),
         (status = 460, description = "The body does not match `Upload-Checksum` (`checksum_mismatch`)"),
+        (status = 503, description = "Every place for staging uploads on this server is taken (`uploads_busy`); `Retry-After`"),
     ),
 )]
 async fn append_to_upload(

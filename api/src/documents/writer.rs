@@ -33,6 +33,8 @@ pub struct Written {
     pub stalled: bool,
     /// Whether this request saw the file's first bytes and checked them against the declared type.
     pub type_checked: bool,
+    /// It ended because it ran past the absolute deadline (`DocumentSettings::request_deadline`).
+    pub past_deadline: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,7 @@ struct Progress {
     type_checked: bool,
     interrupted: bool,
     stalled: bool,
+    past_deadline: bool,
     refusal: Option<Refusal>,
 }
 
@@ -72,6 +75,21 @@ pub fn wrong_type(media: MediaType) -> Problem {
     )
 }
 
+/// 408 for a request that ran past its deadline; `kept` says what a tus upload holds now.
+pub fn past_deadline(documents: &Documents, kept: Option<i64>) -> Problem {
+    let limit = documents.settings.request_deadline.as_secs();
+    let detail = match kept {
+        Some(offset) => format!(
+            "An upload request may take at most {limit} seconds. The upload holds {offset} bytes: continue from \
+             there with another PATCH."
+        ),
+        None => format!(
+            "An upload request may take at most {limit} seconds; send it again, or use /uploads, which resumes."
+        ),
+    };
+    Problem::new(StatusCode::REQUEST_TIMEOUT, "upload_deadline", "The upload took too long", detail)
+}
+
 pub fn storage_failed(error: io::Error) -> Problem {
     let mut problem = Problem::service_unavailable("The document store is unavailable; try again shortly.", 5);
     problem.internal = Some(format!("blob store: {error}"));
@@ -92,6 +110,11 @@ pub async fn write(
         problem.internal = Some(format!("upload {} has an unreadable hash state", upload.id));
         problem
     })?;
+    // Every request that stages bytes holds a place while it does, and gives up at the deadline however
+    // steadily its bytes arrive: a client sending a byte every few seconds otherwise holds a place (and, on
+    // the folder store, a blocking thread) for as long as it likes.
+    let _place = documents.staging_place()?;
+    let deadline = tokio::time::Instant::now() + documents.settings.request_deadline;
     let remaining = (upload.length - upload.received).max(0) as u64;
     let progress = Arc::new(Mutex::new(Progress {
         hasher,
@@ -101,6 +124,7 @@ pub async fn write(
         type_checked: false,
         interrupted: false,
         stalled: false,
+        past_deadline: false,
         refusal: None,
     }));
     let shared = progress.clone();
@@ -110,7 +134,16 @@ pub async fn write(
             if done {
                 return None;
             }
-            let bytes: Bytes = match body.next().await? {
+            let next = match tokio::time::timeout_at(deadline, body.next()).await {
+                Ok(next) => next?,
+                Err(_) => {
+                    let mut progress = progress.lock().expect("not poisoned");
+                    progress.interrupted = true;
+                    progress.past_deadline = true;
+                    return None;
+                }
+            };
+            let bytes: Bytes = match next {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     let mut progress = progress.lock().expect("not poisoned");
@@ -146,6 +179,7 @@ pub async fn write(
             interrupted: progress.interrupted,
             stalled: progress.stalled,
             type_checked: progress.type_checked,
+            past_deadline: progress.past_deadline,
         }),
     }
 }

@@ -58,6 +58,11 @@ pub const ALL: &[Code] = &[
     code("404", "not_found", "nothing there, **or it belongs to another organisation** (existence never leaks)"),
     code("405", "method_not_allowed", "this address does not take this method; `Allow` lists those it does"),
     code("408", "request_timeout", "the body stalled"),
+    code(
+        "408",
+        "upload_deadline",
+        "an upload request ran past `upload_request_deadline`; a tus upload keeps what arrived (`Upload-Offset`)",
+    ),
     code("409", "conflict", "a uniqueness rule refused the change (the email address, provider ID, ... is taken)"),
     code("409", "invalid_transition", "not possible in the object's state; `current_status` says which it is in"),
     code("409", "changed_meanwhile", "someone else changed it at the same moment: read it again and retry"),
@@ -107,6 +112,11 @@ pub const ALL: &[Code] = &[
     code("412", "stale", "`If-Match` names a version that is not the current one, or a weak ETag"),
     code("412", "tus_version_unsupported", "`Tus-Resumable` is not `1.0.0`"),
     code("413", "payload_too_large", "the body is over the limit, declared or streamed"),
+    code(
+        "413",
+        "storage_quota_exceeded",
+        "the organisation's documents and unfinished uploads would pass its storage quota",
+    ),
     code("413", "document_too_large", "the document is over the size limit (`Upload-Length` or the bytes sent)"),
     code("415", "unsupported_media_type", "not `application/json` (or another `+json` type) where JSON is expected"),
     code(
@@ -124,10 +134,13 @@ pub const ALL: &[Code] = &[
     code("422", "idempotency_key_reused", "the `Idempotency-Key` was used with another body"),
     code("428", "if_match_required", "`If-Match` is required: `*`, or a value that is no ETag, cannot stand in for it"),
     code("429", "rate_limited", "too many requests; `Retry-After` says when to try again"),
+    code("429", "too_many_invitations", "the organisation has sent as many invitations as it may in 24 hours"),
+    code("429", "too_many_open_uploads", "the organisation has as many unfinished uploads open as it may"),
     code("429", "too_many_attempts", "signing in (or accepting an invitation) too often; `Retry-After`"),
     code("460", "checksum_mismatch", "tus: the body does not match `Upload-Checksum` (nothing of it is kept)"),
     code("500", "internal_error", "reveals nothing; quote `request_id`"),
     code("503", "service_unavailable", "the database is away or the request was too slow; `Retry-After`"),
+    code("503", "uploads_busy", "every place for staging uploads on this server is taken; `Retry-After`"),
     code("4xx", "http_error", "any other client error a lower layer produced, named by its status"),
 ];
 

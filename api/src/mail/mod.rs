@@ -1,5 +1,6 @@
-//! Outgoing email: SMTP through lettre when `smtp_url` is configured, otherwise a development transport that
-//! writes each message (secrets included) to the log. The README says so.
+//! Outgoing email: SMTP through lettre when `smtp_url` is configured, otherwise (development only) a transport
+//! that keeps each message in a file in `mail_outbox`, readable only by the server's user, and logs where,
+//! with the message's secrets redacted: logs travel (to aggregators, to support), codes and links must not.
 
 use async_trait::async_trait;
 use lettre::message::Mailbox;
@@ -52,7 +53,7 @@ pub fn from_config(config: &Config) -> Box<dyn Mailer> {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret()).expect("validated at load").build();
             Box::new(Smtp { transport, from })
         }
-        None => Box::new(LogOnly),
+        None => Box::new(Outbox { folder: config.mail_outbox.clone() }),
     }
 }
 
@@ -77,13 +78,42 @@ impl Mailer for Smtp {
     }
 }
 
-/// Development only: the message goes to the log instead of a mailbox.
-struct LogOnly;
+/// Development only: the message goes to a file in `folder` instead of a mailbox.
+struct Outbox {
+    folder: std::path::PathBuf,
+}
+
+impl Outbox {
+    fn keep(folder: &std::path::Path, name: &str, mail: &Mail) -> std::io::Result<std::path::PathBuf> {
+        use std::io::Write;
+        std::fs::create_dir_all(folder)?;
+        let path = folder.join(name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        write!(file, "To: {}\nSubject: {}\n\n{}", mail.to, mail.subject, mail.body)?;
+        Ok(path)
+    }
+}
 
 #[async_trait]
-impl Mailer for LogOnly {
+impl Mailer for Outbox {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
-        tracing::warn!(to = %mail.to, subject = %mail.subject, body = %mail.body, "email not sent (no smtp_url configured): development transport");
+        let name =
+            format!("{}-{}.txt", time::OffsetDateTime::now_utc().unix_timestamp(), uuid::Uuid::now_v7().simple());
+        let folder = self.folder.clone();
+        let kept = mail.clone();
+        let path = tokio::task::spawn_blocking(move || Self::keep(&folder, &name, &kept))
+            .await
+            .map_err(|e| MailError::Send(e.to_string()))?
+            .map_err(|e| MailError::Send(format!("could not write to the outbox folder: {e}")))?;
+        let body = crate::auth::secret::redact(&mail.body);
+        tracing::warn!(
+            to = %mail.to, subject = %mail.subject, file = %path.display(), body = %body,
+            "email not sent (no smtp_url configured): kept in the outbox folder (development only; secrets redacted here)"
+        );
         Ok(())
     }
 }

@@ -920,7 +920,9 @@ async fn freeze_attachments(state: &AppState, n: &Notification) -> Result<Vec<At
         // Frozen before the submission is written: a document can never be deleted from under a sent
         // notification (if the write then fails, the documents merely stay frozen).
         let ids: Vec<Uuid> = frozen.iter().map(|a| a.document_id).collect();
-        state.store.freeze_documents(&ids, state.clock.now_for(n.organisation_id)).await?;
+        if !state.store.freeze_documents(&ids, state.clock.now_for(n.organisation_id)).await? {
+            return Err(crate::documents::deleted_while_sending());
+        }
     }
     Ok(frozen)
 }

@@ -181,6 +181,7 @@ impl axum::extract::FromRequestParts<AppState> for Inviter {
     responses(
         (status = 201, description = "Invited", body = InvitationView),
         (status = 409, description = "A member already (`already_a_member`)"),
+        (status = 429, description = "The organisation has sent its invitations for the last 24 hours (`too_many_invitations`); `Retry-After`"),
     ),
 )]
 async fn create_invitation(
@@ -197,8 +198,9 @@ async fn create_invitation(
     {
         return Err(already_a_member());
     }
-    let token = secret::generate(secret::prefix::INVITATION);
     let now = state.clock.now_for(organisation_id);
+    check_daily_allowance(&state, organisation_id, now).await?;
+    let token = secret::generate(secret::prefix::INVITATION);
     let roles: std::collections::BTreeSet<Role> = new.roles.into_iter().collect();
     let invitation = Invitation {
         id: Uuid::new_v4(),
@@ -231,13 +233,33 @@ async fn create_invitation(
             state.public_base_url
         ),
     };
+    // The organisation's name and the inviter's are whatever they typed, and anyone can create an
+    // organisation: so neither goes in the subject, and the body sets them apart as the inviter's own words.
+    let registered = match &organisation.provider_id {
+        Some(provider_id) => format!(
+            "The organisation is a registered provider (provider ID {provider_id}). Its name above is as its \
+             admin wrote it: check it against the register at https://www.cqc.org.uk before you accept."
+        ),
+        None => "The organisation is not a registered provider: anyone can create an organisation on this \
+                 service."
+            .to_owned(),
+    };
     let mail = Mail {
         to: invitation.email.clone(),
-        subject: format!("You are invited to {} on the Care Quality Commission's provider service", organisation.name),
+        subject: "An invitation to join a care provider's team on the Care Quality Commission's provider service"
+            .to_owned(),
         body: format!(
-            "{} has invited you to join {} as {roles_text}.\n\n{how_to_accept}\n\nYour invitation code is:\n\n\
-             {token}\n\nIf you did not expect this, you can ignore this email.\n",
-            inviter.display_name, organisation.name,
+            "You have been invited to join a care provider's team on the Care Quality Commission's provider \
+             service, as {roles_text}.\n\n\
+             The invitation comes from an organisation that calls itself:\n\n    \"{}\"\n\n\
+             and was sent by someone who calls themselves:\n\n    \"{}\"\n\n\
+             Those two names were written by the person who sent the invitation and are not checked by the Care \
+             Quality Commission. {registered}\n\n\
+             Only accept if you know this organisation and expected to hear from it. We will never ask for your \
+             password by email.\n\n{how_to_accept}\n\nYour invitation code is:\n\n{token}\n\n\
+             If you did not expect this, you can ignore this email.\n",
+            one_line(&organisation.name),
+            one_line(&inviter.display_name),
         ),
     };
     if let Err(error) = state.mailer.send(mail).await {
@@ -248,6 +270,40 @@ async fn create_invitation(
         return Err(problem);
     }
     Ok((StatusCode::CREATED, Json(InvitationView::new(invitation, state.clock.now()))))
+}
+
+/// Text someone else chose, on one line: a line break in it could forge a paragraph of the email.
+fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        .filter(|part| !part.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// 429 once the organisation has sent its allowance of invitations in the last 24 hours, with `Retry-After`
+/// until the oldest of them falls out of the window. (Two requests at the same moment can both pass the
+/// count: the allowance is a brake on abuse, not an exact quota.)
+async fn check_daily_allowance(state: &AppState, organisation_id: Uuid, now: OffsetDateTime) -> Result<(), Problem> {
+    let window = time::Duration::hours(24);
+    let sent = state.store.invitations_sent_since(organisation_id, now - window).await?;
+    if sent.len() < state.invitations_per_day as usize {
+        return Ok(());
+    }
+    let frees_at = sent[sent.len() - state.invitations_per_day as usize] + window;
+    let seconds = (frees_at - now).whole_seconds().max(1);
+    Err(Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_invitations",
+        "Too many invitations today",
+        format!(
+            "An organisation may send {} invitations in any 24 hours. Try again in {} minutes, or ask the \
+             Care Quality Commission if your organisation needs more.",
+            state.invitations_per_day,
+            seconds.div_euclid(60) + 1
+        ),
+    )
+    .with_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds)))
 }
 
 /// Revoke an invitation

@@ -552,7 +552,9 @@ async fn freeze(
     }
     if !frozen.is_empty() {
         let ids: Vec<Uuid> = frozen.iter().map(|d| d.document_id).collect();
-        state.store.freeze_documents(&ids, state.clock.now()).await?;
+        if !state.store.freeze_documents(&ids, state.clock.now()).await? {
+            return Err(crate::documents::deleted_while_sending());
+        }
     }
     Ok(frozen)
 }
@@ -898,8 +900,8 @@ async fn require_clean(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
 
 /// Documents sent with a message are frozen, as a submission's are.
 async fn freeze_ids(state: &AppState, ids: &[Uuid]) -> Result<(), Problem> {
-    if !ids.is_empty() {
-        state.store.freeze_documents(ids, state.clock.now()).await?;
+    if !ids.is_empty() && !state.store.freeze_documents(ids, state.clock.now()).await? {
+        return Err(crate::documents::deleted_while_sending());
     }
     Ok(())
 }
