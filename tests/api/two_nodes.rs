@@ -112,3 +112,68 @@ async fn an_edit_on_one_node_makes_the_other_nodes_if_match_stale() {
     let me = app.http.get(format!("{}/v1/me", second.base_url)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(me.status(), 200);
 }
+
+/// On S3, where a tus upload's parts are objects, two nodes can both accept a `PATCH` at the same offset (each
+/// node only knows its own requests). The database decides which one counts; the bytes that make the document
+/// must be that one's, whatever order the two writes reach the bucket in.
+#[tokio::test]
+async fn two_nodes_writing_one_upload_at_one_offset_keep_the_bytes_the_database_accepted() {
+    let (app, second) = two_nodes().await;
+    assert!(app.s3.is_some(), "this test needs S3: run it through `cargo xtask test`, which starts s3s-fs");
+    let demo = app.demo().await;
+    let token = app.client_token(demo.client_id, &demo.client_secret).await;
+    const HALF: usize = 64 * 1024;
+    let created = app
+        .http
+        .post(app.url(&format!("/v1/organisations/{}/uploads", demo.organisation_id)))
+        .bearer_auth(&token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", 2 * HALF)
+        .header("upload-metadata", "filename YS50eHQ=,filetype dGV4dC9wbGFpbg==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let path = created.headers()["location"].to_str().unwrap().to_owned();
+    let patch = |base: &str, offset: usize, body: reqwest::Body| {
+        app.http
+            .patch(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-offset", offset)
+            .header("content-type", "application/offset+octet-stream")
+            .body(body)
+            .send()
+    };
+
+    // The first node's copy of the first half arrives slowly; the second node's, fast, and is accepted first.
+    let slow_pieces = (0..8).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'a'; HALF / 8])));
+    let slow_body = reqwest::Body::wrap_stream(futures_util::StreamExt::then(
+        futures_util::stream::iter(slow_pieces),
+        |piece| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            piece
+        },
+    ));
+    let slow = tokio::spawn(patch(&app.base_url, 0, slow_body));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let fast = patch(&second.base_url, 0, vec![b'b'; HALF].into()).await.unwrap();
+    assert_eq!(fast.status(), 204, "{}", fast.text().await.unwrap());
+    let slow = slow.await.unwrap().unwrap();
+    assert_eq!(slow.status(), 409, "the database kept the second node's write: {}", slow.text().await.unwrap());
+
+    let last = patch(&second.base_url, HALF, vec![b'c'; HALF].into()).await.unwrap();
+    assert_eq!(last.status(), 204, "{}", last.text().await.unwrap());
+    let document = last.headers()["document-id"].to_str().unwrap().to_owned();
+    let documents = format!("/v1/organisations/{}/documents/{document}", demo.organisation_id);
+    let content = app.http.get(app.url(&format!("{documents}/content"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(content.status(), 200);
+    let content = content.bytes().await.unwrap();
+    let mut expected = vec![b'b'; HALF];
+    expected.extend(vec![b'c'; HALF]);
+    assert!(content[..] == expected[..], "the document holds the accepted bytes, not the late write's");
+    let view: Value = app.http.get(app.url(&documents)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    use sha2::Digest;
+    let sha256: String = sha2::Sha256::digest(&content).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(view["sha256"], sha256, "and the recorded SHA-256 is of those bytes");
+}
