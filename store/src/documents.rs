@@ -13,14 +13,15 @@ use super::StoreError;
 pub trait DocumentStore: Send + Sync {
     async fn create_upload(&self, upload: &Upload) -> Result<(), StoreError>;
     async fn upload(&self, id: Uuid) -> Result<Option<Upload>, StoreError>;
-    /// Records that the upload now holds `to` bytes (with the hash state after them), if it still held `from`:
-    /// `false` when another request moved it first.
+    /// Records that the upload now holds `to` bytes (with the hash state after them, and `staged_parts` the
+    /// parts that hold them), if it still held `from`: `false` when another request moved it first.
     async fn advance_upload(
         &self,
         id: Uuid,
         from: i64,
         to: i64,
         hash_state: &[u8],
+        staged_parts: &str,
         expires_at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Turns a complete upload into `document`, atomically: the document row is created and the upload
@@ -129,8 +130,8 @@ macro_rules! impl_document_queries {
             async fn create_upload(&self, u: &provider_api_core::documents::Upload) -> Result<(), $crate::StoreError> {
                 sqlx::query(
                     "INSERT INTO uploads (id, organisation_id, location_id, filename, media_type, length, received, \
-                     hash_state, created_by_user, created_by_client, created_at, expires_at, document_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     hash_state, created_by_user, created_by_client, created_at, expires_at, document_id, \
+                     staged_parts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(u.id)
                 .bind(u.organisation_id)
@@ -145,6 +146,7 @@ macro_rules! impl_document_queries {
                 .bind(u.created_at)
                 .bind(u.expires_at)
                 .bind(u.document_id)
+                .bind(&u.staged_parts)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -167,10 +169,11 @@ macro_rules! impl_document_queries {
                 from: i64,
                 to: i64,
                 hash_state: &[u8],
+                staged_parts: &str,
                 expires_at: time::OffsetDateTime,
             ) -> Result<bool, $crate::StoreError> {
                 let done = sqlx::query(
-                    "UPDATE uploads SET received = $3, hash_state = $4, expires_at = $5 \
+                    "UPDATE uploads SET received = $3, hash_state = $4, expires_at = $5, staged_parts = $6 \
                      WHERE id = $1 AND received = $2 AND document_id IS NULL",
                 )
                 .bind(id)
@@ -178,6 +181,7 @@ macro_rules! impl_document_queries {
                 .bind(to)
                 .bind(hash_state)
                 .bind(expires_at)
+                .bind(staged_parts)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)

@@ -291,8 +291,10 @@ async fn stored_document(app: &TestApp, organisation_id: Uuid) -> Uuid {
     let staged = Uuid::new_v4();
     let id = Uuid::new_v4();
     let blobs = &app.documents.blobs;
-    blobs.stage(staged, 0, provider_api_http::documents::blob::once(&b"hello"[..])).await.unwrap();
-    blobs.promote(staged, 5, id).await.unwrap();
+    let part = provider_api_http::documents::blob::part_name(0);
+    blobs.stage(staged, 0, &part, provider_api_http::documents::blob::once(&b"hello"[..])).await.unwrap();
+    blobs.promote(staged, &[&part], 5, id).await.unwrap();
+    blobs.discard(staged).await.unwrap();
     let now = AS_OF;
     let document = provider_api_core::documents::Document {
         id,
@@ -334,6 +336,7 @@ async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
         created_at: now,
         expires_at: now + time::Duration::hours(1),
         document_id: None,
+        staged_parts: String::new(),
     };
     app.store.create_upload(&upload).await.unwrap();
     upload.id

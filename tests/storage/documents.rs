@@ -60,6 +60,7 @@ fn upload(organisation_id: Uuid, length: i64, now: OffsetDateTime, expires_at: O
         created_at: now,
         expires_at,
         document_id: None,
+        staged_parts: String::new(),
     }
 }
 

@@ -31,16 +31,21 @@ pub trait BlobStore: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
 
     /// Stores every byte of `body` into the staged upload, starting at `offset`, which is how many bytes of it
-    /// are already kept (anything staged beyond `offset` by an earlier, rejected write is replaced). Returns
-    /// how many bytes it stored. When `body` fails, the write fails and the upload still holds `offset` bytes.
-    async fn stage(&self, upload: Uuid, offset: u64, body: ByteStream) -> io::Result<u64>;
+    /// are already kept, as the part named `part` ([`part_name`]). Returns how many bytes it stored. When
+    /// `body` fails, the write fails and the upload still holds `offset` bytes.
+    ///
+    /// The S3 store keeps each part as an object of its own, so a write that the database then refuses (another
+    /// node's write at the same offset was accepted first) replaces nothing; the folder store appends in place
+    /// (anything staged beyond `offset` by an earlier, refused write is replaced), which is safe only on one
+    /// node, where a request holds the upload (`Documents::claim`).
+    async fn stage(&self, upload: Uuid, offset: u64, part: &str, body: ByteStream) -> io::Result<u64>;
 
-    /// Up to `len` bytes from the start of a staged upload (for the type check).
-    async fn staged_head(&self, upload: Uuid, len: usize) -> io::Result<Vec<u8>>;
+    /// Up to `len` bytes from the start of a staged upload, made of `parts` (for the type check).
+    async fn staged_head(&self, upload: Uuid, parts: &[&str], len: usize) -> io::Result<Vec<u8>>;
 
-    /// Makes the first `length` staged bytes of `upload` the content of `document`, and removes the staged
-    /// upload.
-    async fn promote(&self, upload: Uuid, length: u64, document: Uuid) -> io::Result<()>;
+    /// Makes the first `length` bytes of `parts` (the accepted parts of `upload`, in order) the content of
+    /// `document`. The staged upload stays until [`discard`](Self::discard)ed, once the document is recorded.
+    async fn promote(&self, upload: Uuid, parts: &[&str], length: u64, document: Uuid) -> io::Result<()>;
 
     /// Forgets a staged upload (terminated, expired or refused). Not an error when there is none.
     async fn discard(&self, upload: Uuid) -> io::Result<()>;
@@ -50,6 +55,19 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Deletes the document's bytes. Not an error when there are none.
     async fn delete(&self, document: Uuid) -> io::Result<()>;
+}
+
+/// A new name for the part a write at `offset` makes: the offset, then 96 random bits unique to the attempt.
+/// Short, since S3-compatible servers that keep objects as files spend a file name on the whole key.
+pub fn part_name(offset: u64) -> String {
+    use base64::Engine;
+    let attempt = crate::auth::secret::random_bytes::<12>();
+    format!("{offset}-{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(attempt))
+}
+
+/// The offset a part's name starts with.
+pub fn part_offset(name: &str) -> Option<u64> {
+    name.split('-').next()?.parse().ok()
 }
 
 /// Which store the configuration chose.

@@ -283,6 +283,7 @@ application/pdf), not a multipart form, with its name as `?filename=`. {}",
         created_at: now,
         expires_at: now,
         document_id: None,
+        staged_parts: String::new(),
     };
     let documents = &state.documents;
     let written = match writer::write(documents, &upload, media, body, false).await {
@@ -308,12 +309,14 @@ application/pdf), not a multipart form, with its name as `?filename=`. {}",
     let document = writer::finish(
         documents,
         &upload,
+        &[written.part.as_str()],
         media,
         written.hasher,
         written.type_checked,
         state.clock.now_for(upload.organisation_id),
     )
     .await?;
+    let _ = documents.blobs.discard(upload.id).await;
     if let Err(error) = state.store.create_document(&document).await {
         let _ = documents.blobs.delete(document.id).await;
         return Err(error.into());

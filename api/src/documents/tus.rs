@@ -273,6 +273,7 @@ application/pdf as `YXBwbGljYXRpb24vcGRm`. {}",
         created_at: now,
         expires_at: now + state.documents.settings.upload_expiry,
         document_id: None,
+        staged_parts: String::new(),
     };
     state.documents.check_quotas(state.store.as_ref(), organisation_id, length as u64, true, now).await?;
     state.store.create_upload(&upload).await?;
@@ -340,10 +341,15 @@ async fn append(
     let now = state.clock.now_for(upload.organisation_id);
     let expires_at = now + documents.settings.upload_expiry;
     let mut response = StatusCode::NO_CONTENT.into_response();
+    // The parts that hold the upload's bytes if this write is accepted: recorded with the offset, under the
+    // same compare-and-set, so a write at the same offset on another node can never stand in for this one.
+    let parts = upload.parts_with(&written.part);
     if received == upload.length {
+        let chain: Vec<&str> = parts.split_whitespace().collect();
         let document = match writer::finish(
             documents,
             &upload,
+            &chain,
             media,
             written.hasher,
             written.type_checked,
@@ -363,14 +369,18 @@ async fn append(
             let _ = documents.blobs.delete(document.id).await;
             return Err(offset_conflict());
         }
+        if let Err(error) = documents.blobs.discard(upload.id).await {
+            // The document is whole; the staged parts are only wasted space (expiry does not reach them now).
+            tracing::warn!(upload = %upload.id, %error, "could not delete a finished upload's staged parts");
+        }
         documents.scan_requested.notify_one();
         response
             .headers_mut()
             .insert(DOCUMENT_ID.clone(), HeaderValue::from_str(&document.id.to_string()).expect("ASCII"));
         offset = received;
     } else if written.stored > 0 {
-        if !state.store.advance_upload(upload.id, upload.received, received, &written.hasher.save(), expires_at).await?
-        {
+        let hash_state = written.hasher.save();
+        if !state.store.advance_upload(upload.id, upload.received, received, &hash_state, &parts, expires_at).await? {
             return Err(offset_conflict());
         }
         offset = received;

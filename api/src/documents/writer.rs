@@ -35,6 +35,8 @@ pub struct Written {
     pub type_checked: bool,
     /// It ended because it ran past the absolute deadline (`DocumentSettings::request_deadline`).
     pub past_deadline: bool,
+    /// The staged part this request's bytes went to (`blob::part_name`), for the upload's record once accepted.
+    pub part: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +163,8 @@ pub async fn write(
     })
     .boxed();
 
-    let stored = documents.blobs.stage(upload.id, upload.received as u64, stream).await;
+    let part = super::blob::part_name(upload.received as u64);
+    let stored = documents.blobs.stage(upload.id, upload.received as u64, &part, stream).await;
     // The store has dropped the stream (and its handle on the progress) by the time it returns.
     let Some(progress) = Arc::try_unwrap(progress).ok().and_then(|p| p.into_inner().ok()) else {
         let mut problem = Problem::internal();
@@ -180,6 +183,7 @@ pub async fn write(
             stalled: progress.stalled,
             type_checked: progress.type_checked,
             past_deadline: progress.past_deadline,
+            part,
         }),
     }
 }
@@ -226,26 +230,28 @@ fn hex_to_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()
 }
 
-/// Turns a complete upload's bytes into a document's: checks the type if no request has yet, moves the bytes
-/// to the document's name, and returns the document row to store (pending a scan, or clean when there is no
-/// scanner). The caller stores it, then wakes the scanner.
+/// Turns a complete upload's bytes (those of `parts`, its accepted parts in order) into a document's: checks
+/// the type if no request has yet, copies or moves the bytes to the document's name, and returns the document
+/// row to store (pending a scan, or clean when there is no scanner). The caller stores it, then discards the
+/// staged upload and wakes the scanner.
 pub async fn finish(
     documents: &Documents,
     upload: &Upload,
+    parts: &[&str],
     media: MediaType,
     hasher: Hasher,
     type_checked: bool,
     now: OffsetDateTime,
 ) -> Result<Document, Problem> {
     if !type_checked {
-        let head = documents.blobs.staged_head(upload.id, SNIFF_LEN).await.map_err(storage_failed)?;
+        let head = documents.blobs.staged_head(upload.id, parts, SNIFF_LEN).await.map_err(storage_failed)?;
         if !media.matches(&head) {
             let _ = documents.blobs.discard(upload.id).await;
             return Err(wrong_type(media));
         }
     }
     let id = Uuid::now_v7();
-    documents.blobs.promote(upload.id, upload.length as u64, id).await.map_err(storage_failed)?;
+    documents.blobs.promote(upload.id, parts, upload.length as u64, id).await.map_err(storage_failed)?;
     let scanned = documents.settings.clamd.is_none();
     Ok(Document {
         id,

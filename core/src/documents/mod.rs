@@ -90,4 +90,19 @@ pub struct Upload {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub document_id: Option<Uuid>,
+    /// The names of the staged parts its accepted writes made, in order, space-separated (see
+    /// [`Upload::parts`]).
+    pub staged_parts: String,
+}
+
+impl Upload {
+    /// The staged parts the accepted writes made, in order: the blob store's names for them.
+    pub fn parts(&self) -> Vec<&str> {
+        self.staged_parts.split_whitespace().collect()
+    }
+
+    /// The parts, with `part` accepted after them.
+    pub fn parts_with(&self, part: &str) -> String {
+        if self.staged_parts.is_empty() { part.to_owned() } else { format!("{} {part}", self.staged_parts) }
+    }
 }

@@ -56,7 +56,7 @@ impl BlobStore for FsBlobStore {
         "fs"
     }
 
-    async fn stage(&self, upload: Uuid, offset: u64, mut body: ByteStream) -> io::Result<u64> {
+    async fn stage(&self, upload: Uuid, offset: u64, _part: &str, mut body: ByteStream) -> io::Result<u64> {
         // The file is written by one blocking thread, fed the body's pieces through a bounded channel: no
         // copy but the kernel's, and the network and the disk work at the same time.
         let (pieces, mut received) = tokio::sync::mpsc::channel::<Bytes>(PIECES_IN_FLIGHT);
@@ -118,14 +118,14 @@ impl BlobStore for FsBlobStore {
         }
     }
 
-    async fn staged_head(&self, upload: Uuid, len: usize) -> io::Result<Vec<u8>> {
+    async fn staged_head(&self, upload: Uuid, _parts: &[&str], len: usize) -> io::Result<Vec<u8>> {
         let file = File::open(self.upload_path(upload)).await?;
         let mut head = Vec::with_capacity(len);
         file.take(len as u64).read_to_end(&mut head).await?;
         Ok(head)
     }
 
-    async fn promote(&self, upload: Uuid, length: u64, document: Uuid) -> io::Result<()> {
+    async fn promote(&self, upload: Uuid, _parts: &[&str], length: u64, document: Uuid) -> io::Result<()> {
         let staged = self.upload_path(upload);
         let file = OpenOptions::new().write(true).open(&staged).await?;
         file.set_len(length).await?;

@@ -1,8 +1,10 @@
 //! The S3-compatible blob store, through the `object_store` crate. S3 objects cannot be appended to, so each
-//! accepted tus request is its own object, `uploads/<upload id>/<offset, 20 digits>`; completing the upload
-//! streams those parts, in order, into `documents/<document id>` with a multipart upload and deletes them.
+//! tus request's bytes are an object of their own, `uploads/<upload id>/<part name>` (the offset and
+//! an id of the attempt: `blob::part_name`). Two nodes writing at one offset therefore never replace each
+//! other's bytes; the database records which parts its accepted writes made (`uploads.staged_parts`, under the
+//! same compare-and-set as the offset), and completing the upload streams exactly those, in order, into
+//! `documents/<document id>` with a multipart upload. The rest are deleted with the upload.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
@@ -68,26 +70,28 @@ impl S3BlobStore {
         Path::from(format!("{}uploads/{upload}", self.prefix))
     }
 
-    fn part(&self, upload: Uuid, offset: u64) -> Path {
-        Path::from(format!("{}uploads/{upload}/{offset:020}", self.prefix))
+    fn part(&self, upload: Uuid, name: &str) -> Path {
+        Path::from(format!("{}uploads/{upload}/{name}", self.prefix))
     }
 
     fn document(&self, document: Uuid) -> Path {
         Path::from(format!("{}documents/{document}", self.prefix))
     }
 
-    /// The staged parts by offset, with their sizes.
-    async fn parts(&self, upload: Uuid) -> io::Result<BTreeMap<u64, u64>> {
-        let prefix = self.upload_dir(upload);
-        let mut parts = BTreeMap::new();
-        let mut listing = self.store.list(Some(&prefix));
-        while let Some(meta) = listing.next().await {
-            let meta = meta.map_err(io_error)?;
-            if let Some(offset) = meta.location.filename().and_then(|name| name.parse::<u64>().ok()) {
-                parts.insert(offset, meta.size);
-            }
+    /// The named parts with their offsets and sizes, checked to follow on from one another from offset 0.
+    async fn chain(&self, upload: Uuid, parts: &[&str]) -> io::Result<Vec<(Path, u64, u64)>> {
+        let mut chain = Vec::with_capacity(parts.len());
+        let mut expected = 0u64;
+        for name in parts {
+            let offset = super::part_offset(name).filter(|offset| *offset == expected).ok_or_else(|| {
+                io::Error::other(format!("upload {upload}: part {name} does not start at {expected}"))
+            })?;
+            let path = self.part(upload, name);
+            let size = self.store.head(&path).await.map_err(io_error)?.size;
+            chain.push((path, offset, size));
+            expected = offset + size;
         }
-        Ok(parts)
+        Ok(chain)
     }
 
     /// Writes a stream to one object through a multipart upload, aborting it if the stream fails.
@@ -127,47 +131,38 @@ impl BlobStore for S3BlobStore {
         "s3"
     }
 
-    async fn stage(&self, upload: Uuid, offset: u64, body: ByteStream) -> io::Result<u64> {
-        // A part written at this offset before (by a refused write) is simply replaced.
-        self.write(&self.part(upload, offset), body).await
+    async fn stage(&self, upload: Uuid, _offset: u64, part: &str, body: ByteStream) -> io::Result<u64> {
+        self.write(&self.part(upload, part), body).await
     }
 
-    async fn staged_head(&self, upload: Uuid, len: usize) -> io::Result<Vec<u8>> {
-        let parts = self.parts(upload).await?;
+    async fn staged_head(&self, upload: Uuid, parts: &[&str], len: usize) -> io::Result<Vec<u8>> {
         let mut head = Vec::with_capacity(len);
-        let mut offset = 0u64;
-        while head.len() < len {
-            let Some(&size) = parts.get(&offset) else { break };
-            if size > 0 {
-                let wanted = size.min((len - head.len()) as u64);
-                let bytes = self.store.get_range(&self.part(upload, offset), 0..wanted).await.map_err(io_error)?;
-                head.extend_from_slice(&bytes);
-            }
-            offset += size;
-            if size == 0 {
+        for (path, _, size) in self.chain(upload, parts).await? {
+            if head.len() >= len {
                 break;
+            }
+            let wanted = size.min((len - head.len()) as u64);
+            if wanted > 0 {
+                head.extend_from_slice(&self.store.get_range(&path, 0..wanted).await.map_err(io_error)?);
             }
         }
         Ok(head)
     }
 
-    async fn promote(&self, upload: Uuid, length: u64, document: Uuid) -> io::Result<()> {
-        let parts = self.parts(upload).await?;
-        // The accepted writes form a chain from 0 to `length`: each starts where the one before ended.
-        let mut chain = Vec::new();
-        let mut offset = 0u64;
-        while offset < length {
-            let size =
-                parts.get(&offset).copied().filter(|size| *size > 0).ok_or_else(|| {
-                    io::Error::other(format!("upload {upload} has no staged part at offset {offset}"))
-                })?;
-            let take = size.min(length - offset);
-            chain.push((offset, take));
-            offset += take;
+    async fn promote(&self, upload: Uuid, parts: &[&str], length: u64, document: Uuid) -> io::Result<()> {
+        let mut sources = Vec::new();
+        let mut covered = 0u64;
+        for (path, offset, size) in self.chain(upload, parts).await? {
+            let take = size.min(length.saturating_sub(offset));
+            if take > 0 {
+                sources.push((path, take));
+                covered = offset + take;
+            }
+        }
+        if covered < length {
+            return Err(io::Error::other(format!("upload {upload}: its parts hold {covered} of {length} bytes")));
         }
         let store = self.store.clone();
-        let sources: Vec<(Path, u64)> =
-            chain.iter().map(|(offset, take)| (self.part(upload, *offset), *take)).collect();
         let body = futures_util::stream::iter(sources)
             .then(move |(path, take)| {
                 let store = store.clone();
@@ -179,13 +174,16 @@ impl BlobStore for S3BlobStore {
             })
             .try_flatten()
             .boxed();
-        self.write(&self.document(document), body).await?;
-        self.discard(upload).await
+        self.write(&self.document(document), body).await.map(drop)
     }
 
     async fn discard(&self, upload: Uuid) -> io::Result<()> {
-        for offset in self.parts(upload).await?.into_keys() {
-            match self.store.delete(&self.part(upload, offset)).await {
+        // Every part, accepted or not: the upload is finished or abandoned.
+        let prefix = self.upload_dir(upload);
+        let paths: Vec<Path> =
+            self.store.list(Some(&prefix)).map_ok(|meta| meta.location).try_collect().await.map_err(io_error)?;
+        for path in paths {
+            match self.store.delete(&path).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(error) => return Err(io_error(error)),
             }
