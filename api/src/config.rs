@@ -84,6 +84,14 @@ pub struct Config {
     /// token requests from its own address, so it is limited as itself, not as an address.
     #[serde(default = "defaults::rate_limit_sign_in_per_client")]
     pub rate_limit_sign_in_per_client: NonZeroU32,
+    /// Where rate limits and sign-in backoff are counted: `memory` (the default: each node counts on its own)
+    /// or a Redis URL (`redis://host:port/`), so that every node shares one count. If Redis stops answering,
+    /// each node falls back to counting on its own until it answers again (logged, and shown by `/readyz`).
+    #[serde(default = "defaults::rate_limit_store")]
+    pub rate_limit_store: String,
+    /// Prefix of every key the limits keep in Redis, so that several deployments can share one Redis.
+    #[serde(default = "defaults::rate_limit_key_prefix")]
+    pub rate_limit_key_prefix: String,
     /// Where email goes: `smtp://host:port` (or `smtps://…`, `smtp://…?tls=required`, with `user:password@`).
     /// Without it (development only), emails are written to `mail_outbox` instead of being sent.
     #[serde(default)]
@@ -265,6 +273,12 @@ mod defaults {
     }
     pub fn upload_expiry() -> Duration {
         Duration::from_secs(24 * 60 * 60)
+    }
+    pub fn rate_limit_store() -> String {
+        "memory".to_owned()
+    }
+    pub fn rate_limit_key_prefix() -> String {
+        "provider-api".to_owned()
     }
     pub fn mail_outbox() -> PathBuf {
         PathBuf::from("data/outbox")

@@ -24,6 +24,7 @@ mod rate_limits;
 mod reference;
 mod registrations;
 mod review;
+mod shared_limits;
 mod sign_in;
 mod sign_in_abuse;
 mod site;

@@ -162,3 +162,57 @@ impl Drop for S3Server {
         let _ = self.child.wait();
     }
 }
+
+/// A private `redis-server` on a free port, keeping nothing on disk: for tests that stop Redis mid-run (the
+/// machine's own Redis, on 6379, is shared and must not be stopped). `TEST_REDIS_SERVER` names the binary;
+/// `redis-server` on the `PATH` otherwise (`cargo xtask test` installs it).
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self { port: free_port(), child: None, dir };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops the server (as a crash would: SIGKILL).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let binary = std::env::var_os("TEST_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+        let log = self.dir.path().join("redis.log");
+        let mut child = Command::new(&binary)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server could not start ({e}): `cargo xtask test` installs it (apt-get install -y redis-server)")
+            });
+        wait_for(SocketAddr::from(([127, 0, 0, 1], self.port)), &mut child, "redis-server", &log);
+        self.child = Some(child);
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

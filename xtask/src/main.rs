@@ -13,8 +13,8 @@ const S3S_FS_VERSION: &str = "0.14.1";
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
-  test [FILTER…]   install what the tests need (clamd, s3s-fs, aiosmtpd, Chromium, the browser tests' npm
-                   packages), then
+  test [FILTER…]   install what the tests need (clamd, s3s-fs, aiosmtpd, redis-server, Chromium, the
+                   browser tests' npm packages), then
                    run every test: the workspace on the
                    embedded SQLite database with documents on S3 (s3s-fs), then the document and
                    hostile-input tests on the filesystem store. Set TEST_DATABASE_URL=postgres://… to run them on PostgreSQL instead.
@@ -30,11 +30,12 @@ fn main() -> ExitCode {
         Some("test") => tools().and_then(|tools| test(&tools, &rest)),
         Some("tools") if rest.is_empty() => tools().map(|tools| {
             println!(
-                "clamd: {}\ns3s-fs: {}\nchromium: {}\naiosmtpd: {}",
+                "clamd: {}\ns3s-fs: {}\nchromium: {}\naiosmtpd: {}\nredis-server: {}",
                 tools.clamd.display(),
                 tools.s3s_fs.display(),
                 tools.chromium.display(),
-                tools.aiosmtpd.display()
+                tools.aiosmtpd.display(),
+                tools.redis_server.display()
             );
         }),
         Some("help" | "-h" | "--help") => {
@@ -71,6 +72,7 @@ struct Tools {
     s3s_fs: PathBuf,
     chromium: PathBuf,
     aiosmtpd: PathBuf,
+    redis_server: PathBuf,
 }
 
 fn workspace_root() -> PathBuf {
@@ -82,7 +84,13 @@ fn cargo() -> OsString {
 }
 
 fn tools() -> Result<Tools, Failure> {
-    let tools = Tools { clamd: clamd()?, s3s_fs: s3s_fs()?, chromium: chromium()?, aiosmtpd: aiosmtpd()? };
+    let tools = Tools {
+        clamd: clamd()?,
+        s3s_fs: s3s_fs()?,
+        chromium: chromium()?,
+        aiosmtpd: aiosmtpd()?,
+        redis_server: redis_server()?,
+    };
     browser_packages()?;
     Ok(tools)
 }
@@ -103,6 +111,12 @@ fn aiosmtpd() -> Result<PathBuf, Failure> {
         &["python3-aiosmtpd"],
         &["/usr/lib/python3/dist-packages/aiosmtpd/__init__.py"],
     )
+}
+
+/// The shared-limit tests start a private Redis of their own to stop mid-run (the machine's Redis on 6379 is
+/// shared, and must keep running); the binary comes from Debian.
+fn redis_server() -> Result<PathBuf, Failure> {
+    debian_package("redis-server (Debian package redis-server)", &["redis-server"], &["/usr/bin/redis-server"])
 }
 
 /// The portal's browser tests drive Debian's Chromium (not a browser downloaded by npm) with Node.
@@ -202,7 +216,11 @@ fn test(tools: &Tools, filter: &[OsString]) -> Result<(), Failure> {
     let engine = if postgres { "PostgreSQL (TEST_DATABASE_URL)" } else { "SQLite" };
     eprintln!("cargo xtask: every test on {engine}, documents on S3 (s3s-fs)");
     let mut workspace = Command::new(cargo());
-    workspace.current_dir(&root).env("TEST_S3S_FS", &tools.s3s_fs).env("TEST_CHROMIUM", &tools.chromium);
+    workspace
+        .current_dir(&root)
+        .env("TEST_S3S_FS", &tools.s3s_fs)
+        .env("TEST_CHROMIUM", &tools.chromium)
+        .env("TEST_REDIS_SERVER", &tools.redis_server);
     if postgres && filter.is_empty() {
         // Only the black-box suites reach the database named by TEST_DATABASE_URL: the API's, the storage
         // conformance suite and the portal's. The crates' own unit and doc tests, the architecture rules and
