@@ -483,6 +483,11 @@ impl Config {
             problems
                 .push("upload_concurrency must be between 1 and 400 (the blocking pool holds 512 threads)".to_owned());
         }
+        if self.rate_limit_store != "memory"
+            && let Err(why) = crate::http::shared_counts::SharedCounts::new(&self.rate_limit_store, "")
+        {
+            problems.push(format!("rate_limit_store: {why}"));
+        }
         if self.invitations_per_organisation_per_day == 0 {
             problems.push("invitations_per_organisation_per_day must be at least 1".to_owned());
         }

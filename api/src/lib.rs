@@ -89,7 +89,20 @@ impl Application {
             keys,
             verified: Default::default(),
         });
-        let rate_limits = Arc::new(RateLimits::new(config.quotas()));
+        let shared_counts = match config.rate_limit_store.as_str() {
+            "memory" => None,
+            url => {
+                let shared = http::shared_counts::SharedCounts::new(url, &config.rate_limit_key_prefix)
+                    .map_err(|why| anyhow::anyhow!("rate_limit_store: {why}"))?;
+                // Said once at start, so an operator sees at once whether the nodes share their counts.
+                let sharing = shared.sharing().await;
+                if sharing.shared {
+                    tracing::info!(redis = %shared.address(), "rate limits and sign-in backoff are shared through Redis");
+                }
+                Some(Arc::new(shared))
+            }
+        };
+        let rate_limits = Arc::new(RateLimits::sharing(config.quotas(), shared_counts.clone()));
         let blobs = documents::blob::open(&config.blob_settings()).context("could not open the document store")?;
         let documents = Arc::new(documents::Documents::new(blobs, config.document_settings()));
         let public_base_url = tokens.issuer.clone();
@@ -128,7 +141,7 @@ impl Application {
             clock: clock.clone(),
             store: store.clone(),
             tokens,
-            sign_in: Default::default(),
+            sign_in: Arc::new(state::SignInThrottles::new(shared_counts)),
             rate_limits: rate_limits.clone(),
             mailer,
             emails: email_queue,

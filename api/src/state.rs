@@ -62,14 +62,22 @@ pub struct SignInThrottles {
     pub reset_emails: Throttle,
 }
 
+impl SignInThrottles {
+    /// Counted in `shared` by every node when it is given (and by this node while it is away).
+    pub fn new(shared: Option<Arc<crate::http::shared_counts::SharedCounts>>) -> Self {
+        let throttle = |name, free| Throttle::sharing(name, free, shared.clone());
+        Self {
+            accounts: throttle("accounts", 5),
+            accounts_anywhere: throttle("accounts-anywhere", 100),
+            addresses: throttle("addresses", 50),
+            client_secrets: throttle("client-secrets", 5),
+            reset_emails: throttle("reset-emails", 3),
+        }
+    }
+}
+
 impl Default for SignInThrottles {
     fn default() -> Self {
-        Self {
-            accounts: Throttle::new(5),
-            accounts_anywhere: Throttle::new(100),
-            addresses: Throttle::new(50),
-            client_secrets: Throttle::new(5),
-            reset_emails: Throttle::new(3),
-        }
+        Self::new(None)
     }
 }

@@ -4061,6 +4061,9 @@ everyone told, nor the address (the member's, then).*/
     ///`Health`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Health {
+        ///Readiness only: where this node counts rate limits and sign-in backoff.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate_limits: ::std::option::Option<RateLimitsHealth>,
         ///`ok` when alive; `ready` when ready to serve.
         pub status: ::std::string::String,
     }
@@ -8586,6 +8589,23 @@ once submitted.*/
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**Where rate limits and sign-in backoff are counted. A node whose Redis is away still serves (it counts on
+its own meanwhile), so this is a detail of readiness, not a reason to refuse traffic.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RateLimitsHealth {
+        ///Why not, when the store is Redis and it is not answering.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<::std::string::String>,
+        ///Whether this node's counts are shared with the other nodes now.
+        pub shared: bool,
+        ///`memory` (each node counts on its own) or `redis` (every node shares one count).
+        pub store: ::std::string::String,
+    }
+    impl RateLimitsHealth {
+        pub fn builder() -> builder::RateLimitsHealth {
+            Default::default()
         }
     }
     ///Proof of what the regulator received, and when.
@@ -17096,16 +17116,35 @@ presenting a used one revokes every token of that sign-in.*/
         }
         #[derive(Clone, Debug)]
         pub struct Health {
+            rate_limits: ::std::result::Result<
+                ::std::option::Option<super::RateLimitsHealth>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Health {
             fn default() -> Self {
                 Self {
+                    rate_limits: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
                 }
             }
         }
         impl Health {
+            pub fn rate_limits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RateLimitsHealth>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate_limits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate_limits: {e}")
+                    });
+                self
+            }
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -17124,12 +17163,18 @@ presenting a used one revokes every token of that sign-in.*/
             fn try_from(
                 value: Health,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { status: value.status? })
+                Ok(Self {
+                    rate_limits: value.rate_limits?,
+                    status: value.status?,
+                })
             }
         }
         impl ::std::convert::From<super::Health> for Health {
             fn from(value: super::Health) -> Self {
-                Self { status: Ok(value.status) }
+                Self {
+                    rate_limits: Ok(value.rate_limits),
+                    status: Ok(value.status),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -23324,6 +23369,83 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RateLimitsHealth {
+            detail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            shared: ::std::result::Result<bool, ::std::string::String>,
+            store: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RateLimitsHealth {
+            fn default() -> Self {
+                Self {
+                    detail: Ok(Default::default()),
+                    shared: Err("no value supplied for shared".to_string()),
+                    store: Err("no value supplied for store".to_string()),
+                }
+            }
+        }
+        impl RateLimitsHealth {
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detail: {e}")
+                    });
+                self
+            }
+            pub fn shared<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shared = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shared: {e}")
+                    });
+                self
+            }
+            pub fn store<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.store = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for store: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RateLimitsHealth> for super::RateLimitsHealth {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RateLimitsHealth,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    detail: value.detail?,
+                    shared: value.shared?,
+                    store: value.store?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RateLimitsHealth> for RateLimitsHealth {
+            fn from(value: super::RateLimitsHealth) -> Self {
+                Self {
+                    detail: Ok(value.detail),
+                    shared: Ok(value.shared),
+                    store: Ok(value.store),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Receipt {
             content_sha256: ::std::result::Result<
                 super::ReceiptContentSha256,
@@ -27078,7 +27200,8 @@ let response = client.get_health()
     /**Check the service is ready
 
 Ready when the database answers a query within two seconds; otherwise 503, so a load balancer sends
-traffic elsewhere until it recovers.
+traffic elsewhere until it recovers. `rate_limits` says where this node counts its limits: a Redis that is
+not answering is reported there, but does not make the node unready (it counts on its own meanwhile).
 
 Sends a `GET` request to `/readyz`
 

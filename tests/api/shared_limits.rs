@@ -56,6 +56,10 @@ async fn two_nodes_sharing_redis_hold_an_organisation_to_its_limit_in_total() {
         }
     }
     let (low, high) = (limit * 9 / 10, limit * 11 / 10);
+    println!(
+        "two nodes sharing Redis admitted {admitted} of {} requests for an organisation limited to {limit}",
+        3 * limit
+    );
     assert!((low..=high).contains(&admitted), "{admitted} admitted by two nodes; the limit is {limit} in total");
     let refusal = refusal.expect("the organisation is refused past its limit");
     assert!(refusal.headers().contains_key("retry-after"));

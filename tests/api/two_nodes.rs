@@ -1,5 +1,5 @@
-//! Two nodes on one database, behind a round-robin client: idempotency and `If-Match` hold across them, and
-//! each node enforces its own rate limits (`docs/identity.md`).
+//! Two nodes on one database, behind a round-robin client: idempotency, `If-Match` and tus offsets hold across
+//! them. (Limits shared through Redis: `shared_limits.rs`.)
 
 use provider_api_tests::TestApp;
 use provider_api_tests::forms::valid;

@@ -193,7 +193,7 @@ async fn send_link(state: AppState, email: String, return_to: Option<String>) {
     let key = normalise_email(&email);
     // A few emails an account, then a doubling wait: nobody can flood someone's inbox through this.
     let throttle = &state.sign_in.reset_emails;
-    if throttle.attempt(&key).is_err() {
+    if throttle.attempt(&key).await.is_err() {
         tracing::info!("a password reset email was not sent: too many asked for this account lately");
         return;
     }

@@ -53,17 +53,17 @@ pub async fn check(
             (&throttles.accounts, &here),
         ],
     };
-    if let Err(wait) = attempt_all(&keys) {
+    if let Err(wait) = attempt_all(&keys).await {
         return Ok(Checked::Wait(wait));
     }
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let right = password::verify_off_the_workers(presented, hash.as_deref()).await;
     match user.filter(|u| right && !u.disabled) {
         Some(user) => {
-            throttles.accounts.clear(&here);
-            throttles.accounts_anywhere.clear(&anywhere);
+            throttles.accounts.clear(&here).await;
+            throttles.accounts_anywhere.clear(&anywhere).await;
             if device.is_none() {
-                throttles.addresses.refund(&address_key);
+                throttles.addresses.refund(&address_key).await;
             }
             Ok(Checked::Right { user, device })
         }

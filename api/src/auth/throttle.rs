@@ -4,29 +4,50 @@
 //! An attempt is counted *before* the secret is checked, in the same step that decides whether it may be
 //! made: otherwise guesses sent in parallel all pass the check while the (slow) password hash runs, and only
 //! then are counted. A success clears the count ([`Throttle::clear`]), or takes its own attempt back
-//! ([`Throttle::refund`]) where successes by others share the key. Kept in memory, so each node counts on its
-//! own (`docs/identity.md`).
+//! ([`Throttle::refund`]) where successes by others share the key. Counted in memory by each node on its own,
+//! or, with `rate_limit_store` naming a Redis, by every node together there (`http::shared_counts`; each node
+//! falls back to its own count while Redis is away).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::http::shared_counts::SharedCounts;
 
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 /// Entries untouched this long are forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 
 pub struct Throttle {
+    /// Names its keys in the shared store.
+    name: &'static str,
     free_failures: u32,
+    shared: Option<Arc<SharedCounts>>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Throttle {
+    /// Counted on this node alone.
     pub fn new(free_failures: u32) -> Self {
-        Self { free_failures, failures: Mutex::new(HashMap::new()) }
+        Self::sharing("local", free_failures, None)
+    }
+
+    /// Counted in `shared` by every node (and here while it is away), under `name`.
+    pub fn sharing(name: &'static str, free_failures: u32, shared: Option<Arc<SharedCounts>>) -> Self {
+        Self { name, free_failures, shared, failures: Mutex::new(HashMap::new()) }
     }
 
     /// Counts an attempt for `key` now, or says how long it must still wait (and counts nothing).
-    pub fn attempt(&self, key: &str) -> Result<(), Duration> {
+    pub async fn attempt(&self, key: &str) -> Result<(), Duration> {
+        if let Some(shared) = &self.shared
+            && let Some(decided) = shared.attempt(self.name, key, self.free_failures).await
+        {
+            return decided;
+        }
+        self.attempt_here(key)
+    }
+
+    fn attempt_here(&self, key: &str) -> Result<(), Duration> {
         let mut failures = self.failures.lock().expect("not poisoned");
         if let Some(wait) = failures.get(key).and_then(|entry| self.wait_after(entry)) {
             return Err(wait);
@@ -40,7 +61,12 @@ impl Throttle {
     }
 
     /// The attempt succeeded where others' successes and failures share the key: it no longer counts.
-    pub fn refund(&self, key: &str) {
+    pub async fn refund(&self, key: &str) {
+        if let Some(shared) = &self.shared
+            && shared.refund(self.name, key).await.is_some()
+        {
+            return;
+        }
         let mut failures = self.failures.lock().expect("not poisoned");
         if let Some(entry) = failures.get_mut(key) {
             entry.0 = entry.0.saturating_sub(1);
@@ -48,7 +74,11 @@ impl Throttle {
     }
 
     /// The secret was right: a clean slate for `key`.
-    pub fn clear(&self, key: &str) {
+    pub async fn clear(&self, key: &str) {
+        if let Some(shared) = &self.shared {
+            shared.clear(self.name, key).await;
+        }
+        // Also here: a count kept while Redis was away must not outlive the success.
         self.failures.lock().expect("not poisoned").remove(key);
     }
 
@@ -62,11 +92,11 @@ impl Throttle {
 
 /// Counts an attempt against every key in turn; if one of them must wait, the attempts already counted are
 /// taken back, and the longest wait is the answer.
-pub fn attempt_all(keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
+pub async fn attempt_all(keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
     for (done, (throttle, key)) in keys.iter().enumerate() {
-        if let Err(wait) = throttle.attempt(key) {
+        if let Err(wait) = throttle.attempt(key).await {
             for (throttle, key) in &keys[..done] {
-                throttle.refund(key);
+                throttle.refund(key).await;
             }
             return Err(wait);
         }
@@ -78,34 +108,34 @@ pub fn attempt_all(keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn free_attempts_then_a_doubling_wait_then_a_clean_slate_on_success() {
+    #[tokio::test]
+    async fn free_attempts_then_a_doubling_wait_then_a_clean_slate_on_success() {
         let throttle = Throttle::new(3);
         for _ in 0..4 {
-            assert_eq!(throttle.attempt("a"), Ok(()), "three failures are free, and the fourth may be tried");
+            assert_eq!(throttle.attempt("a").await, Ok(()), "three failures are free, and the fourth may be tried");
         }
-        let first = throttle.attempt("a").expect_err("a wait after the fourth failure");
+        let first = throttle.attempt("a").await.expect_err("a wait after the fourth failure");
         assert!(first <= Duration::from_secs(1));
-        assert_eq!(throttle.attempt("b"), Ok(()), "keys are independent");
-        throttle.clear("a");
-        assert_eq!(throttle.attempt("a"), Ok(()));
+        assert_eq!(throttle.attempt("b").await, Ok(()), "keys are independent");
+        throttle.clear("a").await;
+        assert_eq!(throttle.attempt("a").await, Ok(()));
     }
 
     #[test]
     fn attempts_in_parallel_are_counted_as_they_are_let_through() {
         let throttle = Throttle::new(5);
         let allowed = std::thread::scope(|scope| {
-            let tries: Vec<_> = (0..32).map(|_| scope.spawn(|| throttle.attempt("a").is_ok())).collect();
+            let tries: Vec<_> = (0..32).map(|_| scope.spawn(|| throttle.attempt_here("a").is_ok())).collect();
             tries.into_iter().filter_map(|t| t.join().ok()).filter(|ok| *ok).count()
         });
         assert_eq!(allowed, 6, "five free failures and the attempt that starts the backoff");
     }
 
-    #[test]
-    fn a_refused_attempt_takes_back_the_others_it_counted() {
+    #[tokio::test]
+    async fn a_refused_attempt_takes_back_the_others_it_counted() {
         let (lenient, strict) = (Throttle::new(10), Throttle::new(0));
-        assert_eq!(attempt_all(&[(&lenient, "k"), (&strict, "k")]), Ok(()));
-        assert!(attempt_all(&[(&lenient, "k"), (&strict, "k")]).is_err());
+        assert_eq!(attempt_all(&[(&lenient, "k"), (&strict, "k")]).await, Ok(()));
+        assert!(attempt_all(&[(&lenient, "k"), (&strict, "k")]).await.is_err());
         assert_eq!(lenient.failures.lock().unwrap()["k"].0, 1, "the refused attempt did not count");
     }
 }

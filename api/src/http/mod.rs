@@ -12,6 +12,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod request_time;
 pub mod shape;
+pub mod shared_counts;
 
 pub use etag::IfMatch;
 pub use extract::{Path, Query, ValidatedJson, ValidatedJsonBytes};

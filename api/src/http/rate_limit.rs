@@ -4,7 +4,9 @@
 //!
 //! Responses carry the IETF httpapi draft headers `RateLimit-Policy: "<name>";q=<quota>;w=60` and
 //! `RateLimit: "<name>";r=<remaining>;t=<seconds>`; a refusal is 429 problem+json with `Retry-After`.
-//! Limits are held in memory, so each node enforces its own (see docs/identity.md).
+//! Limits are held in memory, so each node enforces its own, unless `rate_limit_store` names a Redis: then every
+//! node spends from one count there (`shared_counts`), and falls back to its own while Redis is away (see
+//! docs/operations.md).
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -38,6 +40,9 @@ pub struct Quotas {
 
 pub struct RateLimits {
     quotas: Quotas,
+    /// Counts every node shares, when configured; the limiters below count on this node alone otherwise, and
+    /// while Redis is not answering.
+    shared: Option<std::sync::Arc<super::shared_counts::SharedCounts>>,
     principals: Limiter<Uuid>,
     organisations: Limiter<Uuid>,
     addresses: Limiter<IpAddr>,
@@ -56,7 +61,13 @@ fn limiter<K: Clone + std::hash::Hash + Eq>(per_minute: NonZeroU32) -> Limiter<K
 
 impl RateLimits {
     pub fn new(quotas: Quotas) -> Self {
+        Self::sharing(quotas, None)
+    }
+
+    /// Limits counted in `shared` by every node (and here, while it is away).
+    pub fn sharing(quotas: Quotas, shared: Option<std::sync::Arc<super::shared_counts::SharedCounts>>) -> Self {
         Self {
+            shared,
             principals: limiter(quotas.per_principal),
             organisations: limiter(quotas.per_organisation),
             addresses: limiter(quotas.per_address),
@@ -78,19 +89,40 @@ impl RateLimits {
 
     /// Spends one of a confidential client's token-endpoint requests, once it has authenticated; a refusal is
     /// the 429 to answer.
-    pub fn charge_client(&self, client_id: Uuid) -> Result<(), Problem> {
+    pub async fn charge_client(&self, client_id: Uuid) -> Result<(), Problem> {
         self.check(&self.sign_in_clients, &client_id, "client", self.quotas.sign_in_per_client)
+            .await
             .map(drop)
             .map_err(|outcome| outcome.problem())
     }
 
-    fn check<K: Clone + std::hash::Hash + Eq>(
+    /// Where the limits are counted, for `/readyz`.
+    pub async fn health(&self) -> crate::health::RateLimitsHealth {
+        match &self.shared {
+            None => crate::health::RateLimitsHealth { store: "memory", shared: false, detail: None },
+            Some(shared) => {
+                let sharing = shared.sharing().await;
+                crate::health::RateLimitsHealth { store: "redis", shared: sharing.shared, detail: sharing.detail }
+            }
+        }
+    }
+
+    async fn check<K: Clone + std::hash::Hash + Eq + std::fmt::Display>(
         &self,
         limiter: &Limiter<K>,
         key: &K,
         name: &'static str,
         quota: NonZeroU32,
     ) -> Result<Outcome, Outcome> {
+        use super::shared_counts::Gcra;
+        if let Some(shared) = &self.shared
+            && let Some(decided) = shared.gcra(name, &key.to_string(), quota.get()).await
+        {
+            return match decided {
+                Gcra::Allowed { remaining } => Ok(Outcome { name, quota, remaining, wait: Duration::ZERO }),
+                Gcra::Refused { wait } => Err(Outcome { name, quota, remaining: 0, wait }),
+            };
+        }
         match limiter.check_key(key) {
             Ok(snapshot) => {
                 Ok(Outcome { name, quota, remaining: snapshot.remaining_burst_capacity(), wait: Duration::ZERO })
@@ -184,23 +216,24 @@ pub async fn limit(
         }
         // A trusted proxy (the portal) named the person it asks for: their address pays too, so that one
         // person looping junk sign-ins cannot spend the application's allowance for everyone.
-        limits.check(&limits.sign_in, &key, "sign-in", quotas.sign_in_per_address)
+        limits.check(&limits.sign_in, &key, "sign-in", quotas.sign_in_per_address).await
     } else if is_oauth(&path) {
-        limits.check(&limits.sign_in, &key, "sign-in", quotas.sign_in_per_address)
+        limits.check(&limits.sign_in, &key, "sign-in", quotas.sign_in_per_address).await
     } else if let Some(claims) = verified_claims(&state, bearer(&request)).await {
         // Only an API client spends its organisation's allowance: a person's path may name any organisation,
         // even one they cannot see, and must not drain another organisation's quota.
         let organisation = claims.org;
-        let principal = limits.check(&limits.principals, &claims.sub, "principal", quotas.per_principal);
+        let principal = limits.check(&limits.principals, &claims.sub, "principal", quotas.per_principal).await;
         request.extensions_mut().insert(VerifiedClaims(claims));
         match (principal, organisation) {
             (Ok(principal), Some(organisation)) => limits
                 .check(&limits.organisations, &organisation, "organisation", quotas.per_organisation)
+                .await
                 .map(|_| principal),
             (principal, _) => principal,
         }
     } else {
-        limits.check(&limits.addresses, &key, "address", quotas.per_address)
+        limits.check(&limits.addresses, &key, "address", quotas.per_address).await
     };
     match decided {
         Ok(outcome) => {
@@ -229,8 +262,8 @@ fn bearer(request: &Request) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_key_gets_its_quota_then_a_refusal_that_says_when_to_retry() {
+    #[tokio::test]
+    async fn a_key_gets_its_quota_then_a_refusal_that_says_when_to_retry() {
         let two = NonZeroU32::new(2).unwrap();
         let limits = RateLimits::new(Quotas {
             per_principal: two,
@@ -240,10 +273,10 @@ mod tests {
             sign_in_per_client: two,
         });
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        assert!(limits.check(&limits.principals, &a, "principal", two).is_ok());
-        assert!(limits.check(&limits.principals, &a, "principal", two).is_ok());
-        let refused = limits.check(&limits.principals, &a, "principal", two).err().expect("the third is refused");
+        assert!(limits.check(&limits.principals, &a, "principal", two).await.is_ok());
+        assert!(limits.check(&limits.principals, &a, "principal", two).await.is_ok());
+        let refused = limits.check(&limits.principals, &a, "principal", two).await.err().expect("the third is refused");
         assert!(refused.seconds() >= 1);
-        assert!(limits.check(&limits.principals, &b, "principal", two).is_ok(), "another key is unaffected");
+        assert!(limits.check(&limits.principals, &b, "principal", two).await.is_ok(), "another key is unaffected");
     }
 }
