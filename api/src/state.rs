@@ -60,6 +60,8 @@ pub struct SignInThrottles {
     pub addresses: Throttle,
     pub client_secrets: Throttle,
     pub reset_emails: Throttle,
+    /// Wrong second-factor codes, per person (after a right password).
+    pub second_factor: Throttle,
 }
 
 impl SignInThrottles {
@@ -72,6 +74,7 @@ impl SignInThrottles {
             addresses: throttle("addresses", 50),
             client_secrets: throttle("client-secrets", 5),
             reset_emails: throttle("reset-emails", 3),
+            second_factor: throttle("second-factor", 5),
         }
     }
 }

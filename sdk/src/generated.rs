@@ -6913,6 +6913,18 @@ for a third party's software. Default `false`.*/
                 })
         }
     }
+    ///A change to the rule.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NewTwoFactorPolicy {
+        ///Whether its admins and submitters must sign in with a second factor.
+        pub required: bool,
+    }
+    impl NewTwoFactorPolicy {
+        pub fn builder() -> builder::NewTwoFactorPolicy {
+            Default::default()
+        }
+    }
     ///An NHS number: 10 digits, the last a Modulus 11 check digit (the server checks it).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -9931,6 +9943,9 @@ without a person's approval. Off: it sends only a version a person approved. On 
         ///The integrator application's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_id: ::std::option::Option<::std::string::String>,
+        ///The code from the authenticator app, or a recovery code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
         ///BASE64URL(SHA-256(code_verifier)), 43 characters. Required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code_challenge: ::std::option::Option<::std::string::String>,
@@ -9944,6 +9959,9 @@ without a person's approval. Off: it sends only a version a person approved. On 
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub password: ::std::option::Option<::std::string::String>,
+        ///The pending sign-in the second-factor pages carry (signed by the server).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pending: ::std::option::Option<::std::string::String>,
         ///One of the application's registered redirect URIs, exactly.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub redirect_uri: ::std::option::Option<::std::string::String>,
@@ -9956,6 +9974,10 @@ without a person's approval. Off: it sends only a version a person approved. On 
         ///Returned unchanged with the code; the application uses it to defend against CSRF.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
+        /**After the password, the page the form comes from: `verify` (a code), `enrol` (setting up an
+authenticator) or `recovery_codes_saved` (the recovery codes have been seen).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub step: ::std::option::Option<::std::string::String>,
     }
     impl SignInForm {
         pub fn builder() -> builder::SignInForm {
@@ -10650,6 +10672,22 @@ presenting a used one revokes every token of that sign-in.*/
     }
     impl TokenResponse {
         pub fn builder() -> builder::TokenResponse {
+            Default::default()
+        }
+    }
+    ///The organisation's rule for second factors.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TwoFactorPolicy {
+        ///Whether its admins and submitters must sign in with a second factor.
+        pub required: bool,
+        ///Since when, if it is required.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub required_since: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+    }
+    impl TwoFactorPolicy {
+        pub fn builder() -> builder::TwoFactorPolicy {
             Default::default()
         }
     }
@@ -20998,6 +21036,46 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NewTwoFactorPolicy {
+            required: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for NewTwoFactorPolicy {
+            fn default() -> Self {
+                Self {
+                    required: Err("no value supplied for required".to_string()),
+                }
+            }
+        }
+        impl NewTwoFactorPolicy {
+            pub fn required<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.required = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for required: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewTwoFactorPolicy> for super::NewTwoFactorPolicy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewTwoFactorPolicy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { required: value.required? })
+            }
+        }
+        impl ::std::convert::From<super::NewTwoFactorPolicy> for NewTwoFactorPolicy {
+            fn from(value: super::NewTwoFactorPolicy) -> Self {
+                Self {
+                    required: Ok(value.required),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct NoticeOfDecision {
             appeal_by: ::std::result::Result<
                 ::chrono::naive::NaiveDate,
@@ -25728,6 +25806,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             code_challenge: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -25748,6 +25830,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            pending: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             redirect_uri: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -25764,20 +25850,27 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            step: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SignInForm {
             fn default() -> Self {
                 Self {
                     client_id: Ok(Default::default()),
+                    code: Ok(Default::default()),
                     code_challenge: Ok(Default::default()),
                     code_challenge_method: Ok(Default::default()),
                     decision: Ok(Default::default()),
                     email: Ok(Default::default()),
                     password: Ok(Default::default()),
+                    pending: Ok(Default::default()),
                     redirect_uri: Ok(Default::default()),
                     response_type: Ok(Default::default()),
                     scope: Ok(Default::default()),
                     state: Ok(Default::default()),
+                    step: Ok(Default::default()),
                 }
             }
         }
@@ -25791,6 +25884,18 @@ presenting a used one revokes every token of that sign-in.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
                     });
                 self
             }
@@ -25858,6 +25963,18 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn pending<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pending: {e}")
+                    });
+                self
+            }
             pub fn redirect_uri<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -25906,6 +26023,18 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn step<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.step = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for step: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SignInForm> for super::SignInForm {
             type Error = super::error::ConversionError;
@@ -25914,15 +26043,18 @@ presenting a used one revokes every token of that sign-in.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     client_id: value.client_id?,
+                    code: value.code?,
                     code_challenge: value.code_challenge?,
                     code_challenge_method: value.code_challenge_method?,
                     decision: value.decision?,
                     email: value.email?,
                     password: value.password?,
+                    pending: value.pending?,
                     redirect_uri: value.redirect_uri?,
                     response_type: value.response_type?,
                     scope: value.scope?,
                     state: value.state?,
+                    step: value.step?,
                 })
             }
         }
@@ -25930,15 +26062,18 @@ presenting a used one revokes every token of that sign-in.*/
             fn from(value: super::SignInForm) -> Self {
                 Self {
                     client_id: Ok(value.client_id),
+                    code: Ok(value.code),
                     code_challenge: Ok(value.code_challenge),
                     code_challenge_method: Ok(value.code_challenge_method),
                     decision: Ok(value.decision),
                     email: Ok(value.email),
                     password: Ok(value.password),
+                    pending: Ok(value.pending),
                     redirect_uri: Ok(value.redirect_uri),
                     response_type: Ok(value.response_type),
                     scope: Ok(value.scope),
                     state: Ok(value.state),
+                    step: Ok(value.step),
                 }
             }
         }
@@ -26617,6 +26752,71 @@ presenting a used one revokes every token of that sign-in.*/
                     refresh_token: Ok(value.refresh_token),
                     scope: Ok(value.scope),
                     token_type: Ok(value.token_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TwoFactorPolicy {
+            required: ::std::result::Result<bool, ::std::string::String>,
+            required_since: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TwoFactorPolicy {
+            fn default() -> Self {
+                Self {
+                    required: Err("no value supplied for required".to_string()),
+                    required_since: Ok(Default::default()),
+                }
+            }
+        }
+        impl TwoFactorPolicy {
+            pub fn required<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.required = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for required: {e}")
+                    });
+                self
+            }
+            pub fn required_since<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.required_since = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for required_since: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TwoFactorPolicy> for super::TwoFactorPolicy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TwoFactorPolicy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    required: value.required?,
+                    required_since: value.required_since?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TwoFactorPolicy> for TwoFactorPolicy {
+            fn from(value: super::TwoFactorPolicy) -> Self {
+                Self {
+                    required: Ok(value.required),
+                    required_since: Ok(value.required_since),
                 }
             }
         }
@@ -27677,6 +27877,25 @@ let response = client.disable_user()
 ```*/
     pub fn disable_user(&self) -> builder::DisableUser<'_> {
         builder::DisableUser::new(self)
+    }
+    /**Reset a person's second factor
+
+Removes their authenticator and recovery codes, for someone who has lost both: they set up a new one at
+their next sign-in (and must, if they are staff or their organisation requires it). Confirm who is asking
+by another route first; the reset is on the audit trail.
+
+Sends a `DELETE` request to `/v1/admin/users/{user_id}/two-factor`
+
+Arguments:
+- `user_id`: The user
+```ignore
+let response = client.reset_two_factor()
+    .user_id(user_id)
+    .send()
+    .await;
+```*/
+    pub fn reset_two_factor(&self) -> builder::ResetTwoFactor<'_> {
+        builder::ResetTwoFactor::new(self)
     }
     /**Redeem an enrolment code
 
@@ -28895,6 +29114,45 @@ let response = client.withdraw_application()
 ```*/
     pub fn withdraw_application(&self) -> builder::WithdrawApplication<'_> {
         builder::WithdrawApplication::new(self)
+    }
+    /**Get the second-factor rule
+
+Whether the organisation's admins and submitters must sign in with a second factor (a code from an
+authenticator app). Staff of the regulator always must.
+
+Sends a `GET` request to `/v1/organisations/{organisation_id}/two-factor-policy`
+
+Arguments:
+- `organisation_id`: The organisation
+```ignore
+let response = client.get_two_factor_policy()
+    .organisation_id(organisation_id)
+    .send()
+    .await;
+```*/
+    pub fn get_two_factor_policy(&self) -> builder::GetTwoFactorPolicy<'_> {
+        builder::GetTwoFactorPolicy::new(self)
+    }
+    /**Set the second-factor rule
+
+Requires (or no longer requires) a second factor of the organisation's admins and submitters. Those
+without one set it up at their next sign-in, on the sign-in pages; sign-ins they already hold carry on
+until they end. Only a person may change it: software acting as itself cannot loosen how people sign in.
+
+Sends a `PUT` request to `/v1/organisations/{organisation_id}/two-factor-policy`
+
+Arguments:
+- `organisation_id`: The organisation
+- `body`
+```ignore
+let response = client.set_two_factor_policy()
+    .organisation_id(organisation_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_two_factor_policy(&self) -> builder::SetTwoFactorPolicy<'_> {
+        builder::SetTwoFactorPolicy::new(self)
     }
     /**Cancel an upload
 
@@ -33292,6 +33550,117 @@ pub mod builder {
                     )
                 }
                 409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::reset_two_factor`]
+
+[`Client::reset_two_factor`]: super::Client::reset_two_factor*/
+    #[derive(Debug, Clone)]
+    pub struct ResetTwoFactor<'a> {
+        client: &'a super::Client,
+        user_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> ResetTwoFactor<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for user_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/admin/users/{user_id}/two-factor`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, user_id } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/users/{}/two-factor", client.baseurl, encode_path(& user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "reset_two_factor",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -42638,6 +43007,301 @@ pub mod builder {
                     )
                 }
                 409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_two_factor_policy`]
+
+[`Client::get_two_factor_policy`]: super::Client::get_two_factor_policy*/
+    #[derive(Debug, Clone)]
+    pub struct GetTwoFactorPolicy<'a> {
+        client: &'a super::Client,
+        organisation_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> GetTwoFactorPolicy<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organisation_id: Err("organisation_id was not initialized".to_string()),
+            }
+        }
+        pub fn organisation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organisation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organisation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/organisations/{organisation_id}/two-factor-policy`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TwoFactorPolicy>, Error<types::Problem>> {
+            let Self { client, organisation_id } = self;
+            let organisation_id = organisation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/organisations/{}/two-factor-policy", client.baseurl, encode_path(&
+                organisation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_two_factor_policy",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_two_factor_policy`]
+
+[`Client::set_two_factor_policy`]: super::Client::set_two_factor_policy*/
+    #[derive(Debug, Clone)]
+    pub struct SetTwoFactorPolicy<'a> {
+        client: &'a super::Client,
+        organisation_id: Result<::uuid::Uuid, String>,
+        body: Result<types::builder::NewTwoFactorPolicy, String>,
+    }
+    impl<'a> SetTwoFactorPolicy<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organisation_id: Err("organisation_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn organisation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organisation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for organisation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewTwoFactorPolicy>,
+            <V as std::convert::TryInto<
+                types::NewTwoFactorPolicy,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewTwoFactorPolicy` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewTwoFactorPolicy,
+            ) -> types::builder::NewTwoFactorPolicy,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/v1/organisations/{organisation_id}/two-factor-policy`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TwoFactorPolicy>, Error<types::Problem>> {
+            let Self { client, organisation_id, body } = self;
+            let organisation_id = organisation_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::NewTwoFactorPolicy::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/organisations/{}/two-factor-policy", client.baseurl, encode_path(&
+                organisation_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_two_factor_policy",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -34,6 +34,7 @@ mod postgres;
 pub mod registrations;
 mod shared;
 mod sqlite;
+pub mod two_factor;
 
 pub use documents::{Deletion, DocumentStore, StorageUse};
 
@@ -87,6 +88,7 @@ pub trait Store:
     + emails::EmailStore
     + registrations::RegistrationStore
     + audit::AuditStore
+    + two_factor::TwoFactorStore
     + Send
     + Sync
     + 'static

@@ -60,5 +60,6 @@ super::shared::impl_shared_queries!(PostgresStore);
 super::notifications::impl_notification_queries!(PostgresStore);
 super::documents::impl_document_queries!(PostgresStore);
 super::emails::impl_email_queries!(PostgresStore);
+super::two_factor::impl_two_factor_queries!(PostgresStore);
 super::registrations::impl_registration_queries!(PostgresStore);
 super::audit::impl_audit_queries!(PostgresStore);

@@ -73,5 +73,6 @@ super::shared::impl_shared_queries!(SqliteStore);
 super::notifications::impl_notification_queries!(SqliteStore);
 super::documents::impl_document_queries!(SqliteStore);
 super::emails::impl_email_queries!(SqliteStore);
+super::two_factor::impl_two_factor_queries!(SqliteStore);
 super::registrations::impl_registration_queries!(SqliteStore);
 super::audit::impl_audit_queries!(SqliteStore);

@@ -28,4 +28,5 @@ mod shared_limits;
 mod sign_in;
 mod sign_in_abuse;
 mod site;
+mod two_factor;
 mod two_nodes;

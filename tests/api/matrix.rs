@@ -44,6 +44,7 @@ fn expected(operation: &str) -> Option<[u16; 10]> {
     const ORG_ADMIN_DELETES: [u16; 10] = [401, 404, 403, 403, 403, 204, 403, 404, 204, 204];
     const STAFF: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 200, 403, 403];
     const STAFF_CREATES: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 201, 403, 403];
+    const STAFF_DELETES: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 204, 403, 403];
     // Drafters, submitters and admins upload; viewers and other organisations do not.
     const DOCUMENTS_WRITE_CREATES: [u16; 10] = [401, 404, 403, 201, 201, 201, 403, 404, 201, 201];
     Some(match operation {
@@ -75,6 +76,10 @@ fn expected(operation: &str) -> Option<[u16; 10]> {
         "create_organisation" => [401, 201, 201, 201, 201, 201, 403, 403, 201, 403],
         "get_organisation" | "list_locations" | "get_location" | "list_members" => ORG_READ,
         "update_organisation" | "update_member" | "list_api_clients" => ORG_ADMIN,
+        "get_two_factor_policy" => ORG_READ,
+        // How people sign in is for people to decide: software acting as itself cannot loosen it.
+        "set_two_factor_policy" => [401, 404, 403, 403, 403, 200, 403, 404, 200, 403],
+        "reset_two_factor" => STAFF_DELETES,
         // Whoever creates, rotates or re-keys a client holds its credentials: only a person, in a first-party
         // session, for a client within their own reach (the matrix's clients here are).
         "rotate_api_client_secret" | "replace_api_client_keys" => [401, 404, 403, 403, 403, 200, 403, 404, 403, 403],
@@ -342,6 +347,15 @@ async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
     upload.id
 }
 
+/// A person with an authenticator set up, for a reset to remove.
+async fn with_authenticator(app: &TestApp) -> Uuid {
+    let (id, _, _) = person(app, None, &[]).await;
+    let secret = provider_api_http::auth::two_factor::new_secret();
+    assert!(app.store.start_authenticator(id, &secret, AS_OF).await.unwrap());
+    assert!(app.store.confirm_authenticator(id, 1, &[], AS_OF).await.unwrap());
+    id
+}
+
 async fn person(app: &TestApp, organisation: Option<(Uuid, &str)>, staff: &[StaffRole]) -> (Uuid, String, String) {
     let email = format!("{}@matrix.example", Uuid::new_v4().simple());
     let secret = format!("password-{}", Uuid::new_v4().simple());
@@ -494,6 +508,7 @@ async fn request(
     let user_id = match operation {
         "remove_member" => person(app, Some((world.organisation, "drafter")), &[]).await.0,
         "disable_user" => world.disposable_user,
+        "reset_two_factor" => with_authenticator(app).await,
         _ => world.drafter,
     };
     let organisation = if matches!(operation, "issue_enrolment_code" | "record_registered_location") {
@@ -758,5 +773,5 @@ async fn every_operation_answers_every_kind_of_principal_as_the_table_says() {
     }
     assert!(wrong.is_empty(), "{} cells differ:\n{}", wrong.len(), wrong.join("\n"));
     // The whole spec was walked, not a part of it: a new operation changes this count along with its row.
-    assert_eq!(operations.len(), 107, "the matrix walked {} operations", operations.len());
+    assert_eq!(operations.len(), 110, "the matrix walked {} operations", operations.len());
 }

@@ -158,6 +158,9 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
         several_admin.list_members().organisation_id(several.organisation_id).send().await.unwrap().into_inner().items;
     let several_member = several_team.iter().find(|m| m.email == several.users[1].email).unwrap().user_id.to_string();
     // A one-person provider: the second submitter leaves, so the first sends their own.
+    // An organisation that requires a second factor of its admins: its admin sets one up in the journey.
+    let guarded = app.demo().await;
+    app.store.set_two_factor_policy(guarded.organisation_id, true, time::OffsetDateTime::now_utc()).await.unwrap();
     let sole = app.demo().await;
     let sole_admin = admin_of(&sole).await;
     let sole_team =
@@ -286,6 +289,7 @@ async fn every_page_in_every_state_passes_axe_reflows_and_works_by_keyboard_and_
             "several": person("drafter", &several),
             "several_admin": person("admin", &several),
             "sole": person("submitter", &sole),
+            "two_factor": person("admin", &guarded),
             "keyboard_invitee": {"email": "keyboard.person@example.org", "password": "keyboard journey passphrase",
                 "name": "Kim Keyboard", "link": keyboard_link},
             "nojs_invitee": {"email": "nojs.person@example.org", "password": "plain forms passphrase",

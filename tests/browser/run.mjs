@@ -5,6 +5,7 @@
 // failure, having listed every one.
 import fs from 'node:fs'
 import path from 'node:path'
+import crypto from 'node:crypto'
 import { createRequire } from 'node:module'
 import { chromium } from 'playwright-core'
 
@@ -177,7 +178,7 @@ const tab = async (page, matches, what, back = false) => {
   fail(`keyboard: could not reach ${what} with ${back ? 'Shift+Tab' : 'Tab'}`)
   return false
 }
-async function keyboardSignIn (page, who) {
+async function keyboardSignIn (page, who, lands = /\/dashboard$/) {
   const person = config.users[who]
   await page.goto(`${config.base_url}/`)
   await tab(page, () => document.activeElement?.textContent?.trim() === 'Sign in', 'the Sign in button')
@@ -186,7 +187,7 @@ async function keyboardSignIn (page, who) {
   await page.keyboard.type(person.email)
   await page.keyboard.press('Tab')
   await page.keyboard.type(person.password)
-  await Promise.all([page.waitForURL(/\/dashboard$/), page.keyboard.press('Enter')])
+  await Promise.all([lands ? page.waitForURL(lands) : page.waitForNavigation(), page.keyboard.press('Enter')])
 }
 const injury = config.walks.find(w => w.type === 'serious_injury')
 // From Your tasks, by keyboard: Start a notification, choose serious injury, answer every page.
@@ -500,6 +501,85 @@ await editConflict(false)
   if (reference) console.log(`no JavaScript: an admin invited, an invitee accepted and signed in, a document was uploaded and attached, a sole submitter sent ${reference}`)
   await alone.close()
 }
+
+// Two-factor sign-in: an admin of an organisation that requires it sets up an authenticator at their first
+// sign-in (the page's QR code, or its key in text), is shown recovery codes once, and signs in later with a
+// recovery code, then, by keyboard alone and without JavaScript, with the app's code. Every page is checked
+// with axe and at 320 px, in each state.
+function totp (key, offsetSteps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of key.replace(/\s/g, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const bytes = Buffer.from(bits.match(/.{8}/g).map(b => parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offsetSteps))
+  const digest = crypto.createHmac('sha1', bytes).update(counter).digest()
+  const offset = digest[digest.length - 1] & 0x0f
+  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0')
+}
+
+async function pageChecks (page, name) {
+  await axe(page, name)
+  await reflows(page, name)
+}
+
+async function passwordStep (page, person) {
+  await page.goto(`${config.base_url}/sign-in`)
+  await page.fill('#email', person.email)
+  await page.fill('#password', person.password)
+  await Promise.all([page.waitForNavigation(), page.click('button[value=allow]')])
+}
+
+async function twoFactor () {
+  const person = config.users.two_factor
+  const first = await newContext()
+  const page = await first.newPage()
+  await passwordStep(page, person)
+  if (!(await page.textContent('h1')).includes('Set up two-factor authentication')) {
+    fail(`two-factor: the first sign-in did not ask for a second factor (${page.url()})`)
+    return
+  }
+  await pageChecks(page, 'two-factor-enrol--empty')
+  const qr = await page.$eval('img[src^="data:image/svg+xml"]', img => ({ alt: img.alt, width: img.naturalWidth }))
+  if (!qr.alt.includes('QR code') || qr.width === 0) fail(`two-factor: the QR code does not show, or has no text alternative (${JSON.stringify(qr)})`)
+  const key = (await page.textContent('#setup-key')).trim()
+  await page.fill('#code', '000000')
+  await Promise.all([page.waitForNavigation(), page.click('button[value=allow]')])
+  if (!(await page.title()).startsWith('Error: ')) fail('two-factor: a wrong code is not an error page')
+  await pageChecks(page, 'two-factor-enrol--errors')
+  await page.fill('#code', totp(key))
+  await Promise.all([page.waitForNavigation(), page.click('button[value=allow]')])
+  const codes = await page.$$eval('#recovery-codes code', items => items.map(i => i.textContent.trim()))
+  if (codes.length !== 10) fail(`two-factor: ${codes.length} recovery codes shown, not 10`)
+  await pageChecks(page, 'two-factor-recovery-codes--success')
+  await Promise.all([page.waitForURL(/\/dashboard$/), page.click('button[value=allow]')])
+  await first.close()
+
+  // With a recovery code, in a new browser.
+  const second = await newContext()
+  const again = await second.newPage()
+  await passwordStep(again, person)
+  await pageChecks(again, 'two-factor-verify--empty')
+  await again.fill('#code', 'wrong-code')
+  await Promise.all([again.waitForNavigation(), again.click('button[value=allow]')])
+  if (!(await again.title()).startsWith('Error: ')) fail('two-factor: a wrong code at sign-in is not an error page')
+  await pageChecks(again, 'two-factor-verify--errors')
+  await again.fill('#code', codes[0])
+  await Promise.all([again.waitForURL(/\/dashboard$/), again.click('button[value=allow]')])
+  await second.close()
+
+  // By keyboard alone, with JavaScript off, with the app's next code (the current one was spent setting up).
+  const plain = await newContext({ javaScriptEnabled: false })
+  const keys = await plain.newPage()
+  await keyboardSignIn(keys, 'two_factor', null)
+  if (await tab(keys, () => document.activeElement?.id === 'code', 'the security code field')) {
+    await keys.keyboard.type(totp(key, 1))
+    await Promise.all([keys.waitForURL(/\/dashboard$/), keys.keyboard.press('Enter')])
+    console.log('two-factor: set up, then signed in with a recovery code, and by keyboard without JavaScript with the app\'s code')
+  }
+  await plain.close()
+}
+await twoFactor()
 
 await browser.close()
 if (failures.length > 0) {

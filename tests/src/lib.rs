@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 pub mod applications;
 pub mod browser;
 pub mod forms;
+pub mod second_factor;
 pub mod services;
 pub mod smtp;
 
@@ -130,6 +131,8 @@ pub struct TestApp {
     config: Config,
     /// The provider portal, when started beside the API ([`TestApp::spawn_with_portal`]).
     pub portal: Option<provider_api_portal::Portal>,
+    /// The authenticator apps of people who set one up signing in, by email.
+    pub authenticators: second_factor::Authenticators,
 }
 
 /// Another server process's equivalent: a second node on the same database and document store.
@@ -213,7 +216,7 @@ impl TestApp {
             Site::Router(site) => application = application.with_site(site),
             Site::Portal => {
                 let started =
-                    provider_api::start_portal(&application, &config, clock).await.expect("the portal starts");
+                    provider_api::start_portal(&application, &config, clock.clone()).await.expect("the portal starts");
                 application = application.with_site(started.router());
                 portal = Some(started);
             }
@@ -242,6 +245,7 @@ impl TestApp {
             database,
             config,
             portal,
+            authenticators: second_factor::Authenticators::new(clock),
         }
     }
 
@@ -319,7 +323,20 @@ impl TestApp {
         scopes: &[&str],
     ) -> provider_api_sdk::auth::PersonTokens {
         let request = provider_api_sdk::auth::authorization_url(&self.base_url, app_id, redirect, scopes).unwrap();
-        let response = self.submit_sign_in(&request, email, password).await;
+        // As a browser: an account with a second factor answers with its pages, which are answered in turn.
+        let mut form: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.url.split_once('?').unwrap().1).unwrap();
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let action = self.url("/v1/oauth/authorize");
+        let mut with_password = form.clone();
+        with_password.extend([
+            ("email".into(), email.into()),
+            ("password".into(), password.into()),
+            ("decision".into(), "allow".into()),
+        ]);
+        let page = browser.post(&action).header("accept", "text/html").form(&with_password).send().await.unwrap();
+        form.retain(|(name, _)| name != "decision");
+        let response = second_factor::complete(&browser, &action, &form, &self.authenticators, email, page).await;
         assert_eq!(response.status(), 303, "sign-in failed for {email}: {}", response.text().await.unwrap());
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();

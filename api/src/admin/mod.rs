@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(issue_enrolment_code))
         .routes(routes!(list_users))
         .routes(routes!(disable_user))
+        .routes(routes!(reset_two_factor))
         .routes(routes!(register_integrator_app, list_integrator_apps))
         .routes(routes!(record_registered_location))
 }
@@ -414,6 +415,35 @@ async fn disable_user(
     let user =
         state.store.set_user_disabled(user_id, true).await?.ok_or_else(|| Problem::not_found("No such user."))?;
     Ok(Json(user.into()))
+}
+
+/// Reset a person's second factor
+///
+/// Removes their authenticator and recovery codes, for someone who has lost both: they set up a new one at
+/// their next sign-in (and must, if they are staff or their organisation requires it). Confirm who is asking
+/// by another route first; the reset is on the audit trail.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{user_id}/two-factor",
+    tag = tags::ADMIN,
+    operation_id = "reset_two_factor",
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not staff with `staff_admin`"),
+        (status = 404, description = "No such user, or they have no second factor"),
+    ),
+)]
+async fn reset_two_factor(
+    State(state): State<AppState>,
+    StaffAdmin(_): StaffAdmin,
+    Path(user_id): Path<Uuid>,
+) -> Result<StatusCode, Problem> {
+    if state.store.remove_authenticator(user_id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found("This person has no second factor to reset."))
+    }
 }
 
 /// https, or http to this machine's loopback (RFC 8252 §7.3: native apps), exactly; no fragment.

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use provider_api_core::accounts::{AuthorizationCode, IntegratorApp, normalise_email};
+use provider_api_core::accounts::{AuthorizationCode, IntegratorApp, User, normalise_email};
 use provider_api_core::capability::{Capability, parse_list};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use minijinja::context;
 
+use super::two_factor::{self, Pending, Stage};
 use super::{device, pages, secret, sign_in};
 use crate::http::client_address::ClientAddress;
 use crate::http::{Problem, Query};
@@ -67,9 +68,19 @@ pub struct SignInForm {
     pub password: Option<String>,
     /// `allow` or `deny`.
     pub decision: Option<String>,
+    /// After the password, the page the form comes from: `verify` (a code), `enrol` (setting up an
+    /// authenticator) or `recovery_codes_saved` (the recovery codes have been seen).
+    pub step: Option<String>,
+    /// The pending sign-in the second-factor pages carry (signed by the server).
+    pub pending: Option<String>,
+    /// The code from the authenticator app, or a recovery code.
+    pub code: Option<String>,
 }
 
-provider_api_core::debug_redacting!(SignInForm { shown: [request, email, decision], redacted: [password] });
+provider_api_core::debug_redacting!(SignInForm {
+    shown: [request, email, decision, step],
+    redacted: [password, pending, code]
+});
 
 /// A request whose application and redirect URI have been checked.
 struct Checked {
@@ -119,7 +130,10 @@ async fn show_authorization_page(
 /// The page's form. On a correct email and password and `decision=allow`, redirects (303) to the
 /// application with a single-use `code` (valid two minutes) and its `state`; on `deny`, with
 /// `error=access_denied`. A wrong email or password shows the page again with a message that does not say
-/// which was wrong; repeated failures, per account and per address, must wait before trying again.
+/// which was wrong; repeated failures, per account and per address, must wait before trying again. An account
+/// with a second factor (or that must have one: staff, and admins and submitters of organisations that
+/// require it) is answered with the page for its code, or for setting one up, and the form then continues with
+/// `step`, `pending` and `code` (a browser's journey; software gets 401 `second_factor_required`).
 #[utoipa::path(
     post,
     path = "/v1/oauth/authorize",
@@ -127,6 +141,8 @@ async fn show_authorization_page(
     operation_id = "submit_authorization_page",
     request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
     responses(
+        (status = 200, description = "The password was right and the account signs in with a second factor: the page for the code (or for setting up an authenticator app, or the recovery codes, shown once)",
+            content((String = "text/html"))),
         (status = 303, description = "Back to the application with a `code`, or an `error`"),
         (status = 400, description = "Unknown application or redirect URI: a page for a browser, a problem otherwise",
             content((crate::http::problem::ProblemDetails = "application/problem+json"), (String = "text/html"))),
@@ -168,28 +184,117 @@ async fn submit_authorization_page(
         ));
     }
 
-    let email = form.email.unwrap_or_default();
-    let presented = form.password.unwrap_or_default();
-    let (user, device) = match sign_in::check(&state, &headers, peer, &normalise_email(&email), &presented).await? {
-        sign_in::Checked::Right { user, device } => (user, device),
-        sign_in::Checked::Wait(wait) => {
-            let seconds = wait.as_secs().max(1);
-            let message = format!("Too many failed attempts. Wait {seconds} seconds, then try again.");
-            let mut response = if wants_html(&headers) {
-                page(StatusCode::TOO_MANY_REQUESTS, &checked, Some(&message), &email)
+    let client_id = checked.app.id.to_string();
+    let email = form.email.clone().unwrap_or_default();
+    let (user, device) = match form.step.as_deref() {
+        None => {
+            let presented = form.password.clone().unwrap_or_default();
+            let (user, device) =
+                match sign_in::check(&state, &headers, peer, &normalise_email(&email), &presented).await? {
+                    sign_in::Checked::Right { user, device } => (user, device),
+                    sign_in::Checked::Wait(wait) => return Ok(too_many(&headers, &checked, wait, &email)),
+                    sign_in::Checked::Wrong => {
+                        let message = "The email address or password is wrong.";
+                        if !wants_html(&headers) {
+                            return Err(Problem::new(
+                                StatusCode::UNAUTHORIZED,
+                                "invalid_credentials",
+                                "Sign-in failed",
+                                message,
+                            ));
+                        }
+                        return Ok(page(StatusCode::UNAUTHORIZED, &checked, Some(message), &email));
+                    }
+                };
+            // The password was right: a second factor, when the person has one or must.
+            let enrolled = state.store.authenticator(user.id).await?.is_some_and(|a| a.confirmed_at.is_some());
+            let stage = if enrolled {
+                Some(Stage::Verify)
+            } else if two_factor::required(&state, &user).await? {
+                state.store.start_authenticator(user.id, &two_factor::new_secret(), state.clock.now()).await?;
+                Some(Stage::Enrol)
             } else {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed sign-ins", message)
-                    .into_response()
+                None
             };
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            return Ok(response);
-        }
-        sign_in::Checked::Wrong => {
-            let message = "The email address or password is wrong.";
-            if !wants_html(&headers) {
-                return Err(Problem::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Sign-in failed", message));
+            if let Some(stage) = stage {
+                record(Some(user.id));
+                if !wants_html(&headers) {
+                    return Err(Problem::new(
+                        StatusCode::UNAUTHORIZED,
+                        "second_factor_required",
+                        "A second factor is needed",
+                        "This account signs in with a code from an authenticator app: sign in in a browser.",
+                    ));
+                }
+                let pending = Pending::new(&state, user.id, &client_id, stage, device);
+                return second_factor_page(&state, StatusCode::OK, &checked, &user, &pending, None, None).await;
             }
-            return Ok(page(StatusCode::UNAUTHORIZED, &checked, Some(message), &email));
+            (user, device)
+        }
+        Some(step) => {
+            let stage = match step {
+                "verify" => Stage::Verify,
+                "enrol" => Stage::Enrol,
+                "recovery_codes_saved" => Stage::RecoveryCodes,
+                _ => return Ok(refuse("The sign-in form is not one of this service's.", &headers)),
+            };
+            let pending =
+                match Pending::read(&state, form.pending.as_deref().unwrap_or_default(), stage, &client_id).await {
+                    Some(pending) => pending,
+                    None => return Ok(expired(&headers)),
+                };
+            let user = match state.store.user(pending.sub).await?.filter(|u| !u.disabled) {
+                Some(user) => user,
+                None => return Ok(expired(&headers)),
+            };
+            record(Some(user.id));
+            let code = form.code.clone().unwrap_or_default();
+            match stage {
+                Stage::Verify => {
+                    let throttle = &state.sign_in.second_factor;
+                    let key = user.id.to_string();
+                    if let Err(wait) = throttle.attempt(&key).await {
+                        let message =
+                            format!("Too many wrong codes. Wait {} seconds, then try again.", wait.as_secs().max(1));
+                        let mut response = second_factor_page(
+                            &state,
+                            StatusCode::TOO_MANY_REQUESTS,
+                            &checked,
+                            &user,
+                            &pending,
+                            Some(&message),
+                            None,
+                        )
+                        .await?;
+                        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+                        return Ok(response);
+                    }
+                    if !second_factor_is_right(&state, &user, &code).await? {
+                        let message = "The code is wrong, or has been used. Enter the code your authenticator app \
+                                       shows now, or one of your recovery codes.";
+                        return wrong_code(&state, &checked, &user, &pending, message).await;
+                    }
+                    throttle.clear(&key).await;
+                    (user, pending.device)
+                }
+                Stage::Enrol => {
+                    let setting_up = state.store.authenticator(user.id).await?.filter(|a| a.confirmed_at.is_none());
+                    let Some(setting_up) = setting_up else { return Ok(expired(&headers)) };
+                    let Some(step) = two_factor::matching_step(&setting_up.secret, &code, state.clock.now()) else {
+                        let message = "The code is wrong. Enter the 6-digit code your authenticator app shows now.";
+                        return wrong_code(&state, &checked, &user, &pending, message).await;
+                    };
+                    let (codes, hashes) = two_factor::new_recovery_codes();
+                    if !state.store.confirm_authenticator(user.id, step, &hashes, state.clock.now()).await? {
+                        return Ok(expired(&headers));
+                    }
+                    audit_event(&state, user.id, checked.app.id, "two_factor_enrolled").await;
+                    let next = Pending::new(&state, user.id, &client_id, Stage::RecoveryCodes, pending.device);
+                    return second_factor_page(&state, StatusCode::OK, &checked, &user, &next, None, Some(&codes))
+                        .await;
+                }
+                Stage::RecoveryCodes => (user, pending.device),
+            }
         }
     };
     record(Some(user.id));
@@ -212,6 +317,120 @@ async fn submit_authorization_page(
     let mut response = back(&state.tokens.issuer, &checked.redirect_uri, &[("code", &code)], checked.state.as_deref());
     response.headers_mut().append(header::SET_COOKIE, device::remember(&state, user.id, device));
     Ok(response)
+}
+
+/// 429 with `Retry-After`: the sign-in page again for a browser, a problem otherwise.
+fn too_many(headers: &HeaderMap, checked: &Checked, wait: std::time::Duration, email: &str) -> Response {
+    let seconds = wait.as_secs().max(1);
+    let message = format!("Too many failed attempts. Wait {seconds} seconds, then try again.");
+    let mut response = if wants_html(headers) {
+        page(StatusCode::TOO_MANY_REQUESTS, checked, Some(&message), email)
+    } else {
+        Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed sign-ins", message)
+            .into_response()
+    };
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// A second-factor page whose sign-in has lapsed (or was never ours): start again.
+fn expired(headers: &HeaderMap) -> Response {
+    if wants_html(headers) {
+        return pages::problem_page(
+            StatusCode::BAD_REQUEST,
+            "Your sign-in has timed out",
+            "More than 15 minutes passed since you gave your password, or the page was not this service's.",
+            "Go back to the application you came from and sign in again.",
+        );
+    }
+    Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "The sign-in has lapsed", "Sign in again.").into_response()
+}
+
+/// Whether `code` is a current code from the person's authenticator (not used before) or one of their unused
+/// recovery codes, which it then spends.
+async fn second_factor_is_right(state: &AppState, user: &User, code: &str) -> Result<bool, Problem> {
+    let Some(authenticator) = state.store.authenticator(user.id).await?.filter(|a| a.confirmed_at.is_some()) else {
+        return Ok(false);
+    };
+    if let Some(step) = two_factor::matching_step(&authenticator.secret, code, state.clock.now()) {
+        return Ok(state.store.use_step(user.id, step).await?);
+    }
+    let used = state.store.use_recovery_code(user.id, &two_factor::recovery_code_hash(code), state.clock.now()).await?;
+    if used {
+        audit_event(state, user.id, Uuid::nil(), "recovery_code_used").await;
+    }
+    Ok(used)
+}
+
+/// An entry in the audit trail for something the sign-in pages did besides signing in.
+async fn audit_event(state: &AppState, user: Uuid, app: Uuid, action: &str) {
+    let entry = provider_api_core::audit::NewEntry {
+        actor_user: Some(user),
+        actor_client: (!app.is_nil()).then_some(app),
+        status: 200,
+        ..provider_api_core::audit::NewEntry::at(state.clock.now(), action, "POST", "/v1/oauth/authorize")
+    };
+    if let Err(error) = state.audit.append(entry).await {
+        tracing::error!(%error, action, "could not write an audit entry of a sign-in step");
+    }
+}
+
+/// The same page again, saying the code was wrong (401).
+async fn wrong_code(
+    state: &AppState,
+    checked: &Checked,
+    user: &User,
+    pending: &Pending,
+    message: &str,
+) -> Result<Response, Problem> {
+    second_factor_page(state, StatusCode::UNAUTHORIZED, checked, user, pending, Some(message), None).await
+}
+
+/// The page after the password: entering a code (`Verify`), setting up an authenticator (`Enrol`), or the
+/// recovery codes, shown once (`RecoveryCodes`, with `codes`).
+async fn second_factor_page(
+    state: &AppState,
+    status: StatusCode,
+    checked: &Checked,
+    user: &User,
+    pending: &Pending,
+    error: Option<&str>,
+    codes: Option<&[String]>,
+) -> Result<Response, Problem> {
+    let hidden = hidden_fields(checked);
+    let pending_token = pending.sign(state);
+    let form_action = format!(" {}", origin(&checked.redirect_uri));
+    let app = &checked.app.name;
+    let rendered = match pending.stage {
+        Stage::Verify => pages::page(
+            status,
+            "two_factor_verify.html",
+            context! { title => "Enter your security code", app, hidden, pending => pending_token, error, error_field => "code" },
+            form_action.trim_end(),
+        ),
+        Stage::Enrol => {
+            let setting_up = state.store.authenticator(user.id).await?.filter(|a| a.confirmed_at.is_none());
+            let Some(setting_up) = setting_up else { return Ok(expired(&HeaderMap::new())) };
+            let qr = two_factor::qr_code(&setting_up.secret, &user.email);
+            let key = two_factor::secret_for_people(&setting_up.secret);
+            pages::page(
+                status,
+                "two_factor_enrol.html",
+                context! {
+                    title => "Set up two-factor authentication", app, hidden, pending => pending_token, error,
+                    error_field => "code", qr, key, account => user.email.clone(), issuer => "Care Quality Commission"
+                },
+                form_action.trim_end(),
+            )
+        }
+        Stage::RecoveryCodes => pages::page(
+            status,
+            "recovery_codes.html",
+            context! { title => "Save your recovery codes", app, hidden, pending => pending_token, codes => codes.unwrap_or_default() },
+            form_action.trim_end(),
+        ),
+    };
+    Ok(rendered)
 }
 
 /// What to do with an authorization request.
@@ -308,9 +527,14 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
 }
 
-fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str) -> Response {
+/// The authorization request's parameters, carried by every page of a sign-in as hidden fields.
+fn hidden_fields(checked: &Checked) -> Vec<minijinja::Value> {
+    request_fields(checked).into_iter().map(|(name, value)| context! { name, value }).collect()
+}
+
+fn request_fields(checked: &Checked) -> Vec<(&'static str, &str)> {
     let request = &checked.request;
-    let hidden: Vec<_> = [
+    [
         ("response_type", request.response_type.as_deref()),
         ("client_id", request.client_id.as_deref()),
         ("redirect_uri", request.redirect_uri.as_deref()),
@@ -321,7 +545,11 @@ fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str)
     ]
     .into_iter()
     .filter_map(|(name, value)| value.map(|value| (name, value)))
-    .collect::<Vec<_>>();
+    .collect()
+}
+
+fn page(status: StatusCode, checked: &Checked, error: Option<&str>, email: &str) -> Response {
+    let hidden = request_fields(checked);
     // "Forgot your password?" comes back to this very page afterwards.
     let this_page = format!("/v1/oauth/authorize?{}", serde_urlencoded::to_string(&hidden).expect("strings encode"));
     let forgot = format!(

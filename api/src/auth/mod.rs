@@ -14,5 +14,6 @@ pub mod secret;
 pub mod sign_in;
 pub mod throttle;
 pub mod token;
+pub mod two_factor;
 
 pub use principal::{Access, Principal, Subject};

@@ -39,6 +39,11 @@ pub const ALL: &[Code] = &[
     code("400", "invalid_scope", "OAuth: a scope that does not exist, or more than the client may have"),
     code("400", "unsupported_grant_type", "OAuth: a grant type this server does not issue tokens for"),
     code("400", "unauthorized_client", "OAuth: this client may not use this grant type"),
+    code(
+        "401",
+        "second_factor_required",
+        "the password was right, and the account signs in with a second factor: sign in in a browser",
+    ),
     code("401", "unauthenticated", "no access token"),
     code("401", "invalid_token", "the access token is expired, revoked, or not this API's; the detail says what to do"),
     code("401", "invalid_client", "OAuth: the client's credentials are wrong, or it is revoked"),

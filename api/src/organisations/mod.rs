@@ -7,6 +7,7 @@ mod enrolment;
 mod invitations;
 mod members;
 mod routes;
+mod two_factor;
 
 pub use routes::{Address, OrganisationView};
 
@@ -49,4 +50,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(api_clients::router())
         .merge(enrolment::router())
         .merge(invitations::router())
+        .merge(two_factor::router())
 }
