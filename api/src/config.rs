@@ -649,6 +649,13 @@ mod tests {
     }
 
     #[test]
+    fn a_redis_password_never_appears_in_debug_output() {
+        let config = with(r#"rate_limit_store = "redis://:hunter2@cache:6379/""#).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once() {
         let error = with(
             r#"

@@ -940,3 +940,38 @@ async fn an_organisation_has_a_quota_of_open_uploads_and_of_stored_bytes() {
     let rows = app.store.documents_after(p.organisation_id, time::OffsetDateTime::UNIX_EPOCH, Uuid::nil(), 10);
     assert_eq!(rows.await.unwrap().len(), 1, "nothing was stored for the refusals");
 }
+
+/// A creation-with-upload refused for want of a staging place leaves no upload behind to count against the
+/// organisation's quota (the client, told 503 without a `Location`, could never resume or cancel it).
+#[tokio::test]
+async fn a_refused_creation_with_upload_leaves_no_open_upload_behind() {
+    let app = TestApp::spawn_with(|config| {
+        config.upload_concurrency = 1;
+        config.body_timeout = Duration::from_secs(5);
+    })
+    .await;
+    let p = provider(&app).await;
+    let holder = create_upload(&app, &p, 100, "application/pdf").await;
+    let slow = tokio::spawn(patch(&app, &p, &holder, 0, b"").body(trickle(100, Duration::from_millis(50))).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = app.store.storage_use(p.organisation_id, time::OffsetDateTime::now_utc()).await.unwrap();
+    let refused = app
+        .http
+        .post(app.url(&format!("/v1/organisations/{}/uploads", p.organisation_id)))
+        .bearer_auth(&p.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", 10)
+        .header(
+            "upload-metadata",
+            format!("filename {},filetype {}", STANDARD.encode("b.pdf"), STANDARD.encode("application/pdf")),
+        )
+        .header("content-type", "application/offset+octet-stream")
+        .body(pdf(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let after = app.store.storage_use(p.organisation_id, time::OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(after.open_uploads, before.open_uploads, "no upload was left open");
+    let _ = slow.await;
+}

@@ -77,8 +77,9 @@ fn expected(operation: &str) -> Option<[u16; 10]> {
         "get_organisation" | "list_locations" | "get_location" | "list_members" => ORG_READ,
         "update_organisation" | "update_member" | "list_api_clients" => ORG_ADMIN,
         "get_two_factor_policy" => ORG_READ,
-        // How people sign in is for people to decide: software acting as itself cannot loosen it.
-        "set_two_factor_policy" => [401, 404, 403, 403, 403, 200, 403, 404, 200, 403],
+        // How people sign in is for a person in a first-party session: not software acting as itself, nor a
+        // third party's application the admin consented to.
+        "set_two_factor_policy" => [401, 404, 403, 403, 403, 200, 403, 404, 403, 403],
         "reset_two_factor" => STAFF_DELETES,
         // Whoever creates, rotates or re-keys a client holds its credentials: only a person, in a first-party
         // session, for a client within their own reach (the matrix's clients here are).

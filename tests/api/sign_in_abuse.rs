@@ -191,3 +191,25 @@ async fn wrong_passwords_from_one_address_do_not_lock_the_person_out_elsewhere_o
     let home = sign_in_from(&app, &request, "192.0.2.44", None, email, password).await;
     assert_eq!(home.status(), 303, "{}", home.text().await.unwrap());
 }
+
+/// Old failures from an address must not hold up the right secret: a web application whose address once saw
+/// a few wrong client secrets (a rotation, a neighbour behind the same NAT) still gets a token every time it
+/// presents the right one.
+#[tokio::test]
+async fn a_right_client_secret_is_not_held_up_by_old_failures_from_its_address() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let token = |secret: String| {
+        let request = app.http.post(app.url("/v1/oauth/token")).basic_auth(demo.client_id, Some(secret));
+        async move { request.form(&[("grant_type", "client_credentials")]).send().await.unwrap().status().as_u16() }
+    };
+    for _ in 0..6 {
+        assert_eq!(token("pas_wrong".into()).await, 401);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(token(demo.client_secret.clone()).await);
+    }
+    assert_eq!(answers, [200; 4], "each right secret is answered, none waits behind the last");
+}

@@ -219,3 +219,63 @@ async fn an_organisation_requires_it_of_its_admins_and_submitters_and_staff_rese
     assert_eq!(status, 200);
     assert!(page.contains("Set up two-factor authentication"), "a new one is set up");
 }
+
+/// Two sign-ins while setting up (a second tab, a retry) show the same key, so whichever page is answered the
+/// authenticator confirmed is the one the person added to their app.
+#[tokio::test]
+async fn setting_up_in_two_tabs_shows_one_key_and_confirms_it() {
+    let app = TestApp::spawn().await;
+    let (email, password) = staff_member(&app).await;
+    let browser = Browser::new(&app).await;
+    let (_, first) = browser.password(&email, &password).await;
+    let (_, second) = browser.password(&email, &password).await;
+    let key = text_of(&first, "setup-key").unwrap();
+    assert_eq!(text_of(&second, "setup-key").unwrap(), key, "the second tab shows the same key");
+    let secret = provider_api_http::auth::two_factor::secret_from_key(&key).unwrap();
+    let (status, _) = browser.answer(&first, &code(&secret, step_now())).await;
+    assert_eq!(status, 200, "the first tab's code confirms the key both show");
+}
+
+/// A page's pending sign-in finishes only the authorization request it began with: replayed with another
+/// PKCE challenge (to mint a code someone else can exchange), it is refused.
+#[tokio::test]
+async fn a_pending_sign_in_finishes_only_its_own_authorization_request() {
+    let app = TestApp::spawn().await;
+    let (email, password) = staff_member(&app).await;
+    let browser = Browser::new(&app).await;
+    let (_, enrol) = browser.password(&email, &password).await;
+    let key = text_of(&enrol, "setup-key").unwrap();
+    let secret = provider_api_http::auth::two_factor::secret_from_key(&key).unwrap();
+    let (_, shown) = browser.answer(&enrol, &code(&secret, step_now())).await;
+
+    let mut other = Browser::new(&app).await;
+    other.request = browser.request.clone();
+    for (name, value) in &mut other.request {
+        if name == "code_challenge" {
+            *value = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into();
+        }
+    }
+    let (status, page) = other.answer(&shown, "").await;
+    assert_eq!(status, 400, "{page}");
+    let (status, _) = browser.answer(&shown, "").await;
+    assert_eq!(status, 303, "its own request finishes");
+}
+
+/// Only a person in the regulator's own portal (a first-party session) changes how an organisation's people
+/// sign in: a third party's application the admin consented to cannot lift the requirement.
+#[tokio::test]
+async fn a_third_party_application_cannot_change_the_second_factor_rule() {
+    let app = TestApp::spawn().await;
+    let demo = app.demo().await;
+    let integrator = app.integrator_app(REDIRECT, "org:read org:admin", None).await.to_string();
+    let tokens = app.sign_in_with(&integrator, REDIRECT, &demo.users[0].email, &demo.users[0].password).await;
+    let answer = app
+        .http
+        .put(app.url(&format!("/v1/organisations/{}/two-factor-policy", demo.organisation_id)))
+        .bearer_auth(&tokens.access_token)
+        .json(&serde_json::json!({"required": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+}
