@@ -87,8 +87,9 @@ pub struct Config {
     /// Where rate limits and sign-in backoff are counted: `memory` (the default: each node counts on its own)
     /// or a Redis URL (`redis://host:port/`), so that every node shares one count. If Redis stops answering,
     /// each node falls back to counting on its own until it answers again (logged, and shown by `/readyz`).
+    /// (A Redis URL may carry a password, so it is kept like one.)
     #[serde(default = "defaults::rate_limit_store")]
-    pub rate_limit_store: String,
+    pub rate_limit_store: SecretString,
     /// Prefix of every key the limits keep in Redis, so that several deployments can share one Redis.
     #[serde(default = "defaults::rate_limit_key_prefix")]
     pub rate_limit_key_prefix: String,
@@ -139,7 +140,8 @@ pub struct Config {
     #[serde(default = "defaults::upload_concurrency")]
     pub upload_concurrency: usize,
     /// Invitation emails an organisation may send in any 24 hours (default 50); past it, 429. Anyone can
-    /// create an organisation, so this bounds what one can send in the service's name.
+    /// create an organisation, so this bounds what each can send in the service's name (one account with
+    /// several organisations can send that much for each: there is no allowance per person yet).
     #[serde(default = "defaults::invitations_per_organisation_per_day")]
     pub invitations_per_organisation_per_day: u32,
     /// Unfinished uploads an organisation may have open at once (default 20); past it, 429.
@@ -274,8 +276,8 @@ mod defaults {
     pub fn upload_expiry() -> Duration {
         Duration::from_secs(24 * 60 * 60)
     }
-    pub fn rate_limit_store() -> String {
-        "memory".to_owned()
+    pub fn rate_limit_store() -> SecretString {
+        SecretString::from("memory")
     }
     pub fn rate_limit_key_prefix() -> String {
         "provider-api".to_owned()
@@ -483,8 +485,8 @@ impl Config {
             problems
                 .push("upload_concurrency must be between 1 and 400 (the blocking pool holds 512 threads)".to_owned());
         }
-        if self.rate_limit_store != "memory"
-            && let Err(why) = crate::http::shared_counts::SharedCounts::new(&self.rate_limit_store, "")
+        if self.rate_limit_store.expose_secret() != "memory"
+            && let Err(why) = crate::http::shared_counts::SharedCounts::new(self.rate_limit_store.expose_secret(), "")
         {
             problems.push(format!("rate_limit_store: {why}"));
         }

@@ -89,7 +89,7 @@ impl Application {
             keys,
             verified: Default::default(),
         });
-        let shared_counts = match config.rate_limit_store.as_str() {
+        let shared_counts = match secrecy::ExposeSecret::expose_secret(&config.rate_limit_store) {
             "memory" => None,
             url => {
                 let shared = http::shared_counts::SharedCounts::new(url, &config.rate_limit_key_prefix)

@@ -29137,7 +29137,7 @@ let response = client.get_two_factor_policy()
 
 Requires (or no longer requires) a second factor of the organisation's admins and submitters. Those
 without one set it up at their next sign-in, on the sign-in pages; sign-ins they already hold carry on
-until they end. Only a person may change it: software acting as itself cannot loosen how people sign in.
+until they end. Only a person in the regulator's own service (a first-party session) may change it.
 
 Sends a `PUT` request to `/v1/organisations/{organisation_id}/two-factor-policy`
 

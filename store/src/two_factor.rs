@@ -28,15 +28,22 @@ provider_api_core::debug_redacting!(Authenticator {
 #[async_trait]
 pub trait TwoFactorStore: Send + Sync {
     async fn authenticator(&self, user_id: Uuid) -> Result<Option<Authenticator>, StoreError>;
-    /// Starts setting up an authenticator with `secret`, replacing one not yet confirmed; `false` (nothing
-    /// changed) when the person has a confirmed one.
-    async fn start_authenticator(&self, user_id: Uuid, secret: &[u8], now: OffsetDateTime) -> Result<bool, StoreError>;
-    /// Confirms the authenticator being set up (a code for `step` was right) and gives the person these
-    /// recovery codes (SHA-256 hashes), replacing any they had, in one transaction; `false` when there was
-    /// nothing to confirm.
+    /// Starts setting up an authenticator with `secret`, unless one is being set up since `kept_since` (a
+    /// second tab, a retry: they keep showing the same key) or is confirmed; `false` when nothing changed.
+    async fn start_authenticator(
+        &self,
+        user_id: Uuid,
+        secret: &[u8],
+        now: OffsetDateTime,
+        kept_since: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Confirms the authenticator being set up with `secret` (a code for `step` was right) and gives the person
+    /// these recovery codes (SHA-256 hashes), replacing any they had, in one transaction; `false` when there was
+    /// nothing to confirm, or it is being set up with another secret now.
     async fn confirm_authenticator(
         &self,
         user_id: Uuid,
+        secret: &[u8],
         step: i64,
         recovery_code_hashes: &[String],
         now: OffsetDateTime,
@@ -92,10 +99,12 @@ macro_rules! impl_two_factor_queries {
                 user_id: uuid::Uuid,
                 secret: &[u8],
                 now: time::OffsetDateTime,
+                kept_since: time::OffsetDateTime,
             ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("DELETE FROM two_factor WHERE user_id = $1 AND confirmed_at IS NULL")
+                sqlx::query("DELETE FROM two_factor WHERE user_id = $1 AND confirmed_at IS NULL AND created_at < $2")
                     .bind(user_id)
+                    .bind(kept_since)
                     .execute(&mut *tx)
                     .await?;
                 let done = sqlx::query(
@@ -114,6 +123,7 @@ macro_rules! impl_two_factor_queries {
             async fn confirm_authenticator(
                 &self,
                 user_id: uuid::Uuid,
+                secret: &[u8],
                 step: i64,
                 recovery_code_hashes: &[String],
                 now: time::OffsetDateTime,
@@ -121,11 +131,12 @@ macro_rules! impl_two_factor_queries {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE two_factor SET confirmed_at = $2, last_step = $3 \
-                     WHERE user_id = $1 AND confirmed_at IS NULL",
+                     WHERE user_id = $1 AND confirmed_at IS NULL AND secret = $4",
                 )
                 .bind(user_id)
                 .bind(now)
                 .bind(step)
+                .bind(secret)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {

@@ -352,8 +352,8 @@ async fn fresh_upload(app: &TestApp, organisation_id: Uuid) -> Uuid {
 async fn with_authenticator(app: &TestApp) -> Uuid {
     let (id, _, _) = person(app, None, &[]).await;
     let secret = provider_api_http::auth::two_factor::new_secret();
-    assert!(app.store.start_authenticator(id, &secret, AS_OF).await.unwrap());
-    assert!(app.store.confirm_authenticator(id, 1, &[], AS_OF).await.unwrap());
+    assert!(app.store.start_authenticator(id, &secret, AS_OF, AS_OF).await.unwrap());
+    assert!(app.store.confirm_authenticator(id, &secret, 1, &[], AS_OF).await.unwrap());
     id
 }
 

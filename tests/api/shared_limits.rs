@@ -25,7 +25,7 @@ async fn two_nodes_sharing(
 ) -> (TestApp, provider_api_tests::Node) {
     let app = TestApp::spawn_with(move |config| {
         config.public_base_url = Some("http://provider-api.test".into());
-        config.rate_limit_store = store;
+        config.rate_limit_store = store.into();
         // Tests share the machine's Redis: each keeps its counts apart.
         config.rate_limit_key_prefix = format!("test-{}", uuid::Uuid::new_v4());
         configure(config);
@@ -107,7 +107,7 @@ async fn redis_stopping_mid_run_changes_nothing_but_the_log_and_readiness_detail
     let app = TestApp::spawn_with({
         let url = redis.url();
         move |config| {
-            config.rate_limit_store = url;
+            config.rate_limit_store = url.into();
             config.rate_limit_per_principal = NonZeroU32::new(1000).unwrap();
         }
     })

@@ -184,7 +184,6 @@ async fn submit_authorization_page(
         ));
     }
 
-    let client_id = checked.app.id.to_string();
     let email = form.email.clone().unwrap_or_default();
     let (user, device) = match form.step.as_deref() {
         None => {
@@ -211,7 +210,6 @@ async fn submit_authorization_page(
             let stage = if enrolled {
                 Some(Stage::Verify)
             } else if two_factor::required(&state, &user).await? {
-                state.store.start_authenticator(user.id, &two_factor::new_secret(), state.clock.now()).await?;
                 Some(Stage::Enrol)
             } else {
                 None
@@ -226,7 +224,14 @@ async fn submit_authorization_page(
                         "This account signs in with a code from an authenticator app: sign in in a browser.",
                     ));
                 }
-                let pending = Pending::new(&state, user.id, &client_id, stage, device);
+                if stage == Stage::Enrol {
+                    // A key being set up in the last 15 minutes is shown again (another tab, a retry), so
+                    // whichever page is answered, the key confirmed is the one in the person's app.
+                    let now = state.clock.now();
+                    let kept_since = now - two_factor::PENDING_FOR;
+                    state.store.start_authenticator(user.id, &two_factor::new_secret(), now, kept_since).await?;
+                }
+                let pending = Pending::new(&state, user.id, request_digest(&checked), stage, device);
                 return second_factor_page(&state, StatusCode::OK, &checked, &user, &pending, None, None).await;
             }
             (user, device)
@@ -238,11 +243,17 @@ async fn submit_authorization_page(
                 "recovery_codes_saved" => Stage::RecoveryCodes,
                 _ => return Ok(refuse("The sign-in form is not one of this service's.", &headers)),
             };
-            let pending =
-                match Pending::read(&state, form.pending.as_deref().unwrap_or_default(), stage, &client_id).await {
-                    Some(pending) => pending,
-                    None => return Ok(expired(&headers)),
-                };
+            let pending = match Pending::read(
+                &state,
+                form.pending.as_deref().unwrap_or_default(),
+                stage,
+                &request_digest(&checked),
+            )
+            .await
+            {
+                Some(pending) => pending,
+                None => return Ok(expired(&headers)),
+            };
             let user = match state.store.user(pending.sub).await?.filter(|u| !u.disabled) {
                 Some(user) => user,
                 None => return Ok(expired(&headers)),
@@ -269,7 +280,7 @@ async fn submit_authorization_page(
                         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
                         return Ok(response);
                     }
-                    if !second_factor_is_right(&state, &user, &code).await? {
+                    if !second_factor_is_right(&state, &user, checked.app.id, &code).await? {
                         let message = "The code is wrong, or has been used. Enter the code your authenticator app \
                                        shows now, or one of your recovery codes.";
                         return wrong_code(&state, &checked, &user, &pending, message).await;
@@ -285,11 +296,16 @@ async fn submit_authorization_page(
                         return wrong_code(&state, &checked, &user, &pending, message).await;
                     };
                     let (codes, hashes) = two_factor::new_recovery_codes();
-                    if !state.store.confirm_authenticator(user.id, step, &hashes, state.clock.now()).await? {
+                    let confirmed = state
+                        .store
+                        .confirm_authenticator(user.id, &setting_up.secret, step, &hashes, state.clock.now())
+                        .await?;
+                    if !confirmed {
                         return Ok(expired(&headers));
                     }
                     audit_event(&state, user.id, checked.app.id, "two_factor_enrolled").await;
-                    let next = Pending::new(&state, user.id, &client_id, Stage::RecoveryCodes, pending.device);
+                    let next =
+                        Pending::new(&state, user.id, request_digest(&checked), Stage::RecoveryCodes, pending.device);
                     return second_factor_page(&state, StatusCode::OK, &checked, &user, &next, None, Some(&codes))
                         .await;
                 }
@@ -348,7 +364,7 @@ fn expired(headers: &HeaderMap) -> Response {
 
 /// Whether `code` is a current code from the person's authenticator (not used before) or one of their unused
 /// recovery codes, which it then spends.
-async fn second_factor_is_right(state: &AppState, user: &User, code: &str) -> Result<bool, Problem> {
+async fn second_factor_is_right(state: &AppState, user: &User, app: Uuid, code: &str) -> Result<bool, Problem> {
     let Some(authenticator) = state.store.authenticator(user.id).await?.filter(|a| a.confirmed_at.is_some()) else {
         return Ok(false);
     };
@@ -357,7 +373,7 @@ async fn second_factor_is_right(state: &AppState, user: &User, code: &str) -> Re
     }
     let used = state.store.use_recovery_code(user.id, &two_factor::recovery_code_hash(code), state.clock.now()).await?;
     if used {
-        audit_event(state, user.id, Uuid::nil(), "recovery_code_used").await;
+        audit_event(state, user.id, app, "recovery_code_used").await;
     }
     Ok(used)
 }
@@ -366,7 +382,7 @@ async fn second_factor_is_right(state: &AppState, user: &User, code: &str) -> Re
 async fn audit_event(state: &AppState, user: Uuid, app: Uuid, action: &str) {
     let entry = provider_api_core::audit::NewEntry {
         actor_user: Some(user),
-        actor_client: (!app.is_nil()).then_some(app),
+        actor_client: Some(app),
         status: 200,
         ..provider_api_core::audit::NewEntry::at(state.clock.now(), action, "POST", "/v1/oauth/authorize")
     };
@@ -525,6 +541,13 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len())
         && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
+}
+
+/// What a second-factor page's pending sign-in is bound to: every parameter of the authorization request it
+/// began with (the application, where the answer goes, the scopes, `state` and the PKCE challenge), so that it
+/// can finish that request only.
+fn request_digest(checked: &Checked) -> String {
+    secret::hash(&serde_urlencoded::to_string(request_fields(checked)).expect("strings encode"))
 }
 
 /// The authorization request's parameters, carried by every page of a sign-in as hidden fields.

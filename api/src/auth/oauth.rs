@@ -465,20 +465,23 @@ async fn authenticate_client(
             // on past the limit learns nothing); a client that authenticates spends its own allowance.
             let throttle = &state.sign_in.client_secrets;
             let address_key = crate::http::client_address::allowance_key(address).to_string();
-            if let Err(wait) = throttle.attempt(&address_key).await {
-                let seconds = wait.as_secs().max(1);
-                return Err(Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "Too many failed client authentications",
-                    format!("Too many wrong client credentials from this address. Wait {seconds} seconds."),
-                )
-                .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)));
-            }
+            let attempt = match throttle.attempt(&address_key).await {
+                Ok(attempt) => attempt,
+                Err(wait) => {
+                    let seconds = wait.as_secs().max(1);
+                    return Err(Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_attempts",
+                        "Too many failed client authentications",
+                        format!("Too many wrong client credentials from this address. Wait {seconds} seconds."),
+                    )
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)));
+                }
+            };
             // Counted before the check (so parallel guesses cannot all pass), and given back when right: a web
             // application's requests for every person come from one address.
             let client = authenticate_with_secret(state, credentials).await?;
-            throttle.refund(&address_key).await;
+            throttle.refund(&address_key, attempt).await;
             state.rate_limits.charge_client(client.id()).await?;
             if request.client_id.is_some_and(|sent| sent != client.id().to_string()) {
                 return Err(invalid_client("client_id differs from the client that authenticated."));

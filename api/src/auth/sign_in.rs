@@ -53,17 +53,20 @@ pub async fn check(
             (&throttles.accounts, &here),
         ],
     };
-    if let Err(wait) = attempt_all(&keys).await {
-        return Ok(Checked::Wait(wait));
-    }
+    let attempts = match attempt_all(&keys).await {
+        Ok(attempts) => attempts,
+        Err(wait) => return Ok(Checked::Wait(wait)),
+    };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let right = password::verify_off_the_workers(presented, hash.as_deref()).await;
     match user.filter(|u| right && !u.disabled) {
         Some(user) => {
             throttles.accounts.clear(&here).await;
-            throttles.accounts_anywhere.clear(&anywhere).await;
             if device.is_none() {
-                throttles.addresses.refund(&address_key).await;
+                // A remembered browser is never counted against the account as a whole or its address, so its
+                // success clears neither: it must not hand someone guessing elsewhere a fresh allowance.
+                throttles.accounts_anywhere.clear(&anywhere).await;
+                throttles.addresses.refund(&address_key, attempts[0]).await;
             }
             Ok(Checked::Right { user, device })
         }

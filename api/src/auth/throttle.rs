@@ -37,39 +37,58 @@ impl Throttle {
         Self { name, free_failures, shared, failures: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts an attempt for `key` now, or says how long it must still wait (and counts nothing).
-    pub async fn attempt(&self, key: &str) -> Result<(), Duration> {
+    /// Counts an attempt for `key` now, or says how long it must still wait (and counts nothing). The
+    /// [`Attempt`] takes it back again ([`refund`](Self::refund)) when it succeeds where others share the key.
+    pub async fn attempt(&self, key: &str) -> Result<Attempt, Duration> {
         if let Some(shared) = &self.shared
             && let Some(decided) = shared.attempt(self.name, key, self.free_failures).await
         {
-            return decided;
+            return decided.map(|last| Attempt(Before::Shared(last)));
         }
-        self.attempt_here(key)
+        self.attempt_here(key).map(|last| Attempt(Before::Here(last)))
     }
 
-    fn attempt_here(&self, key: &str) -> Result<(), Duration> {
+    /// The time of the attempt before this one, if any.
+    fn attempt_here(&self, key: &str) -> Result<Option<Instant>, Duration> {
         let mut failures = self.failures.lock().expect("not poisoned");
+        // Counts fade: an hour after the last attempt, a key starts again.
+        if failures.get(key).is_some_and(|(_, last)| last.elapsed() >= FORGET_AFTER) {
+            failures.remove(key);
+        }
         if let Some(wait) = failures.get(key).and_then(|entry| self.wait_after(entry)) {
             return Err(wait);
         }
         if failures.len() > 100_000 {
             failures.retain(|_, (_, last)| last.elapsed() < FORGET_AFTER);
         }
+        let before = failures.get(key).map(|(_, last)| *last);
         let entry = failures.entry(key.to_owned()).or_insert((0, Instant::now()));
         *entry = (entry.0 + 1, Instant::now());
-        Ok(())
+        Ok(before)
     }
 
-    /// The attempt succeeded where others' successes and failures share the key: it no longer counts.
-    pub async fn refund(&self, key: &str) {
-        if let Some(shared) = &self.shared
-            && shared.refund(self.name, key).await.is_some()
-        {
-            return;
-        }
-        let mut failures = self.failures.lock().expect("not poisoned");
-        if let Some(entry) = failures.get_mut(key) {
-            entry.0 = entry.0.saturating_sub(1);
+    /// The attempt succeeded where others' successes and failures share the key: it no longer counts, and
+    /// the wait runs from the attempt before it again (a success must not restart anyone's wait).
+    pub async fn refund(&self, key: &str, attempt: Attempt) {
+        match attempt.0 {
+            Before::Shared(last) => {
+                if let Some(shared) = &self.shared {
+                    shared.refund(self.name, key, last).await;
+                }
+            }
+            Before::Here(last) => {
+                let mut failures = self.failures.lock().expect("not poisoned");
+                if let Some(entry) = failures.get_mut(key) {
+                    entry.0 = entry.0.saturating_sub(1);
+                    match last {
+                        Some(last) => entry.1 = last,
+                        None if entry.0 == 0 => {
+                            failures.remove(key);
+                        }
+                        None => {}
+                    }
+                }
+            }
         }
     }
 
@@ -90,18 +109,34 @@ impl Throttle {
     }
 }
 
+/// An attempt counted, to take back if it succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt(Before);
+
+/// When the attempt before it was, where it was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Before {
+    Here(Option<Instant>),
+    /// Milliseconds of Redis's clock (0: none).
+    Shared(i64),
+}
+
 /// Counts an attempt against every key in turn; if one of them must wait, the attempts already counted are
-/// taken back, and the longest wait is the answer.
-pub async fn attempt_all(keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
-    for (done, (throttle, key)) in keys.iter().enumerate() {
-        if let Err(wait) = throttle.attempt(key).await {
-            for (throttle, key) in &keys[..done] {
-                throttle.refund(key).await;
+/// taken back, and that wait is the answer.
+pub async fn attempt_all(keys: &[(&Throttle, &str)]) -> Result<Vec<Attempt>, Duration> {
+    let mut counted = Vec::with_capacity(keys.len());
+    for (throttle, key) in keys {
+        match throttle.attempt(key).await {
+            Ok(attempt) => counted.push(attempt),
+            Err(wait) => {
+                for ((throttle, key), attempt) in keys.iter().zip(counted) {
+                    throttle.refund(key, attempt).await;
+                }
+                return Err(wait);
             }
-            return Err(wait);
         }
     }
-    Ok(())
+    Ok(counted)
 }
 
 #[cfg(test)]
@@ -112,13 +147,25 @@ mod tests {
     async fn free_attempts_then_a_doubling_wait_then_a_clean_slate_on_success() {
         let throttle = Throttle::new(3);
         for _ in 0..4 {
-            assert_eq!(throttle.attempt("a").await, Ok(()), "three failures are free, and the fourth may be tried");
+            assert!(throttle.attempt("a").await.is_ok(), "three failures are free, and the fourth may be tried");
         }
         let first = throttle.attempt("a").await.expect_err("a wait after the fourth failure");
         assert!(first <= Duration::from_secs(1));
-        assert_eq!(throttle.attempt("b").await, Ok(()), "keys are independent");
+        assert!(throttle.attempt("b").await.is_ok(), "keys are independent");
         throttle.clear("a").await;
-        assert_eq!(throttle.attempt("a").await, Ok(()));
+        assert!(throttle.attempt("a").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_refunded_success_leaves_the_wait_where_it_was() {
+        let throttle = Throttle::new(1);
+        throttle.attempt("a").await.unwrap();
+        throttle.attempt("a").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let right = throttle.attempt("a").await.expect("the wait is over");
+        throttle.refund("a", right).await;
+        let next = throttle.attempt("a").await.expect("a success does not restart the wait");
+        throttle.refund("a", next).await;
     }
 
     #[test]
@@ -134,7 +181,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_attempt_takes_back_the_others_it_counted() {
         let (lenient, strict) = (Throttle::new(10), Throttle::new(0));
-        assert_eq!(attempt_all(&[(&lenient, "k"), (&strict, "k")]).await, Ok(()));
+        assert!(attempt_all(&[(&lenient, "k"), (&strict, "k")]).await.is_ok());
         assert!(attempt_all(&[(&lenient, "k"), (&strict, "k")]).await.is_err());
         assert_eq!(lenient.failures.lock().unwrap()["k"].0, 1, "the refused attempt did not count");
     }

@@ -137,7 +137,8 @@ pub struct Pending {
     iss: String,
     aud: String,
     pub sub: Uuid,
-    pub client_id: String,
+    /// A digest of the authorization request the sign-in began with (`authorize::request_digest`).
+    request: String,
     pub stage: Stage,
     /// The browser, when it had signed in before (`auth::device`).
     pub device: Option<Uuid>,
@@ -158,15 +159,15 @@ pub enum Stage {
 const PENDING_TYPE: &str = "signin-pending+jwt";
 const PENDING_AUDIENCE: &str = "provider-api/sign-in-pending";
 /// Long enough to install an app and scan a code.
-const PENDING_FOR: time::Duration = time::Duration::minutes(15);
+pub const PENDING_FOR: time::Duration = time::Duration::minutes(15);
 
 impl Pending {
-    pub fn new(state: &AppState, user: Uuid, client_id: &str, stage: Stage, device: Option<Uuid>) -> Self {
+    pub fn new(state: &AppState, user: Uuid, request: String, stage: Stage, device: Option<Uuid>) -> Self {
         Self {
             iss: state.tokens.issuer.clone(),
             aud: PENDING_AUDIENCE.into(),
             sub: user,
-            client_id: client_id.to_owned(),
+            request,
             stage,
             device,
             exp: (state.clock.now() + PENDING_FOR).unix_timestamp(),
@@ -177,8 +178,9 @@ impl Pending {
         state.tokens.sign_statement(PENDING_TYPE, self)
     }
 
-    /// The pending sign-in `token` states, if it is ours, current, at `stage` and for `client_id`.
-    pub async fn read(state: &AppState, token: &str, stage: Stage, client_id: &str) -> Option<Self> {
+    /// The pending sign-in `token` states, if it is ours, current, at `stage` and for the authorization request
+    /// whose digest is `request`.
+    pub async fn read(state: &AppState, token: &str, stage: Stage, request: &str) -> Option<Self> {
         use jsonwebtoken::{Algorithm as Jws, Validation};
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Jws::ES256 || header.typ.as_deref() != Some(PENDING_TYPE) {
@@ -193,7 +195,7 @@ impl Pending {
         validation.validate_exp = false;
         let pending = jsonwebtoken::decode::<Self>(token, &key, &validation).ok()?.claims;
         let current = pending.exp >= state.clock.now().unix_timestamp();
-        (current && pending.stage == stage && pending.client_id == client_id).then_some(pending)
+        (current && pending.stage == stage && pending.request == request).then_some(pending)
     }
 }
 

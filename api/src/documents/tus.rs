@@ -280,14 +280,21 @@ application/pdf as `YXBwbGljYXRpb24vcGRm`. {}",
     let location = format!("/v1/organisations/{organisation_id}/uploads/{}", upload.id);
     let mut response = if has_offset_body(&headers) || length == 0 {
         let guard = state.documents.claim(upload.id).expect("a new upload is nobody else's");
-        let response = append(&state, upload, media, wanted_checksum, body).await.map_err(|problem| {
+        let upload_id = upload.id;
+        let response = match append(&state, upload, media, wanted_checksum, body).await {
+            Ok(response) => response,
             // Cut off at the deadline, the upload holds what arrived: say where it is, so it can resume.
-            if problem.code == "upload_deadline" {
-                problem.with_header(header::LOCATION, HeaderValue::from_str(&location).expect("ASCII"))
-            } else {
-                problem
+            Err(problem) if problem.code == "upload_deadline" => {
+                return Err(problem.with_header(header::LOCATION, HeaderValue::from_str(&location).expect("ASCII")));
             }
-        })?;
+            // Refused otherwise, the client is not told where the upload is, so it cannot resume or cancel it:
+            // it goes, rather than count against the organisation's quota for a day.
+            Err(problem) => {
+                let _ = state.documents.blobs.discard(upload_id).await;
+                state.store.delete_upload(upload_id).await?;
+                return Err(problem);
+            }
+        };
         drop(guard);
         response
     } else {

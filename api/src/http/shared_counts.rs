@@ -42,28 +42,31 @@ return {1, math.floor((tolerance - (tat - now)) / interval)}
 ";
 
 /// A backoff attempt (as `auth::throttle::Throttle::attempt`): `ARGV[1]` free failures, `ARGV[2]` the longest
-/// wait and `ARGV[3]` how long the count is kept, in milliseconds. Answers 0 (counted) or the milliseconds to
-/// wait (not counted).
+/// wait and `ARGV[3]` how long a count lasts after its last attempt, in milliseconds. Answers `{0, the previous
+/// attempt's time}` (counted) or `{milliseconds to wait, 0}` (not counted).
 const ATTEMPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local count = tonumber(redis.call('HGET', KEYS[1], 'count')) or 0
 local last = tonumber(redis.call('HGET', KEYS[1], 'last')) or 0
+if now - last >= tonumber(ARGV[3]) then count = 0 end
 local over = count - tonumber(ARGV[1])
 if over > 0 then
   local backoff = math.min(1000 * 2 ^ math.min(over - 1, 20), tonumber(ARGV[2]))
   local wait = last + backoff - now
-  if wait > 0 then return math.ceil(wait) end
+  if wait > 0 then return {math.ceil(wait), 0} end
 end
 redis.call('HSET', KEYS[1], 'count', count + 1, 'last', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 0
+return {0, last}
 ";
 
-/// Takes one attempt back (a success where others share the key).
+/// Takes one attempt back (a success where others share the key): the count goes down and the wait runs
+/// from the attempt before it again (`ARGV[1]`, its time; 0 when there was none).
 const REFUND: &str = r"
 local count = tonumber(redis.call('HGET', KEYS[1], 'count')) or 0
 if count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+if tonumber(ARGV[1]) > 0 then redis.call('HSET', KEYS[1], 'last', ARGV[1]) end
 return 0
 ";
 
@@ -143,16 +146,19 @@ impl SharedCounts {
         })
     }
 
-    /// A backoff attempt for `key` of throttle `name`; `None` when Redis is not answering.
-    pub async fn attempt(&self, name: &str, key: &str, free: u32) -> Option<Result<(), Duration>> {
+    /// A backoff attempt for `key` of throttle `name`: the previous attempt's time (Redis milliseconds, 0 for
+    /// none) once counted, or the wait; `None` when Redis is not answering.
+    pub async fn attempt(&self, name: &str, key: &str, free: u32) -> Option<Result<i64, Duration>> {
         let mut invocation = self.attempt.key(self.backoff_key(name, key));
         invocation.arg(free).arg(MAX_WAIT.as_millis() as u64).arg(FORGET_AFTER.as_millis() as u64);
-        let wait: i64 = self.run(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;
-        Some(if wait > 0 { Err(Duration::from_millis(wait as u64)) } else { Ok(()) })
+        let (wait, last): (i64, i64) = self.run(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        Some(if wait > 0 { Err(Duration::from_millis(wait as u64)) } else { Ok(last) })
     }
 
-    pub async fn refund(&self, name: &str, key: &str) -> Option<()> {
-        let invocation = self.refund.key(self.backoff_key(name, key));
+    /// Takes back an attempt whose predecessor was at `last` (as [`attempt`](Self::attempt) answered).
+    pub async fn refund(&self, name: &str, key: &str, last: i64) -> Option<()> {
+        let mut invocation = self.refund.key(self.backoff_key(name, key));
+        invocation.arg(last);
         self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await }).await.map(drop)
     }
 
@@ -222,6 +228,13 @@ impl SharedCounts {
         let _connecting = self.connecting.lock().await;
         if let Some(connection) = self.connection.lock().expect("not poisoned").clone() {
             return Some(connection);
+        }
+        // Whoever held the lock may just have failed to connect: requests queued behind it count locally
+        // rather than each trying again in turn.
+        if let Reach::Lost { retry_at, .. } = &*self.reach.lock().expect("not poisoned")
+            && Instant::now() < *retry_at
+        {
+            return None;
         }
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(ANSWER_WITHIN))

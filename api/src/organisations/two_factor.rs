@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::principal::{AdminOrg, Authorized, ReadOrg};
+use crate::auth::principal::{AdminOrg, Authorized, ReadOrg, Session};
 use crate::http::{Path, Problem, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -21,8 +21,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_two_factor_policy, set_two_factor_policy))
 }
 
-/// An admin of the organisation in the path who is a person: software acting as itself cannot loosen how
-/// people sign in. Checked before the request body is read.
+/// An admin of the organisation in the path, a person in a first-party session: neither software acting as
+/// itself nor a third party's application the admin consented to may loosen how people sign in. Checked
+/// before the request body is read.
 struct PersonAdmin;
 
 impl axum::extract::FromRequestParts<AppState> for PersonAdmin {
@@ -30,12 +31,13 @@ impl axum::extract::FromRequestParts<AppState> for PersonAdmin {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Problem> {
         let authorized = Authorized::<AdminOrg>::from_request_parts(parts, state).await?;
-        if authorized.principal.actor().user.is_none() {
+        if authorized.principal.session != Session::FirstParty {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "Not permitted",
-                "Only a person changes how the organisation's people sign in: software acting as itself cannot.",
+                "Only a person, signed in to the Care Quality Commission's own service, changes how the \
+                 organisation's people sign in: neither software acting as itself nor another application can.",
             ));
         }
         Ok(Self)
@@ -88,7 +90,7 @@ async fn get_two_factor_policy(
 ///
 /// Requires (or no longer requires) a second factor of the organisation's admins and submitters. Those
 /// without one set it up at their next sign-in, on the sign-in pages; sign-ins they already hold carry on
-/// until they end. Only a person may change it: software acting as itself cannot loosen how people sign in.
+/// until they end. Only a person in the regulator's own service (a first-party session) may change it.
 #[utoipa::path(
     put,
     path = "/v1/organisations/{organisation_id}/two-factor-policy",
