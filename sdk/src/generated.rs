@@ -27882,7 +27882,8 @@ let response = client.disable_user()
 
 Removes their authenticator and recovery codes, for someone who has lost both: they set up a new one at
 their next sign-in (and must, if they are staff or their organisation requires it). Confirm who is asking
-by another route first; the reset is on the audit trail.
+by another route first; the reset is on the audit trail. Resetting someone who has none is done already
+(204).
 
 Sends a `DELETE` request to `/v1/admin/users/{user_id}/two-factor`
 
