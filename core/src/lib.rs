@@ -24,6 +24,7 @@ pub mod forms;
 pub mod notifications;
 pub mod receipt;
 pub mod reference;
+pub mod register;
 pub mod registrations;
 pub mod transition;
 pub mod workflow;
