@@ -78,9 +78,3 @@ impl SignInThrottles {
         }
     }
 }
-
-impl Default for SignInThrottles {
-    fn default() -> Self {
-        Self::new(None)
-    }
-}

@@ -241,9 +241,9 @@ impl CollectBytes for progenitor_client::ByteStream {
     }
 }
 
-async fn create_upload(app: &TestApp, p: &Provider, length: u64, filetype: &str) -> String {
-    let response = app
-        .http
+/// A tus creation request for a file of `length` bytes declared as `filetype`, not yet sent.
+fn creation(app: &TestApp, p: &Provider, length: u64, filetype: &str) -> reqwest::RequestBuilder {
+    app.http
         .post(app.url(&format!("/v1/organisations/{}/uploads", p.organisation_id)))
         .bearer_auth(&p.token)
         .header("tus-resumable", "1.0.0")
@@ -252,9 +252,10 @@ async fn create_upload(app: &TestApp, p: &Provider, length: u64, filetype: &str)
             "upload-metadata",
             format!("filename {},filetype {}", STANDARD.encode("a.pdf"), STANDARD.encode(filetype)),
         )
-        .send()
-        .await
-        .unwrap();
+}
+
+async fn create_upload(app: &TestApp, p: &Provider, length: u64, filetype: &str) -> String {
+    let response = creation(app, p, length, filetype).send().await.unwrap();
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["tus-resumable"], "1.0.0");
     assert!(response.headers().contains_key("upload-expires"));
@@ -905,18 +906,7 @@ async fn an_organisation_has_a_quota_of_open_uploads_and_of_stored_bytes() {
     let p = provider(&app).await;
     let first = create_upload(&app, &p, 400, "application/pdf").await;
     let _second = create_upload(&app, &p, 400, "application/pdf").await;
-    let create = |length: u64| {
-        app.http
-            .post(app.url(&format!("/v1/organisations/{}/uploads", p.organisation_id)))
-            .bearer_auth(&p.token)
-            .header("tus-resumable", "1.0.0")
-            .header("upload-length", length)
-            .header(
-                "upload-metadata",
-                format!("filename {},filetype {}", STANDARD.encode("a.pdf"), STANDARD.encode("application/pdf")),
-            )
-            .send()
-    };
+    let create = |length: u64| creation(&app, &p, length, "application/pdf").send();
     let third = create(10).await.unwrap();
     let third = problem(third, 429).await;
     assert_eq!(third["code"], "too_many_open_uploads", "{third}");
@@ -955,16 +945,7 @@ async fn a_refused_creation_with_upload_leaves_no_open_upload_behind() {
     let slow = tokio::spawn(patch(&app, &p, &holder, 0, b"").body(trickle(100, Duration::from_millis(50))).send());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = app.store.storage_use(p.organisation_id, time::OffsetDateTime::now_utc()).await.unwrap();
-    let refused = app
-        .http
-        .post(app.url(&format!("/v1/organisations/{}/uploads", p.organisation_id)))
-        .bearer_auth(&p.token)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", 10)
-        .header(
-            "upload-metadata",
-            format!("filename {},filetype {}", STANDARD.encode("b.pdf"), STANDARD.encode("application/pdf")),
-        )
+    let refused = creation(&app, &p, 10, "application/pdf")
         .header("content-type", "application/offset+octet-stream")
         .body(pdf(10))
         .send()

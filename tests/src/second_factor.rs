@@ -20,10 +20,6 @@ impl Authenticators {
         Self { clock, apps: Mutex::new(HashMap::new()) }
     }
 
-    pub fn secret(&self, email: &str) -> Option<Vec<u8>> {
-        self.apps.lock().unwrap().get(email).map(|(secret, _)| secret.clone())
-    }
-
     pub fn now_step(&self) -> i64 {
         two_factor::step_at(self.clock.now())
     }

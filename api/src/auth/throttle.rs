@@ -28,7 +28,8 @@ pub struct Throttle {
 
 impl Throttle {
     /// Counted on this node alone.
-    pub fn new(free_failures: u32) -> Self {
+    #[cfg(test)]
+    fn new(free_failures: u32) -> Self {
         Self::sharing("local", free_failures, None)
     }
 
