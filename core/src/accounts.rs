@@ -25,6 +25,10 @@ pub struct Organisation {
     pub updated_at: OffsetDateTime,
 }
 
+/// The regulator's own organisation, made by migration: it holds the files its staff upload (a register file
+/// to import). It has no provider ID and no members; staff with `staff_admin` reach its documents.
+pub const REGULATOR_ORGANISATION: Uuid = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Location {

@@ -11,6 +11,11 @@ pub enum ObjectType {
     RegistrationApplication,
     /// A document's malware scan finished (`action` `scanned`; `status` clean, infected or failed).
     Document,
+    /// The organisation's provider record changed from the regulator's register (`action` `register_updated`;
+    /// `status` `registered`).
+    Organisation,
+    /// A location was created or changed from the register (`action` `register_created` or `register_updated`).
+    Location,
 }
 
 impl ObjectType {
@@ -19,6 +24,8 @@ impl ObjectType {
             Self::Notification => "notification",
             Self::RegistrationApplication => "registration_application",
             Self::Document => "document",
+            Self::Organisation => "organisation",
+            Self::Location => "location",
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod emails;
 pub mod idempotency;
 mod notifications;
 mod postgres;
+pub mod register;
 pub mod registrations;
 mod shared;
 mod sqlite;
@@ -87,6 +88,7 @@ pub trait Store:
     + DocumentStore
     + emails::EmailStore
     + registrations::RegistrationStore
+    + register::RegisterStore
     + audit::AuditStore
     + two_factor::TwoFactorStore
     + Send

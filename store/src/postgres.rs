@@ -63,3 +63,4 @@ super::emails::impl_email_queries!(PostgresStore);
 super::two_factor::impl_two_factor_queries!(PostgresStore);
 super::registrations::impl_registration_queries!(PostgresStore);
 super::audit::impl_audit_queries!(PostgresStore);
+super::register::impl_register_queries!(PostgresStore);

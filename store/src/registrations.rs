@@ -503,6 +503,19 @@ macro_rules! impl_registration_queries {
                 if filter.applications {
                     query.push(" OR object_type = 'registration_application'");
                 }
+                // The register's changes to the organisation's record are everyone's to see; a location's, those
+                // who may see the location.
+                query.push(" OR object_type = 'organisation' OR (object_type = 'location'");
+                if let Some(locations) = &filter.locations {
+                    query.push(" AND location_id IN (");
+                    let mut list = query.separated(", ");
+                    list.push_bind(uuid::Uuid::nil());
+                    for location in locations {
+                        list.push_bind(*location);
+                    }
+                    query.push(")");
+                }
+                query.push(")");
                 query.push(") ORDER BY seq LIMIT ").push_bind(limit);
                 Ok(query.build().fetch_all(&self.pool).await?.decoded("organisation_events")?)
             }
@@ -714,6 +727,34 @@ macro_rules! impl_registration_queries {
                 .await?
                 .rows_affected();
                 exactly_one(rows)?;
+            }
+            // What a decision touched now speaks as of today, so an older register file never undoes it
+            // (docs/register.md, "Precedence").
+            let mut decided: Vec<uuid::Uuid> = c.new_locations.iter().map(|l| l.id).collect();
+            decided.extend(c.register_locations.iter().map(|(id, _)| *id));
+            decided.extend(deregister.iter().copied());
+            decided.extend(c.add_activities.iter().chain(&c.remove_activities).map(|(l, _)| *l));
+            decided.extend(c.managers.iter().map(|(l, _)| *l));
+            decided.extend(c.remove_managers.iter().copied());
+            decided.sort();
+            decided.dedup();
+            for location in &decided {
+                sqlx::query(
+                    "UPDATE locations SET register_source = 'decision', register_as_of = $1 \
+                     WHERE id = $2 AND organisation_id = $3",
+                )
+                .bind(now.date())
+                .bind(location)
+                .bind(organisation_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if c.provider_id.is_some() {
+                sqlx::query("UPDATE organisations SET register_source = 'decision', register_as_of = $1 WHERE id = $2")
+                    .bind(now.date())
+                    .bind(organisation_id)
+                    .execute(&mut **tx)
+                    .await?;
             }
             Ok(())
         }

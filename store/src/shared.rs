@@ -537,7 +537,7 @@ macro_rules! impl_shared_queries {
             ) -> Result<Option<provider_api_core::accounts::EnrolmentCode>, $crate::StoreError> {
                 Ok(sqlx::query(
                     "UPDATE enrolment_codes SET redeemed_at = $3, redeemed_by = $2 \
-                     WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $3 RETURNING *",
+                     WHERE code_hash = $1 AND redeemed_at IS NULL AND ended_at IS NULL AND expires_at > $3 RETURNING *",
                 )
                 .bind(code_hash)
                 .bind(user_id)

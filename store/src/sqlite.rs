@@ -76,3 +76,4 @@ super::emails::impl_email_queries!(SqliteStore);
 super::two_factor::impl_two_factor_queries!(SqliteStore);
 super::registrations::impl_registration_queries!(SqliteStore);
 super::audit::impl_audit_queries!(SqliteStore);
+super::register::impl_register_queries!(SqliteStore);

@@ -1,12 +1,12 @@
-//! Reading the regulator's published register (`docs/register.md`): a row of the monthly
-//! `HSCA_Active_Locations` sheet, or a line of its CSV, into a typed record, or a refusal that says which row
-//! and why. Headings are matched by name, never by position, so a reordered file reads the same and a file
-//! missing a heading this needs is refused whole. No input or output here: the importer feeds rows in.
+//! A row of the monthly `HSCA_Active_Locations` sheet, or a line of a CSV of it, read into a typed record or a
+//! refusal that says which row and why. Headings are matched by name, never by position, so a reordered file
+//! reads the same and a file missing a heading this needs is refused whole.
 
 use std::collections::{BTreeSet, HashMap};
 
 use time::Date;
 
+use super::{LocationRecord, ProviderRecord, Refusal};
 use crate::domain::{LocationId, OdsCode, Postcode, ProviderId};
 
 /// Headings every file must have.
@@ -32,6 +32,11 @@ const OPTIONAL: &[&str] = &[
     "Provider HSCA start date",
     "Provider Companies House Number",
     "Provider Charity Number",
+    "Provider Street Address",
+    "Provider Address Line 2",
+    "Provider City",
+    "Provider County",
+    "Provider Postal Code",
 ];
 
 const ACTIVITY: &str = "Regulated activity - ";
@@ -92,42 +97,13 @@ impl Headings {
     }
 }
 
-/// One active location and its provider, as the register states them.
+/// One active location and its provider, as a row of the register states them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterRow {
     /// The row's number in the file (the heading row is 1).
     pub row: usize,
-    pub provider_id: ProviderId,
-    pub provider_name: String,
-    pub provider_registered_since: Option<Date>,
-    pub companies_house_number: Option<String>,
-    pub charity_number: Option<String>,
-    pub location_id: LocationId,
-    pub location_name: String,
-    pub ods_code: Option<OdsCode>,
-    pub address_line_1: String,
-    pub address_line_2: Option<String>,
-    pub town: String,
-    pub county: Option<String>,
-    pub postcode: Postcode,
-    pub care_home: bool,
-    pub beds: Option<u32>,
-    pub registered_since: Option<Date>,
-    /// The registered manager's name as published: a name only, never matched to a person.
-    pub manager_name: Option<String>,
-    /// The names of the regulated activities, service types and service user bands marked `Y`.
-    pub activities: BTreeSet<String>,
-    pub service_types: BTreeSet<String>,
-    pub user_bands: BTreeSet<String>,
-}
-
-/// Why a row was not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub row: usize,
-    /// The location the row is about, when that much could be read.
-    pub location_id: Option<String>,
-    pub reason: String,
+    pub provider: ProviderRecord,
+    pub location: LocationRecord,
 }
 
 /// Reads data row number `row` (the heading row is 1).
@@ -139,7 +115,8 @@ pub fn read_row(headings: &Headings, row: usize, cells: &[&str]) -> Result<Regis
         headings
             .cell(cells, heading)
             .map(|text| {
-                published_date(text).ok_or_else(|| refuse(format!("`{heading}` is not a date (dd/mm/yyyy): {text}")))
+                published_date(text)
+                    .ok_or_else(|| refuse(format!("`{heading}` is not a date (yyyy-mm-dd or dd/mm/yyyy): {text}")))
             })
             .transpose()
     };
@@ -152,33 +129,61 @@ pub fn read_row(headings: &Headings, row: usize, cells: &[&str]) -> Result<Regis
         "N" => false,
         other => return Err(refuse(format!("`Care home?` is {other}, not Y or N"))),
     };
+    let provider_id = checked("Provider ID", ProviderId::parse(required("Provider ID")?), &refuse)?;
     Ok(RegisterRow {
         row,
-        provider_id: checked("Provider ID", ProviderId::parse(required("Provider ID")?), &refuse)?,
-        provider_name: required("Provider Name")?.to_owned(),
-        provider_registered_since: date("Provider HSCA start date")?,
-        companies_house_number: headings.cell(cells, "Provider Companies House Number").map(str::to_owned),
-        charity_number: headings.cell(cells, "Provider Charity Number").map(str::to_owned),
-        location_id: checked("Location ID", LocationId::parse(required("Location ID")?), &refuse)?,
-        location_name: required("Location Name")?.to_owned(),
-        ods_code: headings
-            .cell(cells, "Location ODS Code")
-            .map(OdsCode::parse)
-            .transpose()
-            .map_err(|invalid| refuse(format!("`Location ODS Code`: {}", invalid.message)))?,
-        address_line_1: required("Location Street Address")?.to_owned(),
-        address_line_2: headings.cell(cells, "Location Address Line 2").map(str::to_owned),
-        town: required("Location City")?.to_owned(),
-        county: headings.cell(cells, "Location County").map(str::to_owned),
-        postcode: checked("Location Postal Code", Postcode::parse(required("Location Postal Code")?), &refuse)?,
-        care_home,
-        beds,
-        registered_since: date("Location HSCA start date")?,
-        manager_name: headings.cell(cells, "Registered manager").map(str::to_owned),
-        activities: headings.marked(cells, &headings.activities),
-        service_types: headings.marked(cells, &headings.service_types),
-        user_bands: headings.marked(cells, &headings.user_bands),
+        provider: ProviderRecord {
+            provider_id: provider_id.clone(),
+            name: required("Provider Name")?.to_owned(),
+            registered_since: date("Provider HSCA start date")?,
+            companies_house_number: headings.cell(cells, "Provider Companies House Number").map(str::to_owned),
+            charity_number: headings.cell(cells, "Provider Charity Number").map(str::to_owned),
+            address: provider_address(headings, cells, &refuse)?,
+        },
+        location: LocationRecord {
+            provider_id,
+            location_id: checked("Location ID", LocationId::parse(required("Location ID")?), &refuse)?,
+            name: required("Location Name")?.to_owned(),
+            ods_code: headings
+                .cell(cells, "Location ODS Code")
+                .map(OdsCode::parse)
+                .transpose()
+                .map_err(|invalid| refuse(format!("`Location ODS Code`: {}", invalid.message)))?,
+            address_line_1: required("Location Street Address")?.to_owned(),
+            address_line_2: headings.cell(cells, "Location Address Line 2").map(str::to_owned),
+            town: required("Location City")?.to_owned(),
+            county: headings.cell(cells, "Location County").map(str::to_owned),
+            postcode: checked("Location Postal Code", Postcode::parse(required("Location Postal Code")?), &refuse)?,
+            care_home,
+            beds,
+            registered_since: date("Location HSCA start date")?,
+            manager_name: headings.cell(cells, "Registered manager").map(str::to_owned),
+            activities: headings.marked(cells, &headings.activities),
+            service_types: headings.marked(cells, &headings.service_types),
+            user_bands: (!headings.user_bands.is_empty()).then(|| headings.marked(cells, &headings.user_bands)),
+        },
     })
+}
+
+/// The provider's postal address: all of it, or none when its street, town or postcode is missing.
+fn provider_address(
+    headings: &Headings,
+    cells: &[&str],
+    refuse: &dyn Fn(String) -> Refusal,
+) -> Result<Option<super::PostalAddress>, Refusal> {
+    let cell = |heading: &str| headings.cell(cells, heading).map(str::to_owned);
+    let (Some(line_1), Some(town), Some(postcode)) =
+        (cell("Provider Street Address"), cell("Provider City"), cell("Provider Postal Code"))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(super::PostalAddress {
+        line_1,
+        line_2: cell("Provider Address Line 2"),
+        town,
+        county: cell("Provider County"),
+        postcode: checked("Provider Postal Code", Postcode::parse(&postcode), refuse)?.to_string(),
+    }))
 }
 
 /// A cell parsed into its type, or the refusal naming the column and saying why.
@@ -190,8 +195,12 @@ fn checked<T>(
     result.map_err(|invalid| refuse(format!("`{heading}`: {}", invalid.message)))
 }
 
-/// A date as the register prints it: `dd/mm/yyyy`.
-fn published_date(text: &str) -> Option<Date> {
+/// A date as the register gives it: an ODS date cell's value (`yyyy-mm-dd`), or `dd/mm/yyyy` as a spreadsheet
+/// exporting it to CSV writes it.
+pub(super) fn published_date(text: &str) -> Option<Date> {
+    if let Ok(date) = Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")) {
+        return Some(date);
+    }
     let mut parts = text.split('/');
     let (day, month, year) =
         (parts.next()?.parse().ok()?, parts.next()?.parse::<u8>().ok()?, parts.next()?.parse().ok()?);
@@ -253,19 +262,22 @@ mod tests {
     fn a_row_is_read_by_its_headings_with_what_is_marked() {
         let headings = Headings::read(HEADINGS).unwrap();
         let read = read_row(&headings, 2, &row()).unwrap();
-        assert_eq!(read.location_id.as_str(), "1-100000001");
-        assert_eq!(read.provider_id.as_str(), "1-200000001");
-        assert_eq!(read.postcode.to_string(), "NE1 4ST");
-        assert!(read.care_home);
-        assert_eq!(read.beds, Some(32));
-        assert_eq!(read.registered_since, Some(Date::from_calendar_date(2011, time::Month::April, 1).unwrap()));
-        assert_eq!(read.manager_name.as_deref(), Some("A Manager"));
-        assert_eq!(read.ods_code, None);
+        assert_eq!(read.location.location_id.as_str(), "1-100000001");
+        assert_eq!(read.provider.provider_id.as_str(), "1-200000001");
+        assert_eq!(read.location.postcode.to_string(), "NE1 4ST");
+        assert!(read.location.care_home);
+        assert_eq!(read.location.beds, Some(32));
         assert_eq!(
-            read.activities.into_iter().collect::<Vec<_>>(),
+            read.location.registered_since,
+            Some(Date::from_calendar_date(2011, time::Month::April, 1).unwrap())
+        );
+        assert_eq!(read.location.manager_name.as_deref(), Some("A Manager"));
+        assert_eq!(read.location.ods_code, None);
+        assert_eq!(
+            read.location.activities.into_iter().collect::<Vec<_>>(),
             ["Accommodation for persons who require nursing or personal care"]
         );
-        assert_eq!(read.user_bands.into_iter().collect::<Vec<_>>(), ["Older People"]);
+        assert_eq!(read.location.user_bands.unwrap().into_iter().collect::<Vec<_>>(), ["Older People"]);
     }
 
     #[test]
@@ -277,7 +289,7 @@ mod tests {
         let mut cells = row();
         cells.reverse();
         let read = read_row(&Headings::read(&reversed).unwrap(), 2, &cells).unwrap();
-        assert_eq!(read.location_name, "Example House");
+        assert_eq!(read.location.name, "Example House");
     }
 
     #[test]
@@ -291,7 +303,7 @@ mod tests {
         let postcode = refused(9, "not a postcode");
         assert_eq!((postcode.row, postcode.location_id.as_deref()), (7, Some("1-100000001")));
         assert!(postcode.reason.starts_with("`Location Postal Code`"), "{}", postcode.reason);
-        assert!(refused(10, "2011-04-01").reason.contains("dd/mm/yyyy"));
+        assert!(refused(10, "2011/04/01").reason.contains("dd/mm/yyyy"));
         assert!(refused(11, "many").reason.contains("`Care homes beds`"));
         assert!(refused(4, "maybe").reason.contains("`Care home?`"));
         assert!(refused(12, "").reason.contains("`Provider ID` is empty"));
