@@ -31,6 +31,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod organisations;
 pub mod reference;
+pub mod register;
 pub mod registrations;
 pub mod site;
 pub mod state;

@@ -117,6 +117,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::organisations::router())
         .merge(crate::notifications::router())
         .merge(crate::admin::router())
+        .merge(crate::register::router())
         .merge(crate::documents::router())
         .merge(crate::registrations::router())
         .merge(crate::events::router())

@@ -3906,6 +3906,122 @@ everyone told, nor the address (the member's, then).*/
                 })
         }
     }
+    ///The codes a run issued.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EnrolmentCodeRun {
+        pub codes: ::std::vec::Vec<LetterCode>,
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub issued: u64,
+    }
+    impl EnrolmentCodeRun {
+        pub fn builder() -> builder::EnrolmentCodeRun {
+            Default::default()
+        }
+    }
+    ///A page of providers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EnrolmentPage {
+        pub items: ::std::vec::Vec<EnrolmentView>,
+        ///The cursor of the next page; absent on the last page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next: ::std::option::Option<::std::string::String>,
+    }
+    impl EnrolmentPage {
+        pub fn builder() -> builder::EnrolmentPage {
+            Default::default()
+        }
+    }
+    ///Where a provider stands in enrolling.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EnrolmentStatus {
+        #[serde(rename = "enrolled")]
+        Enrolled,
+        #[serde(rename = "waiting")]
+        Waiting,
+        #[serde(rename = "expired")]
+        Expired,
+        #[serde(rename = "not_issued")]
+        NotIssued,
+    }
+    impl ::std::fmt::Display for EnrolmentStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Enrolled => f.write_str("enrolled"),
+                Self::Waiting => f.write_str("waiting"),
+                Self::Expired => f.write_str("expired"),
+                Self::NotIssued => f.write_str("not_issued"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EnrolmentStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "enrolled" => Ok(Self::Enrolled),
+                "waiting" => Ok(Self::Waiting),
+                "expired" => Ok(Self::Expired),
+                "not_issued" => Ok(Self::NotIssued),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EnrolmentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EnrolmentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A provider and its enrolment.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EnrolmentView {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code_expires_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///Its latest code: when issued, until when redeemable, and when redeemed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code_issued_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code_redeemed_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///How many people belong to it.
+        pub members: i64,
+        pub name: ::std::string::String,
+        pub organisation_id: ::uuid::Uuid,
+        pub provider_id: ::std::string::String,
+        pub status: EnrolmentStatus,
+    }
+    impl EnrolmentView {
+        pub fn builder() -> builder::EnrolmentView {
+            Default::default()
+        }
+    }
     ///A page of the feed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct EventPage {
@@ -4406,6 +4522,100 @@ everyone told, nor the address (the member's, then).*/
                 })
         }
     }
+    ///What an import did.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ImportReport {
+        ///The date the file speaks for.
+        pub as_of: ::chrono::naive::NaiveDate,
+        pub conflicts: ReportedRows,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub document_id: ::std::option::Option<::uuid::Uuid>,
+        pub dry_run: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub failure: ::std::option::Option<::std::string::String>,
+        pub file_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub finished_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        pub id: ::uuid::Uuid,
+        pub kind: Kind,
+        pub locations: Tally,
+        pub providers: Tally,
+        pub refused: ReportedRows,
+        pub rows_read: i64,
+        pub source: Source,
+        pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub status: ImportStatus,
+    }
+    impl ImportReport {
+        pub fn builder() -> builder::ImportReport {
+            Default::default()
+        }
+    }
+    ///How an import stands.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ImportStatus {
+        #[serde(rename = "running")]
+        Running,
+        #[serde(rename = "finished")]
+        Finished,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "interrupted")]
+        Interrupted,
+    }
+    impl ::std::fmt::Display for ImportStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Running => f.write_str("running"),
+                Self::Finished => f.write_str("finished"),
+                Self::Failed => f.write_str("failed"),
+                Self::Interrupted => f.write_str("interrupted"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ImportStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "running" => Ok(Self::Running),
+                "finished" => Ok(Self::Finished),
+                "failed" => Ok(Self::Failed),
+                "interrupted" => Ok(Self::Interrupted),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ImportStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ImportStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The regulator's open request for more information.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct InformationRequest {
@@ -4867,6 +5077,90 @@ everyone told, nor the address (the member's, then).*/
     }
     impl Jwks {
         pub fn builder() -> builder::Jwks {
+            Default::default()
+        }
+    }
+    ///The kinds of file an import reads.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum Kind {
+        #[serde(rename = "ods")]
+        Ods,
+        #[serde(rename = "csv")]
+        Csv,
+        #[serde(rename = "ndjson")]
+        Ndjson,
+    }
+    impl ::std::fmt::Display for Kind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Ods => f.write_str("ods"),
+                Self::Csv => f.write_str("csv"),
+                Self::Ndjson => f.write_str("ndjson"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Kind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ods" => Ok(Self::Ods),
+                "csv" => Ok(Self::Csv),
+                "ndjson" => Ok(Self::Ndjson),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Kind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Kind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///One provider's code, for its letter.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LetterCode {
+        ///The provider's postal address as the register gives it (absent when it gives none).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address_line_1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address_line_2: ::std::option::Option<::std::string::String>,
+        ///Shown in this answer only; only its hash is kept.
+        pub code: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub county: ::std::option::Option<::std::string::String>,
+        pub organisation_id: ::uuid::Uuid,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postcode: ::std::option::Option<::std::string::String>,
+        pub provider_id: ::std::string::String,
+        pub provider_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub town: ::std::option::Option<::std::string::String>,
+    }
+    impl LetterCode {
+        pub fn builder() -> builder::LetterCode {
             Default::default()
         }
     }
@@ -6091,6 +6385,26 @@ secret (`client_secret_basic`).*/
                 })
         }
     }
+    /**Whom to issue codes to: the providers named, or every provider nobody has enrolled for that has no code
+still redeemable.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NewEnrolmentCodeRun {
+        ///How long the codes stay redeemable (1–90 days; default 30).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_in_days: ::std::option::Option<::std::num::NonZeroU32>,
+        ///Every provider nobody has enrolled for, without a code still redeemable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub not_enrolled: ::std::option::Option<bool>,
+        ///These providers (each code ends any of theirs still open: a reissue).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub provider_ids: ::std::vec::Vec<::std::string::String>,
+    }
+    impl NewEnrolmentCodeRun {
+        pub fn builder() -> builder::NewEnrolmentCodeRun {
+            Default::default()
+        }
+    }
     ///A request to the provider for more information.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -6840,6 +7154,29 @@ for a third party's software. Default `false`.*/
                 })
         }
     }
+    ///A file to import.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct NewRegisterImport {
+        /**The date the file speaks for (`yyyy-mm-dd`). Read from the workbook's README sheet when absent; needed
+for a CSV or NDJSON file.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub as_of: ::std::option::Option<::chrono::naive::NaiveDate>,
+        /**A clean document uploaded to the regulator's own organisation
+(`/v1/organisations/00000000-0000-4000-8000-000000000001/uploads`).*/
+        pub document_id: ::uuid::Uuid,
+        ///Compare and report only; change nothing.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub dry_run: ::std::option::Option<bool>,
+        ///What the file is; by default, what its media type or name says (`.ods`, `.csv`, `.ndjson`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub kind: ::std::option::Option<Kind>,
+    }
+    impl NewRegisterImport {
+        pub fn builder() -> builder::NewRegisterImport {
+            Default::default()
+        }
+    }
     ///The provider's answer to the regulator's request for information.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -7483,6 +7820,10 @@ once submitted.*/
         RegistrationApplication,
         #[serde(rename = "document")]
         Document,
+        #[serde(rename = "organisation")]
+        Organisation,
+        #[serde(rename = "location")]
+        Location,
     }
     impl ::std::fmt::Display for ObjectType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7490,6 +7831,8 @@ once submitted.*/
                 Self::Notification => f.write_str("notification"),
                 Self::RegistrationApplication => f.write_str("registration_application"),
                 Self::Document => f.write_str("document"),
+                Self::Organisation => f.write_str("organisation"),
+                Self::Location => f.write_str("location"),
             }
         }
     }
@@ -7502,6 +7845,8 @@ once submitted.*/
                 "notification" => Ok(Self::Notification),
                 "registration_application" => Ok(Self::RegistrationApplication),
                 "document" => Ok(Self::Document),
+                "organisation" => Ok(Self::Organisation),
+                "location" => Ok(Self::Location),
                 _ => Err("invalid value".into()),
             }
         }
@@ -8985,6 +9330,34 @@ Regulations 2014.*/
                 })
         }
     }
+    ///A row that was refused, or found in conflict with what is stored.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReportedRow {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub location_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider_id: ::std::option::Option<::std::string::String>,
+        pub reason: ::std::string::String,
+        ///The row's number in the file (the heading row is 1; for NDJSON, the line's).
+        pub row: i64,
+    }
+    impl ReportedRow {
+        pub fn builder() -> builder::ReportedRow {
+            Default::default()
+        }
+    }
+    ///Rows of one outcome: how many, and the first of them.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ReportedRows {
+        pub count: i64,
+        ///The first 500, in row order.
+        pub items: ::std::vec::Vec<ReportedRow>,
+    }
+    impl ReportedRows {
+        pub fn builder() -> builder::ReportedRows {
+            Default::default()
+        }
+    }
     /**What every form carries: who completed it, whom to contact, the provider's own reference and the
 regulated activities concerned.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -9984,6 +10357,65 @@ authenticator) or `recovery_codes_saved` (the recovery codes have been seen).*/
             Default::default()
         }
     }
+    ///Where a provider's or location's record last came from.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum Source {
+        #[serde(rename = "register_file")]
+        RegisterFile,
+        #[serde(rename = "syndication")]
+        Syndication,
+        #[serde(rename = "decision")]
+        Decision,
+    }
+    impl ::std::fmt::Display for Source {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RegisterFile => f.write_str("register_file"),
+                Self::Syndication => f.write_str("syndication"),
+                Self::Decision => f.write_str("decision"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Source {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "register_file" => Ok(Self::RegisterFile),
+                "syndication" => Ok(Self::Syndication),
+                "decision" => Ok(Self::Decision),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Source {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Source {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///A member of staff named on a form (staff may be named; people using the service never are).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -10472,6 +10904,18 @@ authenticator) or `recovery_codes_saved` (the recovery codes have been seen).*/
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///Created, updated and unchanged records of one kind.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Tally {
+        pub created: i64,
+        pub unchanged: i64,
+        pub updated: i64,
+    }
+    impl Tally {
+        pub fn builder() -> builder::Tally {
+            Default::default()
         }
     }
     ///Where an assessment stands against the 10-week target.
@@ -16843,6 +17287,332 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct EnrolmentCodeRun {
+            codes: ::std::result::Result<
+                ::std::vec::Vec<super::LetterCode>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            issued: ::std::result::Result<u64, ::std::string::String>,
+        }
+        impl ::std::default::Default for EnrolmentCodeRun {
+            fn default() -> Self {
+                Self {
+                    codes: Err("no value supplied for codes".to_string()),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    issued: Err("no value supplied for issued".to_string()),
+                }
+            }
+        }
+        impl EnrolmentCodeRun {
+            pub fn codes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LetterCode>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.codes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for codes: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn issued<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.issued = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for issued: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnrolmentCodeRun> for super::EnrolmentCodeRun {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnrolmentCodeRun,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    codes: value.codes?,
+                    expires_at: value.expires_at?,
+                    issued: value.issued?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnrolmentCodeRun> for EnrolmentCodeRun {
+            fn from(value: super::EnrolmentCodeRun) -> Self {
+                Self {
+                    codes: Ok(value.codes),
+                    expires_at: Ok(value.expires_at),
+                    issued: Ok(value.issued),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnrolmentPage {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::EnrolmentView>,
+                ::std::string::String,
+            >,
+            next: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnrolmentPage {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    next: Ok(Default::default()),
+                }
+            }
+        }
+        impl EnrolmentPage {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EnrolmentView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn next<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnrolmentPage> for super::EnrolmentPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnrolmentPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    next: value.next?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnrolmentPage> for EnrolmentPage {
+            fn from(value: super::EnrolmentPage) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    next: Ok(value.next),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnrolmentView {
+            code_expires_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            code_issued_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            code_redeemed_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            members: ::std::result::Result<i64, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            organisation_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            provider_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::EnrolmentStatus, ::std::string::String>,
+        }
+        impl ::std::default::Default for EnrolmentView {
+            fn default() -> Self {
+                Self {
+                    code_expires_at: Ok(Default::default()),
+                    code_issued_at: Ok(Default::default()),
+                    code_redeemed_at: Ok(Default::default()),
+                    members: Err("no value supplied for members".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    organisation_id: Err(
+                        "no value supplied for organisation_id".to_string(),
+                    ),
+                    provider_id: Err("no value supplied for provider_id".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl EnrolmentView {
+            pub fn code_expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for code_expires_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn code_issued_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_issued_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for code_issued_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn code_redeemed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_redeemed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for code_redeemed_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn members<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.members = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for members: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn organisation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organisation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for organisation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnrolmentStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnrolmentView> for super::EnrolmentView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnrolmentView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code_expires_at: value.code_expires_at?,
+                    code_issued_at: value.code_issued_at?,
+                    code_redeemed_at: value.code_redeemed_at?,
+                    members: value.members?,
+                    name: value.name?,
+                    organisation_id: value.organisation_id?,
+                    provider_id: value.provider_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnrolmentView> for EnrolmentView {
+            fn from(value: super::EnrolmentView) -> Self {
+                Self {
+                    code_expires_at: Ok(value.code_expires_at),
+                    code_issued_at: Ok(value.code_issued_at),
+                    code_redeemed_at: Ok(value.code_redeemed_at),
+                    members: Ok(value.members),
+                    name: Ok(value.name),
+                    organisation_id: Ok(value.organisation_id),
+                    provider_id: Ok(value.provider_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct EventPage {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::EventView>,
@@ -17590,6 +18360,306 @@ presenting a used one revokes every token of that sign-in.*/
                     ods_code: Ok(value.ods_code),
                     postcode: Ok(value.postcode),
                     provider_id: Ok(value.provider_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ImportReport {
+            as_of: ::std::result::Result<
+                ::chrono::naive::NaiveDate,
+                ::std::string::String,
+            >,
+            conflicts: ::std::result::Result<super::ReportedRows, ::std::string::String>,
+            document_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            dry_run: ::std::result::Result<bool, ::std::string::String>,
+            failure: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            file_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            finished_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            kind: ::std::result::Result<super::Kind, ::std::string::String>,
+            locations: ::std::result::Result<super::Tally, ::std::string::String>,
+            providers: ::std::result::Result<super::Tally, ::std::string::String>,
+            refused: ::std::result::Result<super::ReportedRows, ::std::string::String>,
+            rows_read: ::std::result::Result<i64, ::std::string::String>,
+            source: ::std::result::Result<super::Source, ::std::string::String>,
+            started_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::ImportStatus, ::std::string::String>,
+        }
+        impl ::std::default::Default for ImportReport {
+            fn default() -> Self {
+                Self {
+                    as_of: Err("no value supplied for as_of".to_string()),
+                    conflicts: Err("no value supplied for conflicts".to_string()),
+                    document_id: Ok(Default::default()),
+                    dry_run: Err("no value supplied for dry_run".to_string()),
+                    failure: Ok(Default::default()),
+                    file_name: Err("no value supplied for file_name".to_string()),
+                    finished_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    kind: Err("no value supplied for kind".to_string()),
+                    locations: Err("no value supplied for locations".to_string()),
+                    providers: Err("no value supplied for providers".to_string()),
+                    refused: Err("no value supplied for refused".to_string()),
+                    rows_read: Err("no value supplied for rows_read".to_string()),
+                    source: Err("no value supplied for source".to_string()),
+                    started_at: Err("no value supplied for started_at".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl ImportReport {
+            pub fn as_of<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.as_of = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for as_of: {e}")
+                    });
+                self
+            }
+            pub fn conflicts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReportedRows>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conflicts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for conflicts: {e}")
+                    });
+                self
+            }
+            pub fn document_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_id: {e}")
+                    });
+                self
+            }
+            pub fn dry_run<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dry_run = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dry_run: {e}")
+                    });
+                self
+            }
+            pub fn failure<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failure = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for failure: {e}")
+                    });
+                self
+            }
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn finished_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.finished_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for finished_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Kind>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+            pub fn locations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Tally>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locations: {e}")
+                    });
+                self
+            }
+            pub fn providers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Tally>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.providers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for providers: {e}")
+                    });
+                self
+            }
+            pub fn refused<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReportedRows>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refused = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refused: {e}")
+                    });
+                self
+            }
+            pub fn rows_read<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rows_read = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rows_read: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Source>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImportStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImportReport> for super::ImportReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImportReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    as_of: value.as_of?,
+                    conflicts: value.conflicts?,
+                    document_id: value.document_id?,
+                    dry_run: value.dry_run?,
+                    failure: value.failure?,
+                    file_name: value.file_name?,
+                    finished_at: value.finished_at?,
+                    id: value.id?,
+                    kind: value.kind?,
+                    locations: value.locations?,
+                    providers: value.providers?,
+                    refused: value.refused?,
+                    rows_read: value.rows_read?,
+                    source: value.source?,
+                    started_at: value.started_at?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ImportReport> for ImportReport {
+            fn from(value: super::ImportReport) -> Self {
+                Self {
+                    as_of: Ok(value.as_of),
+                    conflicts: Ok(value.conflicts),
+                    document_id: Ok(value.document_id),
+                    dry_run: Ok(value.dry_run),
+                    failure: Ok(value.failure),
+                    file_name: Ok(value.file_name),
+                    finished_at: Ok(value.finished_at),
+                    id: Ok(value.id),
+                    kind: Ok(value.kind),
+                    locations: Ok(value.locations),
+                    providers: Ok(value.providers),
+                    refused: Ok(value.refused),
+                    rows_read: Ok(value.rows_read),
+                    source: Ok(value.source),
+                    started_at: Ok(value.started_at),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -18489,6 +19559,207 @@ presenting a used one revokes every token of that sign-in.*/
         impl ::std::convert::From<super::Jwks> for Jwks {
             fn from(value: super::Jwks) -> Self {
                 Self { keys: Ok(value.keys) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LetterCode {
+            address_line_1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            address_line_2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            county: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            organisation_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            postcode: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            provider_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            town: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LetterCode {
+            fn default() -> Self {
+                Self {
+                    address_line_1: Ok(Default::default()),
+                    address_line_2: Ok(Default::default()),
+                    code: Err("no value supplied for code".to_string()),
+                    county: Ok(Default::default()),
+                    organisation_id: Err(
+                        "no value supplied for organisation_id".to_string(),
+                    ),
+                    postcode: Ok(Default::default()),
+                    provider_id: Err("no value supplied for provider_id".to_string()),
+                    provider_name: Err(
+                        "no value supplied for provider_name".to_string(),
+                    ),
+                    town: Ok(Default::default()),
+                }
+            }
+        }
+        impl LetterCode {
+            pub fn address_line_1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address_line_1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for address_line_1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn address_line_2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address_line_2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for address_line_2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn county<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.county = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for county: {e}")
+                    });
+                self
+            }
+            pub fn organisation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organisation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for organisation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn postcode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postcode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postcode: {e}")
+                    });
+                self
+            }
+            pub fn provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_id: {e}")
+                    });
+                self
+            }
+            pub fn provider_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_name: {e}")
+                    });
+                self
+            }
+            pub fn town<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.town = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for town: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LetterCode> for super::LetterCode {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LetterCode,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address_line_1: value.address_line_1?,
+                    address_line_2: value.address_line_2?,
+                    code: value.code?,
+                    county: value.county?,
+                    organisation_id: value.organisation_id?,
+                    postcode: value.postcode?,
+                    provider_id: value.provider_id?,
+                    provider_name: value.provider_name?,
+                    town: value.town?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LetterCode> for LetterCode {
+            fn from(value: super::LetterCode) -> Self {
+                Self {
+                    address_line_1: Ok(value.address_line_1),
+                    address_line_2: Ok(value.address_line_2),
+                    code: Ok(value.code),
+                    county: Ok(value.county),
+                    organisation_id: Ok(value.organisation_id),
+                    postcode: Ok(value.postcode),
+                    provider_id: Ok(value.provider_id),
+                    provider_name: Ok(value.provider_name),
+                    town: Ok(value.town),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -20241,6 +21512,94 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NewEnrolmentCodeRun {
+            expires_in_days: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU32>,
+                ::std::string::String,
+            >,
+            not_enrolled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            provider_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewEnrolmentCodeRun {
+            fn default() -> Self {
+                Self {
+                    expires_in_days: Ok(Default::default()),
+                    not_enrolled: Ok(Default::default()),
+                    provider_ids: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewEnrolmentCodeRun {
+            pub fn expires_in_days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU32>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in_days = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for expires_in_days: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn not_enrolled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.not_enrolled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for not_enrolled: {e}")
+                    });
+                self
+            }
+            pub fn provider_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_ids: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewEnrolmentCodeRun>
+        for super::NewEnrolmentCodeRun {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewEnrolmentCodeRun,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    expires_in_days: value.expires_in_days?,
+                    not_enrolled: value.not_enrolled?,
+                    provider_ids: value.provider_ids?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewEnrolmentCodeRun> for NewEnrolmentCodeRun {
+            fn from(value: super::NewEnrolmentCodeRun) -> Self {
+                Self {
+                    expires_in_days: Ok(value.expires_in_days),
+                    not_enrolled: Ok(value.not_enrolled),
+                    provider_ids: Ok(value.provider_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct NewInformationRequest {
             due_on: ::std::result::Result<
                 ::chrono::naive::NaiveDate,
@@ -20991,6 +22350,107 @@ presenting a used one revokes every token of that sign-in.*/
                 Self {
                     name: Ok(value.name),
                     provider_id: Ok(value.provider_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NewRegisterImport {
+            as_of: ::std::result::Result<
+                ::std::option::Option<::chrono::naive::NaiveDate>,
+                ::std::string::String,
+            >,
+            document_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            dry_run: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            kind: ::std::result::Result<
+                ::std::option::Option<super::Kind>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewRegisterImport {
+            fn default() -> Self {
+                Self {
+                    as_of: Ok(Default::default()),
+                    document_id: Err("no value supplied for document_id".to_string()),
+                    dry_run: Ok(Default::default()),
+                    kind: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewRegisterImport {
+            pub fn as_of<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::naive::NaiveDate>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.as_of = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for as_of: {e}")
+                    });
+                self
+            }
+            pub fn document_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_id: {e}")
+                    });
+                self
+            }
+            pub fn dry_run<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dry_run = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dry_run: {e}")
+                    });
+                self
+            }
+            pub fn kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Kind>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for kind: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewRegisterImport> for super::NewRegisterImport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewRegisterImport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    as_of: value.as_of?,
+                    document_id: value.document_id?,
+                    dry_run: value.dry_run?,
+                    kind: value.kind?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewRegisterImport> for NewRegisterImport {
+            fn from(value: super::NewRegisterImport) -> Self {
+                Self {
+                    as_of: Ok(value.as_of),
+                    document_id: Ok(value.document_id),
+                    dry_run: Ok(value.dry_run),
+                    kind: Ok(value.kind),
                 }
             }
         }
@@ -24313,6 +25773,163 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ReportedRow {
+            location_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
+            row: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReportedRow {
+            fn default() -> Self {
+                Self {
+                    location_id: Ok(Default::default()),
+                    provider_id: Ok(Default::default()),
+                    reason: Err("no value supplied for reason".to_string()),
+                    row: Err("no value supplied for row".to_string()),
+                }
+            }
+        }
+        impl ReportedRow {
+            pub fn location_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location_id: {e}")
+                    });
+                self
+            }
+            pub fn provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_id: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+            pub fn row<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.row = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for row: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReportedRow> for super::ReportedRow {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReportedRow,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    location_id: value.location_id?,
+                    provider_id: value.provider_id?,
+                    reason: value.reason?,
+                    row: value.row?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReportedRow> for ReportedRow {
+            fn from(value: super::ReportedRow) -> Self {
+                Self {
+                    location_id: Ok(value.location_id),
+                    provider_id: Ok(value.provider_id),
+                    reason: Ok(value.reason),
+                    row: Ok(value.row),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReportedRows {
+            count: ::std::result::Result<i64, ::std::string::String>,
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::ReportedRow>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReportedRows {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                    items: Err("no value supplied for items".to_string()),
+                }
+            }
+        }
+        impl ReportedRows {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ReportedRow>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReportedRows> for super::ReportedRows {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReportedRows,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    items: value.items?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReportedRows> for ReportedRows {
+            fn from(value: super::ReportedRows) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    items: Ok(value.items),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Reporter {
             completed_by: ::std::result::Result<
                 super::StaffMember,
@@ -26246,6 +27863,80 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Tally {
+            created: ::std::result::Result<i64, ::std::string::String>,
+            unchanged: ::std::result::Result<i64, ::std::string::String>,
+            updated: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for Tally {
+            fn default() -> Self {
+                Self {
+                    created: Err("no value supplied for created".to_string()),
+                    unchanged: Err("no value supplied for unchanged".to_string()),
+                    updated: Err("no value supplied for updated".to_string()),
+                }
+            }
+        }
+        impl Tally {
+            pub fn created<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created: {e}")
+                    });
+                self
+            }
+            pub fn unchanged<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unchanged = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unchanged: {e}")
+                    });
+                self
+            }
+            pub fn updated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Tally> for super::Tally {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Tally,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created: value.created?,
+                    unchanged: value.unchanged?,
+                    updated: value.updated?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Tally> for Tally {
+            fn from(value: super::Tally) -> Self {
+                Self {
+                    created: Ok(value.created),
+                    unchanged: Ok(value.unchanged),
+                    updated: Ok(value.updated),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Target {
             days_left: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -27446,6 +29137,47 @@ let response = client.list_audit_entries()
     pub fn list_audit_entries(&self) -> builder::ListAuditEntries<'_> {
         builder::ListAuditEntries::new(self)
     }
+    /**Issue enrolment codes in bulk
+
+One single-use code per provider (the first person to redeem it, at `POST /v1/enrolments`, becomes the
+organisation's admin), each ending any code of that provider still open. Name the providers
+(`provider_ids`: a reissue), or ask for every provider nobody has enrolled for that holds no redeemable
+code (`not_enrolled`). With `Accept: text/csv` the answer is a CSV for a letter run: `provider_id`,
+`provider_name`, the address lines, `postcode`, `code`, `expires_on`. The codes appear in this answer only.
+
+Sends a `POST` request to `/v1/admin/enrolment-code-runs`
+
+```ignore
+let response = client.issue_enrolment_codes()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn issue_enrolment_codes(&self) -> builder::IssueEnrolmentCodes<'_> {
+        builder::IssueEnrolmentCodes::new(self)
+    }
+    /**Which providers have enrolled
+
+Every provider record, by provider ID, with where it stands: `enrolled` (someone belongs to it),
+`waiting` (a code is out), `expired` (its code lapsed or was ended unused) or `not_issued`.
+
+Sends a `GET` request to `/v1/admin/enrolments`
+
+Arguments:
+- `cursor`: The `next` of the previous page, as given.
+- `limit`: How many to return (1–500; default 100).
+- `status`: Only providers in this standing.
+```ignore
+let response = client.list_enrolments()
+    .cursor(cursor)
+    .limit(limit)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn list_enrolments(&self) -> builder::ListEnrolments<'_> {
+        builder::ListEnrolments::new(self)
+    }
     /**List integrator applications
 
 Every registered application.
@@ -27673,6 +29405,41 @@ let response = client.record_registered_location()
 ```*/
     pub fn record_registered_location(&self) -> builder::RecordRegisteredLocation<'_> {
         builder::RecordRegisteredLocation::new(self)
+    }
+    /**Import the regulator's register
+
+Starts importing a register file already uploaded (tus) to the regulator's own organisation
+`00000000-0000-4000-8000-000000000001` and scanned clean: the monthly `HSCA_Active_Locations` workbook
+(ODS), a CSV of its main sheet, or syndication records as NDJSON. Answers 202 at once with the import as it
+starts; `GET` its `Location` for progress and the report: rows read, providers and locations created,
+updated and unchanged, and every refused or conflicting row with why. Idempotent: the same file again
+changes nothing. See docs/register.md.
+
+Sends a `POST` request to `/v1/admin/register-imports`
+
+```ignore
+let response = client.start_register_import()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn start_register_import(&self) -> builder::StartRegisterImport<'_> {
+        builder::StartRegisterImport::new(self)
+    }
+    /**A register import's progress and report
+
+Sends a `GET` request to `/v1/admin/register-imports/{import_id}`
+
+Arguments:
+- `import_id`: The import
+```ignore
+let response = client.get_register_import()
+    .import_id(import_id)
+    .send()
+    .await;
+```*/
+    pub fn get_register_import(&self) -> builder::GetRegisterImport<'_> {
+        builder::GetRegisterImport::new(self)
     }
     /**The registration queue
 
@@ -29913,6 +31680,308 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::issue_enrolment_codes`]
+
+[`Client::issue_enrolment_codes`]: super::Client::issue_enrolment_codes*/
+    #[derive(Debug, Clone)]
+    pub struct IssueEnrolmentCodes<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewEnrolmentCodeRun, String>,
+    }
+    impl<'a> IssueEnrolmentCodes<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewEnrolmentCodeRun>,
+            <V as std::convert::TryInto<
+                types::NewEnrolmentCodeRun,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewEnrolmentCodeRun` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewEnrolmentCodeRun,
+            ) -> types::builder::NewEnrolmentCodeRun,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/enrolment-code-runs`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EnrolmentCodeRun>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::NewEnrolmentCodeRun::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/enrolment-code-runs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "issue_enrolment_codes",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_enrolments`]
+
+[`Client::list_enrolments`]: super::Client::list_enrolments*/
+    #[derive(Debug, Clone)]
+    pub struct ListEnrolments<'a> {
+        client: &'a super::Client,
+        cursor: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        status: Result<Option<types::EnrolmentStatus>, String>,
+    }
+    impl<'a> ListEnrolments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                cursor: Ok(None),
+                limit: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EnrolmentStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `EnrolmentStatus` for status failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/enrolments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EnrolmentPage>, Error<types::Problem>> {
+            let Self { client, cursor, limit, status } = self;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/enrolments", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_enrolments",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_integrator_apps`]
 
 [`Client::list_integrator_apps`]: super::Client::list_integrator_apps*/
@@ -31771,6 +33840,289 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::start_register_import`]
+
+[`Client::start_register_import`]: super::Client::start_register_import*/
+    #[derive(Debug, Clone)]
+    pub struct StartRegisterImport<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewRegisterImport, String>,
+    }
+    impl<'a> StartRegisterImport<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewRegisterImport>,
+            <V as std::convert::TryInto<
+                types::NewRegisterImport,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewRegisterImport` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewRegisterImport,
+            ) -> types::builder::NewRegisterImport,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/admin/register-imports`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ImportReport>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::NewRegisterImport::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/admin/register-imports", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "start_register_import",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_register_import`]
+
+[`Client::get_register_import`]: super::Client::get_register_import*/
+    #[derive(Debug, Clone)]
+    pub struct GetRegisterImport<'a> {
+        client: &'a super::Client,
+        import_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> GetRegisterImport<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                import_id: Err("import_id was not initialized".to_string()),
+            }
+        }
+        pub fn import_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.import_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for import_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/admin/register-imports/{import_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ImportReport>, Error<types::Problem>> {
+            let Self { client, import_id } = self;
+            let import_id = import_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/admin/register-imports/{}", client.baseurl, encode_path(&
+                import_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_register_import",
+            };
+            match (crate::auth::attach_token)(&client.inner, &mut request).await {
+                Ok(_) => {}
+                Err(e) => return Err(Error::Custom(e.to_string())),
+            }
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -54,6 +54,11 @@ enum Command {
     },
     /// Make a new token-signing key; the old one stays published until its tokens expire.
     RotateKeys,
+    /// The regulator's published register (docs/register.md).
+    Register {
+        #[command(subcommand)]
+        command: RegisterCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -68,6 +73,25 @@ enum Command {
         /// Only check that the file is current; exit 1 when it is not.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegisterCommand {
+    /// Import a register file: the monthly HSCA_Active_Locations workbook (.ods), a CSV of its main sheet, or
+    /// syndication records as NDJSON. Prints the report as JSON; exits 1 if the import stopped early.
+    /// Idempotent: the same file again changes nothing.
+    Import {
+        file: PathBuf,
+        /// ods, csv or ndjson; by default, what the file's name ends with.
+        #[arg(long)]
+        kind: Option<String>,
+        /// The date the file speaks for (yyyy-mm-dd); read from the workbook's README sheet when absent.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Compare and report only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -171,6 +195,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.append_audit(&[entry]).await?;
             store.close().await;
             eprintln!("provider-api: new signing key {kid}; restart or wait for nodes to pick it up");
+        }
+        Command::Register { command: RegisterCommand::Import { file, kind, as_of, dry_run } } => {
+            use provider_api_http::register::{Kind, import_file, parse_as_of};
+            let kind = match kind.as_deref() {
+                Some("ods") => Kind::Ods,
+                Some("csv") => Kind::Csv,
+                Some("ndjson") => Kind::Ndjson,
+                Some(other) => anyhow::bail!("--kind is ods, csv or ndjson, not {other}"),
+                None => Kind::of_name(&file.to_string_lossy())
+                    .context("give --kind: the file's name does not end in .ods, .csv or .ndjson")?,
+            };
+            let as_of = match as_of.as_deref() {
+                None => None,
+                Some(text) => Some(parse_as_of(text).context("--as-of is yyyy-mm-dd")?),
+            };
+            anyhow::ensure!(file.is_file(), "{} is not a file", file.display());
+            let store = open_migrated(&config).await?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let report = import_file(store.clone(), clock, file.clone(), kind, as_of, dry_run).await?;
+            let entry = NewEntry {
+                detail: Some(
+                    serde_json::json!({"file": file.display().to_string(), "dry_run": dry_run, "status": report.status})
+                        .to_string(),
+                ),
+                ..NewEntry::at(
+                    SystemClock.now(),
+                    "cli.register_import",
+                    "CLI",
+                    &format!("/v1/admin/register-imports/{}", report.id),
+                )
+            };
+            store.append_audit(&[entry]).await?;
+            store.close().await;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if let Some(failure) = &report.failure {
+                eprintln!("provider-api: the import stopped: {failure}");
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Audit { command: AuditCommand::Verify { head } } => {
             let store = open_migrated(&config).await?;

@@ -327,7 +327,8 @@ async fn issue_enrolment_code(
         redeemed_at: None,
         redeemed_by: None,
     };
-    state.store.create_enrolment_code(&record).await?;
+    // A reissue: any code of the provider's still open ends as this one is issued.
+    state.store.issue_enrolment_codes(std::slice::from_ref(&record), now).await?;
     Ok((StatusCode::CREATED, Json(IssuedEnrolmentCode { organisation_id, code, expires_at: record.expires_at })))
 }
 

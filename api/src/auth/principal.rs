@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use provider_api_core::accounts::REGULATOR_ORGANISATION;
 use provider_api_core::accounts::{ApiClient, User};
 use provider_api_core::actor::Actor;
 use provider_api_core::capability::{Capability, Role, StaffRole, granted_by};
@@ -453,6 +454,23 @@ impl Principal {
                 (roles, client.locations())
             }
             Subject::Client(_) => return Err(not_found()),
+            Subject::User(user)
+                if organisation_id == REGULATOR_ORGANISATION
+                    && user.staff_roles().contains(&StaffRole::StaffAdmin)
+                    && self.claims.scopes().contains(&Capability::Staff) =>
+            {
+                // The regulator's own files: its administrators upload and read them (a register file to
+                // import), and nothing else is done in this organisation.
+                let files: BTreeSet<Capability> =
+                    [Capability::OrgRead, Capability::DocumentsRead, Capability::DocumentsWrite].into();
+                return Ok(Access {
+                    organisation_id,
+                    roles: BTreeSet::new(),
+                    granted: files.clone(),
+                    scopes: files,
+                    locations: None,
+                });
+            }
             Subject::User(user) => match state.store.membership(user.id, organisation_id).await? {
                 Some(membership) => (membership.roles(), membership.locations()),
                 None => return Err(not_found()),

@@ -12,7 +12,7 @@ pub mod housekeeping;
 mod routes;
 pub mod scan;
 mod tus;
-mod writer;
+pub(crate) mod writer;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};

@@ -119,6 +119,10 @@ pub fn for_progenitor(mut document: Value) -> Value {
             let media = content.remove(&media_type).expect("listed above");
             content.entry("application/json").or_insert(media);
         }
+        // The SDK asks for JSON; a CSV the same operation offers is for people's own tools (a letter run).
+        if content.contains_key("application/json") {
+            content.remove("text/csv");
+        }
     });
     document
 }
