@@ -22,6 +22,7 @@ mod organisations;
 mod password_reset;
 mod rate_limits;
 mod reference;
+mod register;
 mod registrations;
 mod review;
 mod shared_limits;

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 pub mod applications;
 pub mod browser;
 pub mod forms;
+pub mod register;
 pub mod second_factor;
 pub mod services;
 pub mod smtp;
@@ -45,13 +46,13 @@ impl TestDatabase {
         }
     }
 
-    fn fresh_sqlite() -> Self {
+    pub fn fresh_sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("provider-api.db").display());
         Self { url, cleanup: Cleanup::SqliteFile(dir) }
     }
 
-    async fn fresh_postgres(server: String) -> Self {
+    pub async fn fresh_postgres(server: String) -> Self {
         let name = format!("provider_api_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = sqlx::PgConnection::connect(&server).await.unwrap_or_else(|error| {
             panic!("{TEST_DATABASE_URL} is set to {server:?} but that server cannot be reached: {error}")
@@ -410,16 +411,25 @@ impl TestApp {
         (email, password)
     }
 
+    /// A regulator's staff member with `staff_admin` (provider records, enrolment, the register), signed in.
+    pub async fn admin_staff(&self) -> provider_api_sdk::Client {
+        self.staff_with(provider_api_core::capability::StaffRole::StaffAdmin, "Ad Min").await
+    }
+
     /// A regulator's staff member who triages notifications (reads them, asks providers questions), signed in.
     pub async fn triage_staff(&self) -> provider_api_sdk::Client {
-        let email = format!("triage.{}@cqc.example", uuid::Uuid::new_v4().simple());
-        let roles = [provider_api_core::capability::StaffRole::StaffTriage].into();
+        self.staff_with(provider_api_core::capability::StaffRole::StaffTriage, "Tri Age").await
+    }
+
+    /// A new member of staff holding `role` alone, signed in.
+    async fn staff_with(&self, role: provider_api_core::capability::StaffRole, name: &str) -> provider_api_sdk::Client {
+        let email = format!("{}.{}@cqc.example", role.as_str(), uuid::Uuid::new_v4().simple());
         provider_api_http::bootstrap::create_staff(
             self.store.as_ref(),
             &email,
-            "Tri Age",
+            name,
             "correct horse battery",
-            &roles,
+            &[role].into(),
             time::OffsetDateTime::now_utc(),
         )
         .await
