@@ -26,7 +26,8 @@ pub struct Organisation {
 }
 
 /// The regulator's own organisation, made by migration: it holds the files its staff upload (a register file
-/// to import). It has no provider ID and no members; staff with `staff_admin` reach its documents.
+/// to import). It has no provider ID and no members; staff with `staff_admin` may read it and upload and read
+/// its documents.
 pub const REGULATOR_ORGANISATION: Uuid = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001);
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8891,6 +8891,20 @@ once submitted.*/
             Default::default()
         }
     }
+    ///A registered manager as the published register names them.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PublishedManager {
+        ///The date of the register it came from.
+        pub as_of: ::chrono::naive::NaiveDate,
+        pub full_name: ::std::string::String,
+        ///Always false: a name from the register is not an identity.
+        pub verified: bool,
+    }
+    impl PublishedManager {
+        pub fn builder() -> builder::PublishedManager {
+            Default::default()
+        }
+    }
     ///`PutApplicationSectionIfMatch`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -9091,6 +9105,11 @@ retired ones).*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manager: ::std::option::Option<RegisteredManager>,
         pub name: ::std::string::String,
+        /**The registered manager as the regulator's published register names them (docs/register.md): a name
+only, never matched to a person here, so unverified. `manager` is the one registered through this
+service.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub published_manager: ::std::option::Option<PublishedManager>,
     }
     impl RegisteredLocation {
         pub fn builder() -> builder::RegisteredLocation {
@@ -24907,6 +24926,86 @@ presenting a used one revokes every token of that sign-in.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PublishedManager {
+            as_of: ::std::result::Result<
+                ::chrono::naive::NaiveDate,
+                ::std::string::String,
+            >,
+            full_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            verified: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for PublishedManager {
+            fn default() -> Self {
+                Self {
+                    as_of: Err("no value supplied for as_of".to_string()),
+                    full_name: Err("no value supplied for full_name".to_string()),
+                    verified: Err("no value supplied for verified".to_string()),
+                }
+            }
+        }
+        impl PublishedManager {
+            pub fn as_of<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.as_of = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for as_of: {e}")
+                    });
+                self
+            }
+            pub fn full_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_name: {e}")
+                    });
+                self
+            }
+            pub fn verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verified = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verified: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PublishedManager> for super::PublishedManager {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PublishedManager,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    as_of: value.as_of?,
+                    full_name: value.full_name?,
+                    verified: value.verified?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PublishedManager> for PublishedManager {
+            fn from(value: super::PublishedManager) -> Self {
+                Self {
+                    as_of: Ok(value.as_of),
+                    full_name: Ok(value.full_name),
+                    verified: Ok(value.verified),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RateLimitsHealth {
             detail: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -25343,6 +25442,10 @@ presenting a used one revokes every token of that sign-in.*/
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            published_manager: ::std::result::Result<
+                ::std::option::Option<super::PublishedManager>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RegisteredLocation {
             fn default() -> Self {
@@ -25352,6 +25455,7 @@ presenting a used one revokes every token of that sign-in.*/
                     location_id: Err("no value supplied for location_id".to_string()),
                     manager: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
+                    published_manager: Ok(Default::default()),
                 }
             }
         }
@@ -25416,6 +25520,22 @@ presenting a used one revokes every token of that sign-in.*/
                     });
                 self
             }
+            pub fn published_manager<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PublishedManager>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.published_manager = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for published_manager: {e}"
+                        )
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RegisteredLocation> for super::RegisteredLocation {
             type Error = super::error::ConversionError;
@@ -25428,6 +25548,7 @@ presenting a used one revokes every token of that sign-in.*/
                     location_id: value.location_id?,
                     manager: value.manager?,
                     name: value.name?,
+                    published_manager: value.published_manager?,
                 })
             }
         }
@@ -25439,6 +25560,7 @@ presenting a used one revokes every token of that sign-in.*/
                     location_id: Ok(value.location_id),
                     manager: Ok(value.manager),
                     name: Ok(value.name),
+                    published_manager: Ok(value.published_manager),
                 }
             }
         }
@@ -29427,6 +29549,10 @@ let response = client.start_register_import()
         builder::StartRegisterImport::new(self)
     }
     /**A register import's progress and report
+
+How far the import has come (`running`, `finished`, `failed` with why, or `interrupted`), what it has
+created, updated and left unchanged, and the rows it refused or found in conflict, each with its row number
+and reason (the first 500 of each; the counts are whole).
 
 Sends a `GET` request to `/v1/admin/register-imports/{import_id}`
 

@@ -133,7 +133,7 @@ pub enum EnrolmentFilter {
     Enrolled,
     /// Nobody yet; a code is out and still redeemable.
     Waiting,
-    /// Nobody yet; its latest code expired or was ended unused.
+    /// Nobody belongs; its latest code expired, was ended, or was used by someone who has since left.
     Expired,
     /// Nobody yet, and no code was ever issued.
     NotIssued,
@@ -177,8 +177,8 @@ pub trait RegisterStore: Send + Sync {
         failure: Option<&str>,
     ) -> Result<(), StoreError>;
     async fn register_import(&self, id: Uuid) -> Result<Option<RegisterImport>, StoreError>;
-    /// Up to `limit` of the import's reported rows, in row order.
-    async fn register_import_rows(&self, id: Uuid, limit: i64) -> Result<Vec<ImportRow>, StoreError>;
+    /// Up to `limit` of the import's reported rows with this outcome (`refused` or `conflict`), in row order.
+    async fn register_import_rows(&self, id: Uuid, outcome: &str, limit: i64) -> Result<Vec<ImportRow>, StoreError>;
     /// Up to `limit` imports started after `(started_at, id)`, in that order.
     async fn register_imports(
         &self,
@@ -405,7 +405,10 @@ macro_rules! impl_register_queries {
                         query.push_bind(now);
                     }
                     Some(EnrolmentFilter::Expired) => {
-                        query.push(nobody).push(" AND c.code_hash IS NOT NULL AND (c.ended_at IS NOT NULL OR c.expires_at <= ");
+                        query.push(nobody).push(
+                            " AND c.code_hash IS NOT NULL AND (c.redeemed_at IS NOT NULL OR c.ended_at IS NOT NULL \
+                             OR c.expires_at <= ",
+                        );
                         query.push_bind(now).push(")");
                     }
                     Some(EnrolmentFilter::NotIssued) => {
@@ -756,13 +759,15 @@ macro_rules! impl_register_queries {
             async fn register_import_rows(
                 &self,
                 id: uuid::Uuid,
+                outcome: &str,
                 limit: i64,
             ) -> Result<Vec<$crate::register::ImportRow>, $crate::StoreError> {
                 Ok(sqlx::query(
                     "SELECT row_number, outcome, provider_id, location_id, reason FROM register_import_rows \
-                     WHERE import_id = $1 ORDER BY row_number, outcome, reason LIMIT $2",
+                     WHERE import_id = $1 AND outcome = $2 ORDER BY row_number, reason LIMIT $3",
                 )
                 .bind(id)
+                .bind(outcome.to_owned())
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?

@@ -382,10 +382,13 @@ macro_rules! impl_registration_queries {
                     Option<String>,
                     Option<String>,
                     Option<time::OffsetDateTime>,
+                    Option<String>,
+                    Option<time::Date>,
                 );
                 let rows: Vec<LocationRow> = sqlx::query(
-                    "SELECT l.id, l.location_id, l.name, m.full_name, m.email, m.registered_at FROM locations l \
-                     LEFT JOIN registered_managers m ON m.location_id = l.id \
+                    "SELECT l.id, l.location_id, l.name, m.full_name, m.email, m.registered_at, p.full_name, p.as_of \
+                     FROM locations l LEFT JOIN registered_managers m ON m.location_id = l.id \
+                     LEFT JOIN published_managers p ON p.location_id = l.id \
                      WHERE l.organisation_id = $1 AND l.registered_at IS NOT NULL AND l.deregistered_at IS NULL \
                      ORDER BY l.created_at, l.id",
                 )
@@ -401,7 +404,7 @@ macro_rules! impl_registration_queries {
                 .await?.decoded("location_activities")?;
                 let locations = rows
                     .into_iter()
-                    .map(|(id, location_id, name, full_name, email, registered_at)| RegisteredLocation {
+                    .map(|(id, location_id, name, full_name, email, registered_at, published, as_of)| RegisteredLocation {
                         id,
                         location_id,
                         name,
@@ -412,6 +415,11 @@ macro_rules! impl_registration_queries {
                             }
                             _ => None,
                         },
+                        published_manager: published.zip(as_of).map(|(full_name, as_of)| PublishedManager {
+                            full_name,
+                            verified: false,
+                            as_of,
+                        }),
                     })
                     .collect();
                 let conditions = sqlx::query(

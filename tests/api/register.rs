@@ -116,6 +116,12 @@ async fn a_provider_from_the_register_receives_its_code_enrols_and_notifies_at_o
     let locations = person.list_locations().organisation_id(organisation).send().await.unwrap().into_inner().items;
     let location = locations.iter().find(|l| l.location_id.as_deref() == Some(RegisterFile::location_id(0).as_str()));
     let location = location.expect("the register's location is the provider's").id;
+    // The register's manager arrives as a name only: unverified, and no person's account.
+    let details = person.registration_details().organisation_id(organisation).send().await.unwrap().into_inner();
+    let here = details.locations.iter().find(|l| l.id == location).unwrap();
+    let published = here.published_manager.as_ref().expect("the register names a manager here");
+    assert_eq!((published.full_name.as_str(), published.verified), ("Manager 000000 Example", false));
+    assert!(here.manager.is_none(), "never taken for a registered manager of this service");
     let submission = NotificationSubmission {
         location_id: Some(location),
         follows_id: None,
@@ -167,23 +173,23 @@ async fn a_newer_file_updates_what_changed_an_older_one_is_a_conflict_and_every_
     let app = TestApp::spawn().await;
     let staff = app.admin_staff().await;
     let csv = |file: &RegisterFile| file_bytes(|p| file.write_csv(p));
-    let december = RegisterFile::new(6, date!(2026 - 12 - 01));
-    let first = upload(&staff, "december.csv", "text/csv", csv(&december)).await;
+    let november = RegisterFile::new(6, date!(2026 - 11 - 01));
+    let first = upload(&staff, "november.csv", "text/csv", csv(&november)).await;
     let body = |document: Uuid, as_of: &str| -> NewRegisterImport {
         NewRegisterImport::builder().document_id(document).as_of(Some(as_of.parse().unwrap())).try_into().unwrap()
     };
-    let created = import(&staff, body(first, "2026-12-01")).await;
+    let created = import(&staff, body(first, "2026-11-01")).await;
     assert_eq!((created.providers.created, created.locations.created), (3, 6));
 
-    // January's file renames locations 0 and 3.
-    let january = RegisterFile { change_every: 3, ..RegisterFile::new(6, date!(2027 - 01 - 01)) };
-    let newer = upload(&staff, "january.csv", "text/csv", csv(&january)).await;
-    let updated = import(&staff, body(newer, "2027-01-01")).await;
+    // December's file renames locations 0 and 3.
+    let december = RegisterFile { change_every: 3, ..RegisterFile::new(6, date!(2026 - 12 - 01)) };
+    let newer = upload(&staff, "december.csv", "text/csv", csv(&december)).await;
+    let updated = import(&staff, body(newer, "2026-12-01")).await;
     assert_eq!((updated.locations.updated, updated.locations.unchanged), (2, 4));
     assert_eq!(updated.conflicts.count, 0);
 
-    // December's file again, now older than what it would undo: reported, not written.
-    let older = import(&staff, body(first, "2026-12-01")).await;
+    // November's file again, now older than what it would undo: reported, not written.
+    let older = import(&staff, body(first, "2026-11-01")).await;
     assert_eq!((older.locations.updated, older.conflicts.count), (0, 2));
     assert!(older.conflicts.items.iter().all(|c| c.reason.contains("newer source")), "{:?}", older.conflicts.items);
 
@@ -193,7 +199,7 @@ async fn a_newer_file_updates_what_changed_an_older_one_is_a_conflict_and_every_
         store.register_records(&[RegisterFile::provider_id(0)], &[RegisterFile::location_id(0)]).await.unwrap();
     let location = &provider.1[0];
     assert_eq!(location.state.name, "Example House 000000 (renamed)");
-    assert_eq!(location.provenance.unwrap().as_of, date!(2027 - 01 - 01));
+    assert_eq!(location.provenance.unwrap().as_of, date!(2026 - 12 - 01));
     let events = store
         .organisation_events(
             location.organisation_id,
@@ -223,7 +229,7 @@ async fn a_newer_file_updates_what_changed_an_older_one_is_a_conflict_and_every_
     assert_eq!(audit.len(), 2);
     let detail: serde_json::Value = serde_json::from_str(audit[0].detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["fields"], serde_json::json!(["name"]));
-    assert_eq!(detail["as_of"], "2027-01-01");
+    assert_eq!(detail["as_of"], "2026-12-01");
 }
 
 #[tokio::test]
@@ -251,6 +257,15 @@ async fn only_the_regulators_administrators_reach_its_files() {
         .send()
         .await;
     assert_eq!(import.unwrap_err().http_status(), Some(404));
+    // A date after today is a typo, refused before anything is read.
+    let ours = upload(&staff, "register.csv", "text/csv", b"a,b\n".to_vec()).await;
+    let future = staff
+        .start_register_import()
+        .body(NewRegisterImport::builder().document_id(ours).as_of(Some("2999-01-01".parse().unwrap())))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(future.problem().unwrap().errors[0].code, "as_of_in_future");
 }
 
 #[tokio::test]

@@ -96,6 +96,7 @@ pub const ALL: &[Code] = &[
     ),
     code("409", "document_not_clean", "the document's malware scan is not clean, so its content is not served"),
     code("409", "upload_busy", "another request is writing this tus upload now"),
+    code("409", "import_running", "staff: another import of the register is still running; one at a time"),
     code(
         "409",
         "upload_offset_mismatch",

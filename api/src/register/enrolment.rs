@@ -253,7 +253,7 @@ pub enum EnrolmentStatus {
     Enrolled,
     /// Nobody yet; a code is out and redeemable.
     Waiting,
-    /// Nobody yet; its latest code expired or was ended unused.
+    /// Nobody belongs; its latest code expired, was ended, or was used by someone who has since left.
     Expired,
     /// Nobody yet; no code was ever issued.
     NotIssued,

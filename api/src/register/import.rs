@@ -101,7 +101,8 @@ async fn run_batches(
             }
             batches.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_ok()
         });
-        if outcome.is_ok() && !batch.is_empty() {
+        // What was read before a failure is imported too (and the failure reported).
+        if !batch.is_empty() {
             let _ = batches.blocking_send(batch);
         }
         outcome
@@ -166,6 +167,12 @@ struct Importer {
 #[derive(Default, Clone)]
 struct RowWrites {
     row: usize,
+    /// The provider and location the row is about, for a refusal if it cannot be written.
+    provider_id: Option<String>,
+    location_id: Option<String>,
+    /// A provider this row is the first to name: forgotten again if the row cannot be written, so a later
+    /// row of the provider creates it rather than pointing at an organisation that never was.
+    first_of_provider: Option<String>,
     providers: Vec<ProviderWrite>,
     locations: Vec<LocationWrite>,
     events: Vec<RegisterEvent>,
@@ -259,7 +266,18 @@ impl Importer {
                         Err(error) => {
                             let mut refused = RowWrites::default();
                             refused.delta.rows_read = row.delta.rows_read;
-                            refused.refuse(row.row, None, None, format!("the row could not be written: {error}"));
+                            refused.refuse(
+                                row.row,
+                                row.provider_id.as_deref(),
+                                row.location_id.as_deref(),
+                                format!("the row could not be written: {error}"),
+                            );
+                            if let Some(provider) = &row.first_of_provider {
+                                self.providers_seen.remove(provider);
+                            }
+                            if let Some(location) = &row.location_id {
+                                self.locations_seen.remove(location);
+                            }
                             let mut counts = self.counts;
                             add(&mut counts, &refused.delta);
                             self.store.apply_register_batch(&self.batch_of(refused, counts, now)).await?;
@@ -397,6 +415,7 @@ impl Importer {
         now: OffsetDateTime,
     ) -> Option<Uuid> {
         let provider_id = record.provider_id.as_str();
+        w.provider_id.get_or_insert_with(|| provider_id.to_owned());
         let wanted = ProviderState::from(record);
         if let Some(seen) = self.providers_seen.get(provider_id) {
             if seen.state != wanted {
@@ -441,6 +460,7 @@ impl Importer {
             Plan::Unchanged => w.delta.providers_unchanged += 1,
             Plan::Conflict(reason) => w.conflict(row, Some(provider_id), None, reason),
         }
+        w.first_of_provider = Some(provider_id.to_owned());
         self.providers_seen.insert(provider_id.to_owned(), SeenProvider { organisation_id, row, state: wanted });
         Some(organisation_id)
     }
@@ -456,6 +476,8 @@ impl Importer {
     ) {
         let location_id = record.location_id.as_str();
         let provider_id = Some(record.provider_id.as_str());
+        w.provider_id = Some(record.provider_id.as_str().to_owned());
+        w.location_id = Some(location_id.to_owned());
         if let Some(first) = self.locations_seen.get(location_id) {
             w.refuse(
                 row,

@@ -203,20 +203,18 @@ pub async fn report(
     now: OffsetDateTime,
 ) -> Result<Option<ImportReport>, provider_api_store::StoreError> {
     let Some(import) = store.register_import(id).await? else { return Ok(None) };
-    let mut rows = store.register_import_rows(id, LISTED_ROWS * 2).await?;
-    // The first of each outcome: fetch each outcome's own first rows when one crowds out the other.
-    if rows.len() as i64 >= LISTED_ROWS * 2 {
-        rows.truncate(0);
-        rows = store.register_import_rows(id, i64::MAX).await?;
-        let mut refused = 0;
-        let mut conflicts = 0;
-        rows.retain(|r| {
-            let count = if r.outcome == "refused" { &mut refused } else { &mut conflicts };
-            *count += 1;
-            *count <= LISTED_ROWS
-        });
-    }
+    let mut rows = store.register_import_rows(id, "refused", LISTED_ROWS).await?;
+    rows.extend(store.register_import_rows(id, "conflict", LISTED_ROWS).await?);
     Ok(Some(ImportReport::of(&import, rows, now)))
+}
+
+/// An import that is still running (not finished, and moved within the last ten minutes), if any.
+pub async fn running_import(
+    store: &dyn provider_api_store::Store,
+    now: OffsetDateTime,
+) -> Result<Option<Uuid>, provider_api_store::StoreError> {
+    let recent = store.register_imports(now - time::Duration::days(2), Uuid::nil(), 1000).await?;
+    Ok(recent.iter().find(|i| i.finished_at.is_none() && now - i.heartbeat_at <= STALLED_AFTER).map(|i| i.id))
 }
 
 /// The date a file speaks for, as given.
@@ -243,8 +241,8 @@ pub fn parse_as_of(text: &str) -> Option<Date> {
             headers(("Location" = String, description = "The import"))),
         (status = 403, description = "Not staff with `staff_admin`"),
         (status = 404, description = "No such document among the regulator's files"),
-        (status = 409, description = "The document is not scanned clean (`document_not_clean`)"),
-        (status = 422, description = "The kind or date cannot be told, or the workbook's README gives no date"),
+        (status = 409, description = "The document is not scanned clean (`document_not_clean`), or another import is running (`import_running`)"),
+        (status = 422, description = "The kind or date cannot be told, the workbook's README gives no date, or the date is after today"),
     ),
 )]
 async fn start_register_import(
@@ -283,6 +281,22 @@ async fn start_register_import(
             Problem::validation(vec![FieldError::new("/as_of", "date_format", "Give the date as yyyy-mm-dd.")])
         })?),
     };
+    let today = state.clock.now().date();
+    if given.is_some_and(|d| d > today) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "/as_of",
+            "as_of_in_future",
+            "A register file cannot speak for a date after today: check the date.",
+        )]));
+    }
+    if let Some(running) = running_import(state.store.as_ref(), state.clock.now()).await? {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "import_running",
+            "Another import is running",
+            format!("Import {running} is still running; one import at a time. Follow it, then start this one."),
+        ));
+    }
     if given.is_none() && kind != Kind::Ods {
         return Err(Problem::validation(vec![FieldError::new(
             "/as_of",
@@ -312,6 +326,14 @@ async fn start_register_import(
             }
         }
     };
+    if as_of > today {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(Problem::validation(vec![FieldError::new(
+            "/as_of",
+            "as_of_in_future",
+            format!("The workbook says it is as at {as_of}, after today: check the file."),
+        )]));
+    }
     let request = import::Request {
         kind,
         as_of,
@@ -363,6 +385,10 @@ async fn copy_document(state: &AppState, document_id: Uuid, path: &std::path::Pa
 }
 
 /// A register import's progress and report
+///
+/// How far the import has come (`running`, `finished`, `failed` with why, or `interrupted`), what it has
+/// created, updated and left unchanged, and the rows it refused or found in conflict, each with its row number
+/// and reason (the first 500 of each; the counts are whole).
 #[utoipa::path(
     get,
     path = "/v1/admin/register-imports/{import_id}",
@@ -406,6 +432,10 @@ pub async fn import_file(
         }
         None => anyhow::bail!("give --as-of (yyyy-mm-dd): only the workbook says its date itself"),
     };
+    anyhow::ensure!(as_of <= clock.now().date(), "the file's date ({as_of}) is after today: check it");
+    if let Some(running) = running_import(store.as_ref(), clock.now()).await? {
+        anyhow::bail!("import {running} is still running; one import at a time");
+    }
     let sha256 = {
         let at = path.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<String> {

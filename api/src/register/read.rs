@@ -151,19 +151,28 @@ fn row_item(headings: &Headings, row: usize, cells: &[&str]) -> Item {
 
 fn read_csv(input: impl Read, emit: &mut dyn FnMut(Item) -> bool) -> Result<(), FileError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
-    let mut record = csv::StringRecord::new();
-    if !reader.read_record(&mut record)? {
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record)? {
         return Err(FileError::Empty);
     }
-    let headings = Headings::read(&record.iter().collect::<Vec<_>>())?;
+    let heading_row: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let headings = Headings::read(&heading_row.iter().map(String::as_str).collect::<Vec<_>>())?;
     let mut row = 1;
-    while reader.read_record(&mut record)? {
+    while reader.read_byte_record(&mut record)? {
         row += 1;
-        let cells: Vec<&str> = record.iter().collect();
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if !emit(row_item(&headings, row, &cells)) {
+        // A file saved in another encoding (a spreadsheet's "CSV" is often Windows-1252) has its rows with other
+        // characters refused, one by one, rather than stopping the import.
+        let cells: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+        let item = match cells {
+            Ok(cells) if cells.iter().all(|c| c.trim().is_empty()) => continue,
+            Ok(cells) => row_item(&headings, row, &cells),
+            Err(_) => Item::Refused(Refusal {
+                row,
+                location_id: None,
+                reason: "the row is not UTF-8 text: save the file as CSV UTF-8".to_owned(),
+            }),
+        };
+        if !emit(item) {
             break;
         }
     }
@@ -261,6 +270,12 @@ pub fn read_ods_sheet(
             }
             Event::End(e) if e.local_name().as_ref() == b"table" && in_sheet => break,
             _ if !in_sheet => {}
+            // A cell's comment (its author, date and text) is not its value.
+            Event::Start(e) if e.local_name().as_ref() == b"annotation" => state.in_annotation += 1,
+            Event::End(e) if e.local_name().as_ref() == b"annotation" => {
+                state.in_annotation = state.in_annotation.saturating_sub(1)
+            }
+            _ if state.in_annotation > 0 => {}
             Event::Start(e) => match e.local_name().as_ref() {
                 b"table-row" => state.start_row(repeat(&e, b"number-rows-repeated")),
                 b"table-cell" | b"covered-table-cell" => state.start_cell(&e),
@@ -324,6 +339,8 @@ struct SheetState {
     /// thousands of repeated empty cells costs nothing.
     pending_empty: usize,
     in_cell: bool,
+    /// Inside a cell's comment (`office:annotation`), however deep.
+    in_annotation: usize,
     cell_repeated: usize,
     /// The typed value (`office:value`, `office:date-value`, …) when there is one; otherwise the text.
     value: Option<String>,
@@ -356,7 +373,14 @@ impl SheetState {
             return;
         }
         self.in_cell = false;
-        let value = self.value.take().unwrap_or_else(|| std::mem::take(&mut self.text));
+        // A number shown with leading zeros (a Companies House number formatted `00000000`) is read as shown,
+        // as a CSV export of it would give it.
+        let shown = std::mem::take(&mut self.text);
+        let value = match self.value.take() {
+            Some(_) if shown.len() > 1 && shown.starts_with('0') && shown.bytes().all(|b| b.is_ascii_digit()) => shown,
+            Some(value) => value,
+            None => shown,
+        };
         if value.is_empty() {
             self.pending_empty += self.cell_repeated;
         } else {
@@ -405,6 +429,23 @@ mod tests {
         assert_eq!(as_at("Source: CQC database as at 01 December 2026"), Some(time::macros::date!(2026 - 12 - 01)));
         assert_eq!(as_at("Source: CQC database as at 5 May 2026."), Some(time::macros::date!(2026 - 05 - 05)));
         assert_eq!(as_at("Active locations for providers registered under the HSCA"), None);
+    }
+
+    #[test]
+    fn a_row_in_another_encoding_is_refused_and_the_rest_are_read() {
+        let mut file = b"Location ID,Location Name,Location Street Address,Location City,Location Postal Code,\
+Care home?,Provider ID,Provider Name\n"
+            .to_vec();
+        file.extend_from_slice(b"1-100000001,Caf\xe9 House,1 Street,Leeds,LS1 4AP,N,1-200000001,P\n");
+        file.extend_from_slice(b"1-100000002,Oak House,2 Street,Leeds,LS1 4AP,N,1-200000001,P\n");
+        let mut items = Vec::new();
+        read_csv(&file[..], &mut |item| {
+            items.push(item);
+            true
+        })
+        .unwrap();
+        assert!(matches!(&items[0], Item::Refused(r) if r.row == 2 && r.reason.contains("UTF-8")));
+        assert!(matches!(&items[1], Item::Row(r) if r.location.name == "Oak House"));
     }
 
     #[test]

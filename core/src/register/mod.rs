@@ -18,6 +18,12 @@ pub mod syndication;
 
 pub use row::{Headings, MissingHeadings, RegisterRow, read_row};
 
+/// The longest name (of a provider, a location or a manager) kept: the stored records' own limit.
+pub const LONGEST_NAME: usize = 300;
+
+/// More beds than any care home has: a value past it is a mistake in the file, not a care home.
+pub const MOST_BEDS: u32 = 10_000;
+
 /// Where a provider's or location's record last came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

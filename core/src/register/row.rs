@@ -122,8 +122,18 @@ pub fn read_row(headings: &Headings, row: usize, cells: &[&str]) -> Result<Regis
     };
     let beds = headings
         .cell(cells, "Care homes beds")
-        .map(|text| text.parse::<u32>().map_err(|_| refuse(format!("`Care homes beds` is not a number: {text}"))))
+        .map(|text| {
+            text.parse::<u32>()
+                .ok()
+                .filter(|beds| *beds <= super::MOST_BEDS)
+                .ok_or_else(|| refuse(format!("`Care homes beds` is not a number of beds: {text}")))
+        })
         .transpose()?;
+    for heading in ["Location Name", "Provider Name", "Registered manager"] {
+        if headings.cell(cells, heading).is_some_and(|text| text.chars().count() > super::LONGEST_NAME) {
+            return Err(refuse(format!("`{heading}` is longer than {} characters", super::LONGEST_NAME)));
+        }
+    }
     let care_home = match required("Care home?")?.to_ascii_uppercase().as_str() {
         "Y" => true,
         "N" => false,

@@ -96,6 +96,12 @@ pub fn read_line(line: usize, text: &str) -> Result<Record, Refusal> {
     };
     let provider_id =
         checked(&refuse, location, "providerId", ProviderId::parse(&required(&raw.provider_id, "providerId")?))?;
+    if raw.name.as_deref().is_some_and(|n| n.chars().count() > super::LONGEST_NAME) {
+        return Err(refuse(location, format!("`name` is longer than {} characters", super::LONGEST_NAME)));
+    }
+    if raw.number_of_beds.is_some_and(|beds| beds > super::MOST_BEDS) {
+        return Err(refuse(location, "`numberOfBeds` is not a number of beds".to_owned()));
+    }
     if raw.registration_status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("deregistered")) {
         return Ok(Record::Deregistered {
             location_id: location.map(str::to_owned),

@@ -41,6 +41,25 @@ pub struct RegisteredLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub manager: Option<RegisteredManager>,
+    /// The registered manager as the regulator's published register names them (docs/register.md): a name
+    /// only, never matched to a person here, so unverified. `manager` is the one registered through this
+    /// service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub published_manager: Option<PublishedManager>,
+}
+
+/// A registered manager as the published register names them.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PublishedManager {
+    #[schema(example = "A. Manager")]
+    pub full_name: String,
+    /// Always false: a name from the register is not an identity.
+    pub verified: bool,
+    /// The date of the register it came from.
+    #[serde(with = "super::iso_date")]
+    #[schema(value_type = String, format = Date)]
+    pub as_of: time::Date,
 }
 
 /// A location's registered manager.
