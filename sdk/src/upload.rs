@@ -236,15 +236,19 @@ impl<'a> Uploader<'a> {
                 .1
                 .ok_or_else(|| UploadError::Protocol("the upload finished without naming its document".into()))?,
         };
-        let document = self
-            .client
-            .get_document()
-            .organisation_id(self.organisation_id)
-            .document_id(document_id)
-            .send()
-            .await
-            .map_err(|e| UploadError::Protocol(format!("reading the new document: {e}")))?
-            .into_inner();
+        // The upload is complete; reading what it made is a GET, so a dropped connection is simply tried again.
+        let mut failures = 0;
+        let document = loop {
+            match self.client.get_document().organisation_id(self.organisation_id).document_id(document_id).send().await
+            {
+                Ok(document) => break document.into_inner(),
+                Err(progenitor_client::Error::CommunicationError(_)) if failures + 1 < self.attempts => {
+                    failures += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(failures))).await;
+                }
+                Err(e) => return Err(UploadError::Protocol(format!("reading the new document: {e}"))),
+            }
+        };
         let local = hex(&hasher.finalize());
         if document.sha256 != local {
             return Err(UploadError::ChecksumMismatch { local, server: document.sha256 });

@@ -140,7 +140,9 @@ async fn uploads_cut_at_random_offsets_again_and_again_all_complete_by_resuming(
     let app = TestApp::spawn().await;
     let p = provider(&app).await;
     // Random offsets (seeded from the clock, printed to reproduce a failure).
-    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    // `CUT_SEED=<printed seed>` replays a run's cuts.
+    let clock_seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let mut seed = std::env::var("CUT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(clock_seed) | 1;
     println!("cut offsets seed {seed}");
     let mut random = move || {
         seed ^= seed << 13;
