@@ -29280,14 +29280,14 @@ let response = client.issue_enrolment_codes()
     }
     /**Which providers have enrolled
 
-Every provider record, by provider ID, with where it stands: `enrolled` (someone belongs to it),
+Every provider record, in the order the records were made, with where it stands: `enrolled` (someone belongs to it),
 `waiting` (a code is out), `expired` (its code lapsed or was ended unused) or `not_issued`.
 
 Sends a `GET` request to `/v1/admin/enrolments`
 
 Arguments:
-- `cursor`: The `next` of the previous page, as given.
-- `limit`: How many to return (1–500; default 100).
+- `cursor`: The `next` of the previous page, exactly as given.
+- `limit`: How many to return (1–100; default 50).
 - `status`: Only providers in this standing.
 ```ignore
 let response = client.list_enrolments()

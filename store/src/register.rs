@@ -110,6 +110,8 @@ pub struct RegisterBatch {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EnrolmentStanding {
     pub organisation_id: Uuid,
+    /// When the provider's record was made: with its id, where a page of them starts.
+    pub created_at: OffsetDateTime,
     pub provider_id: String,
     pub name: String,
     pub address_line_1: Option<String>,
@@ -143,13 +145,13 @@ pub enum EnrolmentFilter {
 
 #[async_trait]
 pub trait RegisterStore: Send + Sync {
-    /// Up to `limit` providers whose provider ID sorts after `after`, by provider ID, matching `filter` (as at
-    /// `now`), or those with the given provider IDs.
+    /// Up to `limit` providers made after `(created_at, id)`, in that order, matching `filter` (as at `now`), or
+    /// those with the given provider IDs.
     async fn enrolment_standings(
         &self,
         filter: Option<EnrolmentFilter>,
         provider_ids: Option<&[String]>,
-        after: &str,
+        after: (OffsetDateTime, Uuid),
         limit: i64,
         now: OffsetDateTime,
     ) -> Result<Vec<EnrolmentStanding>, StoreError>;
@@ -367,14 +369,14 @@ macro_rules! impl_register_queries {
                 &self,
                 filter: Option<$crate::register::EnrolmentFilter>,
                 provider_ids: Option<&[String]>,
-                after: &str,
+                after: (time::OffsetDateTime, uuid::Uuid),
                 limit: i64,
                 now: time::OffsetDateTime,
             ) -> Result<Vec<$crate::register::EnrolmentStanding>, $crate::StoreError> {
                 use $crate::register::EnrolmentFilter;
                 type Db = <$store as $crate::Dialect>::Database;
                 let mut query = sqlx::QueryBuilder::<Db>::new(
-                    "SELECT o.id AS organisation_id, o.provider_id, o.name, o.address_line_1, o.address_line_2, o.town, \
+                    "SELECT o.id AS organisation_id, o.created_at, o.provider_id, o.name, o.address_line_1, o.address_line_2, o.town, \
                      o.county, o.postcode, \
                      (SELECT COUNT(*) FROM memberships m WHERE m.organisation_id = o.id) AS members, \
                      c.created_at AS code_created_at, c.expires_at AS code_expires_at, \
@@ -382,9 +384,9 @@ macro_rules! impl_register_queries {
                      FROM organisations o LEFT JOIN enrolment_codes c ON c.code_hash = \
                      (SELECT code_hash FROM enrolment_codes l WHERE l.organisation_id = o.id \
                       ORDER BY l.created_at DESC, l.code_hash LIMIT 1) \
-                     WHERE o.provider_id IS NOT NULL AND o.provider_id > ",
+                     WHERE o.provider_id IS NOT NULL AND (o.created_at, o.id) > (",
                 );
-                query.push_bind(after.to_owned());
+                query.push_bind(after.0).push(", ").push_bind(after.1).push(")");
                 if let Some(ids) = provider_ids {
                     query.push(" AND o.provider_id IN (''");
                     for id in ids {
@@ -422,7 +424,7 @@ macro_rules! impl_register_queries {
                         query.push_bind(now).push(")");
                     }
                 }
-                query.push(" ORDER BY o.provider_id LIMIT ").push_bind(limit);
+                query.push(" ORDER BY o.created_at, o.id LIMIT ").push_bind(limit);
                 Ok(query.build().fetch_all(&self.pool).await?.decoded("organisations")?)
             }
 

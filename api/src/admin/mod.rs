@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use provider_api_core::accounts::{EnrolmentCode, IntegratorApp, Organisation, User};
+use provider_api_core::accounts::{IntegratorApp, Organisation, User};
 use provider_api_core::capability::{Capability, StaffRole};
 use provider_api_core::domain::ProviderId;
 use serde::{Deserialize, Serialize};
@@ -316,17 +316,9 @@ async fn issue_enrolment_code(
             "Enrolment codes are for registered providers; an applicant's creator is already its admin.",
         ));
     }
-    let code = secret::generate(secret::prefix::ENROLMENT_CODE);
     let now = state.clock.now();
-    let record = EnrolmentCode {
-        code_hash: secret::hash(&code),
-        organisation_id,
-        issued_by: staff.id,
-        created_at: now,
-        expires_at: now + ENROLMENT_CODE_LIFETIME,
-        redeemed_at: None,
-        redeemed_by: None,
-    };
+    let (code, record) =
+        crate::register::enrolment::new_code(organisation_id, staff.id, now, now + ENROLMENT_CODE_LIFETIME);
     // A reissue: any code of the provider's still open ends as this one is issued.
     state.store.issue_enrolment_codes(std::slice::from_ref(&record), now).await?;
     Ok((StatusCode::CREATED, Json(IssuedEnrolmentCode { organisation_id, code, expires_at: record.expires_at })))

@@ -6,8 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use provider_api_core::accounts::EnrolmentCode;
 use provider_api_core::field_error::FieldError;
 use provider_api_store::register::{EnrolmentFilter, EnrolmentStanding};
@@ -21,6 +19,7 @@ use validator::Validate;
 
 use crate::auth::principal::StaffAdmin;
 use crate::auth::secret;
+use crate::http::pagination::{After, PageQuery, page};
 use crate::http::{Problem, Query, ValidatedJson};
 use crate::openapi::tags;
 use crate::state::AppState;
@@ -128,7 +127,7 @@ async fn issue_enrolment_codes(
     let expires_at = now + time::Duration::days(i64::from(new.expires_in_days.unwrap_or(30)));
     let standings = match (&new.provider_ids, new.not_enrolled.unwrap_or(false)) {
         (Some(ids), false) => {
-            let found = state.store.enrolment_standings(None, Some(ids), "", MOST_PER_RUN, now).await?;
+            let found = state.store.enrolment_standings(None, Some(ids), start(), MOST_PER_RUN, now).await?;
             let unknown: Vec<FieldError> = ids
                 .iter()
                 .enumerate()
@@ -147,7 +146,10 @@ async fn issue_enrolment_codes(
             found
         }
         (None, true) => {
-            state.store.enrolment_standings(Some(EnrolmentFilter::NeedingCode), None, "", MOST_PER_RUN, now).await?
+            state
+                .store
+                .enrolment_standings(Some(EnrolmentFilter::NeedingCode), None, start(), MOST_PER_RUN, now)
+                .await?
         }
         _ => {
             return Err(Problem::validation(vec![FieldError::new(
@@ -160,16 +162,8 @@ async fn issue_enrolment_codes(
     let mut records = Vec::with_capacity(standings.len());
     let mut codes = Vec::with_capacity(standings.len());
     for s in standings {
-        let code = secret::generate(secret::prefix::ENROLMENT_CODE);
-        records.push(EnrolmentCode {
-            code_hash: secret::hash(&code),
-            organisation_id: s.organisation_id,
-            issued_by: staff.id,
-            created_at: now,
-            expires_at,
-            redeemed_at: None,
-            redeemed_by: None,
-        });
+        let (code, record) = new_code(s.organisation_id, staff.id, now, expires_at);
+        records.push(record);
         codes.push(LetterCode {
             organisation_id: s.organisation_id,
             provider_id: s.provider_id,
@@ -198,6 +192,32 @@ async fn issue_enrolment_codes(
         return Ok(response);
     }
     Ok((StatusCode::CREATED, Json(run)).into_response())
+}
+
+/// A new enrolment code for an organisation, and the record that keeps only its hash.
+pub fn new_code(
+    organisation_id: Uuid,
+    issued_by: Uuid,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> (String, EnrolmentCode) {
+    let code = secret::generate(secret::prefix::ENROLMENT_CODE);
+    let record = EnrolmentCode {
+        code_hash: secret::hash(&code),
+        organisation_id,
+        issued_by,
+        created_at: now,
+        expires_at,
+        redeemed_at: None,
+        redeemed_by: None,
+    };
+    (code, record)
+}
+
+/// Before every provider record.
+fn start() -> (OffsetDateTime, Uuid) {
+    let after = After::start();
+    (after.created_at, after.id)
 }
 
 /// The run as a CSV for a letter run.
@@ -266,10 +286,10 @@ pub enum EnrolmentStatus {
 pub struct EnrolmentQuery {
     /// Only providers in this standing.
     pub status: Option<EnrolmentStatus>,
-    /// How many to return (1–500; default 100).
-    #[param(minimum = 1, maximum = 500)]
+    /// How many to return (1–100; default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// The `next` of the previous page, as given.
+    /// The `next` of the previous page, exactly as given.
     pub cursor: Option<String>,
 }
 
@@ -319,7 +339,7 @@ fn status_of(s: &EnrolmentStanding, now: OffsetDateTime) -> EnrolmentStatus {
 
 /// Which providers have enrolled
 ///
-/// Every provider record, by provider ID, with where it stands: `enrolled` (someone belongs to it),
+/// Every provider record, in the order the records were made, with where it stands: `enrolled` (someone belongs to it),
 /// `waiting` (a code is out), `expired` (its code lapsed or was ended unused) or `not_issued`.
 #[utoipa::path(
     get,
@@ -337,19 +357,8 @@ async fn list_enrolments(
     _: StaffAdmin,
     Query(query): Query<EnrolmentQuery>,
 ) -> Result<Json<EnrolmentPage>, Problem> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(invalid_query("`limit` is from 1 to 500."));
-    }
-    let after = match &query.cursor {
-        None => String::new(),
-        Some(cursor) => URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| invalid_query("`cursor` is not one a page gave."))?,
-    };
+    let paging = PageQuery { limit: query.limit, cursor: query.cursor.clone() };
+    let (limit, after) = (paging.limit()?, paging.after()?);
     let filter = query.status.map(|s| match s {
         EnrolmentStatus::Enrolled => EnrolmentFilter::Enrolled,
         EnrolmentStatus::Waiting => EnrolmentFilter::Waiting,
@@ -357,14 +366,13 @@ async fn list_enrolments(
         EnrolmentStatus::NotIssued => EnrolmentFilter::NotIssued,
     });
     let now = state.clock.now();
-    let mut rows = state.store.enrolment_standings(filter, None, &after, i64::from(limit) + 1, now).await?;
-    let next = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        URL_SAFE_NO_PAD.encode(rows.last().map(|r| r.provider_id.as_str()).unwrap_or_default())
-    });
-    let items = rows
-        .into_iter()
-        .map(|s| EnrolmentView {
+    let rows =
+        state.store.enrolment_standings(filter, None, (after.created_at, after.id), i64::from(limit) + 1, now).await?;
+    let (items, next) = page(
+        rows,
+        limit,
+        |s| After { created_at: s.created_at, id: s.organisation_id },
+        |s| EnrolmentView {
             status: status_of(&s, now),
             organisation_id: s.organisation_id,
             provider_id: s.provider_id,
@@ -373,13 +381,9 @@ async fn list_enrolments(
             code_issued_at: s.code_created_at,
             code_expires_at: s.code_expires_at,
             code_redeemed_at: s.code_redeemed_at,
-        })
-        .collect();
+        },
+    );
     Ok(Json(EnrolmentPage { items, next }))
-}
-
-fn invalid_query(detail: &str) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", detail)
 }
 
 #[cfg(test)]
