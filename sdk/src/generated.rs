@@ -29286,7 +29286,8 @@ Every provider record, in the order the records were made, with where it stands:
 Sends a `GET` request to `/v1/admin/enrolments`
 
 Arguments:
-- `cursor`: The `next` of the previous page, exactly as given.
+- `cursor`: The `next` of the previous page, exactly as given: it is opaque, and anything else (an empty or made-up
+one) is refused with 400 `invalid_query`.
 - `limit`: How many to return (1–100; default 50).
 - `status`: Only providers in this standing.
 ```ignore

@@ -289,7 +289,8 @@ pub struct EnrolmentQuery {
     /// How many to return (1–100; default 50).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// The `next` of the previous page, exactly as given.
+    /// The `next` of the previous page, exactly as given: it is opaque, and anything else (an empty or made-up
+    /// one) is refused with 400 `invalid_query`.
     pub cursor: Option<String>,
 }
 
